@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// `--version` is the most common probe of a CLI; answer it without loading oclif.
+if (process.argv.length === 3 && ['--version', '-v', 'version'].includes(process.argv[2])) {
+  const {readFileSync} = await import('node:fs')
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  process.stdout.write(`herogate/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
+} else {
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url})
+}

@@ -1,0 +1,95 @@
+/**
+ * Errors a user can act on. Each carries one line saying what happened and suggestions
+ * saying what to run next; the base command prints them without a stack trace.
+ * Wrappers turn AWS and system errors into these at their boundary; callers use instanceof.
+ */
+export class HerogateError extends Error {
+  readonly suggestions: string[]
+  readonly exitCode: number
+
+  constructor(message: string, options: {suggestions?: string[]; exitCode?: number; cause?: unknown} = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
+    this.name = new.target.name
+    this.suggestions = options.suggestions ?? []
+    this.exitCode = options.exitCode ?? 1
+  }
+}
+
+/** Bad flags, arguments or files: refused before anything is changed. */
+export class InvalidInput extends HerogateError {}
+
+export class AppNotFound extends HerogateError {
+  constructor(readonly app: string, where?: string, suggestions?: string[]) {
+    super(`App ${app} not found${where ? ` in ${where}` : ''}.`, {
+      suggestions: suggestions ?? ['herogate apps'],
+    })
+  }
+}
+
+export class AppExists extends HerogateError {
+  constructor(readonly app: string, where?: string) {
+    super(`Name ${app} is already taken${where ? ` in ${where}` : ''}.`, {
+      suggestions: [`herogate info -a ${app}`, 'herogate create (without a name, for a random one)'],
+    })
+  }
+}
+
+/** No app given and none could be found from HEROGATE_APP or the git remote. */
+export class NoAppSpecified extends HerogateError {
+  constructor() {
+    super('No app specified.', {
+      suggestions: ['herogate <command> -a APP', 'export HEROGATE_APP=APP', 'run it inside a repo with a "herogate" git remote'],
+    })
+  }
+}
+
+export class NoCredentials extends HerogateError {
+  constructor(cause?: unknown) {
+    super('No AWS credentials found.', {
+      cause,
+      suggestions: [
+        'aws configure, or export AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or --profile NAME',
+        'herogate create --local to try herogate on this machine with no AWS account',
+      ],
+    })
+  }
+}
+
+export class NoRegion extends HerogateError {
+  constructor() {
+    super('No AWS region set.', {suggestions: ['--region eu-west-1', 'export AWS_REGION=eu-west-1']})
+  }
+}
+
+/** The requested change would change nothing (same config, same formation). */
+export class NoChanges extends HerogateError {}
+
+/** A stack or app is mid-operation and cannot take another change now. */
+export class StackBusy extends HerogateError {}
+
+/** Another deploy, config change or rollback holds the app's lock. */
+export class LockHeld extends HerogateError {
+  constructor(readonly app: string, readonly holder: string, readonly since: Date, readonly operation: string) {
+    super(`App ${app} is busy: ${operation} by ${holder} since ${since.toISOString()}.`, {
+      suggestions: ['wait for it to finish and try again', `herogate releases -a ${app}`],
+    })
+  }
+}
+
+/** The user interrupted (Ctrl-C); the message says what was left behind. */
+export class Interrupted extends HerogateError {
+  constructor(message: string) {
+    super(message, {exitCode: 130})
+  }
+}
+
+/** A command the user ran exited non-zero (run, release phase): pass its code through quietly. */
+export class ExitCode extends HerogateError {
+  constructor(code: number, message = '') {
+    super(message, {exitCode: code})
+  }
+}
+
+export function isHerogateError(error: unknown): error is HerogateError {
+  return error instanceof HerogateError
+}

@@ -1,0 +1,68 @@
+import {execFile} from 'node:child_process'
+import {promisify} from 'node:util'
+
+import {HerogateError} from './errors.js'
+
+const exec = promisify(execFile)
+
+/** Runs git in `cwd`; resolves with trimmed stdout, rejects with git's stderr as the message. */
+export async function git(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    const {stdout} = await exec('git', args, {cwd, env: env ? {...process.env, ...env} : process.env, maxBuffer: 64 * 1024 * 1024})
+    return stdout.trim()
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException & {stderr?: string}
+    if (err.code === 'ENOENT') {
+      throw new HerogateError('git is not installed or not on PATH.', {suggestions: ['install git, then try again'], cause: error})
+    }
+
+    throw new HerogateError(`git ${args[0]} failed: ${(err.stderr ?? err.message).trim().split('\n')[0]}`, {cause: error})
+  }
+}
+
+/** The top directory of the git work tree containing `cwd`, or undefined when it is not in one. */
+export async function gitRoot(cwd: string): Promise<string | undefined> {
+  try {
+    return await git(cwd, ['rev-parse', '--show-toplevel'])
+  } catch {
+    return undefined
+  }
+}
+
+export async function getRemoteUrl(cwd: string, remote: string): Promise<string | undefined> {
+  try {
+    const url = await git(cwd, ['remote', 'get-url', remote])
+    return url || undefined
+  } catch {
+    return undefined
+  }
+}
+
+export async function addRemote(cwd: string, remote: string, url: string): Promise<void> {
+  await git(cwd, ['remote', 'add', remote, url])
+}
+
+export async function removeRemote(cwd: string, remote: string): Promise<void> {
+  await git(cwd, ['remote', 'remove', remote])
+}
+
+/** Sets a key in the repo's local config (e.g. a credential helper for one remote URL). */
+export async function setConfig(cwd: string, key: string, value: string, options: {add?: boolean} = {}): Promise<void> {
+  await git(cwd, ['config', ...(options.add ? ['--add'] : []), key, value])
+}
+
+export async function unsetConfigSection(cwd: string, section: string): Promise<void> {
+  try {
+    await git(cwd, ['config', '--remove-section', section])
+  } catch {
+    // The section was not there: nothing to remove.
+  }
+}
+
+export async function headCommit(cwd: string): Promise<string | undefined> {
+  try {
+    return await git(cwd, ['rev-parse', 'HEAD'])
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,81 @@
+import {InvalidInput} from './errors.js'
+
+/**
+ * Every AWS resource name and SSM path herogate uses comes from here, so that the name
+ * limits checked in validateAppName hold for all of them.
+ */
+
+export const PLATFORM_STACK = 'herogate-platform'
+const PREFIX = 'herogate'
+const TARGET_GROUP_PREFIX = 'hg-'
+/** Target group names are limited to 32 characters, the tightest limit among app-named resources. */
+const TARGET_GROUP_MAX = 32
+export const APP_NAME_MIN = 3
+export const APP_NAME_MAX = TARGET_GROUP_MAX - TARGET_GROUP_PREFIX.length
+const APP_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/
+
+/** Throws InvalidInput with the reason when `name` cannot be an app name. */
+export function validateAppName(name: string): string {
+  const reason = appNameProblem(name)
+  if (reason) {
+    throw new InvalidInput(`Invalid app name "${name}": ${reason}.`, {
+      suggestions: ['herogate create (without a name, for a random one)'],
+    })
+  }
+
+  return name
+}
+
+export function appNameProblem(name: string): string | undefined {
+  if (name.length < APP_NAME_MIN || name.length > APP_NAME_MAX)
+    return `it must be ${APP_NAME_MIN} to ${APP_NAME_MAX} characters long (AWS target group names are limited to ${TARGET_GROUP_MAX})`
+  if (!APP_NAME.test(name))
+    return 'use lowercase letters, digits and dashes, starting with a letter and not ending with a dash'
+  if (name.includes('--')) return 'it must not contain two dashes in a row'
+  return undefined
+}
+
+/** Process type names as Procfile allows them (letters, digits, underscore), used in service names. */
+export const PROCESS_TYPE = /^[A-Za-z0-9_]{1,30}$/
+
+export const names = {
+  appStack: (app: string) => `${PREFIX}-${app}`,
+  platformStack: () => PLATFORM_STACK,
+  codeCommitRepo: (app: string) => `${PREFIX}-${app}`,
+  ecrRepo: (app: string) => `${PREFIX}/${app}`,
+  codeBuildProject: (app: string) => `${PREFIX}-${app}`,
+  pipeline: (app: string) => `${PREFIX}-${app}`,
+  logGroup: (app: string) => `/${PREFIX}/${app}`,
+  targetGroup: (app: string) => `${TARGET_GROUP_PREFIX}${app}`,
+  /** One ECS service per process type. */
+  service: (app: string, processType: string) => `${app}-${processType}`,
+  taskFamily: (app: string, processType: string) => `${PREFIX}-${app}-${processType}`,
+  /** Log stream prefix for a process type's containers (awslogs-stream-prefix). */
+  logStreamPrefix: (processType: string) => processType,
+  /** herogate's own events: build, release phase, rollout. */
+  herogateLogStreamPrefix: () => PREFIX,
+  /** SSM: one SecureString per config var under this path. */
+  configPath: (app: string) => `/${PREFIX}/${app}/config/`,
+  configParameter: (app: string, key: string) => `/${PREFIX}/${app}/config/${key}`,
+  releasesPath: (app: string) => `/${PREFIX}/${app}/releases/`,
+  releaseParameter: (app: string, version: number) => `/${PREFIX}/${app}/releases/${String(version).padStart(6, '0')}`,
+  lockParameter: (app: string) => `/${PREFIX}/${app}/lock`,
+  appPath: (app: string) => `/${PREFIX}/${app}/`,
+  /** Artifact bucket key prefix for the app's pipeline and the pinned herogate release code. */
+  artifactPrefix: (app: string) => `${PREFIX}/${app}/`,
+  gitRemote: () => PREFIX,
+  /** Tag key put on every stack and taggable resource herogate makes. */
+  appTag: () => `${PREFIX}:app`,
+}
+
+/** The HTTPS CodeCommit clone URL of an app's repo: also how the remote tells its app and region. */
+export function codeCommitUrl(region: string, app: string): string {
+  return `https://git-codecommit.${region}.amazonaws.com/v1/repos/${names.codeCommitRepo(app)}`
+}
+
+const CODECOMMIT_URL = /^https:\/\/git-codecommit\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/v1\/repos\/herogate-([a-z0-9-]+)\/?$/
+
+export function parseCodeCommitUrl(url: string): {region: string; app: string} | undefined {
+  const match = CODECOMMIT_URL.exec(url.trim())
+  return match ? {region: match[1], app: match[2]} : undefined
+}

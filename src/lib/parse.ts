@@ -1,0 +1,173 @@
+import type {ScaleChange} from '../platform/types.js'
+import {InvalidInput} from './errors.js'
+import {PROCESS_TYPE} from './naming.js'
+import {isSize, MAX_PROCESS_COUNT, SIZES} from './sizes.js'
+
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
+/** Names herogate sets itself; a user value would be overwritten or would break routing. */
+const RESERVED_KEYS = new Set(['PORT', 'DYNO'])
+const RESERVED_PREFIX = 'HEROGATE_'
+
+/** Why `key` cannot be a config var name, or undefined when it can. */
+export function configKeyProblem(key: string): string | undefined {
+  if (!ENV_KEY.test(key)) return 'config var names use letters, digits and underscores and do not start with a digit'
+  if (RESERVED_KEYS.has(key)) return `${key} is set by herogate itself`
+  if (key.toUpperCase().startsWith(RESERVED_PREFIX)) return `names starting with ${RESERVED_PREFIX} are reserved for herogate`
+  return undefined
+}
+
+export function validateConfigKey(key: string): string {
+  const problem = configKeyProblem(key)
+  if (problem) throw new InvalidInput(`Invalid config var name "${key}": ${problem}.`)
+  return key
+}
+
+/** `KEY=VALUE` arguments; the value is everything after the first `=` and may be empty. */
+export function parseConfigArgs(args: string[]): Record<string, string> {
+  const vars: Record<string, string> = {}
+  for (const arg of args) {
+    const at = arg.indexOf('=')
+    if (at <= 0) {
+      throw new InvalidInput(`"${at === 0 ? arg : arg.split(/\s/)[0]}" is not KEY=VALUE.`, {
+        suggestions: ['herogate config:set KEY=VALUE', 'herogate config:set KEY= (an empty value)'],
+      })
+    }
+
+    vars[validateConfigKey(arg.slice(0, at))] = arg.slice(at + 1)
+  }
+
+  return vars
+}
+
+/**
+ * A .env file: `KEY=value`, optional `export `, `#` comments, single quotes (literal),
+ * double quotes (with \n, \t, \\ and \" escapes, may span lines).
+ */
+export function parseDotenv(text: string): Record<string, string> {
+  const vars: Record<string, string> = {}
+  const lines = text.replace(/\r\n?/g, '\n').split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim()
+    if (!line || line.startsWith('#')) continue
+    const match = /^(?:export\s+)?([^=\s]+)\s*=\s?(.*)$/.exec(line)
+    if (!match) throw new InvalidInput(`Line ${i + 1} of the env file is not KEY=VALUE.`)
+    const key = validateConfigKey(match[1])
+    let value = match[2]
+    if (value.startsWith('"')) {
+      let body = value.slice(1)
+      while (!closesDoubleQuote(body) && i + 1 < lines.length) body += '\n' + lines[++i]
+      if (!closesDoubleQuote(body)) throw new InvalidInput(`The value of ${key} opens a double quote that never closes.`)
+      value = unescapeDouble(body.slice(0, closingQuoteIndex(body)))
+    } else if (value.startsWith("'")) {
+      const end = value.indexOf("'", 1)
+      if (end < 0) throw new InvalidInput(`The value of ${key} opens a single quote that never closes.`)
+      value = value.slice(1, end)
+    } else {
+      value = value.replace(/\s+#.*$/, '').trim()
+    }
+
+    vars[key] = value
+  }
+
+  return vars
+}
+
+function closingQuoteIndex(body: string): number {
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] === '\\') i++
+    else if (body[i] === '"') return i
+  }
+
+  return -1
+}
+
+function closesDoubleQuote(body: string): boolean {
+  return closingQuoteIndex(body) >= 0
+}
+
+function unescapeDouble(body: string): string {
+  return body.replace(/\\([nrt"\\$])/g, (_, c: string) => ({n: '\n', r: '\r', t: '\t'})[c as 'n'] ?? c)
+}
+
+/** `web=2`, `web+1`, `worker-1`, `web=2:standard-2x`, `web=standard-2x`, `web:standard-2x`. */
+export function parseScaleArgs(args: string[]): ScaleChange[] {
+  if (args.length === 0) {
+    throw new InvalidInput('No process types given.', {suggestions: ['herogate scale web=2 worker=1', 'herogate ps']})
+  }
+
+  const seen = new Set<string>()
+  return args.map((arg) => {
+    const match = /^([^=+:-]+?)(?:([=+-])(\d*))?(?::([a-z0-9-]+)|=([a-z][a-z0-9-]*))?$/.exec(arg)
+    if (!match || (!match[2] && !match[4]) || (match[2] && !match[3] && !match[5]) || (match[2] !== '=' && match[5])) {
+      throw new InvalidInput(`"${arg}" is not TYPE=COUNT, TYPE+N, TYPE-N or TYPE=COUNT:SIZE.`, {
+        suggestions: ['herogate scale web=2 worker=1:standard-2x'],
+      })
+    }
+
+    const [, type, op, digits, sizeAfterColon, sizeAlone] = match
+    if (!PROCESS_TYPE.test(type)) throw new InvalidInput(`"${type}" is not a process type name.`)
+    if (seen.has(type)) throw new InvalidInput(`${type} is given twice.`)
+    seen.add(type)
+    const size = sizeAfterColon ?? sizeAlone
+    if (size !== undefined && !isSize(size)) {
+      throw new InvalidInput(`Unknown size "${size}".`, {suggestions: [`use one of: ${Object.keys(SIZES).join(', ')}`]})
+    }
+
+    const change: ScaleChange = {type}
+    if (size) change.size = size
+    if (op && digits) {
+      const n = Number(digits)
+      if (n > MAX_PROCESS_COUNT) {
+        throw new InvalidInput(`${type}: at most ${MAX_PROCESS_COUNT} processes of one type.`)
+      }
+
+      if (op === '=') change.quantity = n
+      else change.delta = op === '+' ? n : -n
+    }
+
+    return change
+  })
+}
+
+/** Applies a change to a current count, refusing results below zero or above the limit. */
+export function applyScale(current: number, change: ScaleChange): number {
+  const next = change.quantity ?? current + (change.delta ?? 0)
+  if (next < 0) throw new InvalidInput(`${change.type} cannot go below zero (it has ${current}).`)
+  if (next > MAX_PROCESS_COUNT) throw new InvalidInput(`${change.type}: at most ${MAX_PROCESS_COUNT} processes of one type.`)
+  return next
+}
+
+/** Procfile: `type: command` lines; blank lines and # comments ignored. */
+export function parseProcfile(text: string): Record<string, string> {
+  const types: Record<string, string> = {}
+  for (const [i, raw] of text.replace(/\r\n?/g, '\n').split('\n').entries()) {
+    const line = raw.trim()
+    if (!line || line.startsWith('#')) continue
+    const match = /^([A-Za-z0-9_]+)\s*:\s*(.+)$/.exec(line)
+    if (!match) throw new InvalidInput(`Procfile line ${i + 1} is not "type: command".`)
+    if (match[1].length > 30) throw new InvalidInput(`Procfile line ${i + 1}: process type "${match[1]}" is longer than 30 characters.`)
+    types[match[1]] = match[2].trim()
+  }
+
+  return types
+}
+
+/** `v12` or `12` to 12. */
+export function parseReleaseVersion(text: string): number {
+  const match = /^v?(\d+)$/i.exec(text.trim())
+  if (!match || Number(match[1]) < 1) throw new InvalidInput(`"${text}" is not a release version.`, {suggestions: ['herogate releases', 'herogate rollback v3']})
+  return Number(match[1])
+}
+
+/** `--since`: an ISO time, or a duration ago: 30s, 10m, 2h, 1d. */
+export function parseSince(text: string, now: Date = new Date()): Date {
+  const ago = /^(\d+)\s*([smhd])$/.exec(text.trim())
+  if (ago) {
+    const unit = {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}[ago[2] as 's']
+    return new Date(now.getTime() - Number(ago[1]) * unit)
+  }
+
+  const date = new Date(text)
+  if (Number.isNaN(date.getTime())) throw new InvalidInput(`"${text}" is not a time.`, {suggestions: ['--since 10m', '--since 2026-11-21T10:00:00Z']})
+  return date
+}

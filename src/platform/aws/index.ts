@@ -1,0 +1,103 @@
+import {AwsClients} from '../../aws/clients.js'
+import {resolveRegion} from '../../aws/region.js'
+import type {PlatformOptions} from '../index.js'
+import type {
+  AppInfo, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
+  OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, RunOptions, RunResult, ScaleChange, ScaleResult,
+} from '../types.js'
+import * as apps from './apps.js'
+import * as config from './config.js'
+import {type AwsContext, systemClock} from './context.js'
+import * as formation from './formation.js'
+import * as logs from './logs.js'
+import * as releases from './releases.js'
+import * as run from './run.js'
+
+/** The AWS driver: CloudFormation for infrastructure, direct ECS/SSM/Logs calls for everything else. */
+export class AwsPlatform implements Platform {
+  readonly kind = 'aws' as const
+
+  constructor(readonly ctx: AwsContext) {}
+
+  static async open(options: PlatformOptions): Promise<AwsPlatform> {
+    const region = await resolveRegion(options)
+    return new AwsPlatform({region, clients: new AwsClients({region, profile: options.profile}), clock: systemClock})
+  }
+
+  createApp(options: CreateOptions): Promise<CreateResult> {
+    return apps.createApp(this.ctx, options)
+  }
+
+  listApps(): Promise<AppSummary[]> {
+    return apps.listApps(this.ctx)
+  }
+
+  appInfo(app: string): Promise<AppInfo> {
+    return apps.appInfo(this.ctx, app)
+  }
+
+  destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
+    return apps.destroyApp(this.ctx, app, options)
+  }
+
+  /** AWS only: removes the shared platform stack once no app uses it. */
+  destroyPlatform(options: OperationOptions = {}): Promise<DestroyResult> {
+    return apps.destroyPlatform(this.ctx, options)
+  }
+
+  getConfig(app: string): Promise<Record<string, string>> {
+    return config.getConfig(this.ctx, app)
+  }
+
+  setConfig(app: string, vars: Record<string, string>, options: OperationOptions = {}): Promise<ConfigChange> {
+    return config.setConfig(this.ctx, app, vars, options)
+  }
+
+  unsetConfig(app: string, keys: string[], options: OperationOptions = {}): Promise<ConfigChange> {
+    return config.unsetConfig(this.ctx, app, keys, options)
+  }
+
+  formation(app: string): Promise<ProcessFormation[]> {
+    return formation.formation(this.ctx, app)
+  }
+
+  scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
+    return formation.scale(this.ctx, app, changes, options)
+  }
+
+  ps(app: string): Promise<ProcessInfo[]> {
+    return formation.ps(this.ctx, app)
+  }
+
+  restart(app: string, processType?: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {
+    return formation.restart(this.ctx, app, processType, options)
+  }
+
+  stop(app: string, id: string): Promise<void> {
+    return formation.stop(this.ctx, app, id)
+  }
+
+  run(app: string, options: RunOptions): Promise<RunResult> {
+    return run.run(this.ctx, app, options)
+  }
+
+  logs(app: string, options: LogOptions): AsyncIterable<LogLine> {
+    return logs.logs(this.ctx, app, options)
+  }
+
+  releases(app: string, options: {num: number}): Promise<Release[]> {
+    return releases.releases(this.ctx, app, options)
+  }
+
+  releaseInfo(app: string, version?: number): Promise<Release> {
+    return releases.releaseInfo(this.ctx, app, version)
+  }
+
+  rollback(app: string, version?: number, options: OperationOptions = {}): Promise<Release> {
+    return releases.rollback(this.ctx, app, version, options)
+  }
+
+  deploy(app: string, options: DeployOptions): Promise<Release> {
+    return releases.deploy(this.ctx, app, options)
+  }
+}

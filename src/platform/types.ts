@@ -1,0 +1,228 @@
+import type {Readable, Writable} from 'node:stream'
+
+/**
+ * The one interface every command uses. Two drivers implement it: `aws` (the product) and
+ * `local` (the same workflow on one machine). Output shapes here are the `--json` shapes.
+ */
+
+export type PlatformKind = 'aws' | 'local'
+
+/** Which app a command operates on, as resolved from -a, HEROGATE_APP or the git remote. */
+export interface AppTarget {
+  name: string
+  platform: PlatformKind
+  /** AWS only: the app's region (from the git remote URL, --region or the AWS config). */
+  region?: string
+}
+
+export interface AppSummary {
+  name: string
+  platform: PlatformKind
+  region?: string
+  /** 'creating' | 'idle' (no release yet) | 'running' | 'crashed' | 'failed' | 'deleting' */
+  status: string
+  webUrl?: string
+  gitUrl: string
+  createdAt?: string
+}
+
+export interface ProcessFormation {
+  type: string
+  quantity: number
+  /** A size name from the size table (lib/sizes.ts), e.g. 'standard-1x'. */
+  size: string
+  command?: string
+}
+
+export interface AppInfo extends AppSummary {
+  formation: ProcessFormation[]
+  release?: Release
+  /** AWS: the app's CloudFormation stack name. */
+  stack?: string
+}
+
+export type ReleaseStatus = 'pending' | 'succeeded' | 'failed'
+
+/** An immutable release: code plus config. */
+export interface Release {
+  version: number
+  description: string
+  status: ReleaseStatus
+  author: string
+  createdAt: string
+  /** True for the release that is serving now. */
+  current: boolean
+  /** The git commit the code came from, when known. */
+  commit?: string
+  /** AWS: image digest URI (repo@sha256:...). Local: build id. */
+  image?: string
+  /** Config version the release carries (values are never part of a release record). */
+  configVersion?: number
+  /** Process types and their commands. */
+  processTypes?: Record<string, string>
+  /** AWS: task definition ARN per process type. */
+  taskDefinitions?: Record<string, string>
+}
+
+export interface ProcessInfo {
+  /** Heroku style: web.1 */
+  name: string
+  type: string
+  /** ECS task id, or local process id. */
+  id: string
+  /** 'starting' | 'up' | 'crashed' | 'stopping' | 'down' | AWS lastStatus lowercased */
+  status: string
+  health: 'healthy' | 'unhealthy' | 'unknown'
+  release?: number
+  size: string
+  startedAt?: string
+  command?: string
+}
+
+export interface LogLine {
+  time: Date
+  /** 'app': the app's processes and the router; 'herogate': build, release phase, deploy events. */
+  source: 'app' | 'herogate'
+  /** web.1, router, build, release, deploy, run.1234 */
+  process: string
+  message: string
+}
+
+export interface LogOptions {
+  num: number
+  tail: boolean
+  processType?: string
+  task?: string
+  source?: 'app' | 'herogate'
+  since?: Date
+  /** Aborting ends a tail cleanly (Ctrl-C). */
+  signal?: AbortSignal
+}
+
+export interface RunOptions {
+  /** argv of the command to run; joined by a shell where the platform needs one string. */
+  command: string[]
+  env: Record<string, string>
+  size?: string
+  detached: boolean
+  /** Attach a TTY when one is available locally. */
+  tty: boolean
+  stdin?: Readable
+  stdout: Writable
+  stderr: Writable
+  /** Aborting stops the one-off process and resolves with its outcome. */
+  signal?: AbortSignal
+  onProgress?: Progress
+}
+
+export interface RunResult {
+  id: string
+  name: string
+  detached: boolean
+  exitCode?: number
+  /** Why the process stopped, when it did not exit on its own (AWS stoppedReason). */
+  stopReason?: string
+  /** True when it was stopped because the user interrupted. */
+  interrupted?: boolean
+}
+
+export interface ScaleChange {
+  type: string
+  /** Absolute count (web=2). */
+  quantity?: number
+  /** Relative change (web+1, worker-1). */
+  delta?: number
+  size?: string
+}
+
+export interface ScaleResult {
+  formation: ProcessFormation[]
+  /** Things the user should know (e.g. sizes ignored on the local platform). */
+  notes: string[]
+}
+
+export interface ConfigChange {
+  /** Keys set or removed; never values. */
+  keys: string[]
+  release?: Release
+}
+
+export interface DestroyResult {
+  name: string
+  /** Human readable list of what was removed, in order. */
+  removed: string[]
+}
+
+export interface CreateOptions {
+  /** Omitted: the platform picks a Heroku-style random name. */
+  name?: string
+  /** Directory whose git repo gets the "herogate" remote. */
+  cwd: string
+  onProgress?: Progress
+  signal?: AbortSignal
+}
+
+export interface CreateResult extends AppInfo {
+  /** AWS: the shared platform stack was created by this call. */
+  platformCreated?: boolean
+  /** Set when no remote was added (not a git repo, or a remote already points elsewhere): what to run instead. */
+  remoteNote?: string
+}
+
+export interface DeployOptions {
+  cwd: string
+  branch?: string
+  onProgress?: Progress
+  signal?: AbortSignal
+}
+
+export interface OperationOptions {
+  onProgress?: Progress
+  signal?: AbortSignal
+}
+
+/** Progress of a long operation. Commands choose how to render it (rows, lines, nothing). */
+export type ProgressEvent =
+  | {
+      kind: 'resource'
+      /** Stable id of the row: logical resource id (and stack). */
+      id: string
+      stack?: string
+      resourceType: string
+      /** CloudFormation status or a similar word: CREATE_IN_PROGRESS, CREATE_COMPLETE, ... */
+      status: string
+      /** Short human description from the template's Metadata. */
+      description?: string
+      reason?: string
+    }
+  | {kind: 'step'; id: string; message: string; status: 'start' | 'done' | 'failed' | 'skipped'}
+  | {kind: 'output'; stream: string; line: string}
+  | {kind: 'warning'; message: string}
+
+export type Progress = (event: ProgressEvent) => void
+
+export interface Platform {
+  readonly kind: PlatformKind
+
+  createApp(options: CreateOptions): Promise<CreateResult>
+  listApps(): Promise<AppSummary[]>
+  appInfo(app: string): Promise<AppInfo>
+  destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult>
+
+  getConfig(app: string): Promise<Record<string, string>>
+  setConfig(app: string, vars: Record<string, string>, options?: OperationOptions): Promise<ConfigChange>
+  unsetConfig(app: string, keys: string[], options?: OperationOptions): Promise<ConfigChange>
+
+  formation(app: string): Promise<ProcessFormation[]>
+  scale(app: string, changes: ScaleChange[], options?: OperationOptions): Promise<ScaleResult>
+  ps(app: string): Promise<ProcessInfo[]>
+  restart(app: string, processType?: string, options?: OperationOptions): Promise<ProcessInfo[]>
+  stop(app: string, id: string): Promise<void>
+  run(app: string, options: RunOptions): Promise<RunResult>
+  logs(app: string, options: LogOptions): AsyncIterable<LogLine>
+
+  releases(app: string, options: {num: number}): Promise<Release[]>
+  releaseInfo(app: string, version?: number): Promise<Release>
+  rollback(app: string, version?: number, options?: OperationOptions): Promise<Release>
+  deploy(app: string, options: DeployOptions): Promise<Release>
+}
