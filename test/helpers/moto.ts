@@ -1,0 +1,111 @@
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
+import {createServer} from 'node:net'
+
+/**
+ * A moto server for the tests that need one: started once per process on a free port of
+ * 127.0.0.1, reset between tests, stopped by its pid when the run ends.
+ * Where moto is missing, `mochaHooks`-style callers skip (outside CI) or fail (under CI=true).
+ */
+export interface Moto {
+  endpoint: string
+  reset(): Promise<void>
+  /** Make ECS tasks jump to STOPPED at once instead of one state per DescribeTasks call. */
+  immediateTasks(): Promise<void>
+}
+
+let server: {process: ChildProcess; moto: Moto} | undefined
+
+export function motoAvailable(): boolean {
+  try {
+    execFileSync('python3', ['-c', 'import moto, flask'], {stdio: 'ignore'})
+    return true
+  } catch {
+    return false
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+export async function startMoto(): Promise<Moto> {
+  if (server) return server.moto
+  const port = await freePort()
+  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {stdio: 'ignore'})
+  const endpoint = `http://127.0.0.1:${port}`
+  const stop = () => {
+    if (child.exitCode === null) child.kill('SIGTERM')
+  }
+
+  process.once('exit', stop)
+  for (let i = 0; i < 200; i++) {
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`)
+      if (response.ok) break
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+
+    if (child.exitCode !== null) throw new Error(`moto exited with ${child.exitCode}`)
+  }
+
+  const moto: Moto = {
+    endpoint,
+    async reset() {
+      await fetch(`${endpoint}/moto-api/reset`, {method: 'POST'})
+    },
+    async immediateTasks() {
+      await fetch(`${endpoint}/moto-api/state-manager/set-transition`, {
+        method: 'POST',
+        body: JSON.stringify({model_name: 'ecs::task', transition: {progression: 'immediate'}}),
+      })
+    },
+  }
+  server = {process: child, moto}
+  return moto
+}
+
+export function stopMoto(): void {
+  if (server && server.process.exitCode === null) server.process.kill('SIGTERM')
+  server = undefined
+}
+
+/**
+ * For a describe() block: starts moto (or skips the block where moto is missing and this is
+ * not CI), points the SDK at it with dummy credentials, and resets it before each test.
+ */
+export function useMoto(): {moto: () => Moto} {
+  let moto: Moto | undefined
+  const saved: Record<string, string | undefined> = {}
+  const env = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_SESSION_TOKEN: undefined as string | undefined}
+  before(async function () {
+    if (!motoAvailable()) {
+      if (process.env.CI) throw new Error('moto is required in CI: python3 -m pip install "moto[server]==5.2.1"')
+      console.warn('    (moto is not installed: skipping; python3 -m pip install "moto[server]==5.2.1")')
+      this.skip()
+    }
+
+    this.timeout(30_000)
+    moto = await startMoto()
+    for (const [key, value] of Object.entries({...env, AWS_ENDPOINT_URL: moto.endpoint})) {
+      saved[key] = process.env[key]
+      if (value === undefined) delete process.env[key]
+      else process.env[key] = value
+    }
+  })
+  beforeEach(async () => moto?.reset())
+  after(() => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key]
+      else process.env[key] = value
+    }
+  })
+  return {moto: () => moto!}
+}
