@@ -1,0 +1,79 @@
+import type {RegisterTaskDefinitionCommandInput, TaskDefinition} from '@aws-sdk/client-ecs'
+
+import {names} from '../../lib/naming.js'
+import {DEFAULT_SIZE, sizeFor, sizeSpec} from '../../lib/sizes.js'
+import {type AppResources, WEB_PORT} from './resources.js'
+
+/** What makes one process type's task definition: the same builder serves deploy, config change, scale and run. */
+export interface ProcessSpec {
+  processType: string
+  /** Image by digest: repo@sha256:... */
+  image: string
+  /** Container command; undefined keeps the image's default (no Procfile: the image's default is web). */
+  command?: string[]
+  size: string
+  /** Config var names; each becomes an ECS secret read from SSM at task start. */
+  configKeys: string[]
+  release?: number
+}
+
+/** Container name inside every herogate task definition: the process type. */
+export function containerName(processType: string): string {
+  return processType
+}
+
+export function taskDefinitionInput(app: string, resources: AppResources, spec: ProcessSpec): RegisterTaskDefinitionCommandInput {
+  const {cpu, memory} = sizeSpec(spec.size)
+  const web = spec.processType === 'web'
+  const environment = [
+    {name: 'HEROGATE_PROCESS_TYPE', value: spec.processType},
+    ...(spec.release === undefined ? [] : [{name: 'HEROGATE_RELEASE', value: `v${spec.release}`}]),
+    ...(web ? [{name: 'PORT', value: String(WEB_PORT)}] : []),
+  ]
+  return {
+    family: names.taskFamily(app, spec.processType),
+    requiresCompatibilities: ['FARGATE'],
+    networkMode: 'awsvpc',
+    cpu: String(cpu),
+    memory: String(memory),
+    executionRoleArn: resources.executionRoleArn,
+    taskRoleArn: resources.taskRoleArn,
+    tags: [{key: names.appTag(), value: app}],
+    containerDefinitions: [
+      {
+        name: containerName(spec.processType),
+        image: spec.image,
+        essential: true,
+        // Container-level memory keeps RunTask overrides valid (and emulators happy).
+        memory,
+        ...(spec.command ? {command: spec.command} : {}),
+        environment,
+        secrets: [...spec.configKeys].sort().map((key) => ({name: key, valueFrom: names.configParameter(app, key)})),
+        ...(web ? {portMappings: [{containerPort: WEB_PORT, protocol: 'tcp' as const}]} : {}),
+        logConfiguration: {
+          logDriver: 'awslogs' as const,
+          options: {
+            'awslogs-group': resources.logGroup,
+            'awslogs-region': resources.region,
+            'awslogs-stream-prefix': names.logStreamPrefix(spec.processType),
+          },
+        },
+      },
+    ],
+  }
+}
+
+/** Reads a ProcessSpec back from a registered task definition (to revise it: new config, new size). */
+export function specFromTaskDefinition(processType: string, definition: TaskDefinition): ProcessSpec {
+  const container = definition.containerDefinitions?.find((c) => c.name === containerName(processType)) ?? definition.containerDefinitions?.[0]
+  const release = container?.environment?.find((e) => e.name === 'HEROGATE_RELEASE')?.value
+  const size = sizeFor(definition.cpu, definition.memory)
+  return {
+    processType,
+    image: container?.image ?? '',
+    command: container?.command,
+    size: size.includes('/') ? DEFAULT_SIZE : size,
+    configKeys: (container?.secrets ?? []).map((s) => s.name!).filter(Boolean),
+    release: release ? Number(release.slice(1)) : undefined,
+  }
+}
