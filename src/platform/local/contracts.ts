@@ -1,0 +1,61 @@
+import type {LogLine, LogOptions, ProcessInfo} from '../types.js'
+
+/**
+ * The seam between the local platform's workflow (git, builds, releases, config: index.ts)
+ * and its runtime (supervisor daemon, router, process manager, log store).
+ * The supervisor keeps nothing on disk but its socket, pid and logs: after it is killed,
+ * LocalPlatform starts it again and hands it the desired state.
+ */
+
+/** One release as the supervisor runs it. `env` holds config values: it travels only over the owner-only socket. */
+export interface RunSpec {
+  version: number
+  /** Directory of the built app (processes start here). */
+  dir: string
+  /** Process type to shell command. */
+  processTypes: Record<string, string>
+  env: Record<string, string>
+}
+
+export interface DesiredState {
+  release: RunSpec
+  /** Process type to count. */
+  formation: Record<string, number>
+}
+
+export interface DeployOutcome {
+  ok: boolean
+  /** Why the new release was abandoned (crashed, never answered its health check). */
+  reason?: string
+}
+
+/** What LocalPlatform asks of a running supervisor (over a Unix socket in the app's directory). */
+export interface SupervisorClient {
+  /** Health-checked rolling deploy; on failure the old release keeps serving and ok is false. */
+  deploy(state: DesiredState): Promise<DeployOutcome>
+  scale(formation: Record<string, number>): Promise<void>
+  restart(processType?: string): Promise<void>
+  stop(id: string): Promise<void>
+  status(): Promise<ProcessInfo[]>
+  /** Stops every process and the router, frees the port, exits. */
+  shutdown(): Promise<void>
+}
+
+export interface SupervisorOptions {
+  appDir: string
+  app: string
+  /** The router's port on 127.0.0.1 (fixed per app at create time). */
+  port: number
+  /** Bind address; 127.0.0.1 unless the user asked for more (HEROGATE_BIND). */
+  host: string
+}
+
+/** Log store of one app: append-only JSON lines in the app directory, shared by every writer. */
+export interface LogWriter {
+  append(line: LogLine): void
+}
+
+export interface LogReader {
+  /** The last `num` lines matching the options, then (with tail) new ones as they arrive, until the signal aborts. */
+  read(options: LogOptions): AsyncIterable<LogLine>
+}
