@@ -60,6 +60,9 @@ export const names = {
   releasesPath: (app: string) => `/${PREFIX}/${app}/releases/`,
   releaseParameter: (app: string, version: number) => `/${PREFIX}/${app}/releases/${String(version).padStart(6, '0')}`,
   lockParameter: (app: string) => `/${PREFIX}/${app}/lock`,
+  /** SSM: immutable snapshots of the whole config (SecureString JSON, in chunks of at most 4 KB) that releases point at. */
+  configVersionsPath: (app: string) => `/${PREFIX}/${app}/config-versions/`,
+  configVersionParameter: (app: string, version: number, chunk: number) => `/${PREFIX}/${app}/config-versions/${String(version).padStart(6, '0')}/${chunk}`,
   appPath: (app: string) => `/${PREFIX}/${app}/`,
   /** Artifact bucket key prefix for the app's pipeline and the pinned herogate release code. */
   artifactPrefix: (app: string) => `${PREFIX}/${app}/`,

@@ -1,0 +1,21 @@
+import {HerogateCommand} from '../../lib/base.js'
+import {appFlags, confirm} from '../../lib/flags.js'
+import type {DestroyResult} from '../../platform/types.js'
+
+export default class AppsDestroy extends HerogateCommand {
+  static aliases = ['destroy']
+  static description = 'permanently destroy an app and everything it owns (asks first, or takes --confirm APP)'
+  static enableJsonFlag = true
+  static examples = ['<%= config.bin %> destroy -a demo', '<%= config.bin %> destroy -a demo --confirm demo']
+  static flags = {...appFlags, confirm}
+
+  async run(): Promise<DestroyResult> {
+    const {flags} = await this.parse(AppsDestroy)
+    const {target, platform} = await this.resolveTarget(flags)
+    await this.confirmDestructive(target.name, flags.confirm, 'destroys the app')
+    const result = await platform.destroyApp(target.name, {cwd: process.cwd(), onProgress: this.progress, signal: this.signal})
+    this.log(`Destroyed ${result.name}. Removed:`)
+    for (const item of result.removed) this.log(`  - ${item}`)
+    return result
+  }
+}

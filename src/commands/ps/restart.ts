@@ -1,0 +1,23 @@
+import {Args} from '@oclif/core'
+
+import {HerogateCommand} from '../../lib/base.js'
+import {appFlags} from '../../lib/flags.js'
+import type {ProcessInfo} from '../../platform/types.js'
+
+export default class PsRestart extends HerogateCommand {
+  static description = 'restart every process, or those of one process type'
+  static enableJsonFlag = true
+  static examples = ['<%= config.bin %> ps:restart -a demo', '<%= config.bin %> ps:restart worker']
+  static args = {type: Args.string({description: 'process type to restart (default: all)'})}
+  static flags = {...appFlags}
+
+  async run(): Promise<ProcessInfo[]> {
+    const {args, flags} = await this.parse(PsRestart)
+    const {target, platform} = await this.resolveTarget(flags)
+    const message = `Restarting ${args.type ? `${args.type} processes` : 'all processes'} on ${target.name}`
+    this.progress({kind: 'step', id: 'restart', message, status: 'start'})
+    const processes = await platform.restart(target.name, args.type, {onProgress: this.progress, signal: this.signal})
+    this.progress({kind: 'step', id: 'restart', message, status: 'done'})
+    return processes
+  }
+}

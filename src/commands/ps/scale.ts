@@ -1,0 +1,39 @@
+import {HerogateCommand} from '../../lib/base.js'
+import {appFlags} from '../../lib/flags.js'
+import {parseScaleArgs} from '../../lib/parse.js'
+import type {ProcessFormation} from '../../platform/types.js'
+
+export default class PsScale extends HerogateCommand {
+  static aliases = ['scale']
+  static description = `scale process types: counts and sizes
+
+Without arguments, shows the formation. Sizes: basic, standard-1x (default), standard-2x, performance-m, performance-l, performance-xl (see the README for CPU and memory). At most 100 processes of one type.`
+  static enableJsonFlag = true
+  static strict = false
+  static examples = [
+    '<%= config.bin %> scale web=2 worker=1',
+    '<%= config.bin %> scale web+1',
+    '<%= config.bin %> scale worker-1',
+    '<%= config.bin %> scale web=2:standard-2x',
+  ]
+  static flags = {...appFlags}
+
+  async run(): Promise<ProcessFormation[]> {
+    const {argv, flags} = await this.parse(PsScale)
+    const changes = argv.length > 0 ? parseScaleArgs(argv as string[]) : undefined
+    const {target, platform} = await this.resolveTarget(flags)
+    let formation: ProcessFormation[]
+    if (changes) {
+      this.progress({kind: 'step', id: 'scale', message: `Scaling processes on ${target.name}`, status: 'start'})
+      const result = await platform.scale(target.name, changes, {onProgress: this.progress, signal: this.signal})
+      this.progress({kind: 'step', id: 'scale', message: `Scaling processes on ${target.name}`, status: 'done'})
+      for (const note of result.notes) this.note(note)
+      formation = result.formation
+    } else {
+      formation = await platform.formation(target.name)
+    }
+
+    this.log(formation.map((p) => `${p.type}=${p.quantity}:${p.size}`).join(' ') || `${target.name} has no process types yet: git push herogate main`)
+    return formation
+  }
+}

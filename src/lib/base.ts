@@ -1,0 +1,99 @@
+import {Command, Errors} from '@oclif/core'
+
+import {openPlatform} from '../platform/index.js'
+import type {AppTarget, Platform, PlatformKind, Progress} from '../platform/types.js'
+import {resolveApp} from './app.js'
+import {HerogateError, InvalidInput} from './errors.js'
+import {createRenderer, type Renderer} from './progress.js'
+
+/**
+ * The lifecycle every herogate command shares: resolve the app, open its platform, render
+ * progress on stderr, turn errors into one line plus suggestions (stack only with DEBUG).
+ */
+export abstract class HerogateCommand extends Command {
+  private renderer?: Renderer
+  private abortController?: AbortController
+
+  /** The app from -a, HEROGATE_APP or the git remote, and the platform it lives on. */
+  protected async resolveTarget(flags: {app?: string; region?: string; profile?: string}): Promise<{target: AppTarget; platform: Platform}> {
+    const target = await resolveApp({app: flags.app, cwd: process.cwd(), region: flags.region})
+    const platform = await this.platform(target.platform, {region: target.region ?? flags.region, profile: flags.profile})
+    return {target, platform}
+  }
+
+  protected platform(kind: PlatformKind, options: {region?: string; profile?: string} = {}): Promise<Platform> {
+    return openPlatform(kind, options)
+  }
+
+  /** Progress renderer on stderr: rows on a TTY, lines when piped, silent under --json. */
+  protected get progress(): Progress {
+    this.renderer ??= createRenderer({json: this.jsonEnabled()})
+    return this.renderer.progress
+  }
+
+  /** Aborted on the first Ctrl-C, so long operations can stop and say what they left behind. */
+  protected get signal(): AbortSignal {
+    if (!this.abortController) {
+      const controller = new AbortController()
+      this.abortController = controller
+      process.once('SIGINT', () => controller.abort(new Error('interrupted')))
+    }
+
+    return this.abortController.signal
+  }
+
+  /** A line for the user on stderr (progress, hints); stdout stays for data. */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(message + '\n')
+  }
+
+  /**
+   * Destructive commands: `--confirm APP` must name the app; without it, a TTY is asked to
+   * type the name, and anything else is refused.
+   */
+  protected async confirmDestructive(name: string, confirm: string | undefined, what: string): Promise<void> {
+    if (confirm !== undefined) {
+      if (confirm === name) return
+      throw new InvalidInput(`Confirmation "${confirm}" did not match ${name}. Nothing was changed.`, {suggestions: [`--confirm ${name}`]})
+    }
+
+    if (!process.stdin.isTTY || !process.stderr.isTTY) {
+      throw new InvalidInput(`This ${what} ${name} and cannot be undone; confirm with --confirm ${name}.`, {suggestions: [`--confirm ${name}`]})
+    }
+
+    const {input} = await import('@inquirer/prompts')
+    process.stderr.write(`\n !    WARNING: This ${what} ${name}.\n !    To proceed, type ${name} or re-run this command with --confirm ${name}\n\n`)
+    const answer = await input({message: '>', theme: {prefix: ''}}, {output: process.stderr})
+    if (answer.trim() !== name) throw new InvalidInput(`Confirmation did not match ${name}. Nothing was changed.`)
+  }
+
+  protected async finally(error: Error | undefined): Promise<void> {
+    this.renderer?.done()
+    await super.finally(error)
+  }
+
+  async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}): Promise<unknown> {
+    this.renderer?.done()
+    if (error instanceof Errors.ExitError) throw error
+    if (process.env.DEBUG && error.stack) process.stderr.write(error.stack + '\n')
+    let exitCode = 1
+    let lines: string[]
+    if (error instanceof HerogateError) {
+      exitCode = error.exitCode
+      lines = error.message ? [error.message, ...error.suggestions.map((s) => `  Try: ${s}`)] : []
+    } else if (error instanceof Errors.CLIError) {
+      // oclif's own parse errors: unknown flag, missing argument.
+      exitCode = error.oclif?.exit ?? 2
+      lines = [error.message.split('\n')[0], `  Try: herogate help ${this.id ?? ''}`.trimEnd()]
+    } else if (error.name === 'ExitPromptError') {
+      exitCode = 130
+      lines = ['Cancelled. Nothing was changed.']
+    } else {
+      lines = [`${error.message || String(error)}${process.env.DEBUG ? '' : ' (set DEBUG=1 for details)'}`]
+    }
+
+    if (lines.length > 0) process.stderr.write(` ▸    ${lines[0]}\n${lines.slice(1).map((line) => `${line}\n`).join('')}`)
+    this.exit(exitCode)
+    return undefined
+  }
+}
