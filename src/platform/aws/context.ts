@@ -1,4 +1,5 @@
 import type {AwsClients} from '../../aws/clients.js'
+import type {LoadAppResources} from './resources.js'
 
 export interface Clock {
   now(): Date
@@ -23,4 +24,6 @@ export interface AwsContext {
   region: string
   clients: AwsClients
   clock: Clock
+  /** Where app infrastructure comes from; unset: resources.ts reads it from the stacks. Tests and benches set it. */
+  appResources?: LoadAppResources
 }

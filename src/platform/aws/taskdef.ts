@@ -14,6 +14,11 @@ export interface ProcessSpec {
   size: string
   /** Config var names; each becomes an ECS secret read from SSM at task start. */
   configKeys: string[]
+  /**
+   * Config var names whose value is empty. SSM cannot hold an empty value, and an empty value
+   * carries no secret, so these become plain `environment` entries with the value "".
+   */
+  emptyKeys?: string[]
   release?: number
 }
 
@@ -29,7 +34,9 @@ export function taskDefinitionInput(app: string, resources: AppResources, spec: 
     {name: 'HEROGATE_PROCESS_TYPE', value: spec.processType},
     ...(spec.release === undefined ? [] : [{name: 'HEROGATE_RELEASE', value: `v${spec.release}`}]),
     ...(web ? [{name: 'PORT', value: String(WEB_PORT)}] : []),
+    ...[...(spec.emptyKeys ?? [])].sort().map((key) => ({name: key, value: ''})),
   ]
+  const empty = new Set(spec.emptyKeys ?? [])
   return {
     family: names.taskFamily(app, spec.processType),
     requiresCompatibilities: ['FARGATE'],
@@ -48,7 +55,7 @@ export function taskDefinitionInput(app: string, resources: AppResources, spec: 
         memory,
         ...(spec.command ? {command: spec.command} : {}),
         environment,
-        secrets: [...spec.configKeys].sort().map((key) => ({name: key, valueFrom: names.configParameter(app, key)})),
+        secrets: spec.configKeys.filter((key) => !empty.has(key)).sort().map((key) => ({name: key, valueFrom: names.configParameter(app, key)})),
         ...(web ? {portMappings: [{containerPort: WEB_PORT, protocol: 'tcp' as const}]} : {}),
         logConfiguration: {
           logDriver: 'awslogs' as const,
@@ -68,12 +75,19 @@ export function specFromTaskDefinition(processType: string, definition: TaskDefi
   const container = definition.containerDefinitions?.find((c) => c.name === containerName(processType)) ?? definition.containerDefinitions?.[0]
   const release = container?.environment?.find((e) => e.name === 'HEROGATE_RELEASE')?.value
   const size = sizeFor(definition.cpu, definition.memory)
+  const emptyKeys = (container?.environment ?? []).filter((e) => e.name && !e.value && !isHerogateVar(e.name)).map((e) => e.name!)
   return {
     processType,
     image: container?.image ?? '',
     command: container?.command,
     size: size.includes('/') ? DEFAULT_SIZE : size,
     configKeys: (container?.secrets ?? []).map((s) => s.name!).filter(Boolean),
+    ...(emptyKeys.length > 0 ? {emptyKeys} : {}),
     release: release ? Number(release.slice(1)) : undefined,
   }
+}
+
+/** Variables herogate itself puts in the environment (never config vars). */
+function isHerogateVar(name: string): boolean {
+  return name === 'PORT' || name.startsWith('HEROGATE_')
 }
