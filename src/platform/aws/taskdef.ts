@@ -11,6 +11,8 @@ export interface ProcessSpec {
   image: string
   /** Container command; undefined keeps the image's default (no Procfile: the image's default is web). */
   command?: string[]
+  /** Container entry point; undefined keeps the image's (buildpack images: /cnb/process/TYPE). */
+  entryPoint?: string[]
   size: string
   /** Config var names; each becomes an ECS secret read from SSM at task start. */
   configKeys: string[]
@@ -53,6 +55,7 @@ export function taskDefinitionInput(app: string, resources: AppResources, spec: 
         essential: true,
         // Container-level memory keeps RunTask overrides valid (and emulators happy).
         memory,
+        ...(spec.entryPoint ? {entryPoint: spec.entryPoint} : {}),
         ...(spec.command ? {command: spec.command} : {}),
         environment,
         secrets: spec.configKeys.filter((key) => !empty.has(key)).sort().map((key) => ({name: key, valueFrom: names.configParameter(app, key)})),
@@ -80,6 +83,7 @@ export function specFromTaskDefinition(processType: string, definition: TaskDefi
     processType,
     image: container?.image ?? '',
     command: container?.command,
+    ...(container?.entryPoint?.length ? {entryPoint: container.entryPoint} : {}),
     size: size.includes('/') ? DEFAULT_SIZE : size,
     configKeys: (container?.secrets ?? []).map((s) => s.name!).filter(Boolean),
     ...(emptyKeys.length > 0 ? {emptyKeys} : {}),
