@@ -32,7 +32,7 @@ Lines look like Heroku's: 2026-11-21T10:00:00.000Z app[web.1]: message. --source
     const {target, platform} = await this.resolveTarget(flags)
     const lines = platform.logs(target.name, {
       num: flags.num,
-      tail: flags.tail,
+      tail: flags.tail ?? false,
       processType: flags['process-type'],
       task: flags.task,
       source: flags.source as 'app' | 'herogate' | undefined,

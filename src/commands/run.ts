@@ -39,7 +39,7 @@ Output streams live and herogate exits with the command's exit code. Everything 
     const {target, platform} = await this.resolveTarget(flags)
     const tty = !flags['no-tty'] && !flags.detached && Boolean(process.stdin.isTTY && process.stdout.isTTY)
     const result = await platform.run(target.name, {
-      command, env, size: flags.size, detached: flags.detached, tty,
+      command, env, size: flags.size, detached: flags.detached ?? false, tty,
       stdin: process.stdin, stdout: process.stdout, stderr: process.stderr,
       signal: this.signal, onProgress: this.progress,
     })

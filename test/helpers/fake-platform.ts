@@ -1,0 +1,156 @@
+import type {
+  AppInfo, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
+  Platform, ProcessFormation, ProcessInfo, Release, RunOptions, RunResult, ScaleChange, ScaleResult,
+} from '../../src/platform/types.js'
+import {AppNotFound} from '../../src/lib/errors.js'
+import {applyScale} from '../../src/lib/parse.js'
+
+/** An in-memory Platform that records every call, for command tests. */
+export class FakePlatform implements Platform {
+  readonly kind = 'aws' as const
+  calls: Array<{method: string; args: unknown[]}> = []
+  apps = new Map<string, AppInfo>()
+  config: Record<string, string> = {}
+  processes: ProcessInfo[] = []
+  releaseList: Release[] = []
+  logLines: LogLine[] = []
+  runResult: RunResult = {id: 'task-1', name: 'run.1', detached: false, exitCode: 0}
+
+  constructor(apps: string[] = ['demo']) {
+    for (const name of apps) this.apps.set(name, fakeApp(name))
+  }
+
+  private record(method: string, ...args: unknown[]) {
+    this.calls.push({method, args})
+  }
+
+  private app(name: string): AppInfo {
+    const app = this.apps.get(name)
+    if (!app) throw new AppNotFound(name, 'us-east-1')
+    return app
+  }
+
+  async createApp(options: CreateOptions): Promise<CreateResult> {
+    this.record('createApp', options.name)
+    const app = fakeApp(options.name ?? 'random-name-1234')
+    this.apps.set(app.name, app)
+    return {...app, platformCreated: true}
+  }
+
+  async listApps(): Promise<AppSummary[]> {
+    this.record('listApps')
+    return [...this.apps.values()].map(({formation: _f, release: _r, stack: _s, ...summary}) => summary)
+  }
+
+  async appInfo(app: string): Promise<AppInfo> {
+    this.record('appInfo', app)
+    return this.app(app)
+  }
+
+  async destroyApp(app: string): Promise<DestroyResult> {
+    this.record('destroyApp', app)
+    this.app(app)
+    this.apps.delete(app)
+    return {name: app, removed: [`stack herogate-${app}`, `git remote herogate`]}
+  }
+
+  async getConfig(app: string): Promise<Record<string, string>> {
+    this.record('getConfig', app)
+    this.app(app)
+    return {...this.config}
+  }
+
+  async setConfig(app: string, vars: Record<string, string>): Promise<ConfigChange> {
+    this.record('setConfig', app, vars)
+    Object.assign(this.config, vars)
+    return {keys: Object.keys(vars), release: fakeRelease(7, `Set ${Object.keys(vars).join(', ')} config vars`)}
+  }
+
+  async unsetConfig(app: string, keys: string[]): Promise<ConfigChange> {
+    this.record('unsetConfig', app, keys)
+    for (const key of keys) delete this.config[key]
+    return {keys, release: fakeRelease(8, `Remove ${keys.join(', ')} config vars`)}
+  }
+
+  async formation(app: string): Promise<ProcessFormation[]> {
+    this.record('formation', app)
+    return this.app(app).formation
+  }
+
+  async scale(app: string, changes: ScaleChange[]): Promise<ScaleResult> {
+    this.record('scale', app, changes)
+    const formation = this.app(app).formation
+    for (const change of changes) {
+      const entry = formation.find((p) => p.type === change.type)!
+      entry.quantity = applyScale(entry.quantity, change)
+      if (change.size) entry.size = change.size
+    }
+
+    return {formation, notes: []}
+  }
+
+  async ps(app: string): Promise<ProcessInfo[]> {
+    this.record('ps', app)
+    return this.processes
+  }
+
+  async restart(app: string, processType?: string): Promise<ProcessInfo[]> {
+    this.record('restart', app, processType)
+    return this.processes
+  }
+
+  async stop(app: string, id: string): Promise<void> {
+    this.record('stop', app, id)
+  }
+
+  async run(app: string, options: RunOptions): Promise<RunResult> {
+    this.record('run', app, options.command, options.env, options.detached)
+    return {...this.runResult, detached: options.detached}
+  }
+
+  async *logs(app: string, options: LogOptions): AsyncIterable<LogLine> {
+    this.record('logs', app, options)
+    yield* this.logLines.slice(-options.num)
+  }
+
+  async releases(app: string, options: {num: number}): Promise<Release[]> {
+    this.record('releases', app, options.num)
+    return this.releaseList.slice(0, options.num)
+  }
+
+  async releaseInfo(app: string, version?: number): Promise<Release> {
+    this.record('releaseInfo', app, version)
+    return this.releaseList.find((r) => (version ? r.version === version : r.current))!
+  }
+
+  async rollback(app: string, version?: number): Promise<Release> {
+    this.record('rollback', app, version)
+    return fakeRelease(9, `Rollback to v${version ?? 5}`)
+  }
+
+  async deploy(app: string, options: DeployOptions): Promise<Release> {
+    this.record('deploy', app, options.branch)
+    return fakeRelease(10, 'Deploy 1a2b3c4')
+  }
+}
+
+export function fakeApp(name: string): AppInfo {
+  return {
+    name,
+    platform: 'aws',
+    region: 'us-east-1',
+    status: 'running',
+    webUrl: `http://herogate-alb.example:10000/`,
+    gitUrl: `https://git-codecommit.us-east-1.amazonaws.com/v1/repos/herogate-${name}`,
+    createdAt: '2026-11-21T10:00:00.000Z',
+    formation: [
+      {type: 'web', quantity: 1, size: 'standard-1x', command: 'npm start'},
+      {type: 'worker', quantity: 0, size: 'standard-1x', command: 'node worker.js'},
+    ],
+    stack: `herogate-${name}`,
+  }
+}
+
+export function fakeRelease(version: number, description: string, current = true): Release {
+  return {version, description, status: 'succeeded', author: 'dev@example.com', createdAt: '2026-11-21T10:00:00.000Z', current}
+}
