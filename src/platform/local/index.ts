@@ -1,10 +1,464 @@
-import {HerogateError} from '../../lib/errors.js'
+import {existsSync, mkdirSync, rmSync} from 'node:fs'
+import {join, resolve} from 'node:path'
 
-// Placeholder until the local platform issue lands.
-export class LocalPlatform {
+import {targetFromRemoteUrl} from '../../lib/app.js'
+import {AppExists, HerogateError, InvalidInput, NoChanges} from '../../lib/errors.js'
+import {addRemote, getRemoteUrl, git, gitRoot, removeRemote} from '../../lib/git.js'
+import {localAppsDir} from '../../lib/home.js'
+import {names, validateAppName} from '../../lib/naming.js'
+import {applyScale, validateConfigKey} from '../../lib/parse.js'
+import {randomAppName} from '../../lib/random-name.js'
+import {DEFAULT_SIZE} from '../../lib/sizes.js'
+import type {
+  AppInfo, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
+  OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, RunOptions, RunResult, ScaleChange, ScaleResult,
+} from '../types.js'
+import {runStreaming} from './build.js'
+import {describeConfigChange, readConfig, writeConfig} from './config.js'
+import type {SupervisorClient} from './contracts.js'
+import {installHook} from './git-hook.js'
+import {freePort} from './ports.js'
+import {allReleases, createRelease, finishRelease, previousRelease, readRelease, type ReleaseRecord, toRelease} from './releases.js'
+import {runOneOff} from './run.js'
+import {defaultRuntime} from './runtime.js'
+import {type AppRecord, appExists, appPaths, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
+import {activate, baseEnv, connect, currentAuthor, defaultContext, type LocalContext, runnableTypes} from './workflow.js'
+
+export type {LocalContext} from './workflow.js'
+
+const NO_RELEASE = 'No release yet: git push herogate main'
+
+/**
+ * The local driver: the whole workflow on this machine. Each app lives under
+ * HEROGATE_HOME/apps/NAME with a bare git repo whose pre-receive hook builds and releases
+ * what is pushed; a supervisor daemon per app runs its processes behind a router on
+ * 127.0.0.1. Every operation first makes sure that supervisor runs the current release.
+ */
+export class LocalPlatform implements Platform {
   readonly kind = 'local' as const
+  readonly ctx: LocalContext
 
-  constructor() {
-    throw new HerogateError('The local platform is not available yet.')
+  constructor(options: Partial<LocalContext> = {}) {
+    this.ctx = {...defaultContext(), runtime: defaultRuntime, ...options}
   }
+
+  async createApp(options: CreateOptions): Promise<CreateResult> {
+    const name = validateAppName(options.name ?? this.unusedName())
+    const paths = appPaths(name)
+    mkdirSync(localAppsDir(), {recursive: true, mode: 0o700})
+    step(options.onProgress, 'create', `Creating ${name}`, 'start')
+    try {
+      // mkdir without recursive claims the name atomically: of two creates, one gets EEXIST.
+      mkdirSync(paths.dir, {mode: 0o700})
+    } catch (error) {
+      step(options.onProgress, 'create', `Creating ${name}`, 'failed')
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new AppExists(name, 'the local platform')
+      throw error
+    }
+
+    let record: AppRecord
+    try {
+      await git(paths.dir, ['init', '--quiet', '--bare', '--initial-branch=main', paths.repo])
+      installHook(paths.repo, name)
+      record = {name, port: await this.unusedPort(), createdAt: this.ctx.now().toISOString(), formation: {}, current: 0, configVersion: 0}
+      writeApp(record)
+    } catch (error) {
+      rmSync(paths.dir, {recursive: true, force: true})
+      step(options.onProgress, 'create', `Creating ${name}`, 'failed')
+      throw error
+    }
+
+    step(options.onProgress, 'create', `Creating ${name}`, 'done')
+    const remoteNote = await this.addRemote(options.cwd, paths.repo)
+    return {...this.summary(record, 'idle'), formation: [], ...(remoteNote ? {remoteNote} : {})}
+  }
+
+  async listApps(): Promise<AppSummary[]> {
+    return Promise.all(listAppNames().map(async (name) => this.summary(readApp(name), await this.status(name))))
+  }
+
+  async appInfo(app: string): Promise<AppInfo> {
+    const status = await this.status(app)
+    const record = readApp(app)
+    const current = readRelease(appPaths(app), record.current)
+    return {
+      ...this.summary(record, status),
+      formation: this.formationOf(record, current),
+      ...(current ? {release: toRelease(current, record.current)} : {}),
+    }
+  }
+
+  async destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
+    const record = readApp(app)
+    const paths = appPaths(app)
+    const removed: string[] = []
+    await withLock(
+      app,
+      'destroy',
+      async () => {
+        step(options.onProgress, 'destroy', `Stopping ${app}`, 'start')
+        if (await this.ctx.runtime.stopSupervisor(paths.dir)) removed.push(`processes and router on 127.0.0.1:${record.port}`)
+        step(options.onProgress, 'destroy', `Stopping ${app}`, 'done')
+        const root = await gitRoot(options.cwd)
+        const url = root ? await getRemoteUrl(root, names.gitRemote()) : undefined
+        if (root && url && this.pointsAt(url, app)) {
+          await removeRemote(root, names.gitRemote())
+          removed.push(`git remote ${names.gitRemote()} in ${root}`)
+        }
+      },
+      {waitMs: this.ctx.lockWaitMs},
+    )
+    rmSync(paths.dir, {recursive: true, force: true})
+    removed.push(`app directory ${paths.dir} (repo, releases, config, builds, logs)`)
+    return {name: app, removed}
+  }
+
+  async getConfig(app: string): Promise<Record<string, string>> {
+    await this.ensure(app)
+    const record = readApp(app)
+    return readConfig(appPaths(app), record.configVersion)
+  }
+
+  async setConfig(app: string, vars: Record<string, string>, options: OperationOptions = {}): Promise<ConfigChange> {
+    const keys = Object.keys(vars).map((key) => validateConfigKey(key))
+    if (keys.length === 0) throw new InvalidInput('No config vars given.', {suggestions: ['herogate config:set KEY=VALUE']})
+    return this.changeConfig(app, options, (config) => {
+      const changed = keys.filter((key) => config[key] !== vars[key])
+      if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length === 1 ? 'has' : 'have'} that value: no new release.`)
+      return {next: {...config, ...vars}, description: describeConfigChange('Set', keys), keys}
+    })
+  }
+
+  async unsetConfig(app: string, keys: string[], options: OperationOptions = {}): Promise<ConfigChange> {
+    if (keys.length === 0) throw new InvalidInput('No config var names given.', {suggestions: ['herogate config:unset KEY']})
+    return this.changeConfig(app, options, (config) => {
+      const present = keys.filter((key) => Object.hasOwn(config, key))
+      if (present.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length === 1 ? 'is' : 'are'} not set: no new release.`)
+      const next = {...config}
+      for (const key of present) delete next[key]
+      return {next, description: describeConfigChange('Remove', present), keys: present}
+    })
+  }
+
+  async formation(app: string): Promise<ProcessFormation[]> {
+    await this.ensure(app)
+    const record = readApp(app)
+    return this.formationOf(record, readRelease(appPaths(app), record.current))
+  }
+
+  async scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
+    const client = await this.ensure(app)
+    if (!client) throw new HerogateError(NO_RELEASE)
+    return withLock(
+      app,
+      'scale',
+      async () => {
+        const record = readApp(app)
+        const release = this.serving(app, record)!
+        const types = runnableTypes(release.processTypes)
+        const unknown = changes.filter((change) => !Object.hasOwn(types, change.type))
+        if (unknown.length > 0) {
+          throw new InvalidInput(`Unknown process type${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => c.type).join(', ')}.`, {
+            suggestions: [`this app's Procfile has: ${Object.keys(types).join(', ') || '(no process types)'}`, 'herogate ps'],
+          })
+        }
+
+        const formation = {...record.formation}
+        for (const change of changes) formation[change.type] = applyScale(formation[change.type] ?? 0, change)
+        const notes = changes.some((change) => change.size)
+          ? ['Sizes are ignored on the local platform: every process runs with what this machine has.']
+          : []
+        step(options.onProgress, 'scale', `Scaling ${changes.map((c) => c.type).join(', ')}`, 'start')
+        await client.scale(formation)
+        const updated = {...record, formation}
+        writeApp(updated)
+        step(options.onProgress, 'scale', `Scaling ${changes.map((c) => c.type).join(', ')}`, 'done')
+        return {formation: this.formationOf(updated, release), notes}
+      },
+      {waitMs: this.ctx.lockWaitMs},
+    )
+  }
+
+  async ps(app: string): Promise<ProcessInfo[]> {
+    const client = await this.ensure(app)
+    return client ? client.status() : []
+  }
+
+  async restart(app: string, processType?: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {
+    const client = await this.ensure(app)
+    if (!client) throw new HerogateError(NO_RELEASE)
+    if (processType) this.checkType(app, processType)
+    step(options.onProgress, 'restart', `Restarting ${processType ?? 'all processes'}`, 'start')
+    await client.restart(processType)
+    step(options.onProgress, 'restart', `Restarting ${processType ?? 'all processes'}`, 'done')
+    return client.status()
+  }
+
+  async stop(app: string, id: string): Promise<void> {
+    const client = await this.ensure(app)
+    if (!client) throw new HerogateError(NO_RELEASE)
+    await client.stop(id)
+  }
+
+  async run(app: string, options: RunOptions): Promise<RunResult> {
+    await this.ensure(app)
+    const record = readApp(app)
+    const release = this.serving(app, record)
+    if (!release) throw new HerogateError(NO_RELEASE, {suggestions: ['git push herogate main', `herogate releases -a ${app}`]})
+    const paths = appPaths(app)
+    const env = {...baseEnv(), ...readConfig(paths, release.configVersion ?? 0), ...options.env}
+    return runOneOff(options, {dir: join(paths.builds, release.image!), env, appDir: paths.dir})
+  }
+
+  async *logs(app: string, options: LogOptions): AsyncIterable<LogLine> {
+    readApp(app)
+    await this.ensure(app)
+    yield* this.ctx.runtime.logReader(appPaths(app).dir).read(options)
+  }
+
+  async releases(app: string, options: {num: number}): Promise<Release[]> {
+    await this.ensure(app)
+    const record = readApp(app)
+    return allReleases(appPaths(app))
+      .slice(0, options.num)
+      .map((r) => toRelease(r, record.current))
+  }
+
+  async releaseInfo(app: string, version?: number): Promise<Release> {
+    await this.ensure(app)
+    const record = readApp(app)
+    const wanted = version ?? record.current
+    if (wanted === 0) throw new HerogateError(`${app} has no releases yet.`, {suggestions: ['git push herogate main']})
+    const release = readRelease(appPaths(app), wanted)
+    if (!release) throw new HerogateError(`Release v${wanted} of ${app} not found.`, {suggestions: [`herogate releases -a ${app}`]})
+    return toRelease(release, record.current)
+  }
+
+  async rollback(app: string, version?: number, options: OperationOptions = {}): Promise<Release> {
+    await this.ensure(app)
+    const paths = appPaths(app)
+    const author = await currentAuthor()
+    return withLock(
+      app,
+      'rollback',
+      async () => {
+        const record = readApp(app)
+        const target = version === undefined ? previousRelease(paths, record.current) : readRelease(paths, version)
+        if (!target) throw new HerogateError(`Release v${version} of ${app} not found.`, {suggestions: [`herogate releases -a ${app}`]})
+        if (!target.image) throw new HerogateError(`v${target.version} has no code to roll back to (it only changed config).`, {suggestions: [`herogate releases -a ${app}`]})
+        if (target.status === 'failed') throw new HerogateError(`v${target.version} failed; roll back to a release that succeeded.`, {suggestions: [`herogate releases -a ${app}`]})
+        if (!existsSync(join(paths.builds, target.image))) {
+          throw new HerogateError(`The build of v${target.version} has been pruned; deploy its commit again instead.`, {
+            suggestions: target.commit ? [`git push herogate ${target.commit.slice(0, 7)}:refs/heads/main --force`] : [`herogate releases -a ${app}`],
+          })
+        }
+
+        const message = `Rolling back to v${target.version}`
+        step(options.onProgress, 'rollback', message, 'start')
+        const release = createRelease(
+          paths,
+          {
+            description: `Rollback to v${target.version}`,
+            author,
+            ...(target.commit ? {commit: target.commit} : {}),
+            image: target.image,
+            configVersion: target.configVersion ?? 0,
+            processTypes: target.processTypes ?? {},
+          },
+          this.ctx.now(),
+        )
+        const result = await activate(this.ctx, app, release, record.formation)
+        if (!result.ok) {
+          step(options.onProgress, 'rollback', message, 'failed')
+          throw new HerogateError(`Rollback to v${target.version} failed: ${result.reason}. v${record.current} keeps serving.`, {
+            suggestions: [`herogate logs -a ${app}`],
+          })
+        }
+
+        step(options.onProgress, 'rollback', message, 'done')
+        return toRelease(result.release, result.release.version)
+      },
+      {waitMs: this.ctx.lockWaitMs},
+    )
+  }
+
+  async deploy(app: string, options: DeployOptions): Promise<Release> {
+    const paths = appPaths(app)
+    readApp(app)
+    const root = await gitRoot(options.cwd)
+    if (!root) throw new InvalidInput(`${options.cwd} is not a git repository.`, {suggestions: ['git init && git add . && git commit -m "first"']})
+    const before = allReleases(paths)[0]?.version ?? 0
+    const url = await getRemoteUrl(root, names.gitRemote())
+    const remote = url && this.pointsAt(url, app) ? names.gitRemote() : paths.repo
+    const ref = `${options.branch ?? 'HEAD'}:refs/heads/main`
+    const lines: string[] = []
+    const code = await runStreaming('git', ['push', remote, ref], {
+      cwd: root,
+      env: baseEnv(),
+      signal: options.signal,
+      onLine(line) {
+        const remoteLine = /^remote: ?(.*)$/.exec(line)
+        const text = remoteLine ? remoteLine[1].trimEnd() : line
+        lines.push(text)
+        options.onProgress?.({kind: 'output', stream: remoteLine ? 'remote' : 'git', line: text})
+      },
+    })
+    const after = allReleases(paths)[0]
+    if (code !== 0) {
+      const reason = lines.map((l) => /Push rejected: (.*)$/.exec(l)?.[1]).find(Boolean) ?? lines.findLast((l) => l.trim())?.trim() ?? `git push exited with ${code}`
+      throw new HerogateError(`Deploy failed: ${reason}`, {suggestions: [`herogate logs -a ${app} --source herogate`, `herogate releases -a ${app}`]})
+    }
+
+    if (!after || after.version === before) {
+      throw new NoChanges('Everything up-to-date: that commit is already deployed.', {suggestions: ['commit a change, then deploy again', `herogate releases -a ${app}`]})
+    }
+
+    return toRelease(after, readApp(app).current)
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  /** The supervisor of an app that has code to run, brought back with its release when it had stopped; undefined for an app with no release yet. */
+  private async ensure(app: string): Promise<SupervisorClient | undefined> {
+    const record = readApp(app)
+    if (!this.serving(app, record)) return undefined
+    return connect(this.ctx, app)
+  }
+
+  /** The current release when it carries code. */
+  private serving(app: string, record: AppRecord): ReleaseRecord | undefined {
+    const release = readRelease(appPaths(app), record.current)
+    return release?.image ? release : undefined
+  }
+
+  private async status(app: string): Promise<string> {
+    const client = await this.ensure(app)
+    if (!client) return 'idle'
+    const processes = await client.status()
+    if (processes.some((p) => p.status === 'up')) return 'running'
+    if (processes.some((p) => p.status === 'crashed')) return 'crashed'
+    if (processes.length === 0) return 'idle'
+    return processes[0].status
+  }
+
+  private summary(record: AppRecord, status: string): AppSummary {
+    return {
+      name: record.name,
+      platform: 'local',
+      status,
+      webUrl: `http://127.0.0.1:${record.port}`,
+      gitUrl: appPaths(record.name).repo,
+      createdAt: record.createdAt,
+    }
+  }
+
+  private formationOf(record: AppRecord, release: ReleaseRecord | undefined): ProcessFormation[] {
+    if (!release?.image) return []
+    return Object.entries(runnableTypes(release.processTypes)).map(([type, command]) => ({
+      type,
+      quantity: record.formation[type] ?? 0,
+      size: DEFAULT_SIZE,
+      command,
+    }))
+  }
+
+  private checkType(app: string, type: string): void {
+    const types = runnableTypes(this.serving(app, readApp(app))?.processTypes)
+    if (!Object.hasOwn(types, type)) {
+      throw new InvalidInput(`Unknown process type ${type}.`, {suggestions: [`this app's Procfile has: ${Object.keys(types).join(', ') || '(no process types)'}`]})
+    }
+  }
+
+  private pointsAt(url: string, app: string): boolean {
+    const target = targetFromRemoteUrl(url)
+    return target?.platform === 'local' && target.name === app && resolve(url.replace(/^file:\/\//, '')) === resolve(appPaths(app).repo)
+  }
+
+  private unusedName(): string {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const name = randomAppName()
+      if (!appExists(name) && !existsSync(appPaths(name).dir)) return name
+    }
+
+    throw new HerogateError('Could not find an unused random name.', {suggestions: ['herogate create NAME --local']})
+  }
+
+  /** A free 127.0.0.1 port that no other local app has claimed (a stopped app keeps its port). */
+  private async unusedPort(): Promise<number> {
+    const taken = new Set(listAppNames().map((name) => readApp(name).port))
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const port = await freePort()
+      if (!taken.has(port)) return port
+    }
+
+    throw new HerogateError('Could not find a free port on 127.0.0.1.')
+  }
+
+  private async addRemote(cwd: string, repo: string): Promise<string | undefined> {
+    const add = `git remote add ${names.gitRemote()} ${repo}`
+    const root = await gitRoot(cwd)
+    if (!root) return `${cwd} is not a git repository; in your app's repo run: ${add}`
+    const existing = await getRemoteUrl(root, names.gitRemote())
+    if (existing && resolve(existing) !== resolve(repo)) {
+      return `A "${names.gitRemote()}" remote already points at ${existing}; to use this app: git remote set-url ${names.gitRemote()} ${repo}`
+    }
+
+    if (!existing) await addRemote(root, names.gitRemote(), repo)
+    return undefined
+  }
+
+  /** Config changes: a new snapshot and a release; with a running release, a rolling restart onto it. */
+  private async changeConfig(
+    app: string,
+    options: OperationOptions,
+    change: (config: Record<string, string>) => {next: Record<string, string>; description: string; keys: string[]},
+  ): Promise<ConfigChange> {
+    await this.ensure(app)
+    const paths = appPaths(app)
+    const author = await currentAuthor()
+    return withLock(
+      app,
+      'config',
+      async () => {
+        const record = readApp(app)
+        const {next, description, keys} = change(readConfig(paths, record.configVersion))
+        makePrivateDir(paths.dir)
+        const configVersion = writeConfig(paths, next)
+        const serving = this.serving(app, record)
+        const release = createRelease(
+          paths,
+          {
+            description,
+            author,
+            configVersion,
+            ...(serving?.commit ? {commit: serving.commit} : {}),
+            ...(serving?.image ? {image: serving.image, processTypes: serving.processTypes ?? {}} : {}),
+          },
+          this.ctx.now(),
+        )
+        if (!serving) {
+          const done = finishRelease(paths, release, 'succeeded')
+          writeApp({...record, current: done.version, configVersion})
+          return {keys, release: toRelease(done, done.version)}
+        }
+
+        step(options.onProgress, 'config', `${description}, restarting`, 'start')
+        const result = await activate(this.ctx, app, release, record.formation)
+        if (!result.ok) {
+          step(options.onProgress, 'config', `${description}, restarting`, 'failed')
+          throw new HerogateError(`Config change not applied: ${result.reason}. v${record.current} keeps serving with the old config.`, {
+            suggestions: [`herogate logs -a ${app}`, `herogate releases -a ${app}`],
+          })
+        }
+
+        step(options.onProgress, 'config', `${description}, restarting`, 'done')
+        return {keys, release: toRelease(result.release, result.release.version)}
+      },
+      {waitMs: this.ctx.lockWaitMs},
+    )
+  }
+}
+
+function step(progress: Progress | undefined, id: string, message: string, status: 'start' | 'done' | 'failed'): void {
+  progress?.({kind: 'step', id, message, status})
 }

@@ -1,0 +1,182 @@
+import {spawn} from 'node:child_process'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {HerogateError, InvalidInput} from '../../lib/errors.js'
+import {parseProcfile} from '../../lib/parse.js'
+import {allReleases} from './releases.js'
+import type {AppPaths} from './state.js'
+
+/**
+ * Builds a pushed commit into a fresh directory: the commit's tree (git archive), then for a
+ * Node app `npm ci` (or `npm install` without a lockfile) and `npm run build` when there is
+ * one. The Procfile names the process types; without one, `npm start` is `web`.
+ */
+
+export interface Build {
+  id: string
+  dir: string
+  processTypes: Record<string, string>
+}
+
+export type LineSink = (line: string, stream: 'stdout' | 'stderr') => void
+
+/** Runs a command with its output split into lines; resolves with the exit code (128+n for a signal). */
+export function runStreaming(
+  command: string,
+  args: string[],
+  options: {cwd: string; env: NodeJS.ProcessEnv; onLine: LineSink; signal?: AbortSignal},
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe']})
+    const abort = () => child.kill('SIGTERM')
+    options.signal?.addEventListener('abort', abort, {once: true})
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let pending = ''
+      child[stream].setEncoding('utf8')
+      child[stream].on('data', (chunk: string) => {
+        pending += chunk
+        const lines = pending.split(/\r?\n/)
+        pending = lines.pop() ?? ''
+        for (const line of lines) options.onLine(line, stream)
+      })
+      child[stream].on('end', () => {
+        if (pending) options.onLine(pending, stream)
+        pending = ''
+      })
+    }
+
+    child.once('error', (error) => {
+      options.signal?.removeEventListener('abort', abort)
+      reject(new HerogateError(`Could not start ${command}: ${error.message}`, {cause: error}))
+    })
+    child.once('close', (code, signal) => {
+      options.signal?.removeEventListener('abort', abort)
+      resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15))
+    })
+  })
+}
+
+/** Extracts `commit`'s tree into `dir` (git archive piped to tar), inside the bare repo's environment. */
+async function checkout(repo: string, commit: string, dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  mkdirSync(dir, {recursive: true, mode: 0o700})
+  await new Promise<void>((resolve, reject) => {
+    const archive = spawn('git', ['archive', '--format=tar', commit], {cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe']})
+    const tar = spawn('tar', ['-x', '-f', '-', '-C', dir], {stdio: ['pipe', 'ignore', 'pipe']})
+    archive.stdout.pipe(tar.stdin)
+    let errors = ''
+    archive.stderr.on('data', (chunk) => (errors += chunk))
+    tar.stderr.on('data', (chunk) => (errors += chunk))
+    let archiveCode: number | null = null
+    archive.once('error', reject)
+    tar.once('error', reject)
+    archive.once('close', (code) => (archiveCode = code))
+    tar.once('close', (code) => {
+      if (code === 0 && archiveCode === 0) resolve()
+      else reject(new HerogateError(`Could not check out ${commit.slice(0, 7)}: ${errors.trim().split('\n')[0] || 'git archive failed'}`))
+    })
+  })
+}
+
+interface PackageJson {
+  scripts?: Record<string, string>
+  dependencies?: Record<string, string>
+  devDependencies?: Record<string, string>
+  optionalDependencies?: Record<string, string>
+}
+
+function readPackageJson(dir: string): PackageJson | undefined {
+  const file = join(dir, 'package.json')
+  if (!existsSync(file)) return undefined
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as PackageJson
+  } catch (error) {
+    throw new InvalidInput(`package.json is not valid JSON: ${(error as Error).message}`, {cause: error})
+  }
+}
+
+/** Process types from the Procfile, or `web: npm start` for a Node app without one. */
+export function processTypesOf(dir: string): Record<string, string> {
+  const procfile = join(dir, 'Procfile')
+  if (existsSync(procfile)) {
+    const types = parseProcfile(readFileSync(procfile, 'utf8'))
+    if (Object.keys(types).length > 0) return types
+  }
+
+  if (readPackageJson(dir)?.scripts?.start) return {web: 'npm start'}
+  throw new InvalidInput('No Procfile and no "start" script in package.json: nothing to run.', {
+    suggestions: ['add a Procfile with a line like "web: node server.js"', 'add "scripts": {"start": "node server.js"} to package.json'],
+  })
+}
+
+export interface BuildOptions {
+  commit: string
+  /** Environment for git (inside a hook: the quarantine variables) */
+  gitEnv: NodeJS.ProcessEnv
+  /** Environment for the build commands (config vars included). */
+  buildEnv: NodeJS.ProcessEnv
+  log: (message: string) => void
+  onLine: LineSink
+  signal?: AbortSignal
+  now?: () => number
+}
+
+export async function buildCommit(paths: AppPaths, options: BuildOptions): Promise<Build> {
+  const now = options.now ?? Date.now
+  const id = `${options.commit.slice(0, 7)}-${now().toString(36)}`
+  const dir = join(paths.builds, id)
+  mkdirSync(paths.builds, {recursive: true, mode: 0o700})
+  try {
+    await checkout(paths.repo, options.commit, dir, options.gitEnv)
+    const processTypes = processTypesOf(dir)
+    const pkg = readPackageJson(dir)
+    if (pkg) {
+      options.log('Node.js app detected')
+      const hasDependencies = [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies].some((deps) => deps && Object.keys(deps).length > 0)
+      if (hasDependencies) {
+        const locked = existsSync(join(dir, 'package-lock.json')) || existsSync(join(dir, 'npm-shrinkwrap.json'))
+        const install = locked ? 'ci' : 'install'
+        options.log(`Installing dependencies (npm ${install})`)
+        await npm(dir, [install, '--no-audit', '--no-fund', '--prefer-offline'], options)
+      } else {
+        options.log('No dependencies to install')
+      }
+
+      if (pkg.scripts?.build) {
+        options.log('Running build (npm run build)')
+        await npm(dir, ['run', 'build'], options)
+      }
+    }
+
+    return {id, dir, processTypes}
+  } catch (error) {
+    rmSync(dir, {recursive: true, force: true})
+    throw error
+  }
+}
+
+async function npm(dir: string, args: string[], options: BuildOptions): Promise<void> {
+  const code = await runStreaming('npm', args, {cwd: dir, env: options.buildEnv, onLine: options.onLine, signal: options.signal})
+  if (code !== 0) throw new HerogateError(`npm ${args[0] === 'run' ? `run ${args[1]}` : args[0]} failed (exit code ${code}).`)
+}
+
+/**
+ * Removes build directories no release needs any more: keeps the builds of the newest
+ * `keep` releases with code, the current release's and `keepAlso` (the one just built).
+ */
+export function pruneBuilds(paths: AppPaths, current: number, keepAlso: string[] = [], keep = 5): string[] {
+  if (!existsSync(paths.builds)) return []
+  const releases = allReleases(paths)
+  const wanted = new Set(keepAlso)
+  for (const r of releases.filter((r) => r.image && r.status !== 'failed').slice(0, keep)) wanted.add(r.image!)
+  const serving = releases.find((r) => r.version === current)
+  if (serving?.image) wanted.add(serving.image)
+  const removed: string[] = []
+  for (const name of readdirSync(paths.builds)) {
+    if (wanted.has(name)) continue
+    rmSync(join(paths.builds, name), {recursive: true, force: true})
+    removed.push(name)
+  }
+
+  return removed
+}

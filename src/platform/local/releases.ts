@@ -1,0 +1,78 @@
+import {existsSync, readdirSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {HerogateError} from '../../lib/errors.js'
+import type {Release, ReleaseStatus} from '../types.js'
+import {type AppPaths, latestVersion, makePrivateDir, readJson, versionFile, writeJsonAtomic} from './state.js'
+
+/**
+ * Release records: one file per version. A record is written once as pending and then only
+ * its status (and the reason of a failure) changes. Whether a release is `current` is not
+ * stored in it but read from app.json, so records never need rewriting on a switch.
+ */
+
+export interface ReleaseRecord extends Omit<Release, 'current'> {
+  /** Why a failed release failed (build, release phase or deploy), for releases:info. */
+  reason?: string
+}
+
+export type NewRelease = Omit<ReleaseRecord, 'version' | 'status' | 'createdAt'>
+
+/** Writes the next version as pending; the caller holds the app lock. */
+export function createRelease(paths: AppPaths, fields: NewRelease, now: Date = new Date()): ReleaseRecord {
+  makePrivateDir(paths.releases)
+  const record: ReleaseRecord = {
+    version: latestVersion(paths.releases) + 1,
+    description: fields.description,
+    status: 'pending',
+    author: fields.author,
+    createdAt: now.toISOString(),
+    ...(fields.commit ? {commit: fields.commit} : {}),
+    ...(fields.image ? {image: fields.image} : {}),
+    configVersion: fields.configVersion,
+    ...(fields.processTypes ? {processTypes: fields.processTypes} : {}),
+  }
+  writeJsonAtomic(versionFile(paths.releases, record.version), record)
+  return record
+}
+
+export function finishRelease(paths: AppPaths, record: ReleaseRecord, status: Exclude<ReleaseStatus, 'pending'>, reason?: string): ReleaseRecord {
+  const done: ReleaseRecord = {...record, status, ...(reason ? {reason} : {})}
+  writeJsonAtomic(versionFile(paths.releases, record.version), done)
+  return done
+}
+
+export function readRelease(paths: AppPaths, version: number): ReleaseRecord | undefined {
+  const file = versionFile(paths.releases, version)
+  return existsSync(file) ? readJson<ReleaseRecord>(file) : undefined
+}
+
+/** Every release, newest first. */
+export function allReleases(paths: AppPaths): ReleaseRecord[] {
+  if (!existsSync(paths.releases)) return []
+  return readdirSync(paths.releases)
+    .filter((name) => /^\d{6,}\.json$/.test(name))
+    .sort()
+    .reverse()
+    .map((name) => readJson<ReleaseRecord>(join(paths.releases, name)))
+}
+
+export function toRelease(record: ReleaseRecord, current: number): Release {
+  const {reason: _reason, ...release} = record
+  return {...release, current: record.version === current}
+}
+
+/** The release a rollback without a version goes back to: the newest succeeded one with code before the current one. */
+export function previousRelease(paths: AppPaths, current: number): ReleaseRecord {
+  const target = allReleases(paths).find((r) => r.version < current && r.status === 'succeeded' && r.image)
+  if (!target) {
+    throw new HerogateError('No earlier release with code to roll back to.', {suggestions: ['herogate releases', 'git push herogate main']})
+  }
+
+  return target
+}
+
+/** "Deploy 1a2b3c4" as Heroku describes a code release. */
+export function describeDeploy(commit: string): string {
+  return `Deploy ${commit.slice(0, 7)}`
+}

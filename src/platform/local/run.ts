@@ -1,0 +1,86 @@
+import {spawn, type StdioOptions} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+
+import {HerogateError} from '../../lib/errors.js'
+import type {RunOptions, RunResult} from '../types.js'
+
+/**
+ * One-off processes (`herogate run`): the command runs in the current release's build
+ * directory with the app's config as environment, attached to the terminal or piped to
+ * the caller's streams; `--detached` hands it to a small detached runner whose output goes
+ * to the log store.
+ */
+
+const SHELL_SAFE = /^[\w@%+=:,./-]+$/
+
+/** argv to one shell line: a single argument is taken as a shell command (`run "echo $FOO"`), several are quoted. */
+export function shellLine(command: string[]): string {
+  if (command.length === 1) return command[0]
+  return command.map((arg) => (SHELL_SAFE.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ')
+}
+
+/** How to start one of this directory's entry scripts: built, or from source through tsx. */
+export function entryCommand(name: string): string[] {
+  const fromSource = import.meta.url.endsWith('.ts')
+  const entry = fileURLToPath(new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, import.meta.url))
+  return fromSource ? [process.execPath, '--import', import.meta.resolve('tsx'), entry] : [process.execPath, entry]
+}
+
+export interface OneOff {
+  dir: string
+  env: NodeJS.ProcessEnv
+  appDir: string
+  /** Grace between SIGTERM and SIGKILL when the caller aborts. */
+  killAfterMs?: number
+}
+
+export function runOneOff(options: RunOptions, where: OneOff): Promise<RunResult> {
+  if (options.command.length === 0) throw new HerogateError('No command given.', {suggestions: ['herogate run bash', 'herogate run -- npm test']})
+  const name = `run.${1000 + Math.floor(Math.random() * 9000)}`
+  const line = shellLine(options.command)
+  const env = {...where.env, DYNO: name}
+  if (options.detached) return runDetached(name, line, env, where)
+  return new Promise((resolve, reject) => {
+    const stdio: StdioOptions = options.tty ? 'inherit' : [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe']
+    const child = spawn('sh', ['-c', line], {cwd: where.dir, env, stdio})
+    let interrupted = false
+    let killTimer: NodeJS.Timeout | undefined
+    const abort = () => {
+      interrupted = true
+      child.kill('SIGTERM')
+      killTimer = setTimeout(() => child.kill('SIGKILL'), where.killAfterMs ?? 5000)
+      killTimer.unref()
+    }
+
+    if (options.signal?.aborted) abort()
+    else options.signal?.addEventListener('abort', abort, {once: true})
+    if (!options.tty) {
+      if (options.stdin && child.stdin) options.stdin.pipe(child.stdin)
+      child.stdout?.pipe(options.stdout, {end: false})
+      child.stderr?.pipe(options.stderr, {end: false})
+    }
+
+    child.once('error', (error) => reject(new HerogateError(`Could not start the command: ${error.message}`, {cause: error})))
+    child.once('close', (code, signal) => {
+      options.signal?.removeEventListener('abort', abort)
+      if (killTimer) clearTimeout(killTimer)
+      if (options.stdin && child.stdin) options.stdin.unpipe(child.stdin)
+      const result: RunResult = {id: String(child.pid ?? ''), name, detached: false, exitCode: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)}
+      if (signal) result.stopReason = `stopped by ${signal}`
+      if (interrupted) result.interrupted = true
+      resolve(result)
+    })
+  })
+}
+
+function runDetached(name: string, line: string, env: NodeJS.ProcessEnv, where: OneOff): Promise<RunResult> {
+  const [node, ...args] = entryCommand('run-main')
+  return new Promise((resolve, reject) => {
+    const child = spawn(node, [...args, where.appDir, name, line], {cwd: where.dir, env, stdio: 'ignore', detached: true})
+    child.once('error', (error) => reject(new HerogateError(`Could not start the command: ${error.message}`, {cause: error})))
+    child.once('spawn', () => {
+      child.unref()
+      resolve({id: String(child.pid ?? ''), name, detached: true})
+    })
+  })
+}

@@ -1,0 +1,55 @@
+import type {LogReader, LogWriter, SupervisorClient, SupervisorOptions} from './contracts.js'
+import {openLogStore} from './logstore.js'
+
+/**
+ * What the workflow (LocalPlatform, the push hook) needs from the runtime: the supervisor
+ * daemon of an app and its log store. Injected so tests can swap pieces; the default uses
+ * the real supervisor client and log store.
+ */
+export interface LocalRuntime {
+  /** Connects to the app's supervisor, starting it when it is not running. */
+  ensureSupervisor(options: SupervisorOptions): Promise<SupervisorClient>
+  /** Stops the app's supervisor if one runs (never starts one); true when one was running. */
+  stopSupervisor(appDir: string): Promise<boolean>
+  /** True when the app's supervisor answers. */
+  supervisorRunning(appDir: string): Promise<boolean>
+  logWriter(appDir: string): LogWriter
+  logReader(appDir: string): LogReader
+}
+
+interface SupervisorModule {
+  ensureSupervisor(options: SupervisorOptions): Promise<SupervisorClient>
+  stopSupervisor(appDir: string): Promise<boolean>
+  supervisorRunning(appDir: string): Promise<boolean>
+}
+
+let supervisorModule: Promise<SupervisorModule> | undefined
+
+function supervisor(): Promise<SupervisorModule> {
+  supervisorModule ??= loadSupervisorModule()
+  return supervisorModule
+}
+
+async function loadSupervisorModule(): Promise<SupervisorModule> {
+  const specifier = './supervisor-client.js'
+  return (await import(specifier)) as SupervisorModule
+}
+
+export const defaultRuntime: LocalRuntime = {
+  async ensureSupervisor(options) {
+    return (await supervisor()).ensureSupervisor(options)
+  },
+  async stopSupervisor(appDir) {
+    return (await supervisor()).stopSupervisor(appDir)
+  },
+  async supervisorRunning(appDir) {
+    return (await supervisor()).supervisorRunning(appDir)
+  },
+  logWriter: (appDir) => openLogStore(appDir),
+  logReader: (appDir) => openLogStore(appDir),
+}
+
+/** Where the supervisor binds its router: 127.0.0.1 unless the user asked for more. */
+export function bindHost(): string {
+  return process.env.HEROGATE_BIND || '127.0.0.1'
+}
