@@ -1,5 +1,6 @@
 import {spawn, type StdioOptions} from 'node:child_process'
-import {fileURLToPath} from 'node:url'
+import {createRequire} from 'node:module'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {HerogateError} from '../../lib/errors.js'
 import type {RunOptions, RunResult} from '../types.js'
@@ -23,7 +24,9 @@ export function shellLine(command: string[]): string {
 export function entryCommand(name: string): string[] {
   const fromSource = import.meta.url.endsWith('.ts')
   const entry = fileURLToPath(new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, import.meta.url))
-  return fromSource ? [process.execPath, '--import', import.meta.resolve('tsx'), entry] : [process.execPath, entry]
+  if (!fromSource) return [process.execPath, entry]
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
+  return [process.execPath, '--import', tsx, entry]
 }
 
 export interface OneOff {

@@ -1,0 +1,163 @@
+import {execFileSync} from 'node:child_process'
+import {cpSync, mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import type {ProcessInfo} from '../../../src/platform/types.js'
+import type {DeployOutcome, DesiredState, LogReader, LogWriter, SupervisorClient} from '../../../src/platform/local/contracts.js'
+import type {LocalRuntime} from '../../../src/platform/local/runtime.js'
+import type {LogLine, LogOptions} from '../../../src/platform/types.js'
+
+export const FIXTURE = fileURLToPath(new URL('../../fixtures/node-app', import.meta.url))
+
+/** A temporary HEROGATE_HOME for the current describe block; restores the old one on cleanup. */
+export function tempHome(): {dir: string; cleanup(): void} {
+  const previous = process.env.HEROGATE_HOME
+  const dir = mkdtempSync(join(tmpdir(), 'herogate-home-'))
+  process.env.HEROGATE_HOME = dir
+  return {
+    dir,
+    cleanup() {
+      if (previous === undefined) delete process.env.HEROGATE_HOME
+      else process.env.HEROGATE_HOME = previous
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
+}
+
+export function sh(cwd: string, command: string, args: string[]): string {
+  return execFileSync(command, args, {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']}).trim()
+}
+
+/** A git work tree holding a copy of the fixture app, committed once. */
+export function fixtureRepo(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'herogate-app-'))
+  cpSync(FIXTURE, dir, {recursive: true})
+  sh(dir, 'git', ['init', '--quiet', '--initial-branch=main'])
+  sh(dir, 'git', ['config', 'user.email', 'dev@example.com'])
+  sh(dir, 'git', ['config', 'user.name', 'Dev'])
+  commitAll(dir, 'first')
+  return dir
+}
+
+export function commitAll(dir: string, message: string): string {
+  sh(dir, 'git', ['add', '-A'])
+  sh(dir, 'git', ['commit', '--quiet', '--allow-empty', '-m', message])
+  return sh(dir, 'git', ['rev-parse', 'HEAD'])
+}
+
+/** A supervisor that runs nothing: it records what it was asked and answers as told. */
+export class FakeSupervisor implements SupervisorClient {
+  deploys: DesiredState[] = []
+  formation: Record<string, number> = {}
+  running: DesiredState | undefined
+  restarts: Array<string | undefined> = []
+  stopped: string[] = []
+  shutdowns = 0
+  /** The next deploys' outcome. */
+  outcome: DeployOutcome = {ok: true}
+
+  async deploy(state: DesiredState): Promise<DeployOutcome> {
+    this.deploys.push(state)
+    if (this.outcome.ok) {
+      this.running = state
+      this.formation = {...state.formation}
+    }
+
+    return this.outcome
+  }
+
+  async scale(formation: Record<string, number>): Promise<void> {
+    this.formation = {...formation}
+  }
+
+  async restart(processType?: string): Promise<void> {
+    this.restarts.push(processType)
+  }
+
+  async stop(id: string): Promise<void> {
+    this.stopped.push(id)
+  }
+
+  async status(): Promise<ProcessInfo[]> {
+    if (!this.running) return []
+    return Object.entries(this.formation).flatMap(([type, count]) =>
+      Array.from({length: count}, (_, i) => ({
+        name: `${type}.${i + 1}`,
+        type,
+        id: String(1000 + i),
+        status: 'up',
+        health: 'healthy' as const,
+        release: this.running!.release.version,
+        size: 'standard-1x',
+      })),
+    )
+  }
+
+  async shutdown(): Promise<void> {
+    this.shutdowns++
+    this.running = undefined
+  }
+}
+
+export class FakeLogs implements LogWriter, LogReader {
+  lines: LogLine[] = []
+
+  append(line: LogLine): void {
+    this.lines.push(line)
+  }
+
+  async *read(options: LogOptions): AsyncIterable<LogLine> {
+    yield* this.lines.filter((l) => !options.source || l.source === options.source).slice(-options.num)
+  }
+}
+
+/** A runtime with one fake supervisor per app directory, started on first use. */
+export class FakeRuntime implements LocalRuntime {
+  supervisors = new Map<string, FakeSupervisor>()
+  starts = 0
+  logs = new FakeLogs()
+
+  async ensureSupervisor(options: {appDir: string}): Promise<SupervisorClient> {
+    let supervisor = this.supervisors.get(options.appDir)
+    if (!supervisor) {
+      supervisor = new FakeSupervisor()
+      this.supervisors.set(options.appDir, supervisor)
+      this.starts++
+    }
+
+    return supervisor
+  }
+
+  async stopSupervisor(appDir: string): Promise<boolean> {
+    const supervisor = this.supervisors.get(appDir)
+    if (!supervisor) return false
+    await supervisor.shutdown()
+    this.supervisors.delete(appDir)
+    return true
+  }
+
+  async supervisorRunning(appDir: string): Promise<boolean> {
+    return this.supervisors.has(appDir)
+  }
+
+  logWriter(): LogWriter {
+    return this.logs
+  }
+
+  logReader(): LogReader {
+    return this.logs
+  }
+}
+
+/** Collects what a Writable-like output receives. */
+export function collector(): {write(text: string): boolean; text: string} {
+  return {
+    text: '',
+    write(text: string) {
+      this.text += text
+      return true
+    },
+  }
+}
