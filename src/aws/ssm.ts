@@ -69,13 +69,20 @@ export class ConfigStore {
   /**
    * Writes each var. All or nothing: when one write fails, the vars already written are put
    * back as they were (or deleted when they were new) before the error is thrown.
+   * `current` (the whole config, when the caller has it) saves reading the old values.
    * Returns the keys whose value changed (unchanged values are not rewritten).
    */
-  async set(app: string, vars: Record<string, string>): Promise<string[]> {
+  async set(app: string, vars: Record<string, string>, current?: Record<string, string>): Promise<string[]> {
     for (const [key, value] of Object.entries(vars)) checkValueSize(key, value)
     const keys = Object.keys(vars)
-    const before = await this.values(app, keys)
-    const changed = keys.filter((key) => before.get(key)?.value !== vars[key] || before.get(key)?.type !== storedType(vars[key]))
+    const before: Record<string, string> = {}
+    if (current) {
+      for (const key of keys) if (Object.hasOwn(current, key)) before[key] = current[key]
+    } else {
+      for (const [key, stored] of await this.values(app, keys)) before[key] = stored.value
+    }
+
+    const changed = keys.filter((key) => before[key] !== vars[key])
     const written: string[] = []
     for (const key of changed) {
       try {
@@ -132,28 +139,30 @@ export class ConfigStore {
     return parameters
   }
 
-  private async put(app: string, key: string, value: string, type = storedType(value)): Promise<void> {
+  private async put(app: string, key: string, value: string): Promise<void> {
     const {PutParameterCommand} = await import('@aws-sdk/client-ssm')
     const stored = value === '' ? EMPTY_MARKER : value
     await this.client.send(
       new PutParameterCommand({
         Name: names.configParameter(app, key),
         Value: stored,
-        Type: type as 'String' | 'SecureString',
+        Type: value === '' ? 'String' : 'SecureString',
         Overwrite: true,
         ...(Buffer.byteLength(stored, 'utf8') > STANDARD_VALUE_LIMIT ? {Tier: 'Advanced' as const} : {}),
       }),
     )
   }
 
-  /** Puts back what `written` overwrote; returns the keys that could not be restored. */
-  private async restore(app: string, written: string[], before: Map<string, StoredValue>): Promise<string[]> {
+  /**
+   * Puts `keys` back to their values in `before` (deleting those absent from it), for undoing
+   * a change. Returns the keys that could not be restored.
+   */
+  async restore(app: string, keys: string[], before: Record<string, string>): Promise<string[]> {
     const {DeleteParameterCommand} = await import('@aws-sdk/client-ssm')
     const failed: string[] = []
-    for (const key of written) {
-      const old = before.get(key)
+    for (const key of keys) {
       try {
-        if (old) await this.put(app, key, old.value, old.type)
+        if (Object.hasOwn(before, key)) await this.put(app, key, before[key])
         else await this.client.send(new DeleteParameterCommand({Name: names.configParameter(app, key)}))
       } catch {
         failed.push(key)
@@ -177,10 +186,6 @@ export function checkValueSize(key: string, value: string): void {
       suggestions: ['store large values (certificates, files) in S3 and put their location in a config var'],
     })
   }
-}
-
-function storedType(value: string): string {
-  return value === '' ? 'String' : 'SecureString'
 }
 
 function keyOf(app: string, name: string): string {

@@ -1,23 +1,261 @@
-import {HerogateError} from '../../lib/errors.js'
+import {EcsService, type ServiceInfo, type Task, type TaskDefinition, taskId} from '../../aws/ecs.js'
+import {HerogateError, InvalidInput} from '../../lib/errors.js'
+import {names, PROCESS_TYPE} from '../../lib/naming.js'
+import {applyScale} from '../../lib/parse.js'
+import {sizeFor, sizeSpec} from '../../lib/sizes.js'
+import type {OperationOptions, ProcessFormation, ProcessInfo, ScaleChange, ScaleResult} from '../types.js'
+import type {AwsContext} from './context.js'
+import type {AppResources, LoadAppResources} from './resources.js'
+import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
-// Placeholder until its issue lands; replaced by the real implementation.
-export async function formation(..._args: unknown[]): Promise<never> {
-  throw new HerogateError('formation is not available on AWS yet.')
+/** The app's infrastructure: ctx.appResources when set (tests, benches), else read from the stacks by resources.ts. */
+export async function appResources(ctx: AwsContext, app: string): Promise<AppResources> {
+  if (ctx.appResources) return ctx.appResources(ctx, app)
+  const module = (await import('./resources.js')) as {loadAppResources?: LoadAppResources}
+  if (!module.loadAppResources) throw new HerogateError(`Cannot read the infrastructure of ${app}: this herogate build has no stack reader.`)
+  return module.loadAppResources(ctx, app)
 }
 
-export async function scale(..._args: unknown[]): Promise<never> {
-  throw new HerogateError('scale is not available on AWS yet.')
+export async function ecsService(ctx: AwsContext): Promise<EcsService> {
+  return new EcsService(await ctx.clients.ecs())
 }
 
-export async function ps(..._args: unknown[]): Promise<never> {
-  throw new HerogateError('ps is not available on AWS yet.')
+/** ECS startedBy of one-off tasks (ps lists them; the value allows letters, digits, - / _). */
+export function runStartedBy(app: string): string {
+  return `herogate-run/${app}`
 }
 
-export async function restart(..._args: unknown[]): Promise<never> {
-  throw new HerogateError('restart is not available on AWS yet.')
+/** The process type of one-off tasks: their own task definition family, so their logs read run/run/<id>. */
+export const RUN_TYPE = 'run'
+
+/** Name of a one-off process: run.<first 7 characters of its task id>, the same in ps, run and logs. */
+export function runName(id: string): string {
+  return `${RUN_TYPE}.${taskId(id).slice(0, 7)}`
 }
 
-export async function stop(..._args: unknown[]): Promise<never> {
-  throw new HerogateError('stop is not available on AWS yet.')
+interface Process {
+  service: ServiceInfo
+  definition: TaskDefinition
+  spec: ProcessSpec
 }
 
+/** Services and their current task definitions; `types` defaults to every process type of the app. */
+async function processes(ecs: EcsService, resources: AppResources, types?: string[]): Promise<Process[]> {
+  const services = await ecs.services(resources.cluster, resources.app, types ?? (await ecs.processTypes(resources.cluster, resources.app)))
+  return Promise.all(
+    services.map(async (service) => {
+      const definition = await ecs.taskDefinition(service.taskDefinition)
+      if (!definition) throw new HerogateError(`Task definition ${service.taskDefinition} of ${service.name} is missing.`, {suggestions: ['git push herogate main (deploy again)']})
+      return {service, definition, spec: specFromTaskDefinition(service.type, definition)}
+    }),
+  )
+}
+
+function formationOf(process: Process, quantity = process.service.desiredCount, spec = process.spec): ProcessFormation {
+  return {type: process.service.type, quantity, size: spec.size, ...(spec.command ? {command: spec.command.join(' ')} : {})}
+}
+
+export async function formation(ctx: AwsContext, app: string): Promise<ProcessFormation[]> {
+  const resources = await appResources(ctx, app)
+  return (await processes(await ecsService(ctx), resources)).map((process) => formationOf(process))
+}
+
+/** Refuses unknown process types with the list of known ones (one ListServices, only on this error path). */
+async function unknownTypes(ecs: EcsService, resources: AppResources, wanted: string[], found: string[]): Promise<void> {
+  const missing = wanted.filter((type) => !found.includes(type))
+  if (missing.length === 0) return
+  const known = await ecs.processTypes(resources.cluster, resources.app)
+  throw new InvalidInput(`Unknown process type${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in ${resources.app}.`, {
+    suggestions: [known.length > 0 ? `process types: ${known.join(', ')}` : 'the app has no process types yet: git push herogate main', `herogate ps -a ${resources.app}`],
+  })
+}
+
+/**
+ * ps:scale. Every change is checked (types, sizes, counts) before anything is changed; a
+ * size change registers a new task definition revision and updates the service with it.
+ * Returns the formation of the process types that were named.
+ */
+export async function scale(ctx: AwsContext, app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
+  if (changes.length === 0) throw new InvalidInput('No process types given.', {suggestions: ['herogate scale web=2 worker=1']})
+  for (const change of changes) {
+    if (!PROCESS_TYPE.test(change.type)) throw new InvalidInput(`"${change.type}" is not a process type name.`)
+    if (change.size !== undefined) sizeSpec(change.size)
+  }
+
+  const resources = await appResources(ctx, app)
+  const ecs = await ecsService(ctx)
+  const types = changes.map((change) => change.type)
+  const current = await processes(ecs, resources, types)
+  await unknownTypes(ecs, resources, types, current.map((p) => p.service.type))
+  const plan = changes.map((change) => {
+    const process = current.find((p) => p.service.type === change.type)!
+    const quantity = applyScale(process.service.desiredCount, change)
+    const spec = change.size && change.size !== process.spec.size ? {...process.spec, size: change.size} : undefined
+    return {process, quantity, spec}
+  })
+
+  // Register every new revision first: a refused size changes no service.
+  const registered = new Map<string, string>()
+  for (const {process, spec} of plan) {
+    if (!spec) continue
+    const definition = await ecs.registerTaskDefinition(taskDefinitionInput(app, resources, spec))
+    registered.set(process.service.type, definition.taskDefinitionArn!)
+  }
+
+  for (const {process, quantity} of plan) {
+    const id = `scale:${process.service.type}`
+    options.onProgress?.({kind: 'step', id, message: `Scaling ${process.service.type} to ${quantity}`, status: 'start'})
+    const taskDefinition = registered.get(process.service.type)
+    await ecs.updateService(resources.cluster, process.service.name, {desiredCount: quantity, ...(taskDefinition ? {taskDefinition} : {})})
+    options.onProgress?.({kind: 'step', id, message: `Scaling ${process.service.type} to ${quantity}`, status: 'done'})
+  }
+
+  return {formation: plan.map(({process, quantity, spec}) => formationOf(process, quantity, spec ?? process.spec)), notes: []}
+}
+
+/**
+ * Registers a revised task definition for every process type (mutate returns the new spec,
+ * or undefined to leave a type alone), then points each service at it. All registrations
+ * happen before the first service changes, so a refused definition changes nothing.
+ * Returns the task definition ARN per process type after the roll. (Config changes use it;
+ * issue 5's release code may too.)
+ */
+export async function rollServices(
+  ctx: AwsContext,
+  app: string,
+  resources: AppResources,
+  mutate: (spec: ProcessSpec) => ProcessSpec | undefined,
+  options: OperationOptions & {types?: string[]} = {},
+): Promise<Record<string, string>> {
+  const ecs = await ecsService(ctx)
+  const current = await processes(ecs, resources, options.types)
+  const next: Array<{process: Process; arn: string}> = []
+  for (const process of current) {
+    const spec = mutate(process.spec)
+    const arn = spec ? (await ecs.registerTaskDefinition(taskDefinitionInput(app, resources, spec))).taskDefinitionArn! : process.service.taskDefinition
+    next.push({process, arn})
+  }
+
+  const result: Record<string, string> = {}
+  for (const {process, arn} of next) {
+    result[process.service.type] = arn
+    if (arn === process.service.taskDefinition) continue
+    const id = `roll:${process.service.type}`
+    options.onProgress?.({kind: 'step', id, message: `Restarting ${process.service.type}`, status: 'start'})
+    await ecs.updateService(resources.cluster, process.service.name, {taskDefinition: arn})
+    options.onProgress?.({kind: 'step', id, message: `Restarting ${process.service.type}`, status: 'done'})
+  }
+
+  return result
+}
+
+export async function ps(ctx: AwsContext, app: string): Promise<ProcessInfo[]> {
+  const resources = await appResources(ctx, app)
+  const ecs = await ecsService(ctx)
+  return psWith(ecs, resources, await ecs.processTypes(resources.cluster, app))
+}
+
+async function psWith(ecs: EcsService, resources: AppResources, types: string[]): Promise<ProcessInfo[]> {
+  const {cluster, app} = resources
+  const [serviceTasks, runTasks] = await Promise.all([
+    Promise.all(types.map((type) => ecs.listTasks(cluster, {serviceName: names.service(app, type)}))),
+    ecs.listTasks(cluster, {startedBy: runStartedBy(app)}),
+  ])
+  const typeOfTask = new Map<string, string>()
+  for (const [i, arns] of serviceTasks.entries()) for (const arn of arns) typeOfTask.set(arn, types[i])
+  for (const arn of runTasks) typeOfTask.set(arn, RUN_TYPE)
+  const tasks = await ecs.describeTasks(cluster, [...typeOfTask.keys()])
+
+  const definitions = new Map<string, Promise<TaskDefinition | undefined>>()
+  for (const task of tasks) {
+    const arn = task.taskDefinitionArn
+    if (arn && !definitions.has(arn)) definitions.set(arn, ecs.taskDefinition(arn))
+  }
+
+  const infos: ProcessInfo[] = []
+  for (const type of [...types, RUN_TYPE]) {
+    const ofType = tasks.filter((task) => typeOfTask.get(task.taskArn!) === type).sort(byStart)
+    for (const [i, task] of ofType.entries()) {
+      const definition = task.taskDefinitionArn ? await definitions.get(task.taskDefinitionArn) : undefined
+      infos.push(processInfo(task, type, type === RUN_TYPE ? runName(task.taskArn!) : `${type}.${i + 1}`, definition))
+    }
+  }
+
+  return infos
+}
+
+/** Stable numbering: oldest first (startedAt, then createdAt), ties by task id. */
+function byStart(a: Task, b: Task): number {
+  const time = (task: Task) => (task.startedAt ?? task.createdAt)?.getTime() ?? Number.MAX_SAFE_INTEGER
+  return time(a) - time(b) || (a.taskArn ?? '').localeCompare(b.taskArn ?? '')
+}
+
+function processInfo(task: Task, type: string, name: string, definition: TaskDefinition | undefined): ProcessInfo {
+  const spec = definition ? specFromTaskDefinition(type, definition) : undefined
+  const override = task.overrides?.containerOverrides?.find((c) => c.command)?.command
+  const command = override ?? spec?.command
+  const health = task.healthStatus === 'HEALTHY' ? 'healthy' : task.healthStatus === 'UNHEALTHY' ? 'unhealthy' : 'unknown'
+  return {
+    name,
+    type,
+    id: taskId(task.taskArn ?? ''),
+    status: (task.lastStatus ?? 'unknown').toLowerCase(),
+    health,
+    ...(spec?.release === undefined ? {} : {release: spec.release}),
+    size: task.cpu && task.memory ? sizeFor(task.cpu, task.memory) : (spec?.size ?? 'unknown'),
+    ...(task.startedAt ? {startedAt: task.startedAt.toISOString()} : {}),
+    ...(command ? {command: command.join(' ')} : {}),
+  }
+}
+
+/** ps:restart: a new deployment of the service(s); ECS replaces every task with a fresh one. */
+export async function restart(ctx: AwsContext, app: string, processType?: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {
+  if (processType !== undefined && !PROCESS_TYPE.test(processType)) throw new InvalidInput(`"${processType}" is not a process type name.`)
+  const resources = await appResources(ctx, app)
+  const ecs = await ecsService(ctx)
+  const types = await ecs.processTypes(resources.cluster, app)
+  if (processType !== undefined) await unknownTypes(ecs, resources, [processType], types)
+  if (types.length === 0) throw new HerogateError(`${app} has no processes yet.`, {suggestions: ['git push herogate main']})
+  const restarting = processType === undefined ? types : [processType]
+  for (const type of restarting) {
+    options.onProgress?.({kind: 'step', id: `restart:${type}`, message: `Restarting ${type}`, status: 'start'})
+    await ecs.updateService(resources.cluster, names.service(app, type), {forceNewDeployment: true})
+    options.onProgress?.({kind: 'step', id: `restart:${type}`, message: `Restarting ${type}`, status: 'done'})
+  }
+
+  return psWith(ecs, resources, types)
+}
+
+const PROCESS_NAME = /^[A-Za-z0-9_]{1,30}\.[A-Za-z0-9]{1,7}$/
+const TASK_ID = /^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d+:task\/[A-Za-z0-9_-]+\/)?[A-Za-z0-9-]{8,64}$/
+
+/** ps:stop: StopTask with a reason; accepts a task id (or ARN) or a process name such as web.1. A service replaces it. */
+export async function stop(ctx: AwsContext, app: string, id: string): Promise<void> {
+  if (!PROCESS_NAME.test(id) && !TASK_ID.test(id)) {
+    throw new InvalidInput(`"${id}" is neither a process name (web.1) nor an ECS task id.`, {suggestions: [`herogate ps -a ${app}`]})
+  }
+
+  const resources = await appResources(ctx, app)
+  const ecs = await ecsService(ctx)
+  let target: string | undefined
+  if (PROCESS_NAME.test(id)) {
+    const found = (await psWith(ecs, resources, await ecs.processTypes(resources.cluster, app))).find((p) => p.name === id)
+    target = found?.id
+  } else {
+    const [task] = await ecs.describeTasks(resources.cluster, [id])
+    if (task && belongsTo(app, task)) target = taskId(task.taskArn!)
+  }
+
+  if (!target) throw new InvalidInput(`No process ${id} in ${app}.`, {suggestions: [`herogate ps -a ${app}`]})
+  await ecs.stopTask(resources.cluster, target, 'Stopped with herogate ps:stop')
+}
+
+/** Whether a task is one of the app's: started by its service or as its one-off task. */
+function belongsTo(app: string, task: Task): boolean {
+  if (task.startedBy === runStartedBy(app)) return true
+  const service = task.group?.startsWith('service:') ? task.group.slice('service:'.length) : undefined
+  if (service?.startsWith(names.service(app, '')) && PROCESS_TYPE.test(service.slice(names.service(app, '').length))) return true
+  const family = task.taskDefinitionArn?.split('/').pop()?.split(':')[0]
+  const prefix = names.taskFamily(app, '')
+  return Boolean(family?.startsWith(prefix) && PROCESS_TYPE.test(family.slice(prefix.length)))
+}

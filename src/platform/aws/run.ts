@@ -1,7 +1,148 @@
-import {HerogateError} from '../../lib/errors.js'
+import {taskId, type TaskDefinition} from '../../aws/ecs.js'
+import {LogsService} from '../../aws/logs.js'
+import {HerogateError, InvalidInput} from '../../lib/errors.js'
+import {names} from '../../lib/naming.js'
+import {sizeSpec} from '../../lib/sizes.js'
+import type {RunOptions, RunResult} from '../types.js'
+import type {AwsContext} from './context.js'
+import {appResources, ecsService, RUN_TYPE, runName, runStartedBy} from './formation.js'
+import type {AppResources} from './resources.js'
+import {containerName, type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
-// Placeholder until its issue lands; replaced by the real implementation.
-export async function run(..._args: unknown[]): Promise<never> {
-  throw new HerogateError('run is not available on AWS yet.')
+/** How often a running one-off task and its log stream are read. */
+export const RUN_POLL_MS = 1000
+/** awslogs flushes a few seconds after the container exits: read the stream a little longer. */
+const FINAL_READS = 3
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+/** Buildpack images run a one-off command through the lifecycle launcher, which sets up their environment. */
+const CNB_LAUNCHER = '/cnb/lifecycle/launcher'
+
+/**
+ * run: a one-off ECS task with the app's image, config and network. Its own task definition
+ * family (names.taskFamily(app, 'run'), the web definition with type "run") keeps its log
+ * stream apart (run/run/<task id>); the revision is reused while image, config and size match.
+ * Output is read from that stream while the task runs; the result carries the container's exit code.
+ */
+export async function run(ctx: AwsContext, app: string, options: RunOptions): Promise<RunResult> {
+  if (options.command.length === 0) throw new InvalidInput('No command given.', {suggestions: ['herogate run bash']})
+  if (options.size !== undefined) sizeSpec(options.size)
+  for (const key of Object.keys(options.env)) {
+    if (!ENV_NAME.test(key)) throw new InvalidInput(`"${key}" is not an environment variable name.`)
+  }
+
+  const resources = await appResources(ctx, app)
+  const ecs = await ecsService(ctx)
+  const definition = await runDefinition(ctx, resources, options.size)
+  const buildpack = definition.containerDefinitions?.[0]?.entryPoint?.[0] === CNB_LAUNCHER
+  const line = options.command.join(' ')
+  const task = await ecs.runTask({
+    cluster: resources.cluster,
+    taskDefinition: definition.taskDefinitionArn,
+    launchType: 'FARGATE',
+    count: 1,
+    startedBy: runStartedBy(app),
+    enableECSManagedTags: true,
+    tags: [{key: names.appTag(), value: app}],
+    networkConfiguration: {
+      awsvpcConfiguration: {subnets: resources.subnets, securityGroups: [resources.securityGroup], assignPublicIp: 'ENABLED'},
+    },
+    overrides: {
+      containerOverrides: [
+        {
+          name: containerName(RUN_TYPE),
+          command: buildpack ? [line] : ['sh', '-c', line],
+          environment: Object.entries(options.env).map(([name, value]) => ({name, value})),
+        },
+      ],
+    },
+  })
+  const id = taskId(task.taskArn!)
+  const name = runName(id)
+  options.onProgress?.({kind: 'step', id: 'run', message: `Starting ${name}`, status: 'start'})
+  if (options.detached) {
+    options.onProgress?.({kind: 'step', id: 'run', message: `Starting ${name}`, status: 'done'})
+    return {id, name, detached: true}
+  }
+
+  const logs = new LogsService(await ctx.clients.logs())
+  const stream = `${names.logStreamPrefix(RUN_TYPE)}/${containerName(RUN_TYPE)}/${id}`
+  let token: string | undefined
+  const drain = async () => {
+    for (;;) {
+      const page = await logs.readStream(resources.logGroup, stream, token)
+      for (const event of page.events) options.stdout.write(event.message.endsWith('\n') ? event.message : `${event.message}\n`)
+      const moved = page.nextToken !== token
+      token = page.nextToken
+      if (!moved || page.events.length === 0) return
+    }
+  }
+
+  let status = task.lastStatus
+  for (;;) {
+    if (options.signal?.aborted) {
+      await ecs.stopTask(resources.cluster, id, 'Interrupted with Ctrl-C in herogate run')
+      await drain()
+      options.onProgress?.({kind: 'step', id: 'run', message: `Stopped ${name}`, status: 'failed'})
+      return {id, name, detached: false, interrupted: true, stopReason: 'interrupted by the user'}
+    }
+
+    const [current] = await ecs.describeTasks(resources.cluster, [id])
+    if (current?.lastStatus && current.lastStatus !== status) {
+      status = current.lastStatus
+      if (status === 'RUNNING') options.onProgress?.({kind: 'step', id: 'run', message: `Starting ${name}`, status: 'done'})
+    }
+
+    await drain()
+    if (!current || current.lastStatus === 'STOPPED') {
+      for (let i = 0; i < FINAL_READS; i++) {
+        await drain()
+        if (i < FINAL_READS - 1) await ctx.clock.sleep(RUN_POLL_MS).catch(() => undefined)
+      }
+
+      const container = current?.containers?.find((c) => c.name === containerName(RUN_TYPE)) ?? current?.containers?.[0]
+      const exitCode = container?.exitCode
+      const stopReason = current?.stoppedReason ?? container?.reason ?? (current ? undefined : 'the task disappeared')
+      const failed = exitCode === undefined
+      options.onProgress?.({kind: 'step', id: 'run', message: `${name} ${failed ? 'did not run' : `exited with ${exitCode}`}`, status: failed || exitCode !== 0 ? 'failed' : 'done'})
+      return {id, name, detached: false, ...(exitCode === undefined ? {} : {exitCode}), ...(failed && stopReason ? {stopReason} : {})}
+    }
+
+    await ctx.clock.sleep(RUN_POLL_MS, options.signal).catch(() => undefined)
+  }
 }
 
+/** The run family's newest revision when it matches the web process's image, config and the size; else a new revision. */
+async function runDefinition(ctx: AwsContext, resources: AppResources, size: string | undefined): Promise<TaskDefinition> {
+  const ecs = await ecsService(ctx)
+  const {app, cluster} = resources
+  let [base] = await ecs.services(cluster, app, ['web'])
+  if (!base) {
+    const types = await ecs.processTypes(cluster, app)
+    if (types.length > 0) [base] = await ecs.services(cluster, app, [types[0]])
+  }
+
+  const baseDefinition = base ? await ecs.taskDefinition(base.taskDefinition) : undefined
+  if (!base || !baseDefinition) {
+    throw new HerogateError(`${app} has no release yet, so there is no image to run.`, {suggestions: ['git push herogate main']})
+  }
+
+  const from = specFromTaskDefinition(base.type, baseDefinition)
+  const wanted: ProcessSpec = {
+    processType: RUN_TYPE,
+    image: from.image,
+    size: size ?? from.size,
+    configKeys: from.configKeys,
+    ...(from.emptyKeys ? {emptyKeys: from.emptyKeys} : {}),
+    ...(from.entryPoint?.[0]?.startsWith('/cnb/') ? {entryPoint: [CNB_LAUNCHER]} : {}),
+    ...(from.release === undefined ? {} : {release: from.release}),
+  }
+  const existing = await ecs.taskDefinition(names.taskFamily(app, RUN_TYPE))
+  if (existing && sameSpec(specFromTaskDefinition(RUN_TYPE, existing), wanted) && existing.executionRoleArn === resources.executionRoleArn) return existing
+  return ecs.registerTaskDefinition(taskDefinitionInput(app, resources, wanted))
+}
+
+function sameSpec(a: ProcessSpec, b: ProcessSpec): boolean {
+  const norm = (s: ProcessSpec) =>
+    JSON.stringify([s.image, s.size, [...s.configKeys].sort(), [...(s.emptyKeys ?? [])].sort(), s.entryPoint ?? [], s.release ?? null])
+  return norm(a) === norm(b)
+}
