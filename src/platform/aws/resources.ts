@@ -1,3 +1,6 @@
+import {CloudFormation, type StackSummary} from '../../aws/cloudformation.js'
+import {AppNotFound, HerogateError, StackBusy} from '../../lib/errors.js'
+import {codeCommitUrl, names} from '../../lib/naming.js'
 import type {AwsContext} from './context.js'
 
 /**
@@ -32,3 +35,61 @@ export interface AppResources {
 export const WEB_PORT = 5000
 
 export type LoadAppResources = (ctx: AwsContext, app: string) => Promise<AppResources>
+
+/** The CloudFormation wrapper of a context (its clock's sleep paces the pollers). */
+export async function stacksOf(ctx: AwsContext): Promise<CloudFormation> {
+  return new CloudFormation(await ctx.clients.cloudFormation(), (ms, signal) => ctx.clock.sleep(ms, signal))
+}
+
+export function appNotFound(ctx: AwsContext, app: string): AppNotFound {
+  return new AppNotFound(app, ctx.region, [`herogate apps --region ${ctx.region}`])
+}
+
+/** Statuses in which a stack's outputs are complete and usable. */
+const READY = /^(CREATE_COMPLETE|UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE)$/
+
+/**
+ * Reads both stacks (one DescribeStacks each). CodeCommit, CodeBuild and CodePipeline
+ * names come from naming.ts rather than outputs: they are fixed by the app's name.
+ */
+export const loadAppResources: LoadAppResources = async (ctx, app) => {
+  const stacks = await stacksOf(ctx)
+  const [appStack, platformStack] = await Promise.all([stacks.describe(names.appStack(app)), stacks.describe(names.platformStack())])
+  if (!appStack || !appStack.tags[names.appTag()] || appStack.status.startsWith('DELETE_')) throw appNotFound(ctx, app)
+  return appResourcesFrom(ctx, app, appStack, platformStack)
+}
+
+export function appResourcesFrom(ctx: AwsContext, app: string, appStack: StackSummary, platformStack: StackSummary | undefined): AppResources {
+  if (!READY.test(appStack.status)) {
+    throw new StackBusy(`App ${app} is not ready: its stack ${appStack.name} is ${appStack.status}.`, {
+      suggestions: appStack.status.endsWith('_IN_PROGRESS') ? ['wait a minute and try again'] : [`herogate create ${app} --region ${ctx.region} (replaces a failed app)`, `herogate destroy -a ${app} --confirm ${app}`],
+    })
+  }
+
+  if (!platformStack || !READY.test(platformStack.status)) {
+    throw new HerogateError(`The herogate platform stack of ${ctx.region} is ${platformStack ? platformStack.status : 'missing'}, so app ${app} cannot run.`, {
+      suggestions: [`herogate create --region ${ctx.region} (recreates the platform)`],
+    })
+  }
+
+  const appOut = appStack.outputs
+  const platformOut = platformStack.outputs
+  return {
+    app,
+    region: ctx.region,
+    stackName: appStack.name,
+    cluster: appOut.Cluster || platformOut.Cluster,
+    subnets: (platformOut.Subnets ?? '').split(',').filter(Boolean),
+    securityGroup: platformOut.TaskSecurityGroup ?? '',
+    executionRoleArn: appOut.ExecutionRoleArn ?? '',
+    taskRoleArn: appOut.TaskRoleArn ?? '',
+    logGroup: appOut.LogGroup || names.logGroup(app),
+    ecrRepositoryUri: appOut.ImageRepositoryUri ?? '',
+    targetGroupArn: appOut.TargetGroupArn ?? '',
+    webUrl: appOut.WebUrl ?? '',
+    gitUrl: codeCommitUrl(ctx.region, app),
+    artifactBucket: platformOut.ArtifactBucket ?? '',
+    pipeline: names.pipeline(app),
+    codeBuildProject: names.codeBuildProject(app),
+  }
+}

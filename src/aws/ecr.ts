@@ -1,0 +1,37 @@
+import type {ECRClient, ImageIdentifier} from '@aws-sdk/client-ecr'
+
+import {awsFailure} from './ssm.js'
+
+/** ECR in herogate's words: an app's images, removed when the app is destroyed. */
+export class ImageRepository {
+  constructor(private readonly client: ECRClient) {}
+
+  /** Deletes every image of the repository; resolves with how many went. A missing repository has none. */
+  async deleteAllImages(repositoryName: string): Promise<number> {
+    const {BatchDeleteImageCommand, ListImagesCommand} = await import('@aws-sdk/client-ecr')
+    const ids: ImageIdentifier[] = []
+    let nextToken: string | undefined
+    try {
+      do {
+        const response = await this.client.send(new ListImagesCommand({repositoryName, nextToken, maxResults: 1000}))
+        ids.push(...(response.imageIds ?? []))
+        nextToken = response.nextToken
+      } while (nextToken)
+    } catch (error) {
+      if ((error as {name?: string}).name === 'RepositoryNotFoundException') return 0
+      throw awsFailure(error, `listing the images of ${repositoryName}`)
+    }
+
+    // One digest can carry several tags: delete by digest once.
+    const digests = [...new Set(ids.map((id) => id.imageDigest).filter(Boolean))] as string[]
+    for (let i = 0; i < digests.length; i += 100) {
+      try {
+        await this.client.send(new BatchDeleteImageCommand({repositoryName, imageIds: digests.slice(i, i + 100).map((imageDigest) => ({imageDigest}))}))
+      } catch (error) {
+        throw awsFailure(error, `deleting the images of ${repositoryName}`)
+      }
+    }
+
+    return digests.length
+  }
+}
