@@ -17,22 +17,14 @@ export interface LocalRuntime {
   logReader(appDir: string): LogReader
 }
 
-interface SupervisorModule {
-  ensureSupervisor(options: SupervisorOptions): Promise<SupervisorClient>
-  stopSupervisor(appDir: string): Promise<boolean>
-  supervisorRunning(appDir: string): Promise<boolean>
-}
+type SupervisorModule = typeof import('./supervisor-client.js')
 
 let supervisorModule: Promise<SupervisorModule> | undefined
 
+/** Loaded on first use, so an app with no release yet never loads the client. */
 function supervisor(): Promise<SupervisorModule> {
-  supervisorModule ??= loadSupervisorModule()
+  supervisorModule ??= import('./supervisor-client.js')
   return supervisorModule
-}
-
-async function loadSupervisorModule(): Promise<SupervisorModule> {
-  const specifier = './supervisor-client.js'
-  return (await import(specifier)) as SupervisorModule
 }
 
 export const defaultRuntime: LocalRuntime = {

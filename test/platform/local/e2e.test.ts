@@ -1,0 +1,221 @@
+import {expect} from 'chai'
+import {spawn} from 'node:child_process'
+import {readFileSync, rmSync, unlinkSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {PassThrough} from 'node:stream'
+
+import {NoChanges} from '../../../src/lib/errors.js'
+import {LocalPlatform} from '../../../src/platform/local/index.js'
+import {portFree} from '../../../src/platform/local/ports.js'
+import {defaultRuntime} from '../../../src/platform/local/runtime.js'
+import {appPaths, readApp} from '../../../src/platform/local/state.js'
+import {supervisorPaths} from '../../../src/platform/local/supervisor-paths.js'
+import {commitAll, fixtureRepo, tempHome} from './helpers.js'
+
+/** Runs a command to completion; resolves with its exit code and combined output. */
+export function exec(cwd: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{code: number; output: string}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    child.once('error', reject)
+    child.once('close', (code) => resolve({code: code ?? 1, output}))
+  })
+}
+
+/** GET a URL: status and body, or status 0 when nothing answered. */
+export async function get(url: string): Promise<{status: number; body: string}> {
+  try {
+    const response = await fetch(url, {signal: AbortSignal.timeout(3000)})
+    return {status: response.status, body: await response.text()}
+  } catch {
+    return {status: 0, body: ''}
+  }
+}
+
+/** Polls `check` until it returns true (bounded attempts, so a broken app fails the test rather than hanging it). */
+export async function eventually(check: () => Promise<boolean>, attempts = 100, pauseMs = 100): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if (await check()) return true
+    await new Promise((resolve) => setTimeout(resolve, pauseMs))
+  }
+
+  return false
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The local platform end to end: a real `git push` into a temporary HEROGATE_HOME runs the
+ * pre-receive hook (herogate from source through tsx), real supervisor and router
+ * processes, real HTTP. One app serves the whole block, torn down in `after` even when a
+ * test fails.
+ */
+describe('local platform end to end (real git push, processes, HTTP)', function () {
+  this.timeout(60_000)
+  const app = 'e2e-app'
+  let home: ReturnType<typeof tempHome>
+  let repo: string
+  let platform: LocalPlatform
+  let url: string
+
+  const push = (...args: string[]) => exec(repo, 'git', ['push', 'herogate', 'main', ...args])
+  const body = async (path = '/') => (await get(url + path)).body
+
+  before(async () => {
+    home = tempHome()
+    repo = fixtureRepo()
+    platform = new LocalPlatform()
+    const created = await platform.createApp({name: app, cwd: repo})
+    url = created.webUrl!
+  })
+
+  after(async () => {
+    try {
+      await defaultRuntime.stopSupervisor(appPaths(app).dir)
+    } finally {
+      home.cleanup()
+      rmSync(repo, {recursive: true, force: true})
+    }
+  })
+
+  it('git push herogate main builds, runs the release phase and serves the app', async () => {
+    const {code, output} = await push()
+    expect(output).to.include('remote: -----> Building e2e-app').and.include('remote:        release phase ok')
+    expect(output).to.include(`remote: -----> Released v1: ${url}`)
+    expect(code).to.equal(0)
+    expect(await body()).to.equal('hello from web.1\n')
+    const info = await platform.appInfo(app)
+    expect(info).to.include({status: 'running', webUrl: url})
+    expect(info.release).to.include({version: 1, status: 'succeeded', current: true})
+  })
+
+  it('config:set makes a release whose value the app sees over HTTP', async () => {
+    const value = 'a=b c ✓'
+    const change = await platform.setConfig(app, {ECHO_ME: value})
+    expect(change.release).to.include({version: 2, description: 'Set ECHO_ME config vars', status: 'succeeded'})
+    expect(await body('/config/ECHO_ME')).to.equal(value)
+  })
+
+  it('scales up and down', async () => {
+    await platform.scale(app, [{type: 'web', quantity: 2}, {type: 'worker', quantity: 1}])
+    const up = await eventually(async () => {
+      const processes = await platform.ps(app)
+      return processes.filter((p) => p.status === 'up').map((p) => p.name).sort().join() === 'web.1,web.2,worker.1'
+    })
+    expect(up, 'web.1, web.2 and worker.1 up').to.equal(true)
+    const seen = new Set<string>()
+    for (let i = 0; i < 8; i++) seen.add((await body()).trim())
+    expect([...seen].sort()).to.deep.equal(['hello from web.1', 'hello from web.2'])
+    await platform.scale(app, [{type: 'web', quantity: 1}, {type: 'worker', quantity: 0}])
+    const down = await eventually(async () => (await platform.ps(app)).map((p) => p.name).join() === 'web.1')
+    expect(down, 'only web.1 left').to.equal(true)
+  })
+
+  it('restarts a crashed process', async () => {
+    const [before] = await platform.ps(app)
+    await get(url + '/crash')
+    const back = await eventually(async () => {
+      const [web] = await platform.ps(app)
+      return web?.status === 'up' && web.id !== before.id && (await get(url)).status === 200
+    })
+    expect(back, 'web.1 restarted and answering').to.equal(true)
+  })
+
+  it('keeps the old release serving when the new one fails its health check; the push exits non-zero', async () => {
+    writeFileSync(join(repo, 'boot-crash'), '')
+    commitAll(repo, 'crash at boot')
+    const {code, output} = await push()
+    expect(code).to.not.equal(0)
+    expect(output).to.include('v2 keeps serving')
+    expect(await body()).to.equal('hello from web.1\n')
+    const [latest] = await platform.releases(app, {num: 1})
+    expect(latest).to.include({version: 3, status: 'failed', current: false})
+  })
+
+  it('keeps the old release serving when the release phase fails', async () => {
+    unlinkSync(join(repo, 'boot-crash'))
+    writeFileSync(join(repo, 'release-fail'), '')
+    commitAll(repo, 'release phase fails')
+    const {code, output} = await push()
+    expect(code).to.not.equal(0)
+    expect(output).to.include('release phase failing on purpose').and.include('Push rejected: Release phase failed')
+    expect(await body()).to.equal('hello from web.1\n')
+    expect((await platform.releaseInfo(app)).version).to.equal(2)
+  })
+
+  it('deploys new code through LocalPlatform.deploy and refuses an up-to-date push', async () => {
+    unlinkSync(join(repo, 'release-fail'))
+    writeFileSync(join(repo, 'message.txt'), 'two\n')
+    commitAll(repo, 'message two')
+    const lines: string[] = []
+    const release = await platform.deploy(app, {cwd: repo, onProgress: (event) => event.kind === 'output' && lines.push(event.line)})
+    expect(release).to.include({version: 5, status: 'succeeded', current: true})
+    expect(lines).to.include('-----> Released v5: ' + url)
+    expect(await body()).to.equal('two from web.1\n')
+    let error: unknown
+    try {
+      await platform.deploy(app, {cwd: repo})
+    } catch (error_) {
+      error = error_
+    }
+
+    expect(error).to.be.instanceOf(NoChanges)
+  })
+
+  it('rolls back code and config', async () => {
+    await platform.setConfig(app, {ECHO_ME: 'new'})
+    const release = await platform.rollback(app, 1)
+    expect(release).to.include({description: 'Rollback to v1', current: true})
+    expect(await body()).to.equal('hello from web.1\n')
+    expect((await get(url + '/config/ECHO_ME')).status).to.equal(404)
+    await platform.rollback(app, 6)
+    expect(await body()).to.equal('two from web.1\n')
+    expect(await body('/config/ECHO_ME')).to.equal('new')
+  })
+
+  it('runs one-off commands with the exit code passed through', async () => {
+    const out = new PassThrough()
+    let text = ''
+    out.on('data', (chunk) => (text += chunk))
+    const ok = await platform.run(app, {command: ['node', '-e', 'console.log(process.env.ECHO_ME)'], env: {}, detached: false, tty: false, stdout: out, stderr: out})
+    expect(ok.exitCode).to.equal(0)
+    expect(text).to.equal('new\n')
+    const failed = await platform.run(app, {command: ['exit 42'], env: {}, detached: false, tty: false, stdout: out, stderr: out})
+    expect(failed.exitCode).to.equal(42)
+  })
+
+  it('has build, release, deploy, router and app lines in its logs', async () => {
+    const lines = []
+    for await (const line of platform.logs(app, {num: 1000, tail: false})) lines.push(line)
+    const processes = new Set(lines.map((l) => l.process.replace(/\.\d+$/, '')))
+    expect([...processes]).to.include.members(['build', 'release', 'deploy', 'router', 'web'])
+  })
+
+  it('brings the app back after its supervisor was killed', async () => {
+    const pid = Number(readFileSync(supervisorPaths(appPaths(app).dir).pid, 'utf8'))
+    process.kill(pid, 'SIGKILL')
+    expect(await eventually(async () => !pidAlive(pid))).to.equal(true)
+    const processes = await platform.ps(app)
+    expect(processes.map((p) => p.name)).to.deep.equal(['web.1'])
+    expect(await eventually(async () => (await get(url)).body === 'two from web.1\n')).to.equal(true)
+  })
+
+  it('destroy leaves no process and no port behind', async () => {
+    const pids = (await platform.ps(app)).map((p) => Number(p.id))
+    const supervisorPid = Number(readFileSync(supervisorPaths(appPaths(app).dir).pid, 'utf8'))
+    const port = readApp(app).port
+    const result = await platform.destroyApp(app, {cwd: repo})
+    expect(result.removed.join('\n')).to.include(`127.0.0.1:${port}`).and.include('git remote herogate')
+    expect(await eventually(async () => [...pids, supervisorPid].every((pid) => !pidAlive(pid)))).to.equal(true)
+    expect(await portFree(port)).to.equal(true)
+  })
+})
