@@ -1,0 +1,326 @@
+import {spawn as spawnChild} from 'node:child_process'
+import type {Readable} from 'node:stream'
+
+import type {LogWriter} from './contracts.js'
+
+/**
+ * The process manager: starts each process of a release as `sh -c COMMAND` in its own
+ * process group, captures stdout and stderr line by line into the log store, and restarts
+ * a crashed process with exponential backoff (capped, reset once it stayed up).
+ * Spawning, killing and time are injected, so its policy is tested without real processes.
+ */
+
+export type ProcessStatus = 'starting' | 'up' | 'crashed' | 'stopping'
+export type ProcessHealth = 'healthy' | 'unhealthy' | 'unknown'
+
+/** What the manager needs of a child process (node's ChildProcess fits). */
+export interface ChildHandle {
+  readonly pid?: number
+  readonly stdout: Readable | null
+  readonly stderr: Readable | null
+  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown
+  on(event: 'error', listener: (error: Error) => void): unknown
+}
+
+export type SpawnFn = (command: string, options: {cwd: string; env: Record<string, string>}) => ChildHandle
+export type KillFn = (child: ChildHandle, signal: NodeJS.Signals) => void
+
+export interface Clock {
+  now(): number
+  setTimeout(callback: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+}
+
+/** Environment a process inherits from the machine; everything else comes from the app's config. */
+const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ']
+
+/** `sh -c COMMAND` as the leader of a new process group, so stopping it stops its children too. */
+export const spawnShell: SpawnFn = (command, options) =>
+  spawnChild('sh', ['-c', command], {cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
+
+export const killGroup: KillFn = (child, signal) => {
+  if (!child.pid) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    try {
+      process.kill(child.pid, signal)
+    } catch {}
+  }
+}
+
+export interface ProcessSpec {
+  type: string
+  /** 1-based: web.1 */
+  index: number
+  command: string
+  dir: string
+  env: Record<string, string>
+  release: number
+  /** web processes: the port the process is told to listen on. */
+  port?: number
+}
+
+export class ManagedProcess {
+  readonly name: string
+  child: ChildHandle | undefined
+  status: ProcessStatus = 'starting'
+  health: ProcessHealth = 'unknown'
+  startedAt: Date
+  /** Consecutive crashes; decides the next restart delay. */
+  crashes = 0
+  /** While a deploy checks a new process, a crash is the deploy's to handle, not restarted. */
+  probation = true
+  stopping = false
+  exited = false
+  exitCode: number | null = null
+  restartTimer: unknown
+  /** Bumps on every (re)start so stale health checks can tell they are stale. */
+  generation = 0
+  private exitWaiters: Array<() => void> = []
+
+  constructor(readonly spec: ProcessSpec, now: number) {
+    this.name = `${spec.type}.${spec.index}`
+    this.startedAt = new Date(now)
+  }
+
+  get type(): string {
+    return this.spec.type
+  }
+
+  get id(): string {
+    return this.child?.pid ? String(this.child.pid) : ''
+  }
+
+  get alive(): boolean {
+    return this.child !== undefined && !this.exited
+  }
+
+  /** Resolves once the current child has exited (at once if none runs). */
+  async waitExit(): Promise<void> {
+    if (!this.alive) return
+    await new Promise<void>((resolve) => this.exitWaiters.push(resolve))
+  }
+
+  markExited(code: number | null): void {
+    this.exited = true
+    this.exitCode = code
+    const waiters = this.exitWaiters
+    this.exitWaiters = []
+    for (const resolve of waiters) resolve()
+  }
+}
+
+export interface BackoffPolicy {
+  /** First restart delay. */
+  baseMs: number
+  capMs: number
+  /** A process up this long has its crash count reset. */
+  stableMs: number
+}
+
+export interface ProcessManagerOptions {
+  log: LogWriter
+  spawn?: SpawnFn
+  kill?: KillFn
+  clock?: Clock
+  backoff?: Partial<BackoffPolicy>
+  /** SIGKILL this long after SIGTERM (default 10 s). */
+  stopGraceMs?: number
+  /** The machine environment processes inherit (default: a few variables of this process). */
+  baseEnv?: Record<string, string>
+  /** An unexpected exit (crash); on probation or not. */
+  onCrash?(process: ManagedProcess, code: number | null, signal: NodeJS.Signals | null): void
+  /** A crashed process was started again. */
+  onRestart?(process: ManagedProcess): void
+}
+
+export class ProcessManager {
+  private readonly processes = new Set<ManagedProcess>()
+  private readonly spawn: SpawnFn
+  /** Signals a child's whole process group. */
+  readonly kill: KillFn
+  private readonly clock: Clock
+  private readonly backoff: BackoffPolicy
+  private readonly stopGraceMs: number
+  private readonly baseEnv: Record<string, string>
+
+  constructor(private readonly options: ProcessManagerOptions) {
+    this.spawn = options.spawn ?? spawnShell
+    this.kill = options.kill ?? killGroup
+    this.clock = options.clock ?? systemClock
+    this.backoff = {baseMs: 1000, capMs: 30_000, stableMs: 30_000, ...options.backoff}
+    this.stopGraceMs = options.stopGraceMs ?? 10_000
+    this.baseEnv = options.baseEnv ?? pickEnv(process.env, INHERITED_ENV)
+  }
+
+  list(): ManagedProcess[] {
+    return [...this.processes]
+  }
+
+  /** By process name (web.1), pid, or every process of a type (web). */
+  find(id: string): ManagedProcess[] {
+    const all = this.list()
+    const exact = all.filter((process) => process.name === id || process.id === id)
+    return exact.length > 0 ? exact : all.filter((process) => process.type === id)
+  }
+
+  /** The delay before the next restart of a process that just crashed. */
+  restartDelay(process: ManagedProcess): number {
+    return Math.min(this.backoff.capMs, this.backoff.baseMs * 2 ** Math.max(0, process.crashes - 1))
+  }
+
+  start(spec: ProcessSpec): ManagedProcess {
+    const process = new ManagedProcess(spec, this.clock.now())
+    this.processes.add(process)
+    this.launch(process)
+    return process
+  }
+
+  /** SIGTERM, SIGKILL after the grace period; resolves once it is gone. */
+  async stop(process: ManagedProcess, graceMs = this.stopGraceMs): Promise<void> {
+    if (!this.processes.has(process)) return
+    const before = process.status
+    process.stopping = true
+    if (process.restartTimer !== undefined) {
+      this.clock.clearTimeout(process.restartTimer)
+      process.restartTimer = undefined
+    }
+
+    if (process.alive && process.child) {
+      process.status = 'stopping'
+      if (before !== 'stopping') this.event(process, `State changed from ${before} to stopping`)
+      this.event(process, 'Stopping process with SIGTERM')
+      this.kill(process.child, 'SIGTERM')
+      const child = process.child
+      const timer = this.clock.setTimeout(() => {
+        if (process.alive && process.child === child) {
+          this.event(process, 'Process did not stop in time: SIGKILL')
+          this.kill(child, 'SIGKILL')
+        }
+      }, graceMs)
+      await process.waitExit()
+      this.clock.clearTimeout(timer)
+    }
+
+    this.processes.delete(process)
+  }
+
+  private launch(process: ManagedProcess): void {
+    const {spec} = process
+    process.exited = false
+    process.exitCode = null
+    process.status = 'starting'
+    process.health = 'unknown'
+    process.startedAt = new Date(this.clock.now())
+    process.generation++
+    const env: Record<string, string> = {...this.baseEnv, ...spec.env, DYNO: process.name}
+    if (spec.port !== undefined) env.PORT = String(spec.port)
+    this.event(process, `Starting process with command \`${spec.command}\``)
+
+    let child: ChildHandle
+    try {
+      child = this.spawn(spec.command, {cwd: spec.dir, env})
+    } catch (error) {
+      this.event(process, `Process failed to start: ${(error as Error).message}`)
+      process.child = undefined
+      this.exited(process, 127, null)
+      return
+    }
+
+    process.child = child
+    const generation = process.generation
+    capture(child.stdout, (message) => this.appLine(process, message))
+    capture(child.stderr, (message) => this.appLine(process, message))
+    let gone = false
+    const onGone = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (gone) return
+      gone = true
+      // Leftover children of the shell share its group: take them down with it.
+      this.kill(child, 'SIGKILL')
+      if (process.generation === generation) this.exited(process, code, signal)
+    }
+
+    child.on('exit', onGone)
+    child.on('error', (error) => {
+      this.event(process, `Process failed to start: ${error.message}`)
+      onGone(127, null)
+    })
+  }
+
+  private exited(process: ManagedProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    process.markExited(code)
+    const status = signal ? `Process exited on signal ${signal}` : `Process exited with status ${code}`
+    this.event(process, status)
+    if (process.stopping) return
+
+    const was = process.status
+    process.status = 'crashed'
+    process.health = 'unhealthy'
+    this.event(process, `State changed from ${was} to crashed`)
+    if (this.clock.now() - process.startedAt.getTime() >= this.backoff.stableMs) process.crashes = 0
+    process.crashes++
+    this.options.onCrash?.(process, code, signal)
+    if (process.probation || process.stopping || !this.processes.has(process)) return
+
+    const delay = this.restartDelay(process)
+    process.restartTimer = this.clock.setTimeout(() => {
+      process.restartTimer = undefined
+      if (process.stopping || !this.processes.has(process)) return
+      this.launch(process)
+      this.options.onRestart?.(process)
+    }, delay)
+  }
+
+  /** Starting → up, with the Heroku-style state line. */
+  markUp(process: ManagedProcess, health: ProcessHealth): void {
+    process.health = health
+    if (process.status !== 'starting') return
+    process.status = 'up'
+    this.event(process, 'State changed from starting to up')
+  }
+
+  private appLine(process: ManagedProcess, message: string): void {
+    this.options.log.append({time: new Date(this.clock.now()), source: 'app', process: process.name, message})
+  }
+
+  private event(process: ManagedProcess, message: string): void {
+    this.options.log.append({time: new Date(this.clock.now()), source: 'herogate', process: process.name, message})
+  }
+}
+
+const MAX_LINE = 64 * 1024
+
+/** Calls `onLine` for every line of the stream (a very long line is cut into pieces). */
+export function capture(stream: Readable | null, onLine: (line: string) => void): void {
+  if (!stream) return
+  let rest = ''
+  stream.setEncoding('utf8')
+  stream.on('data', (chunk: string) => {
+    const text = rest + chunk
+    const lines = text.split('\n')
+    rest = lines.pop() ?? ''
+    for (const line of lines) onLine(line.endsWith('\r') ? line.slice(0, -1) : line)
+    while (rest.length > MAX_LINE) {
+      onLine(rest.slice(0, MAX_LINE))
+      rest = rest.slice(MAX_LINE)
+    }
+  })
+  stream.on('end', () => {
+    if (rest) onLine(rest)
+    rest = ''
+  })
+  stream.on('error', () => {})
+}
+
+function pickEnv(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
+  const picked: Record<string, string> = {}
+  for (const key of keys) if (env[key] !== undefined) picked[key] = env[key] as string
+  return picked
+}

@@ -1,0 +1,320 @@
+import {randomUUID} from 'node:crypto'
+import {Agent, request, createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {connect, type Socket} from 'node:net'
+
+import type {LogWriter} from './contracts.js'
+
+/**
+ * The local router: one HTTP listener per app that spreads requests round robin over the
+ * healthy web processes. Backends join only once healthy and leave by draining: no new
+ * requests, in-flight ones finish, then the caller stops the process. A request that fails
+ * to reach a backend before any response byte was sent is retried once on another backend,
+ * so a rolling deploy under load fails no request.
+ */
+
+export interface RouterOptions {
+  host: string
+  port: number
+  log?: LogWriter
+  /** How long draining a backend may wait for in-flight requests (default 30 s). */
+  drainTimeoutMs?: number
+}
+
+interface BackendEntry {
+  key: string
+  name: string
+  port: number
+  agent: Agent
+  inflight: number
+  active: boolean
+  sockets: Set<Socket>
+  idle: Array<() => void>
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'])
+
+export class Router {
+  private server: Server | undefined
+  private readonly entries = new Map<string, BackendEntry>()
+  private rotation: BackendEntry[] = []
+  private cursor = 0
+  private readonly upgraded = new Set<Socket>()
+  private readonly drainTimeoutMs: number
+
+  constructor(private readonly options: RouterOptions) {
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000
+  }
+
+  get port(): number {
+    const address = this.server?.address()
+    return typeof address === 'object' && address ? address.port : this.options.port
+  }
+
+  async listen(): Promise<void> {
+    const server = createServer({keepAlive: true}, (req, res) => this.handle(req, res))
+    server.keepAliveTimeout = 65_000
+    server.headersTimeout = 66_000
+    server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head))
+    server.on('clientError', (_error, socket) => socket.destroy())
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    this.server = server
+  }
+
+  async close(): Promise<void> {
+    const server = this.server
+    this.server = undefined
+    for (const socket of this.upgraded) socket.destroy()
+    for (const entry of this.entries.values()) entry.agent.destroy()
+    this.entries.clear()
+    this.rotation = []
+    if (!server) return
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    })
+  }
+
+  /** Starts sending requests to a backend (call once it answered its health check). */
+  add(key: string, name: string, port: number): void {
+    if (this.entries.has(key)) return
+    const agent = new Agent({keepAlive: true, maxSockets: 256, maxFreeSockets: 64, keepAliveMsecs: 1000})
+    this.entries.set(key, {key, name, port, agent, inflight: 0, active: true, sockets: new Set(), idle: []})
+    this.rebuild()
+  }
+
+  /** Swaps backends in one step: the new ones take traffic before the old ones stop taking it. */
+  replace(add: Array<{key: string; name: string; port: number}>, remove: string[]): Promise<void> {
+    for (const backend of add) this.add(backend.key, backend.name, backend.port)
+    return Promise.all(remove.map((key) => this.drain(key))).then(() => undefined)
+  }
+
+  /** No new requests to this backend; resolves when its in-flight requests are done (or the drain timeout). */
+  async drain(key: string, timeoutMs = this.drainTimeoutMs): Promise<void> {
+    const entry = this.entries.get(key)
+    if (!entry) return
+    entry.active = false
+    this.rebuild()
+    if (entry.inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs)
+        timer.unref()
+        entry.idle.push(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+    }
+
+    this.entries.delete(key)
+    entry.agent.destroy()
+    for (const socket of entry.sockets) socket.destroy()
+  }
+
+  /** Stops routing to a backend at once (its process is gone). */
+  drop(key: string): void {
+    const entry = this.entries.get(key)
+    if (!entry) return
+    entry.active = false
+    this.rebuild()
+    if (entry.inflight === 0) {
+      this.entries.delete(key)
+      entry.agent.destroy()
+    }
+  }
+
+  backends(): Array<{key: string; name: string; port: number; active: boolean; inflight: number}> {
+    return [...this.entries.values()].map(({key, name, port, active, inflight}) => ({key, name, port, active, inflight}))
+  }
+
+  private rebuild(): void {
+    this.rotation = [...this.entries.values()].filter((entry) => entry.active)
+  }
+
+  private pick(exclude?: BackendEntry): BackendEntry | undefined {
+    const candidates = exclude ? this.rotation.filter((entry) => entry !== exclude) : this.rotation
+    if (candidates.length === 0) return undefined
+    this.cursor = (this.cursor + 1) % candidates.length
+    return candidates[this.cursor]
+  }
+
+  private release(entry: BackendEntry): void {
+    entry.inflight--
+    if (entry.inflight > 0) return
+    const idle = entry.idle
+    entry.idle = []
+    for (const resolve of idle) resolve()
+    if (!entry.active && idle.length === 0 && this.entries.get(entry.key) === entry) {
+      // Dropped while busy: forget it now that the last request is done.
+      this.entries.delete(entry.key)
+      entry.agent.destroy()
+    }
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = process.hrtime.bigint()
+    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID()
+    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined
+    const headers: Record<string, string | string[]> = {}
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value
+    const remote = req.socket.remoteAddress ?? ''
+    const forwarded = req.headers['x-forwarded-for']
+    headers['x-forwarded-for'] = forwarded ? `${forwarded}, ${remote}` : remote
+    headers['x-forwarded-proto'] ??= 'http'
+    headers['x-forwarded-port'] ??= String(this.port)
+    headers['x-request-id'] = requestId
+    if (hasBody && req.headers['transfer-encoding']) headers['transfer-encoding'] = 'chunked'
+
+    const finish = (entry: BackendEntry | undefined, status: number, bytes: number, error?: {code: string; desc: string}) => {
+      const service = Number((process.hrtime.bigint() - started) / 1_000_000n)
+      const prefix = error ? `at=error code=${error.code} desc="${error.desc}"` : 'at=info'
+      this.options.log?.append({
+        time: new Date(),
+        source: 'herogate',
+        process: 'router',
+        message: `${prefix} method=${req.method} path="${req.url}" host=${req.headers.host ?? ''} request_id=${requestId} fwd="${remote}" dyno=${entry?.name ?? ''} service=${service}ms status=${status} bytes=${bytes} protocol=http`,
+      })
+    }
+
+    const fail = (entry: BackendEntry | undefined, code: string, desc: string) => {
+      if (res.headersSent) {
+        res.destroy()
+        finish(entry, res.statusCode, 0, {code, desc})
+        return
+      }
+
+      const body = `${desc}\n`
+      res.writeHead(503, {'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), 'retry-after': '1'})
+      res.end(body)
+      finish(entry, 503, Buffer.byteLength(body), {code, desc})
+    }
+
+    const attempt = (exclude?: BackendEntry) => {
+      const entry = this.pick(exclude)
+      if (!entry) {
+        fail(undefined, exclude ? 'H10' : 'H14', exclude ? 'App crashed' : 'No web processes running')
+        if (hasBody) req.resume()
+        return
+      }
+
+      entry.inflight++
+      let released = false
+      const done = () => {
+        if (released) return
+        released = true
+        this.release(entry)
+      }
+
+      let responded = false
+      const upstream = request({host: '127.0.0.1', port: entry.port, method: req.method, path: req.url, headers, agent: entry.agent})
+      upstream.on('socket', (socket) => {
+        if (!entry.sockets.has(socket)) {
+          entry.sockets.add(socket)
+          socket.once('close', () => entry.sockets.delete(socket))
+        }
+      })
+      upstream.on('response', (response) => {
+        responded = true
+        const out: Record<string, string | string[]> = {}
+        for (const [name, value] of Object.entries(response.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value
+        let bytes = 0
+        response.on('data', (chunk: Buffer) => {
+          bytes += chunk.length
+        })
+        response.on('end', () => {
+          done()
+          finish(entry, response.statusCode ?? 502, bytes)
+        })
+        response.on('error', () => {
+          done()
+          res.destroy()
+        })
+        res.writeHead(response.statusCode ?? 502, response.statusMessage, out)
+        response.pipe(res)
+      })
+      upstream.on('error', (error: NodeJS.ErrnoException) => {
+        done()
+        if (responded) {
+          res.destroy()
+          return
+        }
+
+        if (!exclude && !hasBody && !res.headersSent && !res.destroyed) {
+          attempt(entry)
+          return
+        }
+
+        fail(entry, 'H13', `Connection closed without response (${error.code ?? error.message})`)
+      })
+      res.on('close', () => {
+        if (!res.writableFinished) {
+          upstream.destroy()
+          done()
+        }
+      })
+
+      if (hasBody) req.pipe(upstream)
+      else upstream.end()
+    }
+
+    attempt()
+  }
+
+  private upgrade(req: IncomingMessage, client: Socket, head: Buffer): void {
+    const entry = this.pick()
+    if (!entry) {
+      client.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+      return
+    }
+
+    entry.inflight++
+    let released = false
+    const done = () => {
+      if (released) return
+      released = true
+      this.upgraded.delete(client)
+      this.release(entry)
+    }
+
+    this.upgraded.add(client)
+    const backend = connect(entry.port, '127.0.0.1', () => {
+      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`]
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
+      lines.push(`X-Forwarded-For: ${req.socket.remoteAddress ?? ''}`, 'X-Forwarded-Proto: http')
+      backend.write(lines.join('\r\n') + '\r\n\r\n')
+      if (head.length > 0) backend.write(head)
+      backend.pipe(client)
+      client.pipe(backend)
+    })
+    entry.sockets.add(backend)
+    const close = () => {
+      done()
+      entry.sockets.delete(backend)
+      backend.destroy()
+      client.destroy()
+    }
+
+    backend.on('error', close)
+    backend.on('close', close)
+    client.on('error', close)
+    client.on('close', close)
+  }
+}
+
+/** One health probe: any HTTP response from 127.0.0.1:port within the timeout counts as healthy. */
+export async function probeHttp(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({host: '127.0.0.1', port, method: 'GET', path: '/', agent: false, timeout: timeoutMs, headers: {'user-agent': 'herogate-health'}}, (res) => {
+      res.resume()
+      resolve(true)
+    })
+    req.on('timeout', () => req.destroy())
+    req.on('error', () => resolve(false))
+    req.end()
+  })
+}
