@@ -1,0 +1,228 @@
+import {spawn} from 'node:child_process'
+
+import {type BuildInfo, buildFailure, BuildService} from '../../aws/codebuild.js'
+import {type PipelineRun, PipelineService} from '../../aws/codepipeline.js'
+import {LogsService} from '../../aws/logs.js'
+import {type ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
+import {HerogateError, InvalidInput} from '../../lib/errors.js'
+import {getRemoteUrl, headCommit} from '../../lib/git.js'
+import {names} from '../../lib/naming.js'
+import type {DeployOptions, Progress, Release} from '../types.js'
+import type {AwsContext} from './context.js'
+import {appResources, toRelease} from './releases.js'
+
+/**
+ * `herogate deploy`: pushes HEAD to the app's CodeCommit branch and follows what the push
+ * starts (pipeline, CodeBuild build with the release code inside, release phase, rollout)
+ * until the release is live or has failed.
+ */
+
+export interface PushResult {
+  upToDate: boolean
+}
+
+export type Pusher = (cwd: string, remote: string, branch: string, onLine: (line: string) => void) => Promise<PushResult>
+
+export interface DeployDeps {
+  push?: Pusher
+  head?: (cwd: string) => Promise<string | undefined>
+}
+
+export const DEPLOY_POLL_MS = 3000
+/** How long a push may take to show up as a pipeline run (EventBridge usually takes seconds). */
+export const PIPELINE_START_TIMEOUT_MS = 3 * 60_000
+export const DEPLOY_TIMEOUT_MS = 60 * 60_000
+const FAILED_RUN = new Set(['Failed', 'Stopped', 'Stopping', 'Cancelled', 'Superseded'])
+
+/** `git push REMOTE HEAD:refs/heads/BRANCH`, its progress lines passed on as they come. */
+export const gitPush: Pusher = (cwd, remote, branch, onLine) =>
+  new Promise((resolve, reject) => {
+    const child = spawn('git', ['push', '--progress', remote, `HEAD:refs/heads/${branch}`], {cwd, stdio: ['ignore', 'pipe', 'pipe']})
+    let upToDate = false
+    let last = ''
+    const lines = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split(/[\r\n]+/)) {
+        if (!line.trim()) continue
+        if (/Everything up-to-date/.test(line)) upToDate = true
+        last = line
+        onLine(line)
+      }
+    }
+
+    child.stdout.on('data', lines)
+    child.stderr.on('data', lines)
+    child.on('error', (error) => reject(new HerogateError('git is not installed or not on PATH.', {cause: error, suggestions: ['install git, then try again']})))
+    child.on('close', (code) => {
+      if (code === 0) resolve({upToDate})
+      else reject(new HerogateError(`git push failed: ${last.trim() || `exit code ${code}`}`, {suggestions: ['git status', 'git push herogate HEAD:main (to see git\'s own output)']}))
+    })
+  })
+
+export async function deploy(ctx: AwsContext, app: string, options: DeployOptions, deps: DeployDeps = {}): Promise<Release> {
+  const progress: Progress = options.onProgress ?? (() => {})
+  const stepper = (id: string, message: string) => ({
+    start: () => progress({kind: 'step', id, message, status: 'start'}),
+    done: () => progress({kind: 'step', id, message, status: 'done'}),
+    failed: () => progress({kind: 'step', id, message, status: 'failed'}),
+  })
+  const head = await (deps.head ?? headCommit)(options.cwd)
+  if (!head) throw new InvalidInput('Nothing to deploy: this directory is not a git repository with a commit.', {suggestions: ['git init && git add . && git commit -m "First commit"']})
+  const resources = await appResources(ctx, app)
+  const pipelines = new PipelineService(await ctx.clients.codePipeline())
+  const store = new ReleaseStore(await ctx.clients.ssm())
+  const branch = options.branch ?? (await pipelines.sourceBranch(resources.pipeline)) ?? 'main'
+  const before = (await store.versions(app))[0] ?? 0
+  const remote = (await getRemoteUrl(options.cwd, names.gitRemote())) ? names.gitRemote() : resources.gitUrl
+  const short = head.slice(0, 7)
+
+  const push = stepper('push', `Pushing ${short} to ${branch}`)
+  push.start()
+  const pushedAt = ctx.clock.now().getTime()
+  let pushed: PushResult
+  try {
+    pushed = await (deps.push ?? gitPush)(options.cwd, remote, branch, (line) => progress({kind: 'output', stream: 'git', line}))
+  } catch (error) {
+    push.failed()
+    throw error
+  }
+
+  push.done()
+  if (pushed.upToDate) {
+    const current = await store.latest(app)
+    if (current?.commit === head) {
+      progress({kind: 'warning', message: `${short} is already deployed as v${current.version}.`})
+      return toRelease(current, current.version)
+    }
+  }
+
+  const waiting = stepper('pipeline', 'Starting the pipeline')
+  waiting.start()
+  const run = await findRun(ctx, pipelines, resources.pipeline, head, pushedAt, pushed.upToDate, options.signal)
+  waiting.done()
+  return follow(ctx, {app, head, before, runId: run.id, pipeline: resources.pipeline, pipelines, store, progress, signal: options.signal})
+}
+
+/** The run the push started; when the push changed nothing, a run started for the branch's head. */
+async function findRun(ctx: AwsContext, pipelines: PipelineService, pipeline: string, head: string, pushedAt: number, upToDate: boolean, signal?: AbortSignal): Promise<PipelineRun> {
+  // Clocks differ: a run that started a minute before the push (by our clock) still counts.
+  const recent = (run: PipelineRun) => run.commit === head && (run.startTime?.getTime() ?? Infinity) >= pushedAt - 60_000
+  if (upToDate) {
+    const active = (await pipelines.runs(pipeline)).find((run) => run.commit === head && run.status === 'InProgress')
+    if (active) return active
+    return {id: await pipelines.start(pipeline), status: 'InProgress', commit: head}
+  }
+
+  for (;;) {
+    const run = (await pipelines.runs(pipeline)).find((r) => recent(r))
+    if (run) return run
+    if (ctx.clock.now().getTime() - pushedAt > PIPELINE_START_TIMEOUT_MS) {
+      throw new HerogateError(`The push of ${head.slice(0, 7)} did not start the pipeline within ${PIPELINE_START_TIMEOUT_MS / 60_000} minutes.`, {
+        suggestions: ['herogate info (is the app stack healthy?)', 'herogate deploy (to start it again)'],
+      })
+    }
+
+    await ctx.clock.sleep(DEPLOY_POLL_MS, signal)
+  }
+}
+
+interface Following {
+  app: string
+  head: string
+  before: number
+  runId: string
+  pipeline: string
+  pipelines: PipelineService
+  store: ReleaseStore
+  progress: Progress
+  signal?: AbortSignal
+}
+
+async function follow(ctx: AwsContext, f: Following): Promise<Release> {
+  const builds = new BuildService(await ctx.clients.codeBuild())
+  const logs = new LogsService(await ctx.clients.logs())
+  const started = ctx.clock.now().getTime()
+  const buildStep = {id: 'build', message: 'Building'}
+  let buildId: string | undefined
+  let build: BuildInfo | undefined
+  let logToken: string | undefined
+  let record: ReleaseRecord | undefined
+  let shownPhase: string | undefined
+  let settledPolls = 0
+  const rows = new Map<string, string>()
+  const row = (id: string, message: string, status: 'start' | 'done' | 'failed') => {
+    if (rows.get(id) === status) return
+    rows.set(id, status)
+    f.progress({kind: 'step', id, message, status})
+  }
+
+  const copyBuildLog = async () => {
+    if (!build?.logGroup || !build.logStream) return
+    const page = await logs.readStream(build.logGroup, build.logStream, logToken)
+    logToken = page.nextToken
+    for (const event of page.events) f.progress({kind: 'output', stream: 'build', line: event.message.replace(/\n$/, '')})
+  }
+
+  for (;;) {
+    const run = await f.pipelines.run(f.pipeline, f.runId)
+    const actions = await f.pipelines.actions(f.pipeline, f.runId)
+    const buildAction = actions.find((a) => a.externalId && a.stage !== 'Source')
+    if (buildAction?.externalId && !buildId) {
+      buildId = buildAction.externalId
+      row(buildStep.id, buildStep.message, 'start')
+    }
+
+    if (buildId) {
+      build = await builds.build(buildId)
+      await copyBuildLog()
+    }
+
+    record = (await f.store.list(f.app, 3)).find((r) => r.version > f.before && r.commit === f.head && r.kind === 'deploy') ?? record
+    if (record) {
+      row(buildStep.id, buildStep.message, 'done')
+      const phase = record.status === 'pending' ? record.phase ?? 'release' : undefined
+      if (phase !== shownPhase) {
+        if (shownPhase) row(`release:${shownPhase}`, phaseMessage(shownPhase, record.version), 'done')
+        if (phase) row(`release:${phase}`, phaseMessage(phase, record.version), 'start')
+        shownPhase = phase
+      }
+    }
+
+    const failedAction = actions.find((a) => a.status === 'Failed')
+    if (run.status === 'Succeeded' || FAILED_RUN.has(run.status) || failedAction || record?.status === 'failed') {
+      // The build log may still hold the last lines.
+      if (buildId) await copyBuildLog()
+      record = (await f.store.list(f.app, 3)).find((r) => r.version > f.before && r.commit === f.head && r.kind === 'deploy') ?? record
+      if (run.status === 'Succeeded' && record?.status === 'succeeded') {
+        if (shownPhase) row(`release:${shownPhase}`, phaseMessage(shownPhase, record.version), 'done')
+        row('live', `v${record.version} is live`, 'done')
+        return toRelease(record, record.version)
+      }
+
+      // The release record is written just before the build ends; give it a few polls to appear.
+      const recordLate = run.status !== 'Failed' && !failedAction && (!record || record.status === 'pending') && ++settledPolls < 5
+      if (!recordLate) {
+        if (shownPhase) row(`release:${shownPhase}`, phaseMessage(shownPhase, record?.version), 'failed')
+        else if (buildId) row(buildStep.id, buildStep.message, 'failed')
+        const reason = record?.failure ?? (build ? buildFailure(build) : undefined) ?? failedAction?.error ?? run.summary ?? `the pipeline run ended ${run.status}`
+        throw new HerogateError(`Deploy of ${f.head.slice(0, 7)} to ${f.app} failed: ${reason}.`, {
+          suggestions: [`herogate logs --source herogate -a ${f.app}`, `herogate releases -a ${f.app}`],
+        })
+      }
+    }
+
+    if (ctx.clock.now().getTime() - started > DEPLOY_TIMEOUT_MS) {
+      throw new HerogateError(`Deploy of ${f.head.slice(0, 7)} is still running after ${DEPLOY_TIMEOUT_MS / 60_000} minutes; it goes on without herogate watching.`, {
+        suggestions: [`herogate releases -a ${f.app}`, `herogate logs --source herogate -t -a ${f.app}`],
+      })
+    }
+
+    await ctx.clock.sleep(DEPLOY_POLL_MS, f.signal)
+  }
+}
+
+function phaseMessage(phase: string, version?: number): string {
+  const v = version === undefined ? '' : ` v${version}`
+  if (phase === 'release phase') return `Running the release command of${v}`
+  if (phase === 'rollout') return `Rolling out${v}`
+  return `Releasing${v}`
+}
