@@ -1,0 +1,148 @@
+import {expect} from 'chai'
+import {existsSync, mkdtempSync, rmSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {LogStore, openLogStore} from '../../../src/platform/local/logstore.js'
+import type {LogLine, LogOptions} from '../../../src/platform/types.js'
+
+const at = (second: number) => new Date(Date.UTC(2026, 10, 21, 10, 0, second))
+const line = (second: number, process: string, message: string, source: LogLine['source'] = 'app'): LogLine => ({time: at(second), source, process, message})
+
+async function collect(iterable: AsyncIterable<LogLine>): Promise<string[]> {
+  const out: string[] = []
+  for await (const item of iterable) out.push(`${item.source}[${item.process}] ${item.message}`)
+  return out
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('local LogStore', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'herogate-logs-'))
+  })
+  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+  const options = (extra: Partial<LogOptions> = {}): LogOptions => ({num: 100, tail: false, ...extra})
+
+  it('keeps lines as JSON in <appDir>/logs and reads them back with their time', async () => {
+    const store = openLogStore(dir)
+    store.append(line(1, 'web.1', 'hello "world"\ttab'))
+    expect(existsSync(join(dir, 'logs'))).to.equal(true)
+    const lines: LogLine[] = []
+    for await (const item of store.read(options())) lines.push(item)
+    expect(lines).to.deep.equal([line(1, 'web.1', 'hello "world"\ttab')])
+    expect(statSync(join(dir, 'logs')).mode & 0o777).to.equal(0o700)
+  })
+
+  it('filters by process type, exact process, source and time, then keeps the last num', async () => {
+    const store = openLogStore(dir)
+    store.append(line(1, 'web.1', 'a'))
+    store.append(line(2, 'worker.1', 'b'))
+    store.append(line(3, 'router', 'c', 'herogate'))
+    store.append(line(4, 'web.2', 'd'))
+    store.append(line(5, 'web.10', 'e'))
+    store.append(line(6, 'build', 'f', 'herogate'))
+    expect(await collect(store.read(options({processType: 'web'})))).to.deep.equal(['app[web.1] a', 'app[web.2] d', 'app[web.10] e'])
+    expect(await collect(store.read(options({task: 'web.1'})))).to.deep.equal(['app[web.1] a'])
+    expect(await collect(store.read(options({source: 'herogate'})))).to.deep.equal(['herogate[router] c', 'herogate[build] f'])
+    expect(await collect(store.read(options({since: at(4)})))).to.have.length(3)
+    expect(await collect(store.read(options({num: 2})))).to.deep.equal(['app[web.10] e', 'herogate[build] f'])
+    expect(await collect(store.read(options({num: 0})))).to.deep.equal([])
+  })
+
+  it('reads lines written by other writers (another process) interleaved whole', async () => {
+    const cli = openLogStore(dir)
+    const supervisor = openLogStore(dir, {buffered: true})
+    supervisor.append(line(1, 'web.1', 'one'))
+    cli.append(line(2, 'build', 'two', 'herogate'))
+    supervisor.append(line(3, 'web.1', 'three'))
+    expect(await collect(cli.read(options()))).to.deep.equal(['herogate[build] two'])
+    supervisor.flush()
+    expect(await collect(cli.read(options()))).to.deep.equal(['herogate[build] two', 'app[web.1] one', 'app[web.1] three'])
+  })
+
+  it('flushes a buffered store on its own on the next tick', async () => {
+    const store = openLogStore(dir, {buffered: true})
+    store.append(line(1, 'web.1', 'later'))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(await collect(store.read(options()))).to.deep.equal(['app[web.1] later'])
+  })
+
+  it('tails: history first, then new lines as they arrive, until the signal aborts', async () => {
+    const store = new LogStore(join(dir, 'logs'), {pollMs: 20})
+    store.append(line(1, 'web.1', 'old'))
+    const controller = new AbortController()
+    const seen: string[] = []
+    const reading = (async () => {
+      for await (const item of store.read(options({tail: true, signal: controller.signal}))) {
+        seen.push(item.message)
+        if (seen.length === 3) controller.abort()
+      }
+    })()
+    await pause(30)
+    store.append(line(2, 'web.1', 'new 1'))
+    store.append(line(3, 'worker.1', 'new 2'))
+    await reading
+    expect(seen).to.deep.equal(['old', 'new 1', 'new 2'])
+  })
+
+  it('ends an idle tail as soon as the signal aborts', async () => {
+    const store = new LogStore(join(dir, 'logs'), {pollMs: 60_000})
+    const controller = new AbortController()
+    const reading = collect(store.read(options({tail: true, signal: controller.signal})))
+    setTimeout(() => controller.abort(), 20)
+    expect(await reading).to.deep.equal([])
+  })
+
+  it('loses and doubles no line at the history/tail boundary while a writer runs', async () => {
+    const store = new LogStore(join(dir, 'logs'), {pollMs: 10})
+    const writer = openLogStore(dir)
+    const total = 600
+    let written = 0
+    const writing = (async () => {
+      while (written < total) {
+        for (let i = 0; i < 20; i++) writer.append(line(1, 'web.1', String(written++)))
+        await pause(1)
+      }
+    })()
+    while (written < 200) await pause(1)
+    const controller = new AbortController()
+    const seen: number[] = []
+    for await (const item of store.read(options({num: 100_000, tail: true, signal: controller.signal}))) {
+      seen.push(Number(item.message))
+      if (seen.length === total) controller.abort()
+    }
+
+    await writing
+    expect(seen).to.deep.equal([...Array.from({length: total}).keys()])
+  })
+
+  it('rotates past maxBytes to one old file, reads across both, and tails across a rotation', async () => {
+    const store = new LogStore(join(dir, 'logs'), {maxBytes: 4000, pollMs: 10})
+    for (let i = 0; i < 100; i++) store.append(line(1, 'web.1', `history ${i}`))
+    expect(statSync(store.currentPath).size).to.be.at.most(4100)
+    expect(existsSync(store.oldPath)).to.equal(true)
+    const last = await collect(store.read(options({num: 30})))
+    expect(last).to.have.length(30)
+    expect(last.at(-1)).to.equal('app[web.1] history 99')
+
+    const controller = new AbortController()
+    const seen: string[] = []
+    const reading = (async () => {
+      for await (const item of store.read(options({num: 0, tail: true, signal: controller.signal}))) {
+        seen.push(item.message)
+        if (seen.length === 80) controller.abort()
+      }
+    })()
+    for (let i = 0; i < 80; i++) {
+      store.append(line(2, 'web.1', `live ${i}`))
+      if (i % 10 === 9) await pause(15)
+    }
+
+    await reading
+    expect(seen).to.deep.equal(Array.from({length: 80}, (_, i) => `live ${i}`))
+    expect(statSync(store.currentPath).size + statSync(store.oldPath).size).to.be.at.most(8200)
+  })
+})
