@@ -168,11 +168,9 @@ export class LocalPlatform implements Platform {
         const notes = changes.some((change) => change.size)
           ? ['Sizes are ignored on the local platform: every process runs with what this machine has.']
           : []
-        step(options.onProgress, 'scale', `Scaling ${changes.map((c) => c.type).join(', ')}`, 'start')
         await client.scale(formation)
         const updated = {...record, formation}
         writeApp(updated)
-        step(options.onProgress, 'scale', `Scaling ${changes.map((c) => c.type).join(', ')}`, 'done')
         return {formation: this.formationOf(updated, release), notes}
       },
       {waitMs: this.ctx.lockWaitMs},
@@ -188,9 +186,7 @@ export class LocalPlatform implements Platform {
     const client = await this.ensure(app)
     if (!client) throw new HerogateError(NO_RELEASE)
     if (processType) this.checkType(app, processType)
-    step(options.onProgress, 'restart', `Restarting ${processType ?? 'all processes'}`, 'start')
     await client.restart(processType)
-    step(options.onProgress, 'restart', `Restarting ${processType ?? 'all processes'}`, 'done')
     return client.status()
   }
 
@@ -253,8 +249,6 @@ export class LocalPlatform implements Platform {
           })
         }
 
-        const message = `Rolling back to v${target.version}`
-        step(options.onProgress, 'rollback', message, 'start')
         const release = createRelease(
           paths,
           {
@@ -269,13 +263,11 @@ export class LocalPlatform implements Platform {
         )
         const result = await activate(this.ctx, app, release, record.formation)
         if (!result.ok) {
-          step(options.onProgress, 'rollback', message, 'failed')
           throw new HerogateError(`Rollback to v${target.version} failed: ${result.reason}. v${record.current} keeps serving.`, {
             suggestions: [`herogate logs -a ${app}`],
           })
         }
 
-        step(options.onProgress, 'rollback', message, 'done')
         return toRelease(result.release, result.release.version)
       },
       {waitMs: this.ctx.lockWaitMs},
@@ -442,16 +434,13 @@ export class LocalPlatform implements Platform {
           return {keys, release: toRelease(done, done.version)}
         }
 
-        step(options.onProgress, 'config', `${description}, restarting`, 'start')
         const result = await activate(this.ctx, app, release, record.formation)
         if (!result.ok) {
-          step(options.onProgress, 'config', `${description}, restarting`, 'failed')
           throw new HerogateError(`Config change not applied: ${result.reason}. v${record.current} keeps serving with the old config.`, {
             suggestions: [`herogate logs -a ${app}`, `herogate releases -a ${app}`],
           })
         }
 
-        step(options.onProgress, 'config', `${description}, restarting`, 'done')
         return {keys, release: toRelease(result.release, result.release.version)}
       },
       {waitMs: this.ctx.lockWaitMs},
