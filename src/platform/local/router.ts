@@ -197,7 +197,7 @@ export class Router {
     const attempt = (exclude?: BackendEntry) => {
       const entry = this.pick(exclude)
       if (!entry) {
-        fail(undefined, exclude ? 'H10' : 'H14', exclude ? 'App crashed' : 'No web processes running')
+        fail(undefined, 'H14', 'No web processes running')
         if (hasBody) req.resume()
         return
       }
@@ -244,7 +244,7 @@ export class Router {
           return
         }
 
-        if (!exclude && !hasBody && !res.headersSent && !res.destroyed) {
+        if (!exclude && !hasBody && !res.headersSent && !res.destroyed && this.rotation.some((other) => other !== entry)) {
           attempt(entry)
           return
         }

@@ -1,7 +1,8 @@
 import {spawn} from 'node:child_process'
 import {chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync} from 'node:fs'
 import {request} from 'node:http'
-import {fileURLToPath} from 'node:url'
+import {createRequire} from 'node:module'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {HerogateError} from '../../lib/errors.js'
 import type {ProcessInfo} from '../types.js'
@@ -202,7 +203,7 @@ async function startDaemon(options: SupervisorOptions & {tuning?: SupervisorTimi
   const fromSource = import.meta.url.endsWith('.ts')
   const main = fileURLToPath(new URL(fromSource ? './supervisor-main.ts' : './supervisor-main.js', import.meta.url))
   // Run from source (tests, bin/dev.js), the daemon needs the same TypeScript loader.
-  const args = fromSource ? ['--import', import.meta.resolve('tsx'), main] : [main]
+  const args = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, main] : [main]
   const tuning: SupervisorTimings = {...options.tuning}
   const boot = Number(process.env.HEROGATE_BOOT_TIMEOUT)
   if (tuning.bootTimeoutMs === undefined && boot > 0) tuning.bootTimeoutMs = boot * 1000

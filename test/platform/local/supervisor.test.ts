@@ -1,7 +1,16 @@
 import {expect} from 'chai'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {Agent, createServer, request} from 'node:http'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 import type {RunSpec} from '../../../src/platform/local/contracts.js'
+import {openLogStore} from '../../../src/platform/local/logstore.js'
+import {freePort, portFree} from '../../../src/platform/local/ports.js'
 import {type RouterControl, Supervisor} from '../../../src/platform/local/supervisor.js'
+import {ensureSupervisor, stopSupervisor, supervisorRunning} from '../../../src/platform/local/supervisor-client.js'
+import type {LogOptions} from '../../../src/platform/types.js'
 import {FakeClock, fakeProcesses, MemoryLog, settle} from './fakes.js'
 
 class RecordingRouter implements RouterControl {
@@ -209,3 +218,205 @@ describe('local Supervisor (injected spawn, clock, ports, health)', () => {
     expect(JSON.stringify(supervisor.status())).to.not.include('hunter2')
   })
 })
+
+describe('local supervisor daemon (real processes, HTTP through the router)', function () {
+  this.timeout(60_000)
+  const fixtures = fileURLToPath(new URL('../../fixtures/runtime', import.meta.url))
+  let appDir: string
+  let port: number
+  const options = () => ({appDir, app: 'rt-test', port, host: '127.0.0.1', tuning: {bootTimeoutMs: 3000, graceMs: 300, stopGraceMs: 2000}})
+  const spec = (version: number, env: Record<string, string> = {}): RunSpec => ({
+    version,
+    dir: fixtures,
+    processTypes: {web: 'node app.mjs', worker: 'node worker.mjs'},
+    env: {RELEASE: `v${version}`, SECRET: 'hunter2-secret', ...env},
+  })
+
+  before(async () => {
+    appDir = mkdtempSync(join(tmpdir(), 'herogate-rt-'))
+    port = await freePort()
+  })
+
+  after(async () => {
+    await stopSupervisor(appDir)
+    rmSync(appDir, {recursive: true, force: true})
+  })
+
+  it('starts one detached daemon per app, owner-only socket, and reconnects to it', async () => {
+    const first = await ensureSupervisor(options())
+    expect(first.started).to.equal(true)
+    const second = await ensureSupervisor(options())
+    expect(second.started).to.equal(false)
+    expect(second.pid).to.equal(first.pid)
+    expect(await supervisorRunning(appDir)).to.equal(true)
+    expect(statSync(join(appDir, 'supervisor.sock')).mode & 0o777).to.equal(0o600)
+    expect(readFileSync(join(appDir, 'supervisor.pid'), 'utf8')).to.equal(String(first.pid))
+  })
+
+  it('runs the formation; the router spreads requests over the web processes; output reaches the log store', async () => {
+    const supervisor = await ensureSupervisor(options())
+    expect(await supervisor.deploy({release: spec(1), formation: {web: 2, worker: 1}})).to.deep.equal({ok: true})
+    const status = await supervisor.status()
+    expect(status.map((p) => [p.name, p.status, p.release])).to.deep.equal([
+      ['web.1', 'up', 1],
+      ['web.2', 'up', 1],
+      ['worker.1', 'up', 1],
+    ])
+    const dynos = new Set<string>()
+    for (let i = 0; i < 4; i++) {
+      const body = JSON.parse(await (await fetch(`http://127.0.0.1:${port}/log`)).text()) as {release: string; dyno: string; secretSeen: boolean}
+      expect(body.release).to.equal('v1')
+      expect(body.secretSeen).to.equal(true)
+      dynos.add(body.dyno)
+    }
+
+    expect([...dynos].sort()).to.deep.equal(['web.1', 'web.2'])
+    const lines = await readLogs({num: 1000, tail: false})
+    expect(lines).to.include('app[web.1] hello from web.1')
+    expect(lines.some((line) => line.startsWith('app[worker.1] tick worker.1'))).to.equal(true)
+    expect(lines.some((line) => /^herogate\[router\] at=info method=GET path="\/log" .*dyno=web\.\d .*status=200/.test(line))).to.equal(true)
+    const disk = readdirSync(appDir, {recursive: true, withFileTypes: true}).filter((entry) => entry.isFile())
+    for (const entry of disk) expect(readFileSync(join(entry.parentPath, entry.name), 'utf8')).to.not.include('hunter2-secret')
+  })
+
+  it('restarts a crashed process', async () => {
+    const supervisor = await ensureSupervisor(options())
+    const before = (await supervisor.status()).find((p) => p.name === 'web.1')!
+    process.kill(Number(before.id), 'SIGKILL')
+    const after = await waitFor(async () => {
+      const web1 = (await supervisor.status()).find((p) => p.name === 'web.1')
+      return web1 && web1.id !== before.id && web1.status === 'up' ? web1 : undefined
+    })
+    expect(after.health).to.equal('healthy')
+    const lines = await readLogs({num: 1000, tail: false, task: 'web.1'})
+    expect(lines).to.include('herogate[web.1] State changed from up to crashed')
+  })
+
+  it('abandons a release that crashes or never answers; the old release keeps serving', async () => {
+    const supervisor = await ensureSupervisor(options())
+    const crashed = await supervisor.deploy({release: spec(2, {CRASH: 'start'}), formation: {web: 2, worker: 1}})
+    expect(crashed.ok).to.equal(false)
+    expect(crashed.reason).to.match(/crashed during boot/)
+    const silent = await supervisor.deploy({release: spec(3, {NO_LISTEN: '1'}), formation: {web: 2, worker: 1}})
+    expect(silent).to.deep.equal({ok: false, reason: 'web.1 did not answer HTTP on its $PORT (' + silent.reason!.match(/\((\d+)\)/)![1] + ') within 3 s'})
+    const body = JSON.parse(await (await fetch(`http://127.0.0.1:${port}/`)).text()) as {release: string}
+    expect(body.release).to.equal('v1')
+    expect((await supervisor.status()).map((p) => p.release)).to.deep.equal([1, 1, 1])
+  })
+
+  it('rolls releases under constant concurrent load with zero failed requests', async () => {
+    const supervisor = await ensureSupervisor(options())
+    let deploying = true
+    const load = loadLoop(port, () => deploying, 8)
+    for (const version of [4, 5, 6]) expect(await supervisor.deploy({release: spec(version, {SLOW_MS: '5'}), formation: {web: 2, worker: 1}})).to.deep.equal({ok: true})
+    deploying = false
+    const result = await load
+    expect(result.failed, result.errors.slice(0, 3).join('; ')).to.equal(0)
+    expect(result.ok).to.be.greaterThan(50)
+    expect(result.releases.has('v6')).to.equal(true)
+    expect((await supervisor.status()).map((p) => p.release)).to.deep.equal([6, 6, 6])
+  })
+
+  it('after the daemon is killed, its processes are stopped and the next start runs nothing until told', async () => {
+    const first = await ensureSupervisor(options())
+    const pids = (await first.status()).map((p) => Number(p.id))
+    process.kill(first.pid, 'SIGKILL')
+    await waitFor(async () => !alive(first.pid))
+    expect(pids.some(alive)).to.equal(true)
+    const second = await ensureSupervisor(options())
+    expect(second.started).to.equal(true)
+    expect(pids.filter(alive)).to.deep.equal([])
+    expect(await second.status()).to.deep.equal([])
+    expect(await second.deploy({release: spec(6), formation: {web: 1}})).to.deep.equal({ok: true})
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).to.equal(200)
+  })
+
+  it('stopSupervisor stops every process, frees the port and removes its files', async () => {
+    const supervisor = await ensureSupervisor(options())
+    await supervisor.scale({web: 2, worker: 1})
+    const pids = (await supervisor.status()).map((p) => Number(p.id))
+    expect(pids).to.have.length(3)
+    expect(await stopSupervisor(appDir)).to.equal(true)
+    expect(pids.filter(alive)).to.deep.equal([])
+    expect(alive(supervisor.pid)).to.equal(false)
+    expect(await portFree(port)).to.equal(true)
+    expect(existsSync(join(appDir, 'supervisor.sock'))).to.equal(false)
+    expect(existsSync(join(appDir, 'supervisor.pid'))).to.equal(false)
+    expect(await supervisorRunning(appDir)).to.equal(false)
+    expect(await stopSupervisor(appDir)).to.equal(false)
+  })
+
+  it('explains a router port taken by another program', async () => {
+    const blocker = createServer()
+    const taken = await freePort()
+    await new Promise<void>((resolve) => blocker.listen(taken, '127.0.0.1', resolve))
+    const otherDir = mkdtempSync(join(tmpdir(), 'herogate-rt-'))
+    try {
+      let error: Error | undefined
+      await ensureSupervisor({appDir: otherDir, app: 'blocked', port: taken, host: '127.0.0.1'}).catch((error_: Error) => (error = error_))
+      expect(error?.message).to.equal(`Could not start the router of blocked: port ${taken} on 127.0.0.1 is already in use by another program.`)
+      expect(await supervisorRunning(otherDir)).to.equal(false)
+    } finally {
+      blocker.close()
+      rmSync(otherDir, {recursive: true, force: true})
+    }
+  })
+
+  async function readLogs(logOptions: LogOptions): Promise<string[]> {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const lines: string[] = []
+    for await (const line of openLogStore(appDir).read(logOptions)) lines.push(`${line.source}[${line.process}] ${line.message}`)
+    return lines
+  }
+})
+
+async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** `concurrency` clients sending GETs over keep-alive connections while `running()` holds. */
+export async function loadLoop(port: number, running: () => boolean, concurrency: number) {
+  const agent = new Agent({keepAlive: true, maxSockets: concurrency})
+  const result = {ok: 0, failed: 0, errors: [] as string[], releases: new Set<string>()}
+  const worker = async () => {
+    while (running()) {
+      try {
+        const body = await new Promise<string>((resolve, reject) => {
+          const req = request({host: '127.0.0.1', port, path: '/', agent}, (res) => {
+            let text = ''
+            res.setEncoding('utf8')
+            res.on('data', (chunk: string) => (text += chunk))
+            res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`status ${res.statusCode}: ${text}`))))
+            res.on('error', reject)
+          })
+          req.on('error', reject)
+          req.end()
+        })
+        result.ok++
+        result.releases.add((JSON.parse(body) as {release: string}).release)
+      } catch (error) {
+        result.failed++
+        result.errors.push((error as Error).message)
+      }
+    }
+  }
+
+  await Promise.all(Array.from({length: concurrency}, worker))
+  agent.destroy()
+  return result
+}

@@ -1,0 +1,185 @@
+import {expect} from 'chai'
+import {createServer, request, type Server} from 'node:http'
+import {connect} from 'node:net'
+
+import {freePort} from '../../../src/platform/local/ports.js'
+import {probeHttp, Router} from '../../../src/platform/local/router.js'
+import {MemoryLog} from './fakes.js'
+
+interface Backend {
+  name: string
+  port: number
+  server: Server
+  /** Requests waiting for release (path /hold). */
+  held: Array<() => void>
+}
+
+async function backend(name: string): Promise<Backend> {
+  const port = await freePort()
+  const held: Array<() => void> = []
+  const server = createServer((req, res) => {
+    if (req.url === '/echo') {
+      const chunks: Buffer[] = []
+      req.on('data', (chunk: Buffer) => chunks.push(chunk))
+      req.on('end', () => res.end(`${name}:${Buffer.concat(chunks).length}`))
+      return
+    }
+
+    if (req.url === '/hold') {
+      held.push(() => res.end(`${name} held`))
+      return
+    }
+
+    res.setHeader('set-cookie', ['a=1', 'b=2'])
+    res.end(`${name} ${req.headers['x-forwarded-for']} ${req.headers['x-request-id'] ? 'id' : 'no-id'}`)
+  })
+  server.on('upgrade', (_req, socket) => {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n')
+    socket.pipe(socket)
+  })
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  return {name, port, server, held}
+}
+
+async function get(port: number, path = '/', body?: string): Promise<{status: number; text: string; headers: Record<string, unknown>}> {
+  return new Promise((resolve, reject) => {
+    const req = request({host: '127.0.0.1', port, path, method: body === undefined ? 'GET' : 'POST', agent: false}, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (text += chunk))
+      res.on('end', () => resolve({status: res.statusCode ?? 0, text, headers: res.headers}))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+describe('local Router', () => {
+  let router: Router
+  let log: MemoryLog
+  let backends: Backend[]
+
+  beforeEach(async () => {
+    log = new MemoryLog()
+    router = new Router({host: '127.0.0.1', port: await freePort(), log, drainTimeoutMs: 5000})
+    await router.listen()
+    backends = []
+  })
+
+  afterEach(async () => {
+    await router.close()
+    for (const b of backends) {
+      b.server.closeAllConnections()
+      b.server.close()
+    }
+  })
+
+  async function add(name: string): Promise<Backend> {
+    const b = await backend(name)
+    backends.push(b)
+    router.add(`${name}@${b.port}`, name, b.port)
+    return b
+  }
+
+  it('answers 503 (H14) with no web processes, and logs it', async () => {
+    const response = await get(router.port)
+    expect(response.status).to.equal(503)
+    expect(log.messages('router')[0]).to.match(/^at=error code=H14 desc="No web processes running" method=GET path="\/" .* status=503 /)
+  })
+
+  it('spreads requests round robin and passes forwarding headers and multi-value headers', async () => {
+    await add('web.1')
+    await add('web.2')
+    const names: string[] = []
+    for (let i = 0; i < 4; i++) {
+      const response = await get(router.port)
+      expect(response.status).to.equal(200)
+      expect(response.headers['set-cookie']).to.deep.equal(['a=1', 'b=2'])
+      names.push(response.text)
+    }
+
+    expect(names.sort()).to.deep.equal(['web.1 127.0.0.1 id', 'web.1 127.0.0.1 id', 'web.2 127.0.0.1 id', 'web.2 127.0.0.1 id'])
+  })
+
+  it('writes a Heroku-style access line per request', async () => {
+    await add('web.1')
+    await get(router.port, '/x?y=1')
+    const [message] = log.messages('router')
+    expect(message).to.match(
+      /^at=info method=GET path="\/x\?y=1" host=127\.0\.0\.1:\d+ request_id=[\w-]+ fwd="127\.0\.0\.1" dyno=web\.1 service=\d+ms status=200 bytes=\d+ protocol=http$/,
+    )
+    expect(log.lines[0].source).to.equal('herogate')
+  })
+
+  it('streams request bodies through', async () => {
+    await add('web.1')
+    const body = 'x'.repeat(300_000)
+    expect((await get(router.port, '/echo', body)).text).to.equal('web.1:300000')
+  })
+
+  it('drain: no new requests to the backend, in-flight ones finish, then it resolves', async () => {
+    const one = await add('web.1')
+    const held = get(router.port, '/hold')
+    while (one.held.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    await add('web.2')
+    let drained = false
+    const draining = router.drain(`web.1@${one.port}`).then(() => (drained = true))
+    // New requests go to web.2 only.
+    for (let i = 0; i < 3; i++) expect((await get(router.port)).text).to.match(/^web\.2/)
+    expect(drained).to.equal(false)
+    one.held[0]()
+    expect((await held).text).to.equal('web.1 held')
+    await draining
+    expect(router.backends().map((b) => b.name)).to.deep.equal(['web.2'])
+  })
+
+  it('retries a body-less request once on another backend when the connection fails', async () => {
+    const dead = await add('web.1')
+    await add('web.2')
+    dead.server.closeAllConnections()
+    await new Promise((resolve) => dead.server.close(resolve))
+    for (let i = 0; i < 4; i++) {
+      const response = await get(router.port)
+      expect(response.status).to.equal(200)
+      expect(response.text).to.match(/^web\.2/)
+    }
+  })
+
+  it('answers 503 when the only backend is unreachable', async () => {
+    const port = await freePort()
+    router.add('web.1@x', 'web.1', port)
+    const response = await get(router.port)
+    expect(response.status).to.equal(503)
+    expect(log.messages('router')[0]).to.match(/^at=error code=H13/)
+  })
+
+  it('proxies WebSocket-style upgrades', async () => {
+    await add('web.1')
+    const socket = connect(router.port, '127.0.0.1')
+    socket.write('GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n')
+    let received = ''
+    await new Promise<void>((resolve) => {
+      socket.on('data', (chunk) => {
+        received += chunk.toString()
+        if (received.includes('\r\n\r\n') && !received.includes('ping')) socket.write('ping')
+        if (received.endsWith('ping')) resolve()
+      })
+    })
+    socket.destroy()
+    expect(received).to.match(/^HTTP\/1\.1 101/)
+  })
+
+  it('close frees the port', async () => {
+    const port = router.port
+    await router.close()
+    const again = new Router({host: '127.0.0.1', port})
+    await again.listen()
+    await again.close()
+  })
+
+  it('probeHttp: any HTTP answer is healthy, a closed port is not', async () => {
+    const b = await add('web.1')
+    expect(await probeHttp(b.port)).to.equal(true)
+    expect(await probeHttp(await freePort())).to.equal(false)
+  })
+})
