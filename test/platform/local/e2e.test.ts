@@ -1,5 +1,4 @@
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 import {readFileSync, rmSync, unlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {PassThrough} from 'node:stream'
@@ -10,39 +9,7 @@ import {portFree} from '../../../src/platform/local/ports.js'
 import {defaultRuntime} from '../../../src/platform/local/runtime.js'
 import {appPaths, readApp} from '../../../src/platform/local/state.js'
 import {supervisorPaths} from '../../../src/platform/local/supervisor-paths.js'
-import {commitAll, fixtureRepo, tempHome} from './helpers.js'
-
-/** Runs a command to completion; resolves with its exit code and combined output. */
-export function exec(cwd: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{code: number; output: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
-    let output = ''
-    child.stdout.on('data', (chunk) => (output += chunk))
-    child.stderr.on('data', (chunk) => (output += chunk))
-    child.once('error', reject)
-    child.once('close', (code) => resolve({code: code ?? 1, output}))
-  })
-}
-
-/** GET a URL: status and body, or status 0 when nothing answered. */
-export async function get(url: string): Promise<{status: number; body: string}> {
-  try {
-    const response = await fetch(url, {signal: AbortSignal.timeout(3000)})
-    return {status: response.status, body: await response.text()}
-  } catch {
-    return {status: 0, body: ''}
-  }
-}
-
-/** Polls `check` until it returns true (bounded attempts, so a broken app fails the test rather than hanging it). */
-export async function eventually(check: () => Promise<boolean>, attempts = 100, pauseMs = 100): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
-    if (await check()) return true
-    await new Promise((resolve) => setTimeout(resolve, pauseMs))
-  }
-
-  return false
-}
+import {commitAll, eventually, exec, fixtureRepo, get, tempHome} from './helpers.js'
 
 function pidAlive(pid: number): boolean {
   try {

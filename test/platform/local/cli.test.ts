@@ -1,0 +1,94 @@
+import {expect} from 'chai'
+import {existsSync, rmSync} from 'node:fs'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {portFree} from '../../../src/platform/local/ports.js'
+import {defaultRuntime} from '../../../src/platform/local/runtime.js'
+import {appPaths} from '../../../src/platform/local/state.js'
+import {eventually, exec, fixtureRepo, get, tempHome} from './helpers.js'
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+const CLI = join(ROOT, 'bin', 'run.js')
+
+/**
+ * The main local path through the real, built CLI (`npm test` builds first): the pushed
+ * code's hook then runs herogate from dist, the way a user's push does.
+ */
+describe('local platform through the CLI (built)', function () {
+  this.timeout(60_000)
+  const app = 'cli-app'
+  let home: ReturnType<typeof tempHome>
+  let repo: string
+  let url: string
+
+  const herogate = (...args: string[]) => exec(repo, process.execPath, [CLI, ...args], {...process.env, HEROGATE_HOME: home.dir})
+
+  before(function () {
+    if (!existsSync(join(ROOT, 'dist', 'commands')) || !existsSync(join(ROOT, 'dist', 'platform', 'local', 'hook-main.js'))) {
+      throw new Error('dist/ is missing: run npm run build first (npm test does it)')
+    }
+
+    home = tempHome()
+    repo = fixtureRepo()
+  })
+
+  after(async () => {
+    try {
+      await defaultRuntime.stopSupervisor(appPaths(app).dir)
+    } finally {
+      home.cleanup()
+      rmSync(repo, {recursive: true, force: true})
+    }
+  })
+
+  it('create --local adds the remote', async () => {
+    const {code, output} = await herogate('create', app, '--local', '--json')
+    expect(code, output).to.equal(0)
+    const created = JSON.parse(output.slice(output.indexOf('{')))
+    expect(created).to.include({name: app, platform: 'local', status: 'idle'})
+    url = created.webUrl
+    expect((await exec(repo, 'git', ['remote', 'get-url', 'herogate'])).output.trim()).to.equal(appPaths(app).repo)
+  })
+
+  it('git push herogate main deploys; info --json shows the release', async () => {
+    const push = await exec(repo, 'git', ['push', 'herogate', 'main'])
+    expect(push.code, push.output).to.equal(0)
+    expect((await get(url)).body).to.equal('hello from web.1\n')
+    const {code, output} = await herogate('info', '--json')
+    expect(code, output).to.equal(0)
+    const info = JSON.parse(output)
+    expect(info).to.include({name: app, status: 'running', webUrl: url})
+    expect(info.release).to.include({version: 1, current: true})
+  })
+
+  it('config:set restarts onto a new release; releases --json lists it', async () => {
+    const set = await herogate('config:set', 'GREETING=hi there')
+    expect(set.code, set.output).to.equal(0)
+    expect(set.output).to.not.include('hi there')
+    expect((await get(`${url}/config/GREETING`)).body).to.equal('hi there')
+    const {output} = await herogate('releases', '--json')
+    const releases = JSON.parse(output)
+    expect(releases.map((r: {version: number; description: string}) => `v${r.version} ${r.description}`)).to.deep.equal([
+      'v2 Set GREETING config vars',
+      `v1 ${releases[1].description}`,
+    ])
+    expect(releases[1].description).to.match(/^Deploy [0-9a-f]{7}$/)
+  })
+
+  it('rollback restores the config; run passes exit codes through', async () => {
+    const rollback = await herogate('rollback')
+    expect(rollback.code, rollback.output).to.equal(0)
+    expect((await get(`${url}/config/GREETING`)).status).to.equal(404)
+    const run = await herogate('run', 'exit 5')
+    expect(run.code).to.equal(5)
+  })
+
+  it('destroy --confirm stops everything and frees the port', async () => {
+    const port = Number(new URL(url).port)
+    const {code, output} = await herogate('destroy', '--confirm', app)
+    expect(code, output).to.equal(0)
+    expect(existsSync(appPaths(app).dir)).to.equal(false)
+    expect(await eventually(() => portFree(port))).to.equal(true)
+  })
+})
