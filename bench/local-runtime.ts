@@ -1,0 +1,163 @@
+/**
+ * Local runtime benchmark: the supervisor daemon and router with real processes on 127.0.0.1.
+ *
+ *     node --import tsx bench/local-runtime.ts [--deploys 5] [--concurrency 16] [--requests 3000] [--source] [--json]
+ *
+ * Measures
+ *   1. requests failed during --deploys health-checked rolling deploys (web=2, worker=1)
+ *      under constant load (--concurrency keep-alive clients looping GET / until the last
+ *      deploy is done),
+ *   2. the router's added latency: p50/p99 of --requests sequential keep-alive GETs through
+ *      the router minus the same straight to a web process,
+ *   3. the supervisor daemon's RSS (current and peak) after all that.
+ * The daemon runs from dist/ when the project is built (as users run it), else from src/
+ * under tsx (--source forces that). Exit status 0 when every goal holds, 1 otherwise.
+ */
+import {readFileSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {Agent, request} from 'node:http'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+import {parseArgs} from 'node:util'
+
+import type {RunSpec} from '../src/platform/local/contracts.js'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'runtime')
+const GOALS = {failed: 0, overheadP50Ms: 1, rssMb: 80}
+
+const {values: flags} = parseArgs({
+  options: {
+    deploys: {type: 'string', default: '5'},
+    concurrency: {type: 'string', default: '16'},
+    requests: {type: 'string', default: '3000'},
+    source: {type: 'boolean', default: false},
+    json: {type: 'boolean', default: false},
+  },
+})
+
+const built = join(ROOT, 'dist', 'platform', 'local', 'supervisor-client.js')
+const fromDist = !flags.source && existsSync(built)
+const client = (await import(fromDist ? pathToFileURL(built).href : '../src/platform/local/supervisor-client.js')) as typeof import('../src/platform/local/supervisor-client.js')
+const {freePort} = await import('../src/platform/local/ports.js')
+
+const say = (text: string) => {
+  if (!flags.json) process.stderr.write(text + '\n')
+}
+
+const agent = new Agent({keepAlive: true, maxSockets: 64})
+
+function get(port: number): Promise<{status: number; body: string}> {
+  return new Promise((resolve, reject) => {
+    const req = request({host: '127.0.0.1', port, path: '/', agent}, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (body += chunk))
+      res.on('end', () => resolve({status: res.statusCode ?? 0, body}))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+async function latencies(port: number, count: number): Promise<number[]> {
+  for (let i = 0; i < 200; i++) await get(port)
+  const times: number[] = []
+  for (let i = 0; i < count; i++) {
+    const start = process.hrtime.bigint()
+    const response = await get(port)
+    times.push(Number(process.hrtime.bigint() - start) / 1e6)
+    if (response.status !== 200) throw new Error(`status ${response.status}`)
+  }
+
+  return times.sort((a, b) => a - b)
+}
+
+function rssMb(pid: number): {rss: number; peak: number} {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const field = (name: string) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) / 1024
+  return {rss: field('VmRSS'), peak: field('VmHWM')}
+}
+
+const appDir = mkdtempSync(join(tmpdir(), 'herogate-bench-runtime-'))
+const port = await freePort()
+const spec = (version: number): RunSpec => ({version, dir: FIXTURES, processTypes: {web: 'node app.mjs', worker: 'node worker.mjs'}, env: {RELEASE: `v${version}`}})
+let exitCode = 1
+try {
+  say(`Supervisor daemon from ${fromDist ? 'dist/ (built)' : 'src/ (tsx)'}; app dir ${appDir}; router on 127.0.0.1:${port}`)
+  const supervisor = await client.ensureSupervisor({appDir, app: 'bench', port, host: '127.0.0.1'})
+  const first = await supervisor.deploy({release: spec(1), formation: {web: 2, worker: 1}})
+  if (!first.ok) throw new Error(`first deploy failed: ${first.reason}`)
+
+  // 1. Rolling deploys under constant load.
+  const deploys = Number(flags.deploys)
+  const concurrency = Number(flags.concurrency)
+  let loading = true
+  const load = {ok: 0, failed: 0, errors: new Map<string, number>()}
+  const clients = Array.from({length: concurrency}, async () => {
+    while (loading) {
+      try {
+        const response = await get(port)
+        if (response.status === 200) load.ok++
+        else throw new Error(`status ${response.status}`)
+      } catch (error) {
+        load.failed++
+        const key = (error as Error).message
+        load.errors.set(key, (load.errors.get(key) ?? 0) + 1)
+      }
+    }
+  })
+  const deployTimes: number[] = []
+  for (let i = 0; i < deploys; i++) {
+    const start = Date.now()
+    const outcome = await supervisor.deploy({release: spec(i + 2), formation: {web: 2, worker: 1}})
+    deployTimes.push(Date.now() - start)
+    if (!outcome.ok) throw new Error(`deploy v${i + 2} failed: ${outcome.reason}`)
+    say(`  deploy v${i + 2}: ${deployTimes.at(-1)} ms (requests so far: ${load.ok} ok, ${load.failed} failed)`)
+  }
+
+  loading = false
+  await Promise.all(clients)
+  for (const [message, count] of load.errors) say(`  failure: ${message} (x${count})`)
+
+  // 2. Router overhead: the same sequential requests through the router and straight to web.1.
+  const count = Number(flags.requests)
+  const direct = (JSON.parse((await get(port)).body) as {port: number}).port
+  const routed = await latencies(port, count)
+  const straight = await latencies(direct, count)
+  const overhead = {p50: percentile(routed, 50) - percentile(straight, 50), p99: percentile(routed, 99) - percentile(straight, 99)}
+
+  // 3. The daemon's memory after the deploys and the load.
+  const memory = rssMb(supervisor.pid)
+
+  const figures = [
+    {name: `failed requests in ${deploys} rolling deploys`, value: load.failed, unit: `of ${load.ok + load.failed}`, goal: '0', ok: load.failed <= GOALS.failed},
+    {name: 'rolling deploy time (median)', value: deployTimes.sort((a, b) => a - b)[Math.floor(deploys / 2)], unit: 'ms', goal: '-', ok: true},
+    {name: 'direct latency p50 / p99', value: `${percentile(straight, 50).toFixed(3)} / ${percentile(straight, 99).toFixed(3)}`, unit: 'ms', goal: '-', ok: true},
+    {name: 'router latency p50 / p99', value: `${percentile(routed, 50).toFixed(3)} / ${percentile(routed, 99).toFixed(3)}`, unit: 'ms', goal: '-', ok: true},
+    {name: 'router overhead p50', value: overhead.p50.toFixed(3), unit: 'ms', goal: `< ${GOALS.overheadP50Ms} ms`, ok: overhead.p50 < GOALS.overheadP50Ms},
+    {name: 'router overhead p99', value: overhead.p99.toFixed(3), unit: 'ms', goal: '-', ok: true},
+    {name: 'supervisor daemon RSS (peak)', value: `${memory.rss.toFixed(1)} (${memory.peak.toFixed(1)})`, unit: 'MB', goal: `< ${GOALS.rssMb} MB`, ok: memory.peak < GOALS.rssMb},
+  ]
+
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({fromDist, figures}, null, 2) + '\n')
+  } else {
+    process.stdout.write('\nLocal runtime figures\n')
+    const width = Math.max(...figures.map((f) => f.name.length))
+    for (const f of figures) process.stdout.write(`  ${f.name.padEnd(width)}  ${`${f.value} ${f.unit}`.padStart(22)}   goal ${f.goal.padEnd(8)} ${f.goal === '-' ? '' : f.ok ? 'ok' : 'MISSED'}\n`)
+  }
+
+  exitCode = figures.every((f) => f.ok) ? 0 : 1
+} finally {
+  agent.destroy()
+  await client.stopSupervisor(appDir)
+  rmSync(appDir, {recursive: true, force: true})
+}
+
+process.exit(exitCode)
