@@ -1,0 +1,146 @@
+import {expect} from 'chai'
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join, relative, sep} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+
+// Guards what keeps start-up fast (timing itself is bench/startup.ts's job): the oclif manifest
+// covers every command, so help never imports command files, and no command module pulls in
+// the AWS SDK when it is loaded.
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const DIST_COMMANDS = join(ROOT, 'dist', 'commands')
+const MANIFEST = join(ROOT, 'oclif.manifest.json')
+
+/** Records every module a child node process loads: ESM through a resolve hook, CommonJS from the require cache at exit. */
+const HOOKS = `
+import {appendFileSync} from 'node:fs'
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context)
+  appendFileSync(process.env.LOAD_LOG, result.url + '\\n')
+  return result
+}
+`
+const REGISTER = `
+import {register, createRequire} from 'node:module'
+import {appendFileSync} from 'node:fs'
+import {pathToFileURL} from 'node:url'
+register(new URL('./hooks.mjs', import.meta.url))
+const require = createRequire(import.meta.url)
+process.on('exit', () => {
+  appendFileSync(process.env.LOAD_LOG, Object.keys(require.cache).map((f) => pathToFileURL(f).href + '\\n').join(''))
+})
+`
+
+/** oclif's id for a file under the commands dir: topics from folders, index.js names its folder. */
+function commandId(file: string): string {
+  const parts = relative(DIST_COMMANDS, file).replace(/\.js$/, '').split(sep)
+  if (parts.at(-1) === 'index') parts.pop()
+  return parts.join(':')
+}
+
+function files(dir: string, ext: string): string[] {
+  return readdirSync(dir, {recursive: true, withFileTypes: true})
+    .filter((e) => e.isFile() && e.name.endsWith(ext) && !e.name.endsWith(`.d${ext}`))
+    .map((e) => join(e.parentPath, e.name))
+    .sort()
+}
+
+function manifest(): {version: string; commands: Record<string, {relativePath?: string[]}>} {
+  return JSON.parse(readFileSync(MANIFEST, 'utf8'))
+}
+
+describe('start-up structure', function () {
+  let work: string
+  let env: NodeJS.ProcessEnv
+
+  before(function () {
+    if (!existsSync(DIST_COMMANDS) || !existsSync(MANIFEST)) {
+      this.timeout(300_000)
+      const build = spawnSync('npm', ['run', 'build'], {cwd: ROOT, encoding: 'utf8'})
+      expect(build.status, `npm run build failed:\n${build.stdout}${build.stderr}`).to.equal(0)
+    }
+    work = mkdtempSync(join(tmpdir(), 'herogate-startup-'))
+    writeFileSync(join(work, 'hooks.mjs'), HOOKS)
+    writeFileSync(join(work, 'register.mjs'), REGISTER)
+    env = {...process.env, HOME: work, HEROGATE_HOME: join(work, 'home')}
+    // The test runner's own loader (tsx) must not show up in what the child loads.
+    delete env.NODE_OPTIONS
+    delete env.HEROGATE_APP
+  })
+
+  after(function () {
+    if (work) rmSync(work, {recursive: true, force: true})
+  })
+
+  /** Runs node with the recording hook; returns what it printed and every module URL it loaded. */
+  function traced(args: string[], name: string): {status: number | null; stdout: string; stderr: string; loaded: string[]} {
+    const log = join(work, `${name}.log`)
+    rmSync(log, {force: true})
+    const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(work, 'register.mjs')).href, ...args], {
+      cwd: work,
+      env: {...env, LOAD_LOG: log},
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    const loaded = existsSync(log) ? [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))] : []
+    return {status: r.status, stdout: r.stdout, stderr: r.stderr, loaded}
+  }
+
+  const awsSdk = (loaded: string[]): string[] => loaded.filter((url) => url.includes('/@aws-sdk/') || url.includes('/@smithy/'))
+  const commandModules = (loaded: string[]): string[] => loaded.filter((url) => url.startsWith(pathToFileURL(DIST_COMMANDS).href))
+
+  it('ships a manifest of this version that lists every command, and only the built ones', function () {
+    const m = manifest()
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+    // oclif ignores a manifest whose version differs and then imports every command for help.
+    expect(m.version).to.equal(pkg.version)
+
+    const built = files(DIST_COMMANDS, '.js').map(commandId)
+    expect(built, 'no compiled commands in dist/commands').to.not.be.empty
+    expect(Object.keys(m.commands).sort()).to.deep.equal([...built].sort())
+
+    const sources = files(join(ROOT, 'src', 'commands'), '.ts').map((f) => commandId(join(DIST_COMMANDS, relative(join(ROOT, 'src', 'commands'), f).replace(/\.ts$/, '.js'))))
+    expect(built, 'a command in src/commands is missing from the build; run npm run build').to.include.members(sources)
+
+    for (const [id, command] of Object.entries(m.commands)) {
+      expect(command.relativePath, `manifest entry ${id} has no relativePath, so oclif would search for it`).to.be.an('array')
+      expect(existsSync(join(ROOT, ...command.relativePath!)), `manifest entry ${id} points at a missing file`).to.equal(true)
+    }
+  })
+
+  it('loads no AWS SDK package when every command module is imported', function () {
+    this.timeout(60_000)
+    const commands = files(DIST_COMMANDS, '.js')
+    const script = join(work, 'import-commands.mjs')
+    writeFileSync(script, commands.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)})\n`).join(''))
+    const r = traced([script], 'commands')
+    expect(r.status, r.stderr).to.equal(0)
+    // The hook saw the command modules themselves, so an empty result below means something.
+    expect(commandModules(r.loaded)).to.have.length(commands.length)
+    expect(awsSdk(r.loaded)).to.deep.equal([])
+  })
+
+  for (const args of [['--help'], ['apps', '--help'], ['config:set', '--help']]) {
+    it(`answers ${args.join(' ')} from the manifest, importing no command module and no AWS SDK`, function () {
+      this.timeout(60_000)
+      if (args[0] !== '--help' && !manifest().commands[args[0]]) this.skip()
+      const r = traced([join(ROOT, 'bin', 'run.js'), ...args], args.join('_'))
+      expect(r.status, r.stderr).to.equal(0)
+      expect(r.stdout).to.match(/USAGE/)
+      expect(r.loaded.some((url) => url.includes('/@oclif/core/'))).to.equal(true)
+      expect(commandModules(r.loaded)).to.deep.equal([])
+      expect(awsSdk(r.loaded)).to.deep.equal([])
+    })
+  }
+
+  it('answers --version without loading oclif', function () {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+    const r = traced([join(ROOT, 'bin', 'run.js'), '--version'], 'version')
+    expect(r.status, r.stderr).to.equal(0)
+    expect(r.stdout).to.match(new RegExp(`^herogate/${pkg.version.replaceAll('.', '\\.')} `))
+    expect(r.loaded.some((url) => url.endsWith('/bin/run.js'))).to.equal(true)
+    expect(r.loaded.filter((url) => url.includes('/node_modules/'))).to.deep.equal([])
+  })
+})
