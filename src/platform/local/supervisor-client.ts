@@ -7,7 +7,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 import {HerogateError} from '../../lib/errors.js'
 import type {ProcessInfo} from '../types.js'
 import type {DeployOutcome, DesiredState, SupervisorClient, SupervisorOptions} from './contracts.js'
-import {supervisorPaths} from './supervisor-paths.js'
+import {socketDirSafe, supervisorPaths} from './supervisor-paths.js'
 
 /**
  * How the workflow reaches an app's runtime. Every function takes the app directory
@@ -76,7 +76,7 @@ export async function ensureSupervisor(options: SupervisorOptions & {tuning?: Su
 /** The running supervisor of the app, or undefined when none answers (never starts one). */
 export async function connectSupervisor(appDir: string): Promise<SupervisorHandle | undefined> {
   const socket = supervisorPaths(appDir).socket
-  if (!existsSync(socket)) return undefined
+  if (!existsSync(socket) || !socketDirSafe(socket)) return undefined
   try {
     const ping = (await call(socket, 'GET', '/ping', undefined, 3000)) as {pid: number; app: string}
     return new Client(socket, ping.app, ping.pid, false)

@@ -8,7 +8,7 @@ import {openLogStore} from './logstore.js'
 import {PortAllocator} from './ports.js'
 import {type Clock, ManagedProcess, ProcessManager, type ProcessManagerOptions, type ProcessSpec, systemClock} from './processes.js'
 import {probeHttp, Router} from './router.js'
-import {supervisorPaths} from './supervisor-paths.js'
+import {socketDirSafe, supervisorPaths} from './supervisor-paths.js'
 
 /**
  * The supervisor of one app: keeps the desired formation of the current release running,
@@ -481,6 +481,12 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     } catch (error) {
       reply(error instanceof NotFoundError ? 404 : 500, {error: (error as Error).message})
     }
+  }
+
+  if (!socketDirSafe(paths.socket, true)) {
+    process.stderr.write(`the directory of ${paths.socket} is open to other users; refusing to put the supervisor socket there\n`)
+    await exit(4)
+    return
   }
 
   rmSync(paths.socket, {force: true})

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {Agent, createServer, request} from 'node:http'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {RunSpec} from '../../../src/platform/local/contracts.js'
@@ -10,6 +10,7 @@ import {openLogStore} from '../../../src/platform/local/logstore.js'
 import {freePort, portFree} from '../../../src/platform/local/ports.js'
 import {type RouterControl, Supervisor} from '../../../src/platform/local/supervisor.js'
 import {ensureSupervisor, stopSupervisor, supervisorRunning} from '../../../src/platform/local/supervisor-client.js'
+import {socketDirSafe, supervisorPaths} from '../../../src/platform/local/supervisor-paths.js'
 import type {LogOptions} from '../../../src/platform/types.js'
 import {FakeClock, fakeProcesses, MemoryLog, settle} from './fakes.js'
 
@@ -344,6 +345,15 @@ describe('local supervisor daemon (real processes, HTTP through the router)', fu
     expect(existsSync(join(appDir, 'supervisor.pid'))).to.equal(false)
     expect(await supervisorRunning(appDir)).to.equal(false)
     expect(await stopSupervisor(appDir)).to.equal(false)
+  })
+
+  it('puts the socket of a deep app directory in a private temp directory', () => {
+    const deep = join(appDir, 'x'.repeat(120))
+    const {socket} = supervisorPaths(deep)
+    expect(socket.startsWith(tmpdir())).to.equal(true)
+    expect(socketDirSafe(socket, true)).to.equal(true)
+    expect(statSync(dirname(socket)).mode & 0o777).to.equal(0o700)
+    expect(supervisorPaths(join(appDir, 'short')).socket).to.equal(join(appDir, 'short', 'supervisor.sock'))
   })
 
   it('explains a router port taken by another program', async () => {
