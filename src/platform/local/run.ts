@@ -45,13 +45,25 @@ export function runOneOff(options: RunOptions, where: OneOff): Promise<RunResult
   if (options.detached) return runDetached(name, line, env, where)
   return new Promise((resolve, reject) => {
     const stdio: StdioOptions = options.tty ? 'inherit' : [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe']
-    const child = spawn('sh', ['-c', line], {cwd: where.dir, env, stdio})
+    // Piped, the command gets its own process group so that stopping it stops what it started
+    // too; on a TTY it stays in the terminal's foreground group, which gets Ctrl-C itself.
+    const group = !options.tty
+    const child = spawn('sh', ['-c', line], {cwd: where.dir, env, stdio, detached: group})
+    const kill = (signal: NodeJS.Signals) => {
+      try {
+        if (group && child.pid) process.kill(-child.pid, signal)
+        else child.kill(signal)
+      } catch {
+        // Already gone.
+      }
+    }
+
     let interrupted = false
     let killTimer: NodeJS.Timeout | undefined
     const abort = () => {
       interrupted = true
-      child.kill('SIGTERM')
-      killTimer = setTimeout(() => child.kill('SIGKILL'), where.killAfterMs ?? 5000)
+      kill('SIGTERM')
+      killTimer = setTimeout(() => kill('SIGKILL'), where.killAfterMs ?? 5000)
       killTimer.unref()
     }
 
