@@ -1,7 +1,8 @@
 /**
  * Start-up benchmark: herogate against the Heroku CLI, on the same machine, in the same run.
  *
- *     npx tsx bench/startup.ts [--runs 15] [--warmup 3] [--rss-runs 5] [--heroku 11] [--build] [--keep-env] [--json]
+ *     npx tsx bench/startup.ts [--runs 15] [--warmup 3] [--rss-runs 5] [--rss-method auto|python3|time]
+ *                              [--heroku 11] [--build] [--keep-env] [--json]
  *
  * Times `--version`, `--help` and a few commands' help for both CLIs (runs alternate between
  * the two so that machine noise hits both alike), measures each child's peak RSS, and prints
@@ -32,6 +33,7 @@ interface Options {
   build: boolean
   keepEnv: boolean
   json: boolean
+  rssMethod: 'auto' | 'python3' | 'time'
 }
 
 /** One CLI under test: how to start it with node, and which command ids it has. */
@@ -79,6 +81,7 @@ function options(): Options {
       build: {type: 'boolean', default: false},
       'keep-env': {type: 'boolean', default: false},
       json: {type: 'boolean', default: false},
+      'rss-method': {type: 'string', default: 'auto'},
     },
   })
   const count = (name: string, raw: string, min: number): number => {
@@ -87,7 +90,10 @@ function options(): Options {
     return n
   }
   if (!/^[\w.-]+$/.test(values.heroku)) throw new BenchError(`--heroku must be a version or major such as 11, got ${values.heroku}`)
+  const rssMethod = values['rss-method']
+  if (rssMethod !== 'auto' && rssMethod !== 'python3' && rssMethod !== 'time') throw new BenchError(`--rss-method must be auto, python3 or time, got ${rssMethod}`)
   return {
+    rssMethod,
     runs: count('runs', values.runs, 1),
     warmup: count('warmup', values.warmup, 0),
     rssRuns: count('rss-runs', values['rss-runs'], 0),
@@ -167,7 +173,8 @@ function herokuCli(spec: string): Cli {
       timeout: INSTALL_TIMEOUT_MS,
     })
     if (r.status !== 0 || !existsSync(pkgFile)) {
-      const why = r.error ? r.error.message : (r.stderr?.toString().trim().split('\n').slice(-3).join(' ') || `npm exited ${r.status}`)
+      const why = r.error ? r.error.message : (r.stderr?.toString().trim().split('\n').find((l) => /error/i.test(l)) ?? `npm exited ${r.status}`)
+      rmSync(dir, {recursive: true, force: true})
       throw new BenchError(`could not install heroku@${spec} from npm: ${why}`)
     }
     writeFileSync(marker, new Date().toISOString())
@@ -228,9 +235,9 @@ p.returncode = os.waitstatus_to_exitcode(status)
 print(ru.ru_maxrss * (1 if sys.platform == "darwin" else 1024), p.returncode)
 `
 
-function rssProbe(): RssProbe | undefined {
-  const py = spawnSync('python3', ['-c', 'import os; os.wait4; os.waitstatus_to_exitcode'], {stdio: 'ignore'})
-  if (py.status === 0) {
+function rssProbe(method: Options['rssMethod']): RssProbe | undefined {
+  const py = method === 'time' ? undefined : spawnSync('python3', ['-c', 'import os; os.wait4; os.waitstatus_to_exitcode'], {stdio: 'ignore'})
+  if (py?.status === 0) {
     return {
       method: 'python3 os.wait4 ru_maxrss',
       measure(argv, env, cwd) {
@@ -241,8 +248,8 @@ function rssProbe(): RssProbe | undefined {
       },
     }
   }
-  const gnu = spawnSync('/usr/bin/time', ['--version'], {encoding: 'utf8'})
-  if (gnu.status === 0 && /GNU/.test(`${gnu.stdout}${gnu.stderr}`)) {
+  const gnu = method === 'python3' ? undefined : spawnSync('/usr/bin/time', ['--version'], {encoding: 'utf8'})
+  if (gnu?.status === 0 && /GNU/.test(`${gnu.stdout}${gnu.stderr}`)) {
     return {
       method: 'GNU time %M',
       measure(argv, env, cwd) {
@@ -336,9 +343,9 @@ function main(): number {
       for (const c of cases) for (const cli of order) record(`${cli.name} ${c.label}`, timeOnce(argvOf(cli, c.args), env, home))
     }
 
-    const probe = opts.rssRuns > 0 ? rssProbe() : undefined
+    const probe = opts.rssRuns > 0 ? rssProbe(opts.rssMethod) : undefined
     const rss = new Map<string, number>()
-    if (opts.rssRuns > 0 && !probe) say('peak RSS not measured: needs python3 or GNU time (/usr/bin/time)')
+    if (opts.rssRuns > 0 && !probe) say(`peak RSS not measured: needs ${opts.rssMethod === 'auto' ? 'python3 or GNU time (/usr/bin/time)' : opts.rssMethod}`)
     if (probe) {
       say(`measuring peak RSS (${probe.method}, ${opts.rssRuns} runs of each)...`)
       for (const c of cases) {
@@ -390,6 +397,7 @@ function main(): number {
     } else {
       const against = heroku ? `vs Heroku CLI ${heroku.version}` : '(Heroku CLI unavailable)'
       process.stdout.write(`herogate ${herogate.version} start-up ${against}; node ${process.version} ${result.platform}; medians of ${opts.runs} runs, peak RSS median of ${opts.rssRuns}${probe ? ` (${probe.method})` : ''}\n\n`)
+      if (herokuProblem) process.stdout.write(`No comparison: ${herokuProblem}\n\n`)
       process.stdout.write(`${table(rows, probe, Boolean(heroku))}\n\n`)
       process.stdout.write(`node -e 0 on this machine: ${floor.ms.toFixed(0)} ms${floor.rssMb === undefined ? '' : `, ${floor.rssMb} MB`} (the floor for any node CLI)\n`)
     }
