@@ -144,6 +144,7 @@ export class LogStore implements LogWriter, LogReader {
       if (fd !== -1 && oldIno === liveIno) {
         // Rotated between the open and the stat: start again with the new live file.
         closeSync(fd)
+        fd = -1
         continue
       }
 

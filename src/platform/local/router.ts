@@ -233,6 +233,7 @@ export class Router {
         response.on('error', () => {
           done()
           res.destroy()
+          finish(entry, response.statusCode ?? 502, bytes, {code: 'H13', desc: 'Connection closed mid-response'})
         })
         res.writeHead(response.statusCode ?? 502, response.statusMessage, out)
         response.pipe(res)
@@ -243,6 +244,8 @@ export class Router {
           res.destroy()
           return
         }
+
+        if (res.destroyed) return
 
         if (!exclude && !hasBody && !res.headersSent && !res.destroyed && this.rotation.some((other) => other !== entry)) {
           attempt(entry)
@@ -265,6 +268,10 @@ export class Router {
     attempt()
   }
 
+  /**
+   * WebSocket and other upgrades are piped to a backend. They do not hold up a drain: once
+   * their backend drained they are closed, and the client reconnects to a new process.
+   */
   private upgrade(req: IncomingMessage, client: Socket, head: Buffer): void {
     const entry = this.pick()
     if (!entry) {
@@ -272,20 +279,17 @@ export class Router {
       return
     }
 
-    entry.inflight++
-    let released = false
-    const done = () => {
-      if (released) return
-      released = true
-      this.upgraded.delete(client)
-      this.release(entry)
-    }
-
     this.upgraded.add(client)
     const backend = connect(entry.port, '127.0.0.1', () => {
       const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`]
-      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
-      lines.push(`X-Forwarded-For: ${req.socket.remoteAddress ?? ''}`, 'X-Forwarded-Proto: http')
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i].toLowerCase()
+        if (name !== 'x-forwarded-for' && name !== 'x-forwarded-proto') lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
+      }
+
+      const forwarded = req.headers['x-forwarded-for']
+      const remote = req.socket.remoteAddress ?? ''
+      lines.push(`X-Forwarded-For: ${forwarded ? `${forwarded}, ${remote}` : remote}`, 'X-Forwarded-Proto: http')
       backend.write(lines.join('\r\n') + '\r\n\r\n')
       if (head.length > 0) backend.write(head)
       backend.pipe(client)
@@ -293,7 +297,7 @@ export class Router {
     })
     entry.sockets.add(backend)
     const close = () => {
-      done()
+      this.upgraded.delete(client)
       entry.sockets.delete(backend)
       backend.destroy()
       client.destroy()

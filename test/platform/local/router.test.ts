@@ -169,6 +169,17 @@ describe('local Router', () => {
     expect(received).to.match(/^HTTP\/1\.1 101/)
   })
 
+  it('closes upgraded connections once their backend drained, without waiting for them', async () => {
+    const one = await add('web.1')
+    const socket = connect(router.port, '127.0.0.1')
+    socket.write('GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n')
+    await new Promise((resolve) => socket.once('data', resolve))
+    const closed = new Promise((resolve) => socket.once('close', resolve))
+    await router.drain(`web.1@${one.port}`)
+    await closed
+    expect(router.backends()).to.deep.equal([])
+  })
+
   it('close frees the port', async () => {
     const port = router.port
     await router.close()
