@@ -18,6 +18,8 @@ export interface RouterOptions {
   log?: LogWriter
   /** How long draining a backend may wait for in-flight requests (default 30 s). */
   drainTimeoutMs?: number
+  /** Why no backend takes traffic (Heroku error code and description); default H14. */
+  whyNoBackend?(): {code: string; desc: string}
 }
 
 interface BackendEntry {
@@ -197,7 +199,8 @@ export class Router {
     const attempt = (exclude?: BackendEntry) => {
       const entry = this.pick(exclude)
       if (!entry) {
-        fail(undefined, 'H14', 'No web processes running')
+        const why = this.options.whyNoBackend?.() ?? {code: 'H14', desc: 'No web processes running'}
+        fail(undefined, why.code, why.desc)
         if (hasBody) req.resume()
         return
       }

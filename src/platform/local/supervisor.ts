@@ -147,6 +147,14 @@ export class Supervisor {
     })
   }
 
+  /** What the router answers while no web process takes traffic, in Heroku's words. */
+  whyNoWeb(): {code: string; desc: string} {
+    const web = this.manager.list().filter((process) => process.type === 'web')
+    if (web.some((process) => process.status === 'crashed')) return {code: 'H10', desc: 'App crashed'}
+    if (web.some((process) => process.status === 'starting')) return {code: 'H20', desc: 'App boot timeout'}
+    return {code: 'H14', desc: 'No web processes running'}
+  }
+
   status(): ProcessInfo[] {
     return this.manager
       .list()
@@ -367,7 +375,12 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   const log = openLogStore(config.appDir, {buffered: true})
   await reapOrphans(paths.children)
 
-  const router = new Router({host: config.host || '127.0.0.1', port: config.port, log})
+  const router: Router = new Router({
+    host: config.host || '127.0.0.1',
+    port: config.port,
+    log,
+    whyNoBackend: (): {code: string; desc: string} => supervisor.whyNoWeb(),
+  })
   try {
     await router.listen()
   } catch (error) {
@@ -397,7 +410,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     })
   }
 
-  const supervisor = new Supervisor({
+  const supervisor: Supervisor = new Supervisor({
     log,
     router,
     nextPort: () => ports.next(),

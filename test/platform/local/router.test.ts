@@ -87,6 +87,19 @@ describe('local Router', () => {
     expect(log.messages('router')[0]).to.match(/^at=error code=H14 desc="No web processes running" method=GET path="\/" .* status=503 /)
   })
 
+  it('says why there is no backend when told', async () => {
+    const crashed = new Router({host: '127.0.0.1', port: await freePort(), log, whyNoBackend: () => ({code: 'H10', desc: 'App crashed'})})
+    await crashed.listen()
+    try {
+      const response = await get(crashed.port)
+      expect(response.status).to.equal(503)
+      expect(response.text).to.equal('App crashed\n')
+      expect(log.messages('router')[0]).to.match(/^at=error code=H10 desc="App crashed"/)
+    } finally {
+      await crashed.close()
+    }
+  })
+
   it('spreads requests round robin and passes forwarding headers and multi-value headers', async () => {
     await add('web.1')
     await add('web.2')

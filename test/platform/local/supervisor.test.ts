@@ -171,6 +171,14 @@ describe('local Supervisor (injected spawn, clock, ports, health)', () => {
     expect(supervisor.status()[0]).to.include({status: 'up', health: 'healthy', id: '1001'})
   })
 
+  it('tells the router why no web process takes traffic', async () => {
+    const {supervisor, fakes} = setup()
+    expect(supervisor.whyNoWeb().code).to.equal('H14')
+    await supervisor.deploy({release: release(1), formation: {web: 1}})
+    fakes.children[0].exit(1)
+    expect(supervisor.whyNoWeb()).to.deep.equal({code: 'H10', desc: 'App crashed'})
+  })
+
   it('restart: a rolling replacement of one type', async () => {
     const {supervisor, fakes} = setup()
     await supervisor.deploy({release: release(1), formation: {web: 1, worker: 1}})
