@@ -9,7 +9,7 @@ import {readConfig} from './config.js'
 import {createRelease, describeDeploy, finishRelease} from './releases.js'
 import {entryCommand} from './run.js'
 import {appPaths, readApp, withLock, writeFileAtomic} from './state.js'
-import {activate, baseEnv, formationFor, type LocalContext, log} from './workflow.js'
+import {activate, baseEnv, formationFor, type LocalContext, log, processEnv} from './workflow.js'
 
 /**
  * `git push herogate main` runs the bare repo's pre-receive hook, which runs herogate's own
@@ -92,6 +92,7 @@ export async function receivePush(ctx: LocalContext, app: string, commit: string
       const record = readApp(app)
       const config = readConfig(paths, record.configVersion)
       const env = {...baseEnv(), ...config}
+      const releaseEnv = {...processEnv(), ...config, DYNO: 'release.1'}
       const short = commit.slice(0, 7)
       say('build', `Building ${app} (${short})`)
       let build
@@ -119,7 +120,7 @@ export async function receivePush(ctx: LocalContext, app: string, commit: string
       const releaseCommand = build.processTypes.release
       if (releaseCommand) {
         say('release', `Running release command: ${releaseCommand}`)
-        const code = await runStreaming('sh', ['-c', releaseCommand], {cwd: build.dir, env: {...env, DYNO: 'release.1'}, onLine: echo('release')})
+        const code = await runStreaming('sh', ['-c', releaseCommand], {cwd: build.dir, env: releaseEnv, onLine: echo('release')})
         if (code !== 0) {
           const reason = `release command exited with code ${code}`
           finishRelease(paths, release, 'failed', reason)

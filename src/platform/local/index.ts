@@ -22,7 +22,7 @@ import {allReleases, createRelease, finishRelease, previousRelease, readRelease,
 import {runOneOff} from './run.js'
 import {defaultRuntime} from './runtime.js'
 import {type AppRecord, appExists, appPaths, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
-import {activate, baseEnv, connect, currentAuthor, defaultContext, type LocalContext, runnableTypes} from './workflow.js'
+import {activate, baseEnv, connect, currentAuthor, defaultContext, type LocalContext, processEnv, runnableTypes} from './workflow.js'
 
 export type {LocalContext} from './workflow.js'
 
@@ -202,7 +202,7 @@ export class LocalPlatform implements Platform {
     const release = this.serving(app, record)
     if (!release) throw new HerogateError(NO_RELEASE, {suggestions: ['git push herogate main', `herogate releases -a ${app}`]})
     const paths = appPaths(app)
-    const env = {...baseEnv(), ...readConfig(paths, release.configVersion ?? 0), ...options.env}
+    const env = {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), ...options.env}
     return runOneOff(options, {dir: join(paths.builds, release.image!), env, appDir: paths.dir})
   }
 

@@ -23,7 +23,17 @@ export interface LocalContext {
 
 export const defaultContext = (): LocalContext => ({runtime: defaultRuntime, now: () => new Date()})
 
-/** The environment herogate's own child processes start from: the caller's, minus git's hook variables. */
+/** What an app's processes inherit from this machine (the supervisor passes the same set): config does the rest. */
+const INHERITED = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ', 'TERM', 'COLORTERM']
+
+/** The environment of the release phase and one-off processes, before config: as the app's processes see it. */
+export function processEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const key of INHERITED) if (process.env[key] !== undefined) env[key] = process.env[key]
+  return env
+}
+
+/** The environment of builds and git: the caller's (proxies, npm settings), minus git's hook variables. */
 export function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {

@@ -56,6 +56,7 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
 
   it('git push herogate main builds, runs the release phase and serves the app', async () => {
     const {code, output} = await push()
+    expect(code, output).to.equal(0)
     expect(output).to.include('remote: -----> Building e2e-app').and.include('remote:        release phase ok')
     expect(output).to.include(`remote: -----> Released v1: ${url}`)
     expect(code).to.equal(0)
@@ -158,6 +159,27 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
     expect(text).to.equal('new\n')
     const failed = await platform.run(app, {command: ['exit 42'], env: {}, detached: false, tty: false, stdout: out, stderr: out})
     expect(failed.exitCode).to.equal(42)
+  })
+
+  it('runs a detached one-off with its output in the logs', async () => {
+    const result = await platform.run(app, {command: ['echo detached says $ECHO_ME'], env: {}, detached: true, tty: false, stdout: new PassThrough(), stderr: new PassThrough()})
+    expect(result).to.include({detached: true})
+    const logged = await eventually(async () => {
+      for await (const line of platform.logs(app, {num: 50, tail: false, source: 'app'})) {
+        if (line.process === result.name && line.message === 'detached says new') return true
+      }
+
+      return false
+    })
+    expect(logged, `app[${result.name}] line in the logs`).to.equal(true)
+  })
+
+  it('stores a push to another branch without deploying it', async () => {
+    const before = (await platform.releases(app, {num: 1}))[0].version
+    const {code, output} = await exec(repo, 'git', ['push', 'herogate', 'main:feature'])
+    expect(code, output).to.equal(0)
+    expect(output).to.include('only main or master deploy, skipping build')
+    expect((await platform.releases(app, {num: 1}))[0].version).to.equal(before)
   })
 
   it('has build, release, deploy, router and app lines in its logs', async () => {

@@ -1,0 +1,66 @@
+import {expect} from 'chai'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {deployRef, installHook, parsePushedRefs} from '../../../src/platform/local/git-hook.js'
+import {shellLine} from '../../../src/platform/local/run.js'
+import {tempHome} from './helpers.js'
+
+const A = 'a'.repeat(40)
+const B = 'b'.repeat(40)
+const ZERO = '0'.repeat(40)
+
+describe('local push hook', () => {
+  it('reads the pushed refs git hands pre-receive', () => {
+    expect(parsePushedRefs(`${A} ${B} refs/heads/main\n${ZERO} ${A} refs/heads/feature\n\n`)).to.deep.equal([
+      {oldSha: A, newSha: B, ref: 'refs/heads/main'},
+      {oldSha: ZERO, newSha: A, ref: 'refs/heads/feature'},
+    ])
+  })
+
+  const cases: Array<[string, string, string | undefined]> = [
+    ['main', `${A} ${B} refs/heads/main`, B],
+    ['master', `${A} ${B} refs/heads/master`, B],
+    ['main wins over master', `${A} ${A} refs/heads/master\n${A} ${B} refs/heads/main`, B],
+    ['another branch', `${A} ${B} refs/heads/feature`, undefined],
+    ['a tag', `${ZERO} ${B} refs/tags/v1`, undefined],
+    ['main deleted', `${A} ${ZERO} refs/heads/main`, undefined],
+  ]
+  for (const [name, input, expected] of cases) {
+    it(`deploys the right commit: ${name}`, () => {
+      expect(deployRef(parsePushedRefs(input))?.newSha).to.equal(expected)
+    })
+  }
+
+  it('installs an executable hook that runs herogate by absolute path with HEROGATE_HOME baked in', () => {
+    const home = tempHome()
+    const repo = mkdtempSync(join(tmpdir(), "herogate-hook-it's-"))
+    try {
+      mkdirSync(join(repo, 'hooks'))
+      installHook(repo, 'demo')
+      const file = join(repo, 'hooks', 'pre-receive')
+      const script = readFileSync(file, 'utf8')
+      expect(statSync(file).mode & 0o111).to.not.equal(0)
+      expect(script).to.match(/^#!\/bin\/sh\n/)
+      expect(script).to.include(`HEROGATE_HOME='${home.dir}' exec '${process.execPath}'`)
+      // Run from source in tests: the entry is the .ts file, loaded through tsx by URL.
+      expect(script).to.match(/'--import' 'file:\/\/[^']*tsx[^']*' '[^']*\/src\/platform\/local\/hook-main\.ts' 'demo'\n$/)
+    } finally {
+      home.cleanup()
+      rmSync(repo, {recursive: true, force: true})
+    }
+  })
+
+  const lines: Array<[string[], string]> = [
+    [['echo $FOO && exit 3'], 'echo $FOO && exit 3'],
+    [['node', '-e', 'console.log(1)'], "node -e 'console.log(1)'"],
+    [['echo', "it's"], "echo 'it'\\''s'"],
+    [['ls', '-la', 'a/b.txt'], 'ls -la a/b.txt'],
+  ]
+  for (const [argv, expected] of lines) {
+    it(`turns run's argv into one shell line: ${JSON.stringify(argv)}`, () => {
+      expect(shellLine(argv)).to.equal(expected)
+    })
+  }
+})
