@@ -27,11 +27,13 @@ function shellQuote(text: string): string {
 
 /** Writes the pre-receive hook of `repo`: it runs herogate by absolute path with this HEROGATE_HOME baked in. */
 export function installHook(repo: string, app: string): void {
-  const command = [...entryCommand('hook-main'), app].map(shellQuote).join(' ')
+  const [node, ...args] = entryCommand('hook-main')
   const script = [
     '#!/bin/sh',
     '# herogate: builds and releases what is pushed to main or master; a failure rejects the push.',
-    `HEROGATE_HOME=${shellQuote(herogateHome())} exec ${command}`,
+    // The node that created the app, or the one on PATH if that one has gone (a Node upgrade).
+    `NODE=${shellQuote(node)}; [ -x "$NODE" ] || NODE=node`,
+    `HEROGATE_HOME=${shellQuote(herogateHome())} exec "$NODE" ${[...args, app].map(shellQuote).join(' ')}`,
     '',
   ].join('\n')
   const file = join(repo, 'hooks', 'pre-receive')

@@ -297,6 +297,12 @@ export class LocalPlatform implements Platform {
     })
     const after = allReleases(paths)[0]
     if (code !== 0) {
+      if (lines.some((l) => /\(non-fast-forward\)|\(fetch first\)/.test(l))) {
+        throw new HerogateError('Deploy failed: the app's repo has commits your branch does not (rewritten history, or a push from another clone).', {
+          suggestions: [`git push herogate ${options.branch ?? 'HEAD'}:main --force (deploys your code anyway)`, `herogate releases -a ${app}`],
+        })
+      }
+
       const reason = lines.map((l) => /Push rejected: (.*)$/.exec(l)?.[1]).find(Boolean) ?? lines.findLast((l) => l.trim())?.trim() ?? `git push exited with ${code}`
       throw new HerogateError(`Deploy failed: ${reason}`, {suggestions: [`herogate logs -a ${app} --source herogate`, `herogate releases -a ${app}`]})
     }

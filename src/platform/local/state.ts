@@ -124,6 +124,9 @@ export interface LockOptions {
   now?: () => number
 }
 
+/** No change of one app takes this long; an older lock outlived its holder even if its pid is in use again. */
+const STALE_AFTER_MS = 60 * 60 * 1000
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 function pidAlive(pid: number): boolean {
@@ -155,8 +158,9 @@ export function tryLock(app: string, operation: string, holder: string): (() => 
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const info = readLockInfo(file)
-      if (info && pidAlive(info.pid)) return undefined
-      // The holder died (or the file is half written by a crash): the lock is stale.
+      if (info && pidAlive(info.pid) && Date.now() - Date.parse(info.since) < STALE_AFTER_MS) return undefined
+      // The holder died (or its pid went to another process long ago, or the file is half
+      // written by a crash): the lock is stale.
       rmSync(file, {force: true})
     }
   }

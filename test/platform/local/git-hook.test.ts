@@ -43,7 +43,7 @@ describe('local push hook', () => {
       const script = readFileSync(file, 'utf8')
       expect(statSync(file).mode & 0o111).to.not.equal(0)
       expect(script).to.match(/^#!\/bin\/sh\n/)
-      expect(script).to.include(`HEROGATE_HOME='${home.dir}' exec '${process.execPath}'`)
+      expect(script).to.include(`NODE='${process.execPath}'; [ -x "$NODE" ] || NODE=node\nHEROGATE_HOME='${home.dir}' exec "$NODE" `)
       // Run from source in tests: the entry is the .ts file, loaded through tsx by URL.
       expect(script).to.match(/'--import' 'file:\/\/[^']*tsx[^']*' '[^']*\/src\/platform\/local\/hook-main\.ts' 'demo'\n$/)
     } finally {
