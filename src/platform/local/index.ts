@@ -298,7 +298,7 @@ export class LocalPlatform implements Platform {
     const after = allReleases(paths)[0]
     if (code !== 0) {
       if (lines.some((l) => /\(non-fast-forward\)|\(fetch first\)/.test(l))) {
-        throw new HerogateError('Deploy failed: the app's repo has commits your branch does not (rewritten history, or a push from another clone).', {
+        throw new HerogateError('Deploy failed: the app repo has commits your branch does not (rewritten history, or a push from another clone).', {
           suggestions: [`git push herogate ${options.branch ?? 'HEAD'}:main --force (deploys your code anyway)`, `herogate releases -a ${app}`],
         })
       }
