@@ -37,7 +37,13 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
   const push = (...args: string[]) => exec(repo, 'git', ['push', 'herogate', 'main', ...args])
   const body = async (path = '/') => (await get(url + path)).body
 
+  let bootTimeout: string | undefined
+
   before(async () => {
+    // The supervisor this block starts (from the first push's hook) gives a new web process
+    // 5 s to answer, so the never-answers case fails quickly.
+    bootTimeout = process.env.HEROGATE_BOOT_TIMEOUT
+    process.env.HEROGATE_BOOT_TIMEOUT = '5'
     home = tempHome()
     repo = fixtureRepo()
     platform = new LocalPlatform()
@@ -49,6 +55,8 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
     try {
       await defaultRuntime.stopSupervisor(appPaths(app).dir)
     } finally {
+      if (bootTimeout === undefined) delete process.env.HEROGATE_BOOT_TIMEOUT
+      else process.env.HEROGATE_BOOT_TIMEOUT = bootTimeout
       home.cleanup()
       rmSync(repo, {recursive: true, force: true})
     }
@@ -98,7 +106,7 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
     expect(back, 'web.1 restarted and answering').to.equal(true)
   })
 
-  it('keeps the old release serving when the new one fails its health check; the push exits non-zero', async () => {
+  it('keeps the old release serving when the new one crashes at boot; the push exits non-zero', async () => {
     writeFileSync(join(repo, 'boot-crash'), '')
     commitAll(repo, 'crash at boot')
     const {code, output} = await push()
@@ -109,8 +117,20 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
     expect(latest).to.include({version: 3, status: 'failed', current: false})
   })
 
-  it('keeps the old release serving when the release phase fails', async () => {
+  it('keeps the old release serving when the new one never answers its health check', async () => {
     unlinkSync(join(repo, 'boot-crash'))
+    writeFileSync(join(repo, 'no-listen'), '')
+    commitAll(repo, 'never answers')
+    const {code, output} = await push()
+    expect(code, output).to.not.equal(0)
+    expect(output).to.include('v2 keeps serving')
+    expect(await body()).to.equal('hello from web.1\n')
+    const [latest] = await platform.releases(app, {num: 1})
+    expect(latest).to.include({version: 4, status: 'failed', current: false})
+  })
+
+  it('keeps the old release serving when the release phase fails', async () => {
+    unlinkSync(join(repo, 'no-listen'))
     writeFileSync(join(repo, 'release-fail'), '')
     commitAll(repo, 'release phase fails')
     const {code, output} = await push()
@@ -126,8 +146,8 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
     commitAll(repo, 'message two')
     const lines: string[] = []
     const release = await platform.deploy(app, {cwd: repo, onProgress: (event) => event.kind === 'output' && lines.push(event.line)})
-    expect(release).to.include({version: 5, status: 'succeeded', current: true})
-    expect(lines).to.include('-----> Released v5: ' + url)
+    expect(release).to.include({version: 6, status: 'succeeded', current: true})
+    expect(lines).to.include('-----> Released v6: ' + url)
     expect(await body()).to.equal('two from web.1\n')
     let error: unknown
     try {
@@ -145,7 +165,7 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
     expect(release).to.include({description: 'Rollback to v1', current: true})
     expect(await body()).to.equal('hello from web.1\n')
     expect((await get(url + '/config/ECHO_ME')).status).to.equal(404)
-    await platform.rollback(app, 6)
+    await platform.rollback(app, 7)
     expect(await body()).to.equal('two from web.1\n')
     expect(await body('/config/ECHO_ME')).to.equal('new')
   })
