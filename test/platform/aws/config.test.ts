@@ -1,0 +1,107 @@
+import {DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient} from '@aws-sdk/client-ecs'
+import {DescribeParametersCommand, GetParametersByPathCommand, SSMClient} from '@aws-sdk/client-ssm'
+import {expect} from 'chai'
+
+import {EMPTY_MARKER} from '../../../src/aws/ssm.js'
+import {AppNotFound, InvalidInput, NoChanges} from '../../../src/lib/errors.js'
+import {names} from '../../../src/lib/naming.js'
+import {getConfig, setConfig, unsetConfig} from '../../../src/platform/aws/config.js'
+import type {AwsContext} from '../../../src/platform/aws/context.js'
+import type {AppResources} from '../../../src/platform/aws/resources.js'
+import {useMoto} from '../../helpers/moto.js'
+import {deployProcesses, makeContext, makeResources, REGION} from './formation.fixture.js'
+
+async function container(resources: AppResources, type: string) {
+  const ecs = new ECSClient({region: REGION})
+  const service = (await ecs.send(new DescribeServicesCommand({cluster: resources.cluster, services: [names.service(resources.app, type)]}))).services![0]
+  const definition = (await ecs.send(new DescribeTaskDefinitionCommand({taskDefinition: service.taskDefinition}))).taskDefinition!
+  return definition.containerDefinitions![0]
+}
+
+async function stored(app: string) {
+  const response = await new SSMClient({region: REGION}).send(new GetParametersByPathCommand({Path: names.configPath(app), WithDecryption: true}))
+  return Object.fromEntries((response.Parameters ?? []).map((p) => [p.Name!.split('/').pop(), {type: p.Type, value: p.Value}]))
+}
+
+describe('aws driver: config (moto)', () => {
+  useMoto()
+  let resources: AppResources
+  let ctx: AwsContext
+
+  beforeEach(async () => {
+    resources = await makeResources('demo')
+    await deployProcesses(resources, {web: {}, worker: {}, clock: {count: 0}})
+    ctx = makeContext(resources)
+  })
+
+  it('sets vars as SecureStrings, returns only the keys, and rolls every process type with them as secrets', async () => {
+    const change = await setConfig(ctx, 'demo', {A: '1', B: 'two words'})
+    expect(change.keys).to.deep.equal(['A', 'B'])
+    expect(JSON.stringify(change)).not.to.include('two words')
+    expect(await getConfig(ctx, 'demo')).to.deep.equal({A: '1', B: 'two words'})
+    expect(await stored('demo')).to.deep.equal({A: {type: 'SecureString', value: '1'}, B: {type: 'SecureString', value: 'two words'}})
+    for (const type of ['web', 'worker', 'clock']) {
+      const c = await container(resources, type)
+      expect(c.secrets).to.deep.equal([
+        {name: 'A', valueFrom: names.configParameter('demo', 'A')},
+        {name: 'B', valueFrom: names.configParameter('demo', 'B')},
+      ])
+      expect((c.environment ?? []).map((e) => e.value)).not.to.include('two words')
+    }
+
+    const removed = await unsetConfig(ctx, 'demo', ['A'])
+    expect(removed.keys).to.deep.equal(['A'])
+    expect(await getConfig(ctx, 'demo')).to.deep.equal({B: 'two words'})
+    for (const type of ['web', 'worker', 'clock']) expect((await container(resources, type)).secrets!.map((s) => s.name)).to.deep.equal(['B'])
+  })
+
+  it('keeps values with =, spaces, newlines and unicode exactly', async () => {
+    const vars = {URL: 'postgres://u:p@h/db?sslmode=require&x=1', MULTI: 'line one\nline two\n', UNI: 'héllo wörld ✓ 日本', SPACES: '  padded  '}
+    await setConfig(ctx, 'demo', vars)
+    expect(await getConfig(ctx, 'demo')).to.deep.equal(vars)
+  })
+
+  it('stores an empty value as a marked String and gives it to the app as a plain empty environment entry', async () => {
+    await setConfig(ctx, 'demo', {EMPTY: '', FULL: 'x'})
+    expect(await getConfig(ctx, 'demo')).to.deep.equal({EMPTY: '', FULL: 'x'})
+    expect((await stored('demo')).EMPTY).to.deep.equal({type: 'String', value: EMPTY_MARKER})
+    const c = await container(resources, 'worker')
+    expect(c.secrets!.map((s) => s.name)).to.deep.equal(['FULL'])
+    expect(c.environment).to.deep.include({name: 'EMPTY', value: ''})
+    // Becoming non-empty moves it back to the secrets.
+    await setConfig(ctx, 'demo', {EMPTY: 'now set'})
+    const after = await container(resources, 'worker')
+    expect(after.secrets!.map((s) => s.name)).to.deep.equal(['EMPTY', 'FULL'])
+    expect((after.environment ?? []).map((e) => e.name)).not.to.include('EMPTY')
+    expect((await stored('demo')).EMPTY).to.deep.equal({type: 'SecureString', value: 'now set'})
+  })
+
+  it('puts values over 4 KB in the Advanced tier and refuses values over 8 KB before writing anything', async () => {
+    await setConfig(ctx, 'demo', {BIG: 'x'.repeat(5000)})
+    const described = await new SSMClient({region: REGION}).send(new DescribeParametersCommand({}))
+    expect(described.Parameters!.find((p) => p.Name === names.configParameter('demo', 'BIG'))!.Tier).to.equal('Advanced')
+    const error = await setConfig(ctx, 'demo', {OK: '1', HUGE: 'y'.repeat(8193)}).catch((e: unknown) => e)
+    expect(error).to.be.instanceOf(InvalidInput)
+    expect((error as Error).message).to.include('8192 bytes').and.not.include('yyyy')
+    expect(Object.keys(await getConfig(ctx, 'demo'))).to.deep.equal(['BIG'])
+  })
+
+  it('says NoChanges when nothing would change, and for unsetting keys that are not set', async () => {
+    await setConfig(ctx, 'demo', {A: '1'})
+    const before = (await container(resources, 'web')).secrets
+    expect(await setConfig(ctx, 'demo', {A: '1'}).catch((e: unknown) => e)).to.be.instanceOf(NoChanges)
+    expect(await unsetConfig(ctx, 'demo', ['NOPE']).catch((e: unknown) => e)).to.be.instanceOf(NoChanges)
+    expect((await container(resources, 'web')).secrets).to.deep.equal(before)
+  })
+
+  it('only rewrites changed keys and reports only those', async () => {
+    await setConfig(ctx, 'demo', {A: '1', B: '2'})
+    const change = await setConfig(ctx, 'demo', {A: '1', B: '3'})
+    expect(change.keys).to.deep.equal(['B'])
+  })
+
+  it('refuses an unknown app', async () => {
+    expect(await getConfig(ctx, 'nope').catch((e: unknown) => e)).to.be.instanceOf(AppNotFound)
+    expect(await setConfig(ctx, 'nope', {A: '1'}).catch((e: unknown) => e)).to.be.instanceOf(AppNotFound)
+  })
+})

@@ -1,0 +1,128 @@
+import {CloudFormationClient, CreateStackCommand, DescribeStacksCommand} from '@aws-sdk/client-cloudformation'
+import {CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand} from '@aws-sdk/client-cloudwatch-logs'
+import {CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand} from '@aws-sdk/client-ecs'
+
+import {AwsClients} from '../../../src/aws/clients.js'
+import {AppNotFound} from '../../../src/lib/errors.js'
+import {names} from '../../../src/lib/naming.js'
+import type {AwsContext, Clock} from '../../../src/platform/aws/context.js'
+import type {AppResources} from '../../../src/platform/aws/resources.js'
+import {type ProcessSpec, taskDefinitionInput} from '../../../src/platform/aws/taskdef.js'
+
+export const REGION = 'us-east-1'
+export const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/herogate/demo@sha256:' + 'a'.repeat(64)
+
+/** A clock whose sleeps return at once (and advance time), so pollers run in zero time. */
+export function fakeClock(start = Date.parse('2026-11-21T10:00:00.000Z')): Clock & {sleeps: number[]; advance(ms: number): void} {
+  let now = start
+  const sleeps: number[] = []
+  return {
+    sleeps,
+    now: () => new Date(now),
+    advance(ms) {
+      now += ms
+    },
+    async sleep(ms, signal) {
+      if (signal?.aborted) throw signal.reason
+      sleeps.push(ms)
+      now += ms
+      await new Promise((resolve) => setImmediate(resolve))
+      if (signal?.aborted) throw signal.reason
+    },
+  }
+}
+
+const NETWORK_TEMPLATE = `
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.0.0.0/16, EnableDnsHostnames: true, EnableDnsSupport: true}
+  Subnet:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref Vpc, CidrBlock: 10.0.1.0/24}
+  Tasks:
+    Type: AWS::EC2::SecurityGroup
+    Properties: {GroupDescription: tasks, VpcId: !Ref Vpc}
+Outputs:
+  Subnet: {Value: !Ref Subnet}
+  SecurityGroup: {Value: !Ref Tasks}
+`
+
+/** The resources an app stack would give, made directly in moto: network, cluster, log group. */
+export async function makeResources(app = 'demo'): Promise<AppResources> {
+  const cfn = new CloudFormationClient({region: REGION})
+  const stackName = `net-${app}`
+  await cfn.send(new CreateStackCommand({StackName: stackName, TemplateBody: NETWORK_TEMPLATE}))
+  const stack = (await cfn.send(new DescribeStacksCommand({StackName: stackName}))).Stacks![0]
+  const output = (key: string) => stack.Outputs!.find((o) => o.OutputKey === key)!.OutputValue!
+  const cluster = 'herogate'
+  await new ECSClient({region: REGION}).send(new CreateClusterCommand({clusterName: cluster}))
+  await new CloudWatchLogsClient({region: REGION}).send(new CreateLogGroupCommand({logGroupName: names.logGroup(app)}))
+  return {
+    app,
+    region: REGION,
+    stackName: names.appStack(app),
+    cluster,
+    subnets: [output('Subnet')],
+    securityGroup: output('SecurityGroup'),
+    executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
+    taskRoleArn: 'arn:aws:iam::123456789012:role/task',
+    logGroup: names.logGroup(app),
+    ecrRepositoryUri: IMAGE.split('@')[0],
+    targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/hg-demo/abc',
+    webUrl: 'http://demo.example.com',
+    gitUrl: 'https://git-codecommit.us-east-1.amazonaws.com/v1/repos/herogate-demo',
+    artifactBucket: 'artifacts',
+    pipeline: names.pipeline(app),
+    codeBuildProject: names.codeBuildProject(app),
+  }
+}
+
+/** Registers a task definition and a service per process type (desired count `count`). */
+export async function deployProcesses(
+  resources: AppResources,
+  types: Record<string, Partial<ProcessSpec> & {count?: number}>,
+): Promise<Record<string, string>> {
+  const ecs = new ECSClient({region: REGION})
+  const arns: Record<string, string> = {}
+  for (const [type, extra] of Object.entries(types)) {
+    const {count = 1, ...overrides} = extra
+    const spec: ProcessSpec = {processType: type, image: IMAGE, command: ['/bin/sh', '-c', `run-${type}`], size: 'standard-1x', configKeys: [], release: 1, ...overrides}
+    const definition = (await ecs.send(new RegisterTaskDefinitionCommand(taskDefinitionInput(resources.app, resources, spec)))).taskDefinition!
+    arns[type] = definition.taskDefinitionArn!
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: resources.cluster,
+        serviceName: names.service(resources.app, type),
+        taskDefinition: definition.taskDefinitionArn,
+        desiredCount: count,
+        launchType: 'FARGATE',
+        networkConfiguration: {awsvpcConfiguration: {subnets: resources.subnets, securityGroups: [resources.securityGroup]}},
+      }),
+    )
+  }
+
+  return arns
+}
+
+export function makeContext(resources: AppResources, options: {clock?: Clock; extra?: Record<string, unknown>} = {}): AwsContext {
+  return {
+    region: REGION,
+    clients: new AwsClients({region: REGION, extra: options.extra}),
+    clock: options.clock ?? fakeClock(),
+    appResources: async (_ctx, app) => {
+      if (app !== resources.app) throw new AppNotFound(app, REGION)
+
+      return resources
+    },
+  }
+}
+
+/** Puts log events into a stream of the app's log group (creating the stream). */
+export async function putLogs(group: string, stream: string, events: Array<{timestamp: number; message: string}>): Promise<void> {
+  const logs = new CloudWatchLogsClient({region: REGION})
+  await logs.send(new CreateLogStreamCommand({logGroupName: group, logStreamName: stream})).catch((error: Error) => {
+    if (error.name !== 'ResourceAlreadyExistsException') throw error
+  })
+  await logs.send(new PutLogEventsCommand({logGroupName: group, logStreamName: stream, logEvents: events}))
+}
