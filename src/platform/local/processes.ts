@@ -1,4 +1,5 @@
 import {spawn as spawnChild} from 'node:child_process'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 
 import type {LogWriter} from './contracts.js'
@@ -42,7 +43,7 @@ const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_A
 
 /** `sh -c COMMAND` as the leader of a new process group, so stopping it stops its children too. */
 export const spawnShell: SpawnFn = (command, options) =>
-  spawnChild('sh', ['-c', command], {cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
+  spawnChild('sh', ['-c', shellLine(command)], {cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
 
 export const killGroup: KillFn = (child, signal) => {
   if (!child.pid) return
@@ -53,6 +54,74 @@ export const killGroup: KillFn = (child, signal) => {
       process.kill(child.pid, signal)
     } catch {}
   }
+}
+
+/** True while any process of the child's group is left (the shell may be gone, its command not yet). */
+export const groupAlive = (child: ChildHandle): boolean => (child.pid ? groupRunning(child.pid) : false)
+
+/**
+ * Whether a process group still has a live member. Signal 0 also reaches zombies (exited
+ * processes nobody reaped yet: some containers' init never reaps), so on Linux the members
+ * are looked up in /proc and zombies do not count.
+ */
+export function groupRunning(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0)
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return true
+  }
+
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // After the command name (which may hold spaces): state, ppid, pgrp, ...
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true
+    } catch {}
+  }
+
+  return false
+}
+
+/** The process exists and is not a zombie (which signal 0 would still reach). */
+export function processRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2)[0]
+    return state !== 'Z' && state !== 'X'
+  } catch {
+    // No /proc (macOS): signal 0 is all there is.
+    return !existsSync('/proc/self')
+  }
+}
+
+const SHELL_WORDS = new Set(['cd', 'export', 'set', 'unset', '.', 'source', 'if', 'for', 'while', 'until', 'case', '{', '!', 'eval', 'exec', 'trap', 'ulimit', 'umask', 'wait', 'alias', 'read', 'shift', 'test', '[', 'true', 'false', 'command', 'builtin', 'time'])
+
+/**
+ * The shell line a process runs: a plain command is exec'd, so the process the supervisor
+ * signals and watches is the app itself, not a shell in front of it. Anything with shell
+ * syntax (pipes, lists, variables, redirections, leading assignments) runs as written.
+ */
+export function shellLine(command: string): string {
+  const trimmed = command.trim()
+  if (/[;&|<>()$`\\\n*?~]/.test(trimmed)) return command
+  const first = trimmed.split(/\s+/)[0]
+  if (!first || first.includes('=') || SHELL_WORDS.has(first)) return command
+  return `exec ${trimmed}`
 }
 
 export interface ProcessSpec {
@@ -129,6 +198,8 @@ export interface ProcessManagerOptions {
   log: LogWriter
   spawn?: SpawnFn
   kill?: KillFn
+  /** Whether anything of the child's process group still runs (default: signal 0 to the group). */
+  groupAlive?: (child: ChildHandle) => boolean
   clock?: Clock
   backoff?: Partial<BackoffPolicy>
   /** SIGKILL this long after SIGTERM (default 10 s). */
@@ -146,6 +217,7 @@ export class ProcessManager {
   private readonly spawn: SpawnFn
   /** Signals a child's whole process group. */
   readonly kill: KillFn
+  private readonly groupAlive: (child: ChildHandle) => boolean
   private readonly clock: Clock
   private readonly backoff: BackoffPolicy
   private readonly stopGraceMs: number
@@ -154,6 +226,7 @@ export class ProcessManager {
   constructor(private readonly options: ProcessManagerOptions) {
     this.spawn = options.spawn ?? spawnShell
     this.kill = options.kill ?? killGroup
+    this.groupAlive = options.groupAlive ?? (options.kill ? () => false : groupAlive)
     this.clock = options.clock ?? systemClock
     this.backoff = {baseMs: 1000, capMs: 30_000, stableMs: 30_000, ...options.backoff}
     this.stopGraceMs = options.stopGraceMs ?? 10_000
@@ -197,8 +270,9 @@ export class ProcessManager {
       process.status = 'stopping'
       if (before !== 'stopping') this.event(process, `State changed from ${before} to stopping`)
       this.event(process, 'Stopping process with SIGTERM')
-      this.kill(process.child, 'SIGTERM')
       const child = process.child
+      const deadline = this.clock.now() + graceMs
+      this.kill(child, 'SIGTERM')
       const timer = this.clock.setTimeout(() => {
         if (process.alive && process.child === child) {
           this.event(process, 'Process did not stop in time: SIGKILL')
@@ -207,9 +281,17 @@ export class ProcessManager {
       }, graceMs)
       await process.waitExit()
       this.clock.clearTimeout(timer)
+      // `sh -c` may be gone while the command it started still shuts down cleanly: give the
+      // rest of the group its grace period too.
+      while (this.groupAlive(child) && this.clock.now() < deadline) await this.pause(50)
+      if (this.groupAlive(child)) this.kill(child, 'SIGKILL')
     }
 
     this.processes.delete(process)
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms))
   }
 
   private launch(process: ManagedProcess): void {
@@ -242,8 +324,9 @@ export class ProcessManager {
     const onGone = (code: number | null, signal: NodeJS.Signals | null) => {
       if (gone) return
       gone = true
-      // Leftover children of the shell share its group: take them down with it.
-      this.kill(child, 'SIGKILL')
+      // A crash: leftover children of the shell share its group, take them down with it.
+      // (Being stopped, they get their grace period in stop().)
+      if (!process.stopping) this.kill(child, 'SIGKILL')
       if (process.generation === generation) this.exited(process, code, signal)
     }
 

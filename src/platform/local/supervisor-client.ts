@@ -7,6 +7,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 import {HerogateError} from '../../lib/errors.js'
 import type {ProcessInfo} from '../types.js'
 import type {DeployOutcome, DesiredState, SupervisorClient, SupervisorOptions} from './contracts.js'
+import {processRunning} from './processes.js'
 import {socketDirSafe, supervisorPaths} from './supervisor-paths.js'
 
 /**
@@ -287,12 +288,7 @@ function isDaemon(pid: number): boolean {
 }
 
 function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
+  return processRunning(pid)
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

@@ -6,7 +6,7 @@ import type {ProcessInfo} from '../types.js'
 import type {DeployOutcome, DesiredState, LogWriter, RunSpec, SupervisorOptions} from './contracts.js'
 import {openLogStore} from './logstore.js'
 import {PortAllocator} from './ports.js'
-import {type Clock, ManagedProcess, ProcessManager, type ProcessManagerOptions, type ProcessSpec, systemClock} from './processes.js'
+import {type Clock, groupRunning, ManagedProcess, ProcessManager, type ProcessManagerOptions, type ProcessSpec, systemClock} from './processes.js'
 import {probeHttp, Router} from './router.js'
 import {socketDirSafe, supervisorPaths} from './supervisor-paths.js'
 
@@ -574,17 +574,8 @@ export async function reapOrphans(childrenFile: string): Promise<number> {
   }
 
   for (const {pid} of orphans) signal(pid, 'SIGTERM')
-  for (let i = 0; i < 40 && orphans.some(({pid}) => alive(pid)); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  for (let i = 0; i < 40 && orphans.some(({pid}) => groupRunning(pid)); i++) await new Promise((resolve) => setTimeout(resolve, 50))
   for (const {pid} of orphans) signal(pid, 'SIGKILL')
   rmSync(childrenFile, {force: true})
   return orphans.length
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }

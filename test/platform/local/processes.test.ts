@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {ProcessManager} from '../../../src/platform/local/processes.js'
+import {ProcessManager, shellLine} from '../../../src/platform/local/processes.js'
 import {FakeClock, fakeProcesses, MemoryLog, settle} from './fakes.js'
 
 describe('local ProcessManager', () => {
@@ -117,6 +117,26 @@ describe('local ProcessManager', () => {
     expect(fakes.children[0].signals.slice(0, 2)).to.deep.equal(['SIGTERM', 'SIGKILL'])
   })
 
+  it('gives the rest of the group its grace period after the shell exits, then SIGKILL', async () => {
+    const clock = new FakeClock()
+    const fakes = fakeProcesses()
+    let groupLeft = true
+    const manager = new ProcessManager({log: new MemoryLog(), clock, spawn: fakes.spawn, kill: fakes.kill, groupAlive: () => groupLeft, stopGraceMs: 1000})
+    const process = manager.start(spec)
+    const kills: string[] = []
+    const stopped = manager.stop(process).then(() => kills.push('stopped'))
+    await settle()
+    // The shell died of SIGTERM at once; its command is still cleaning up.
+    expect(fakes.children[0].signals).to.deep.equal(['SIGTERM'])
+    clock.advance(500)
+    await settle()
+    expect(kills).to.deep.equal([])
+    groupLeft = false
+    clock.advance(50)
+    await stopped
+    expect(kills).to.deep.equal(['stopped'])
+  })
+
   it('cancels a pending restart when stopped', async () => {
     const {clock, fakes, manager} = setup()
     const process = manager.start(spec)
@@ -136,5 +156,24 @@ describe('local ProcessManager', () => {
     expect(manager.find('1002').map((p) => p.name)).to.deep.equal(['worker.1'])
     expect(manager.find('web').map((p) => p.name)).to.deep.equal(['web.1', 'web.2'])
     expect(manager.find('clock')).to.deep.equal([])
+  })
+
+  describe('shellLine', () => {
+    const cases: Array<[string, string]> = [
+      ['node server.js', 'exec node server.js'],
+      ['  bundle exec puma -C config/puma.rb ', 'exec bundle exec puma -C config/puma.rb'],
+      ['node -e "console.log(1)"', 'node -e "console.log(1)"'],
+      ['npm run start:prod', 'exec npm run start:prod'],
+      ['cd web && node server.js', 'cd web && node server.js'],
+      ['node a.js; node b.js', 'node a.js; node b.js'],
+      ['node server.js | tee out', 'node server.js | tee out'],
+      ['node server.js --port $PORT', 'node server.js --port $PORT'],
+      ['NODE_ENV=production node server.js', 'NODE_ENV=production node server.js'],
+      ['export A=1', 'export A=1'],
+      ['python -m http.server > log 2>&1', 'python -m http.server > log 2>&1'],
+    ]
+    for (const [command, expected] of cases) {
+      it(`${command} -> ${expected}`, () => expect(shellLine(command)).to.equal(expected))
+    }
   })
 })

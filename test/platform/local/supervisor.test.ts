@@ -7,6 +7,7 @@ import {fileURLToPath} from 'node:url'
 
 import type {RunSpec} from '../../../src/platform/local/contracts.js'
 import {openLogStore} from '../../../src/platform/local/logstore.js'
+import {processRunning} from '../../../src/platform/local/processes.js'
 import {freePort, portFree} from '../../../src/platform/local/ports.js'
 import {type RouterControl, Supervisor} from '../../../src/platform/local/supervisor.js'
 import {ensureSupervisor, stopSupervisor, supervisorRunning} from '../../../src/platform/local/supervisor-client.js'
@@ -326,6 +327,15 @@ describe('local supervisor daemon (real processes, HTTP through the router)', fu
     expect((await supervisor.status()).map((p) => p.release)).to.deep.equal([6, 6, 6])
   })
 
+  it('gives stopped processes their grace period to shut down cleanly', async () => {
+    const supervisor = await ensureSupervisor(options())
+    expect(await supervisor.deploy({release: spec(7, {TERM_DELAY_MS: '300'}), formation: {web: 1, worker: 1}})).to.deep.equal({ok: true})
+    expect(await supervisor.deploy({release: spec(8), formation: {web: 2, worker: 1}})).to.deep.equal({ok: true})
+    const lines = await readLogs({num: 1000, tail: false, task: 'web.1'})
+    expect(lines).to.include('app[web.1] web.1 release v7 got SIGTERM')
+    expect(lines).to.include('app[web.1] web.1 release v7 shut down cleanly')
+  })
+
   it('after the daemon is killed, its processes are stopped and the next start runs nothing until told', async () => {
     const first = await ensureSupervisor(options())
     const pids = (await first.status()).map((p) => Number(p.id))
@@ -398,14 +408,7 @@ async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+const alive = processRunning
 
 /** `concurrency` clients sending GETs over keep-alive connections while `running()` holds. */
 export async function loadLoop(port: number, running: () => boolean, concurrency: number) {
