@@ -44,6 +44,7 @@ Resources:
     Type: AWS::EC2::SecurityGroup
     Properties: {GroupDescription: tasks, VpcId: !Ref Vpc}
 Outputs:
+  Vpc: {Value: !Ref Vpc}
   Subnet: {Value: !Ref Subnet}
   SecurityGroup: {Value: !Ref Tasks}
 `
@@ -55,6 +56,7 @@ export async function makeResources(app = 'demo'): Promise<AppResources> {
   await cfn.send(new CreateStackCommand({StackName: stackName, TemplateBody: NETWORK_TEMPLATE}))
   const stack = (await cfn.send(new DescribeStacksCommand({StackName: stackName}))).Stacks![0]
   const output = (key: string) => stack.Outputs!.find((o) => o.OutputKey === key)!.OutputValue!
+  await enableDnsHostnames(output('Vpc'))
   const cluster = 'herogate'
   await new ECSClient({region: REGION}).send(new CreateClusterCommand({clusterName: cluster}))
   await new CloudWatchLogsClient({region: REGION}).send(new CreateLogGroupCommand({logGroupName: names.logGroup(app)}))
@@ -76,6 +78,23 @@ export async function makeResources(app = 'demo'): Promise<AppResources> {
     pipeline: names.pipeline(app),
     codeBuildProject: names.codeBuildProject(app),
   }
+}
+
+/**
+ * RunTask needs a VPC with DNS host names, which moto's CloudFormation leaves off. No EC2 SDK
+ * client is installed, so this one call is made in EC2's query protocol (moto checks no signature).
+ */
+async function enableDnsHostnames(vpc: string): Promise<void> {
+  const body = new URLSearchParams({Action: 'ModifyVpcAttribute', Version: '2016-11-15', VpcId: vpc, 'EnableDnsHostnames.Value': 'true'})
+  const response = await fetch(process.env.AWS_ENDPOINT_URL!, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${REGION}/ec2/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body,
+  })
+  if (!response.ok) throw new Error(`ModifyVpcAttribute: HTTP ${response.status}`)
 }
 
 /** Registers a task definition and a service per process type (desired count `count`). */
