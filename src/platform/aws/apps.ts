@@ -1,23 +1,528 @@
-import {HerogateError} from '../../lib/errors.js'
+import {readFile} from 'node:fs/promises'
+import {fileURLToPath} from 'node:url'
 
-// Placeholder until its issue lands; replaced by the real implementation.
-export async function createApp(..._args: unknown[]): Promise<never> {
-  throw new HerogateError('createApp is not available on AWS yet.')
+import {ArtifactBucket} from '../../aws/artifacts.js'
+import {deleteLogGroups, deleteParametersByPath, deleteService} from '../../aws/cleanup.js'
+import {CloudFormation, StackFailed, type StackSummary, templateResources, WaitAborted, type WaitOptions} from '../../aws/cloudformation.js'
+import {clusterServices, type ServiceCounts} from '../../aws/cluster.js'
+import {EcsService} from '../../aws/ecs.js'
+import {ImageRepository} from '../../aws/ecr.js'
+import {LoadBalancer, lowestFree} from '../../aws/elb.js'
+import {callerIdentity} from '../../aws/identity.js'
+import {AppExists, HerogateError, Interrupted, StackBusy} from '../../lib/errors.js'
+import {addRemote, getRemoteUrl, gitRoot, removeRemote, setConfig, unsetConfigSection} from '../../lib/git.js'
+import {codeCommitUrl, names, parseCodeCommitUrl, PROCESS_TYPE, validateAppName} from '../../lib/naming.js'
+import {randomAppName} from '../../lib/random-name.js'
+import {DEFAULT_SIZE, sizeFor} from '../../lib/sizes.js'
+import type {
+  AppInfo, AppSummary, CreateOptions, CreateResult, DestroyResult, OperationOptions, ProcessFormation, Progress, Release,
+} from '../types.js'
+import type {AwsContext} from './context.js'
+import {releaseInfo} from './releases.js'
+import {appNotFound, appResourcesFrom, stacksOf} from './resources.js'
+
+/** Ports of per-app listeners on the shared load balancer (the platform's security group opens this range). */
+export const APP_PORTS = {from: 10_000, to: 10_999}
+const TEMPLATES = new URL('../../../templates/', import.meta.url)
+const STACK_PLATFORM = 'herogate platform (shared by the apps of this region)'
+/** Stack states after a failed create: reported with the failing resource's reason, then replaced. */
+const FAILED_CREATE = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED', 'DELETE_FAILED'])
+const USABLE = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'])
+
+export interface CreateExtras {
+  /** Buildspec text; defaults to templates/buildspec.yml. */
+  buildSpec?: string
+  /** Absolute path of the CLI entry point the git credential helper runs; defaults to this install's bin/run.js. */
+  cliPath?: string
 }
 
-export async function listApps(..._args: unknown[]): Promise<never> {
-  throw new HerogateError('listApps is not available on AWS yet.')
+export async function createApp(ctx: AwsContext, options: CreateOptions, extras: CreateExtras = {}): Promise<CreateResult> {
+  const progress: Progress = options.onProgress ?? (() => {})
+  if (options.name) validateAppName(options.name)
+  await callerIdentity(await ctx.clients.sts())
+  const stacks = await stacksOf(ctx)
+  const name = options.name ?? (await freeRandomName(stacks))
+  await clearFailedApp(ctx, stacks, name, progress, options.signal)
+
+  const {platform, created} = await ensurePlatform(ctx, stacks, progress, options.signal)
+  const templateBody = await readTemplate('app.yml')
+  const parameters = {
+    AppName: name,
+    Cluster: platform.outputs.Cluster,
+    VpcId: platform.outputs.VpcId,
+    Subnets: platform.outputs.Subnets,
+    TaskSecurityGroup: platform.outputs.TaskSecurityGroup,
+    LoadBalancerArn: platform.outputs.LoadBalancerArn,
+    LoadBalancerDnsName: platform.outputs.LoadBalancerDnsName,
+    HttpListenerArn: platform.outputs.HttpListenerArn,
+    HttpsListenerArn: platform.outputs.HttpsListenerArn ?? '',
+    Domain: platform.outputs.Domain ?? '',
+    ...(await routeParameters(ctx, platform)),
+    ArtifactBucket: platform.outputs.ArtifactBucket,
+    PipelineArtifactPrefix: pipelineArtifactPrefix(name),
+    BuildSpec: extras.buildSpec ?? (await readTemplate('buildspec.yml')),
+    ...(process.env.HEROGATE_PACKAGE_URI ? {HerogatePackage: process.env.HEROGATE_PACKAGE_URI} : {}),
+  }
+
+  const stackName = names.appStack(name)
+  progress({kind: 'step', id: 'app-stack', message: `Creating app ${name} (stack ${stackName})`, status: 'start'})
+  const id = await stacks.create({name: stackName, templateBody, parameters, tags: {[names.appTag()]: name}})
+  const waitOptions: WaitOptions = {onProgress: progress, signal: options.signal, resources: templateResources(templateBody), stackDescription: `app ${name}`}
+  let stack: StackSummary
+  try {
+    stack = await stacks.wait(id, waitOptions)
+  } catch (error) {
+    if (error instanceof WaitAborted) {
+      await stacks.delete(id)
+      throw new Interrupted(`Interrupted: stopped creating ${name}; its stack ${stackName} is being deleted, so nothing is left behind.`)
+    }
+
+    throw error
+  }
+
+  if (stack.status !== 'CREATE_COMPLETE') {
+    progress({kind: 'step', id: 'app-stack', message: `Creating app ${name}`, status: 'failed'})
+    const failure = await stacks.failure(id)
+    // A failed app stack is removed at once: nothing half-made stays billed or named.
+    await stacks.delete(id)
+    const deleted = await stacks.wait(id, {...waitOptions, signal: undefined}).then((s) => s.status === 'DELETE_COMPLETE', () => false)
+    throw new StackFailed(
+      `Could not create ${name}: ${failure ? `${failure.resource} (${failure.resourceType}) failed: ${failure.reason}` : `stack ended ${stack.status}`}. ${deleted ? 'Its stack was deleted.' : `Its stack ${stackName} could not be deleted.`}`,
+      stackName,
+      failure,
+      deleted ? [`herogate create ${name} --region ${ctx.region} (after fixing the cause)`] : [`aws cloudformation delete-stack --stack-name ${stackName} --region ${ctx.region}`],
+    )
+  }
+
+  progress({kind: 'step', id: 'app-stack', message: `Created app ${name}`, status: 'done'})
+  const remoteNote = await addGitRemote(ctx, name, options.cwd, extras.cliPath)
+  const info = await appInfo(ctx, name)
+  return {...info, platformCreated: created, ...(remoteNote ? {remoteNote} : {})}
 }
 
-export async function appInfo(..._args: unknown[]): Promise<never> {
-  throw new HerogateError('appInfo is not available on AWS yet.')
+export async function listApps(ctx: AwsContext): Promise<AppSummary[]> {
+  const stacks = await stacksOf(ctx)
+  const all = await stacks.list('herogate-')
+  const platform = all.find((stack) => stack.name === names.platformStack())
+  const apps = all.filter((stack) => isAppStack(stack))
+  const services = platform?.outputs.Cluster && apps.length > 0 ? await clusterServices(await ctx.clients.ecs(), platform.outputs.Cluster) : []
+  return apps.map((stack) => summaryOf(ctx, stack, services)).sort((a, b) => a.name.localeCompare(b.name))
 }
 
-export async function destroyApp(..._args: unknown[]): Promise<never> {
-  throw new HerogateError('destroyApp is not available on AWS yet.')
+export async function appInfo(ctx: AwsContext, app: string): Promise<AppInfo> {
+  const stacks = await stacksOf(ctx)
+  const [appStack, platformStack] = await Promise.all([stacks.describe(names.appStack(app)), stacks.describe(names.platformStack())])
+  if (!appStack || !isAppStack(appStack)) throw appNotFound(ctx, app)
+  if (!USABLE.has(appStack.status)) return {...summaryOf(ctx, appStack, []), formation: [], stack: appStack.name}
+  const resources = appResourcesFrom(ctx, app, appStack, platformStack)
+  const formation = await readFormation(ctx, resources.cluster, app)
+  const services: ServiceCounts[] = formation.counts
+  return {
+    ...summaryOf(ctx, appStack, services),
+    webUrl: resources.webUrl || undefined,
+    formation: formation.formation,
+    release: await currentRelease(ctx, app),
+    stack: appStack.name,
+  }
 }
 
-export async function destroyPlatform(..._args: unknown[]): Promise<never> {
-  throw new HerogateError('destroyPlatform is not available on AWS yet.')
+export async function destroyApp(ctx: AwsContext, app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
+  const progress: Progress = options.onProgress ?? (() => {})
+  const stacks = await stacksOf(ctx)
+  const [appStack, platformStack] = await Promise.all([stacks.describe(names.appStack(app)), stacks.describe(names.platformStack())])
+  if (!appStack || !isAppStack(appStack)) throw appNotFound(ctx, app)
+  if (/^(CREATE|UPDATE)_.*IN_PROGRESS$/.test(appStack.status)) {
+    throw new StackBusy(`App ${app} is busy: its stack is ${appStack.status}.`, {suggestions: ['wait for it to finish and try again']})
+  }
+
+  const removed: string[] = []
+  const step = async <T>(id: string, message: string, work: () => Promise<T>): Promise<T> => {
+    progress({kind: 'step', id, message, status: 'start'})
+    try {
+      const result = await work()
+      progress({kind: 'step', id, message, status: 'done'})
+      return result
+    } catch (error) {
+      progress({kind: 'step', id, message, status: 'failed'})
+      throw error
+    }
+  }
+
+  const cluster = platformStack?.outputs.Cluster
+  if (cluster) {
+    const ecs = new EcsService(await ctx.clients.ecs())
+    const types = await ecs.processTypes(cluster, app)
+    const ecsClient = await ctx.clients.ecs()
+    await step('services', `Stopping the processes of ${app}`, async () => {
+      for (const type of types) {
+        const service = names.service(app, type)
+        if (type === 'web') {
+          // The stack owns the web service; scaling it to zero first makes its deletion quick.
+          await ecs.updateService(cluster, service, {desiredCount: 0}).catch(() => {})
+          continue
+        }
+
+        await deleteService(ecsClient, cluster, service)
+        removed.push(`ECS service ${service}`)
+      }
+    })
+  }
+
+  const images = await step('images', `Deleting the images of ${app}`, async () => new ImageRepository(await ctx.clients.ecr()).deleteAllImages(names.ecrRepo(app)))
+  if (images > 0) removed.push(`${images} image${images === 1 ? '' : 's'} in ECR repository ${names.ecrRepo(app)}`)
+
+  const bucket = platformStack?.outputs.ArtifactBucket
+  if (bucket) {
+    const prefixes = [names.artifactPrefix(app)]
+    // CodePipeline keys artifacts by the pipeline name cut to 20 characters; apps can share that prefix.
+    const pipelinePrefix = `${pipelineArtifactPrefix(app)}/`
+    const others = (await stacks.list('herogate-')).filter((stack) => isAppStack(stack) && stack.tags[names.appTag()] !== app)
+    if (!others.some((stack) => `${pipelineArtifactPrefix(stack.tags[names.appTag()])}/` === pipelinePrefix)) prefixes.push(pipelinePrefix)
+    const s3 = new ArtifactBucket(await ctx.clients.s3())
+    const artifacts = await step('artifacts', `Deleting the build artifacts of ${app}`, async () => {
+      let count = 0
+      for (const prefix of prefixes) count += await s3.deletePrefix(bucket, prefix)
+      return count
+    })
+    if (artifacts > 0) removed.push(`${artifacts} artifact${artifacts === 1 ? '' : 's'} in s3://${bucket}/`)
+  }
+
+  const parameters = await step('parameters', `Deleting the config and releases of ${app}`, async () => deleteParametersByPath(await ctx.clients.ssm(), names.appPath(app)))
+  if (parameters > 0) removed.push(`${parameters} parameter${parameters === 1 ? '' : 's'} under ${names.appPath(app)} (config, releases)`)
+
+  const templateBody = await readTemplate('app.yml')
+  await step('stack', `Deleting stack ${appStack.name}`, async () => {
+    const marker = await stacks.latestEventId(appStack.id)
+    if (appStack.status !== 'DELETE_IN_PROGRESS') await stacks.delete(appStack.id)
+    let final: StackSummary
+    try {
+      final = await stacks.wait(appStack.id, {onProgress: progress, signal: options.signal, resources: templateResources(templateBody), stackDescription: `app ${app}`, afterEventId: marker})
+    } catch (error) {
+      if (error instanceof WaitAborted) {
+        throw new Interrupted(`Interrupted: stack ${appStack.name} keeps deleting in AWS; run herogate destroy -a ${app} again to finish.`)
+      }
+
+      throw error
+    }
+
+    if (final.status !== 'DELETE_COMPLETE') {
+      const failure = await stacks.failure(appStack.id, marker)
+      throw new StackFailed(
+        `Could not delete ${app}: ${failure ? `${failure.resource} (${failure.resourceType}): ${failure.reason}` : `stack ended ${final.status}`}.`,
+        appStack.name,
+        failure,
+        [`herogate destroy -a ${app} --confirm ${app} (to retry)`],
+      )
+    }
+  })
+  removed.push(`stack ${appStack.name} (git repository, pipeline, build project, image repository, roles, routing, web service)`)
+
+  const groups = await step('logs', `Deleting the logs of ${app}`, async () =>
+    deleteLogGroups(await ctx.clients.logs(), [names.logGroup(app), `/aws/codebuild/${names.codeBuildProject(app)}`]),
+  )
+  for (const group of groups) removed.push(`log group ${group}`)
+
+  if (await removeGitRemote(ctx, app, options.cwd)) removed.push(`git remote ${names.gitRemote()}`)
+  return {name: app, removed}
 }
 
+export async function destroyPlatform(ctx: AwsContext, options: OperationOptions = {}): Promise<DestroyResult> {
+  const progress: Progress = options.onProgress ?? (() => {})
+  const stacks = await stacksOf(ctx)
+  const platform = await stacks.describe(names.platformStack())
+  if (!platform) {
+    throw new HerogateError(`There is no herogate platform in ${ctx.region}.`, {suggestions: [`herogate apps --region ${ctx.region}`]})
+  }
+
+  const apps = (await stacks.list('herogate-')).filter((stack) => isAppStack(stack)).map((stack) => stack.tags[names.appTag()]).sort()
+  if (apps.length > 0) {
+    throw new HerogateError(`The herogate platform in ${ctx.region} is still used by ${apps.length} app${apps.length === 1 ? '' : 's'}: ${apps.join(', ')}.`, {
+      suggestions: apps.map((app) => `herogate destroy -a ${app} --confirm ${app} --region ${ctx.region}`),
+    })
+  }
+
+  const removed: string[] = []
+  const bucket = platform.outputs.ArtifactBucket
+  if (bucket) {
+    const count = await new ArtifactBucket(await ctx.clients.s3()).deletePrefix(bucket, '')
+    if (count > 0) removed.push(`${count} object${count === 1 ? '' : 's'} in s3://${bucket}/`)
+  }
+
+  const templateBody = await readTemplate('platform.yml')
+  progress({kind: 'step', id: 'platform-stack', message: `Deleting stack ${platform.name}`, status: 'start'})
+  const marker = await stacks.latestEventId(platform.id)
+  if (platform.status !== 'DELETE_IN_PROGRESS') await stacks.delete(platform.id)
+  let final: StackSummary
+  try {
+    final = await stacks.wait(platform.id, {onProgress: progress, signal: options.signal, resources: templateResources(templateBody), stackDescription: STACK_PLATFORM, afterEventId: marker})
+  } catch (error) {
+    if (error instanceof WaitAborted) throw new Interrupted(`Interrupted: stack ${platform.name} keeps deleting in AWS; run herogate platform:destroy again to follow it.`)
+    throw error
+  }
+
+  if (final.status !== 'DELETE_COMPLETE') {
+    progress({kind: 'step', id: 'platform-stack', message: `Deleting stack ${platform.name}`, status: 'failed'})
+    const failure = await stacks.failure(platform.id, marker)
+    throw new StackFailed(
+      `Could not delete the herogate platform: ${failure ? `${failure.resource} (${failure.resourceType}): ${failure.reason}` : `stack ended ${final.status}`}.`,
+      platform.name,
+      failure,
+      [`herogate platform:destroy --region ${ctx.region} (to retry)`],
+    )
+  }
+
+  progress({kind: 'step', id: 'platform-stack', message: `Deleted stack ${platform.name}`, status: 'done'})
+  removed.push(`stack ${platform.name} (network, ECS cluster, load balancer, artifact bucket)`)
+  return {name: names.platformStack(), removed}
+}
+
+/** CodePipeline's artifact key prefix for a pipeline: its name cut to 20 characters. */
+export function pipelineArtifactPrefix(app: string): string {
+  return names.pipeline(app).slice(0, 20)
+}
+
+/** The `credential.<url>.helper` value: this install's CLI, run by the node that runs it now. */
+export function credentialHelper(cliPath: string, profile?: string): string {
+  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`
+  return `!${quote(process.execPath)} ${quote(cliPath)} git:credentials${profile ? ` --profile ${quote(profile)}` : ''}`
+}
+
+function isAppStack(stack: StackSummary): boolean {
+  const app = stack.tags[names.appTag()]
+  return Boolean(app) && stack.name === names.appStack(app) && stack.status !== 'DELETE_COMPLETE'
+}
+
+function summaryOf(ctx: AwsContext, stack: StackSummary, services: ServiceCounts[]): AppSummary {
+  const app = stack.tags[names.appTag()]
+  return {
+    name: app,
+    platform: 'aws',
+    region: ctx.region,
+    status: appStatus(stack.status, services.filter((service) => isServiceOf(app, service.name))),
+    ...(stack.outputs.WebUrl ? {webUrl: stack.outputs.WebUrl} : {}),
+    gitUrl: codeCommitUrl(ctx.region, app),
+    ...(stack.createdAt ? {createdAt: stack.createdAt.toISOString()} : {}),
+  }
+}
+
+/** Heroku-like status from the stack and the app's services. */
+export function appStatus(stackStatus: string, services: ServiceCounts[]): string {
+  if (stackStatus.startsWith('DELETE_')) return stackStatus === 'DELETE_FAILED' ? 'failed' : 'deleting'
+  if (stackStatus === 'CREATE_IN_PROGRESS' || stackStatus === 'REVIEW_IN_PROGRESS') return 'creating'
+  if (FAILED_CREATE.has(stackStatus)) return 'failed'
+  const wanted = services.filter((service) => service.desiredCount > 0)
+  if (wanted.length === 0) return 'idle'
+  if (wanted.some((service) => service.runningCount === 0 && service.pendingCount === 0)) return 'crashed'
+  return 'running'
+}
+
+function isServiceOf(app: string, service: string): boolean {
+  const prefix = names.service(app, '')
+  return service.startsWith(prefix) && PROCESS_TYPE.test(service.slice(prefix.length))
+}
+
+async function readFormation(ctx: AwsContext, cluster: string, app: string): Promise<{formation: ProcessFormation[]; counts: ServiceCounts[]}> {
+  const ecs = new EcsService(await ctx.clients.ecs())
+  const services = await ecs.services(cluster, app, await ecs.processTypes(cluster, app))
+  const formation: ProcessFormation[] = []
+  for (const service of services) {
+    const definition = service.taskDefinition ? await ecs.taskDefinition(service.taskDefinition) : undefined
+    const container = definition?.containerDefinitions?.find((c) => c.name === service.type) ?? definition?.containerDefinitions?.[0]
+    const size = sizeFor(definition?.cpu, definition?.memory)
+    formation.push({
+      type: service.type,
+      quantity: service.desiredCount,
+      size: size.includes('/') ? DEFAULT_SIZE : size,
+      ...(container?.command?.length ? {command: container.command.join(' ')} : {}),
+    })
+  }
+
+  return {formation, counts: services.map((s) => ({name: s.name, desiredCount: s.desiredCount, runningCount: s.runningCount, pendingCount: s.pendingCount}))}
+}
+
+/** The serving release, once the release store (issue 5) has one; a new app has none. */
+async function currentRelease(ctx: AwsContext, app: string): Promise<Release | undefined> {
+  try {
+    return await releaseInfo(ctx, app)
+  } catch (error) {
+    if (error instanceof HerogateError) return undefined
+    throw error
+  }
+}
+
+async function freeRandomName(stacks: CloudFormation): Promise<string> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const name = randomAppName()
+    if (!(await stacks.describe(names.appStack(name)))) return name
+  }
+
+  throw new HerogateError('Could not find a free random app name after 10 tries.', {suggestions: ['herogate create NAME']})
+}
+
+/**
+ * A live app with this name is an error; a stack left over from a failed create is reported
+ * (with the failing resource's reason) and deleted so that the create can go on.
+ */
+async function clearFailedApp(ctx: AwsContext, stacks: CloudFormation, name: string, progress: Progress, signal?: AbortSignal): Promise<void> {
+  const stack = await stacks.describe(names.appStack(name))
+  if (!stack) return
+  if (stack.status === 'DELETE_IN_PROGRESS') {
+    await waitOrInterrupt(stacks, stack.id, {onProgress: progress, signal, stackDescription: `app ${name} (previous)`}, `Interrupted: the previous stack of ${name} keeps deleting in AWS.`)
+    return
+  }
+
+  if (!FAILED_CREATE.has(stack.status)) {
+    if (stack.status.endsWith('_IN_PROGRESS')) {
+      throw new StackBusy(`App ${name} is being changed right now (${stack.status}).`, {suggestions: ['wait for it to finish and try again']})
+    }
+
+    throw new AppExists(name, ctx.region)
+  }
+
+  await replaceFailed(stacks, stack, `app ${name}`, progress, signal)
+}
+
+async function replaceFailed(stacks: CloudFormation, stack: StackSummary, what: string, progress: Progress, signal?: AbortSignal): Promise<void> {
+  const failure = await stacks.failure(stack.id)
+  progress({
+    kind: 'warning',
+    message: `A previous create of ${what} failed (${stack.status})${failure ? `: ${failure.resource} (${failure.resourceType}): ${failure.reason}` : ''}. Replacing it.`,
+  })
+  const marker = await stacks.latestEventId(stack.id)
+  await stacks.delete(stack.id)
+  const final = await waitOrInterrupt(stacks, stack.id, {onProgress: progress, signal, stackDescription: `${what} (failed, deleting)`, afterEventId: marker}, `Interrupted: the failed stack ${stack.name} keeps deleting in AWS; run herogate create again.`)
+  if (final.status !== 'DELETE_COMPLETE') {
+    const reason = await stacks.failure(stack.id, marker)
+    throw new StackFailed(
+      `Could not delete the failed stack ${stack.name}${reason ? `: ${reason.resource}: ${reason.reason}` : ''}.`,
+      stack.name,
+      reason,
+      [`aws cloudformation delete-stack --stack-name ${stack.name}`],
+    )
+  }
+}
+
+async function waitOrInterrupt(stacks: CloudFormation, id: string, options: WaitOptions, message: string): Promise<StackSummary> {
+  try {
+    return await stacks.wait(id, options)
+  } catch (error) {
+    if (error instanceof WaitAborted) throw new Interrupted(message)
+    throw error
+  }
+}
+
+/** The platform stack, created (with progress) when this region has none yet. */
+async function ensurePlatform(ctx: AwsContext, stacks: CloudFormation, progress: Progress, signal?: AbortSignal): Promise<{platform: StackSummary; created: boolean}> {
+  const name = names.platformStack()
+  const templateBody = await readTemplate('platform.yml')
+  const waitOptions: WaitOptions = {onProgress: progress, signal, resources: templateResources(templateBody), stackDescription: STACK_PLATFORM}
+  const interrupted = `Interrupted: the shared platform stack ${name} keeps creating in AWS; run herogate create again to continue.`
+  let stack = await stacks.describe(name)
+  if (stack && USABLE.has(stack.status)) return {platform: stack, created: false}
+  if (stack && /^(CREATE|UPDATE)_.*IN_PROGRESS$/.test(stack.status)) {
+    progress({kind: 'step', id: 'platform-stack', message: `Waiting for the herogate platform of ${ctx.region} (${stack.status})`, status: 'start'})
+    stack = await waitOrInterrupt(stacks, stack.id, waitOptions, interrupted)
+    if (USABLE.has(stack.status)) {
+      progress({kind: 'step', id: 'platform-stack', message: `The herogate platform of ${ctx.region} is ready`, status: 'done'})
+      return {platform: stack, created: false}
+    }
+  }
+
+  if (stack && stack.status === 'DELETE_IN_PROGRESS') {
+    await waitOrInterrupt(stacks, stack.id, {...waitOptions, stackDescription: `${STACK_PLATFORM} (deleting)`}, interrupted)
+  } else if (stack && FAILED_CREATE.has(stack.status)) {
+    await replaceFailed(stacks, stack, 'the herogate platform', progress, signal)
+  } else if (stack) {
+    throw new StackBusy(`The herogate platform stack of ${ctx.region} is ${stack.status} and cannot be used.`, {
+      suggestions: [`aws cloudformation describe-stack-events --stack-name ${name} --region ${ctx.region}`, `herogate platform:destroy --region ${ctx.region}`],
+    })
+  }
+
+  progress({kind: 'step', id: 'platform-stack', message: `Creating the herogate platform of ${ctx.region} (first app in this region; takes a few minutes)`, status: 'start'})
+  const parameters: Record<string, string> = {}
+  if (process.env.HEROGATE_DOMAIN) parameters.Domain = process.env.HEROGATE_DOMAIN
+  if (process.env.HEROGATE_CERTIFICATE_ARN) parameters.CertificateArn = process.env.HEROGATE_CERTIFICATE_ARN
+  const id = await stacks.create({name, templateBody, parameters, tags: {'herogate:platform': 'true'}})
+  const created = await waitOrInterrupt(stacks, id, waitOptions, interrupted)
+  if (created.status !== 'CREATE_COMPLETE') {
+    progress({kind: 'step', id: 'platform-stack', message: 'Creating the herogate platform', status: 'failed'})
+    const failure = await stacks.failure(id)
+    await stacks.delete(id)
+    const deleted = await stacks.wait(id, {...waitOptions, signal: undefined}).then((s) => s.status === 'DELETE_COMPLETE', () => false)
+    throw new StackFailed(
+      `Could not create the herogate platform in ${ctx.region}: ${failure ? `${failure.resource} (${failure.resourceType}) failed: ${failure.reason}` : `stack ended ${created.status}`}. ${deleted ? 'Its stack was deleted.' : `Its stack ${name} could not be deleted.`}`,
+      name,
+      failure,
+      [`herogate create --region ${ctx.region} (after fixing the cause)`],
+    )
+  }
+
+  progress({kind: 'step', id: 'platform-stack', message: `Created the herogate platform of ${ctx.region}`, status: 'done'})
+  return {platform: created, created: true}
+}
+
+/** Host-header rule priority when the platform has a domain, else the lowest free app port. */
+async function routeParameters(ctx: AwsContext, platform: StackSummary): Promise<Record<string, string>> {
+  const elb = new LoadBalancer(await ctx.clients.elbv2())
+  if (platform.outputs.Domain) {
+    const priority = lowestFree(await elb.rulePriorities(platform.outputs.HttpListenerArn), 1, 50_000)
+    if (priority === undefined) throw new HerogateError('The shared load balancer has no free rule priority left.')
+    return {RulePriority: String(priority)}
+  }
+
+  const port = lowestFree(await elb.listenerPorts(platform.outputs.LoadBalancerArn), APP_PORTS.from, APP_PORTS.to)
+  if (port === undefined) {
+    throw new HerogateError(`All ${APP_PORTS.to - APP_PORTS.from + 1} app ports of the shared load balancer in ${ctx.region} are taken.`, {
+      suggestions: ['destroy apps you no longer use', 'set a domain on the platform (HEROGATE_DOMAIN) so apps share ports 80/443'],
+    })
+  }
+
+  return {ListenerPort: String(port)}
+}
+
+/**
+ * Adds the "herogate" remote and makes herogate its credential helper, in the git repo
+ * around `cwd`. Resolves with a note of what to run instead when no remote was added.
+ */
+async function addGitRemote(ctx: AwsContext, app: string, cwd: string, cliPath?: string): Promise<string | undefined> {
+  const url = codeCommitUrl(ctx.region, app)
+  const root = await gitRoot(cwd)
+  if (!root) return `Not in a git repository, so no remote was added. In your app's repo run: git remote add ${names.gitRemote()} ${url}`
+  const current = await getRemoteUrl(root, names.gitRemote())
+  if (current && current !== url) {
+    return `A "${names.gitRemote()}" remote already points to ${current}; left it as is. To deploy this app: git remote set-url ${names.gitRemote()} ${url}`
+  }
+
+  if (!current) await addRemote(root, names.gitRemote(), url)
+  const section = `credential.${url}`
+  await unsetConfigSection(root, section)
+  // The empty helper resets helpers from global config (a keychain could answer stale passwords).
+  await setConfig(root, `${section}.helper`, '', {add: true})
+  await setConfig(root, `${section}.helper`, credentialHelper(cliPath ?? defaultCliPath(), ctx.clients.config.profile), {add: true})
+  await setConfig(root, `${section}.UseHttpPath`, 'true')
+  return undefined
+}
+
+/** Removes the "herogate" remote (and its helper config) when it points at this app. */
+async function removeGitRemote(ctx: AwsContext, app: string, cwd: string): Promise<boolean> {
+  const root = await gitRoot(cwd)
+  if (!root) return false
+  const url = await getRemoteUrl(root, names.gitRemote())
+  const target = url ? parseCodeCommitUrl(url) : undefined
+  if (!url || target?.app !== app || target.region !== ctx.region) return false
+  await removeRemote(root, names.gitRemote())
+  await unsetConfigSection(root, `credential.${url}`)
+  return true
+}
+
+function defaultCliPath(): string {
+  return fileURLToPath(new URL('../../../bin/run.js', import.meta.url))
+}
+
+async function readTemplate(file: string): Promise<string> {
+  try {
+    return await readFile(new URL(file, TEMPLATES), 'utf8')
+  } catch (error) {
+    throw new HerogateError(`herogate's template ${file} is missing from this installation.`, {cause: error, suggestions: ['reinstall herogate']})
+  }
+}
