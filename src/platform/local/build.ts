@@ -60,22 +60,24 @@ export function runStreaming(
 /** Extracts `commit`'s tree into `dir` (git archive piped to tar), inside the bare repo's environment. */
 async function checkout(repo: string, commit: string, dir: string, env: NodeJS.ProcessEnv): Promise<void> {
   mkdirSync(dir, {recursive: true, mode: 0o700})
-  await new Promise<void>((resolve, reject) => {
-    const archive = spawn('git', ['archive', '--format=tar', commit], {cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe']})
-    const tar = spawn('tar', ['-x', '-f', '-', '-C', dir], {stdio: ['pipe', 'ignore', 'pipe']})
-    archive.stdout.pipe(tar.stdin)
-    let errors = ''
-    archive.stderr.on('data', (chunk) => (errors += chunk))
-    tar.stderr.on('data', (chunk) => (errors += chunk))
-    let archiveCode: number | null = null
-    archive.once('error', reject)
-    tar.once('error', reject)
-    archive.once('close', (code) => (archiveCode = code))
-    tar.once('close', (code) => {
-      if (code === 0 && archiveCode === 0) resolve()
-      else reject(new HerogateError(`Could not check out ${commit.slice(0, 7)}: ${errors.trim().split('\n')[0] || 'git archive failed'}`))
+  const archive = spawn('git', ['archive', '--format=tar', commit], {cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe']})
+  const tar = spawn('tar', ['-x', '-f', '-', '-C', dir], {stdio: ['pipe', 'ignore', 'pipe']})
+  archive.stdout.pipe(tar.stdin)
+  // A tar that dies early makes the pipe fail; its exit code tells the story.
+  tar.stdin.on('error', () => {})
+  let errors = ''
+  archive.stderr.on('data', (chunk) => (errors += chunk))
+  tar.stderr.on('data', (chunk) => (errors += chunk))
+  const exited = (child: typeof archive | typeof tar) =>
+    new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject)
+      child.once('close', (code) => resolve(code))
     })
-  })
+  // Both must have exited: either may close first.
+  const [archiveCode, tarCode] = await Promise.all([exited(archive), exited(tar)])
+  if (archiveCode !== 0 || tarCode !== 0) {
+    throw new HerogateError(`Could not check out ${commit.slice(0, 7)}: ${errors.trim().split('\n')[0] || `git archive exited ${archiveCode}, tar ${tarCode}`}`)
+  }
 }
 
 interface PackageJson {
