@@ -1,0 +1,57 @@
+import {expect} from 'chai'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {readdirSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+
+import {templateResources} from '../src/aws/cloudformation.js'
+
+const dir = fileURLToPath(new URL('../templates/', import.meta.url))
+const templates = readdirSync(dir).filter((file) => file.endsWith('.yml') && file !== 'buildspec.yml')
+
+function cfnLintAvailable(): boolean {
+  try {
+    execFileSync('cfn-lint', ['--version'], {stdio: 'ignore'})
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('CloudFormation templates', function () {
+  this.timeout(120_000)
+
+  before(function () {
+    if (cfnLintAvailable()) return
+    if (process.env.CI) throw new Error('cfn-lint is required in CI: python3 -m pip install cfn-lint')
+    console.warn('    (cfn-lint is not installed: skipping; python3 -m pip install cfn-lint)')
+    this.skip()
+  })
+
+  it('has the platform and app templates', () => {
+    expect(templates).to.include.members(['platform.yml', 'app.yml'])
+  })
+
+  it('every template passes cfn-lint with no errors or warnings', () => {
+    // One run for all files and one region keeps it short; exit bits 2 (error) and 4 (warning) fail, 8 (info) does not.
+    const result = spawnSync('cfn-lint', ['--regions', 'us-east-1', '--', ...templates.map((file) => `${dir}${file}`)], {encoding: 'utf8'})
+    expect(result.error).to.equal(undefined)
+    expect(result.status! & 6, result.stdout + result.stderr).to.equal(0)
+  })
+})
+
+describe('template resource descriptions', () => {
+  it('gives the resources a user cares about a short description for progress rows', async () => {
+    const {readFile} = await import('node:fs/promises')
+    const app = templateResources(await readFile(`${dir}app.yml`, 'utf8'))
+    for (const id of ['Repository', 'ImageRepository', 'LogGroup', 'BuildProject', 'Pipeline', 'PushRule', 'TargetGroup', 'WebService']) {
+      expect(app[id]?.description, id).to.be.a('string').and.not.equal('')
+    }
+
+    const platform = templateResources(await readFile(`${dir}platform.yml`, 'utf8'))
+    for (const id of ['Vpc', 'Cluster', 'LoadBalancer', 'HttpListener', 'ArtifactBucket']) {
+      expect(platform[id]?.description, id).to.be.a('string').and.not.equal('')
+    }
+
+    expect(app.WebService.type).to.equal('AWS::ECS::Service')
+  })
+})
