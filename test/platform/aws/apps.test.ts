@@ -1,0 +1,278 @@
+import {
+  CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, type StackEvent,
+} from '@aws-sdk/client-cloudformation'
+import {ECSClient} from '@aws-sdk/client-ecs'
+import {DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
+import {SSMClient} from '@aws-sdk/client-ssm'
+import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
+import {mockClient} from 'aws-sdk-client-mock'
+import {expect} from 'chai'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {parse} from 'yaml'
+
+import {AwsClients} from '../../../src/aws/clients.js'
+import {StackFailed} from '../../../src/aws/cloudformation.js'
+import {AppExists, Interrupted, InvalidInput, NoCredentials} from '../../../src/lib/errors.js'
+import {names} from '../../../src/lib/naming.js'
+import {appStatus, createApp, credentialHelper, pipelineArtifactPrefix} from '../../../src/platform/aws/apps.js'
+import type {AwsContext} from '../../../src/platform/aws/context.js'
+import type {ProgressEvent} from '../../../src/platform/types.js'
+
+const REGION = 'eu-west-1'
+const APP_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/herogate-demo/new'
+const OLD_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/herogate-demo/old'
+const BUILDSPEC = 'version: 0.2\n'
+const PLATFORM_OUTPUTS = {
+  VpcId: 'vpc-1', Subnets: 'subnet-a,subnet-b', Cluster: 'herogate-cluster', TaskSecurityGroup: 'sg-tasks',
+  LoadBalancerArn: 'arn:lb', LoadBalancerDnsName: 'lb.example.com', HttpListenerArn: 'arn:listener/80', ArtifactBucket: 'artifacts',
+}
+const missing = () => Object.assign(new Error('Stack with id herogate-demo does not exist'), {name: 'ValidationError'})
+
+function stack(id: string, name: string, status: string, outputs: Record<string, string> = {}, app?: string) {
+  return {
+    Stacks: [{
+      StackName: name, StackId: id, StackStatus: status as never, CreationTime: new Date('2026-11-21T10:00:00Z'),
+      Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({OutputKey, OutputValue})),
+      Tags: app ? [{Key: 'herogate:app', Value: app}] : [],
+    }],
+  }
+}
+
+const TYPES: Record<string, string> = {TargetGroup: 'AWS::ElasticLoadBalancingV2::TargetGroup', Repository: 'AWS::CodeCommit::Repository'}
+
+function event(id: string, stackId: string, logical: string, status: string, reason?: string): StackEvent {
+  return {EventId: id, StackId: stackId, StackName: 'herogate-demo', LogicalResourceId: logical, ResourceStatus: status as never, ResourceStatusReason: reason, ResourceType: TYPES[logical] ?? 'AWS::CloudFormation::Stack', Timestamp: new Date()}
+}
+
+const APP_OUTPUTS = {WebUrl: 'http://lb.example.com:10001', Cluster: 'herogate-cluster', ExecutionRoleArn: 'arn:exec', TaskRoleArn: 'arn:task', LogGroup: '/herogate/demo', TargetGroupArn: 'arn:tg', ImageRepositoryUri: 'repo'}
+
+describe('AWS createApp (mocked AWS)', () => {
+  let ctx: AwsContext
+  let cfn: ReturnType<typeof mockClient<CloudFormationClient>>
+  let sts: ReturnType<typeof mockClient<STSClient>>
+  let elb: ReturnType<typeof mockClient<ElasticLoadBalancingV2Client>>
+  let cwd: string
+
+  beforeEach(() => {
+    const clients = new AwsClients({region: REGION})
+    const make = <T>(name: string, client: T) => {
+      clients.set(name, client)
+      return client
+    }
+
+    cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
+    sts = mockClient(make('sts', new STSClient({region: REGION})))
+    elb = mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION})))
+    mockClient(make('ecs', new ECSClient({region: REGION}))).onAnyCommand().resolves({})
+    mockClient(make('ssm', new SSMClient({region: REGION}))).onAnyCommand().resolves({})
+    sts.on(GetCallerIdentityCommand).resolves({Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/me'})
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS))
+    elb.on(DescribeListenersCommand).resolves({Listeners: [{Port: 80}, {Port: 10_000}]})
+    cfn.on(CreateStackCommand).resolves({StackId: APP_ID})
+    cfn.on(DeleteStackCommand).resolves({})
+    ctx = {region: REGION, clients, clock: {now: () => new Date(), sleep: async () => {}}}
+    cwd = mkdtempSync(join(tmpdir(), 'herogate-nogit-'))
+  })
+
+  afterEach(() => rmSync(cwd, {recursive: true, force: true}))
+
+  it('refuses an invalid name before calling AWS', async () => {
+    try {
+      await createApp(ctx, {name: 'Bad_Name', cwd}, {buildSpec: BUILDSPEC})
+      expect.fail('expected InvalidInput')
+    } catch (error) {
+      expect(error).to.be.instanceOf(InvalidInput)
+    }
+
+    expect(sts.calls()).to.have.length(0)
+  })
+
+  it('without credentials says so and points to --local, changing nothing', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), {name: 'CredentialsProviderError'}))
+    try {
+      await createApp(ctx, {name: 'demo', cwd}, {buildSpec: BUILDSPEC})
+      expect.fail('expected NoCredentials')
+    } catch (error) {
+      expect(error).to.be.instanceOf(NoCredentials)
+      expect((error as NoCredentials).suggestions.join('\n')).to.contain('herogate create --local')
+    }
+
+    expect(cfn.commandCalls(CreateStackCommand)).to.have.length(0)
+  })
+
+  it('refuses a name that is taken without touching its stack', async () => {
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-demo'}).resolves(stack(APP_ID, 'herogate-demo', 'CREATE_COMPLETE', APP_OUTPUTS, 'demo'))
+    try {
+      await createApp(ctx, {name: 'demo', cwd}, {buildSpec: BUILDSPEC})
+      expect.fail('expected AppExists')
+    } catch (error) {
+      expect(error).to.be.instanceOf(AppExists)
+      expect((error as Error).message).to.equal('Name demo is already taken in eu-west-1.')
+    }
+
+    expect(cfn.commandCalls(CreateStackCommand)).to.have.length(0)
+    expect(cfn.commandCalls(DeleteStackCommand)).to.have.length(0)
+  })
+
+  it('shows the failing resource and its reason, and deletes the failed app stack', async () => {
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-demo'}).rejects(missing())
+    cfn.on(DescribeStacksCommand, {StackName: APP_ID})
+      .resolvesOnce(stack(APP_ID, 'herogate-demo', 'ROLLBACK_COMPLETE', {}, 'demo'))
+      .resolves(stack(APP_ID, 'herogate-demo', 'DELETE_COMPLETE', {}, 'demo'))
+    cfn.on(DescribeStackEventsCommand, {StackName: APP_ID}).resolves({
+      StackEvents: [
+        event('e3', APP_ID, 'herogate-demo', 'ROLLBACK_COMPLETE'),
+        event('e2', APP_ID, 'TargetGroup', 'CREATE_FAILED', 'A target group with the same name already exists'),
+        event('e1', APP_ID, 'herogate-demo', 'CREATE_IN_PROGRESS'),
+      ],
+    })
+    const rows: ProgressEvent[] = []
+    try {
+      await createApp(ctx, {name: 'demo', cwd, onProgress: (e) => rows.push(e)}, {buildSpec: BUILDSPEC})
+      expect.fail('expected StackFailed')
+    } catch (error) {
+      expect(error).to.be.instanceOf(StackFailed)
+      expect((error as Error).message).to.equal(
+        'Could not create demo: TargetGroup (AWS::ElasticLoadBalancingV2::TargetGroup) failed: A target group with the same name already exists. Its stack was deleted.',
+      )
+    }
+
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).to.deep.equal([APP_ID])
+    expect(rows.some((r) => r.kind === 'resource' && r.status === 'CREATE_FAILED' && r.reason === 'A target group with the same name already exists')).to.equal(true)
+    // Parameters: the next free port, and the pipeline's artifact prefix.
+    const input = cfn.commandCalls(CreateStackCommand)[0].args[0].input
+    const parameters = Object.fromEntries(input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue]))
+    expect(parameters).to.include({AppName: 'demo', ListenerPort: '10001', Cluster: 'herogate-cluster', Subnets: 'subnet-a,subnet-b', PipelineArtifactPrefix: 'herogate-demo', BuildSpec: BUILDSPEC})
+    expect(parameters).to.not.have.property('RulePriority')
+    expect(input.Tags).to.deep.equal([{Key: 'herogate:app', Value: 'demo'}])
+    expect(input.Capabilities).to.deep.equal(['CAPABILITY_IAM'])
+  })
+
+  it('reports a stack left in ROLLBACK_COMPLETE by an earlier create, replaces it, and creates the app', async () => {
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-demo'})
+      .resolvesOnce(stack(OLD_ID, 'herogate-demo', 'ROLLBACK_COMPLETE', {}, 'demo'))
+      .resolves(stack(APP_ID, 'herogate-demo', 'CREATE_COMPLETE', APP_OUTPUTS, 'demo'))
+    cfn.on(DescribeStackEventsCommand, {StackName: OLD_ID}).resolves({
+      StackEvents: [event('o2', OLD_ID, 'herogate-demo', 'ROLLBACK_COMPLETE'), event('o1', OLD_ID, 'Repository', 'CREATE_FAILED', 'CodeCommit is not available for this account')],
+    })
+    cfn.on(DescribeStacksCommand, {StackName: OLD_ID}).resolves(stack(OLD_ID, 'herogate-demo', 'DELETE_COMPLETE', {}, 'demo'))
+    cfn.on(DescribeStackEventsCommand, {StackName: APP_ID}).resolves({StackEvents: [event('n1', APP_ID, 'herogate-demo', 'CREATE_COMPLETE')]})
+    cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'CREATE_COMPLETE', APP_OUTPUTS, 'demo'))
+    const rows: ProgressEvent[] = []
+    const created = await createApp(ctx, {name: 'demo', cwd, onProgress: (e) => rows.push(e)}, {buildSpec: BUILDSPEC})
+    expect(created).to.include({name: 'demo', status: 'idle', webUrl: 'http://lb.example.com:10001', platformCreated: false})
+    expect(rows).to.deep.include({
+      kind: 'warning',
+      message: 'A previous create of app demo failed (ROLLBACK_COMPLETE): Repository (AWS::CodeCommit::Repository): CodeCommit is not available for this account. Replacing it.',
+    })
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).to.deep.equal([OLD_ID])
+    expect(cfn.commandCalls(CreateStackCommand)).to.have.length(1)
+  })
+
+  it('on Ctrl-C stops waiting, deletes the app stack and says so', async () => {
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-demo'}).rejects(missing())
+    cfn.on(DescribeStackEventsCommand).resolves({StackEvents: []})
+    cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'CREATE_IN_PROGRESS', {}, 'demo'))
+    const controller = new AbortController()
+    ctx.clock = {
+      now: () => new Date(),
+      async sleep() {
+        controller.abort(new Error('interrupted'))
+        throw new Error('interrupted')
+      },
+    }
+    try {
+      await createApp(ctx, {name: 'demo', cwd, signal: controller.signal}, {buildSpec: BUILDSPEC})
+      expect.fail('expected Interrupted')
+    } catch (error) {
+      expect(error).to.be.instanceOf(Interrupted)
+      expect((error as Error).message).to.equal('Interrupted: stopped creating demo; its stack herogate-demo is being deleted, so nothing is left behind.')
+      expect((error as Interrupted).exitCode).to.equal(130)
+    }
+
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).to.deep.equal([APP_ID])
+  })
+
+  it('with a platform domain, routes by host header at the lowest free rule priority', async () => {
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', {...PLATFORM_OUTPUTS, Domain: 'apps.example.com'}))
+    elb.on(DescribeRulesCommand).resolves({Rules: [{Priority: 'default'}, {Priority: '1'}, {Priority: '3'}]})
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-demo'}).rejects(missing())
+    cfn.on(DescribeStackEventsCommand).resolves({StackEvents: []})
+    cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'ROLLBACK_COMPLETE', {}, 'demo'))
+    await createApp(ctx, {name: 'demo', cwd}, {buildSpec: BUILDSPEC}).catch(() => {})
+    const parameters = Object.fromEntries(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue]))
+    expect(parameters).to.include({Domain: 'apps.example.com', RulePriority: '2'})
+    expect(parameters).to.not.have.property('ListenerPort')
+  })
+})
+
+/**
+ * moto ignores CodeCommit, CodeBuild and CodePipeline resources, so their names and the
+ * push trigger are checked in the template itself against naming.ts.
+ */
+describe('app template: the parts moto does not emulate', () => {
+  const template = parse(readFileSync(new URL('../../../templates/app.yml', import.meta.url), 'utf8'), {logLevel: 'silent'}) as {Resources: Record<string, {Type: string; Properties: Record<string, any>}>}
+  const sub = (value: unknown) => String(value).replaceAll('${AppName}', 'demo')
+
+  it('names the repo, build project and pipeline as naming.ts does', () => {
+    expect(sub(template.Resources.Repository.Properties.RepositoryName)).to.equal(names.codeCommitRepo('demo'))
+    expect(sub(template.Resources.BuildProject.Properties.Name)).to.equal(names.codeBuildProject('demo'))
+    expect(sub(template.Resources.Pipeline.Properties.Name)).to.equal(names.pipeline('demo'))
+    expect(sub(template.Resources.ImageRepository.Properties.RepositoryName)).to.equal(names.ecrRepo('demo'))
+    expect(sub(template.Resources.LogGroup.Properties.LogGroupName)).to.equal(names.logGroup('demo'))
+    expect(sub(template.Resources.TargetGroup.Properties.Name)).to.equal(names.targetGroup('demo'))
+    expect(sub(template.Resources.WebService.Properties.ServiceName)).to.equal(names.service('demo', 'web'))
+    expect(sub(template.Resources.WebTaskDefinition.Properties.Family)).to.equal(names.taskFamily('demo', 'web'))
+  })
+
+  it('starts a V2 pipeline from the push event, not by polling', () => {
+    const pipeline = template.Resources.Pipeline.Properties
+    expect(pipeline.PipelineType).to.equal('V2')
+    expect(pipeline.Stages[0].Actions[0].Configuration.PollForSourceChanges).to.equal(false)
+    const rule = template.Resources.PushRule.Properties
+    expect(rule.EventPattern.source).to.deep.equal(['aws.codecommit'])
+    expect(rule.EventPattern.detail.event).to.include('referenceUpdated')
+    expect(sub(rule.Targets[0].Arn)).to.match(/:codepipeline:.*:herogate-demo$/)
+  })
+
+  it('builds privileged with the app and package in the environment, logging to the app log group', () => {
+    const project = template.Resources.BuildProject.Properties
+    expect(project.Environment.PrivilegedMode).to.equal(true)
+    expect(project.Environment.EnvironmentVariables.map((v: {Name: string}) => v.Name)).to.include.members(['HEROGATE_APP', 'HEROGATE_PACKAGE'])
+    expect(project.Source).to.deep.equal({Type: 'CODEPIPELINE', BuildSpec: 'BuildSpec'})
+    expect(project.LogsConfig.CloudWatchLogs).to.include({Status: 'ENABLED', GroupName: 'LogGroup'})
+  })
+
+  it('keeps the web container consistent with the task definition builder', () => {
+    const container = template.Resources.WebTaskDefinition.Properties.ContainerDefinitions[0]
+    expect(container.Name).to.equal('web')
+    expect(container.PortMappings[0].ContainerPort).to.equal(5000)
+    expect(container.LogConfiguration.Options['awslogs-stream-prefix']).to.equal(names.logStreamPrefix('web'))
+    const service = template.Resources.WebService.Properties
+    expect(service.DesiredCount).to.equal(0)
+    expect(service.DeploymentConfiguration).to.deep.equal({MinimumHealthyPercent: 100, MaximumPercent: 200, DeploymentCircuitBreaker: {Enable: true, Rollback: true}})
+  })
+})
+
+describe('AWS app helpers', () => {
+  it('derives the status from the stack and the services', () => {
+    const svc = (desiredCount: number, runningCount: number) => ({name: 'demo-web', desiredCount, runningCount, pendingCount: 0})
+    expect(appStatus('CREATE_IN_PROGRESS', [])).to.equal('creating')
+    expect(appStatus('ROLLBACK_COMPLETE', [])).to.equal('failed')
+    expect(appStatus('DELETE_IN_PROGRESS', [])).to.equal('deleting')
+    expect(appStatus('CREATE_COMPLETE', [svc(0, 0)])).to.equal('idle')
+    expect(appStatus('UPDATE_COMPLETE', [svc(2, 2)])).to.equal('running')
+    expect(appStatus('CREATE_COMPLETE', [svc(1, 0)])).to.equal('crashed')
+  })
+
+  it("cuts the pipeline's artifact prefix to 20 characters as CodePipeline does", () => {
+    expect(pipelineArtifactPrefix('demo')).to.equal('herogate-demo')
+    expect(pipelineArtifactPrefix('a-rather-long-app-name')).to.equal('herogate-a-rather-lo')
+  })
+
+  it('quotes the credential helper for the shell git runs it with', () => {
+    expect(credentialHelper("/opt/my apps/it's/run.js", 'work')).to.equal(`!'${process.execPath}' '/opt/my apps/it'\\''s/run.js' git:credentials --profile 'work'`)
+  })
+})
