@@ -148,18 +148,29 @@ async function lastEvents(
   let kept: LogEvent[] = []
   const recent = new Map<string, number>()
   for (const start of windows) {
+    // Pages are not guaranteed to be in time order across streams: keep the newest `num`, trimming now and then.
     kept = []
     for await (const event of service.filter({group, streamPrefix: filter.prefix, start, signal})) {
       if (event.id && event.timestamp >= now - POLL_LOOKBACK_MS) recent.set(event.id, event.timestamp)
       if (!filter.keep(event)) continue
       kept.push(event)
-      if (kept.length > num) kept.shift()
+      if (kept.length >= 2 * num + 100) kept = newest(kept, num)
     }
 
+    kept = newest(kept, num)
     if (kept.length >= num || signal?.aborted) break
   }
 
   return {events: kept, recent}
+}
+
+/** The newest `num` events in time order; equal timestamps keep the order they were read in. */
+function newest(events: LogEvent[], num: number): LogEvent[] {
+  return events
+    .map((event, index) => ({event, index}))
+    .sort((a, b) => a.event.timestamp - b.event.timestamp || a.index - b.index)
+    .slice(-num)
+    .map(({event}) => event)
 }
 
 async function* poll(
@@ -184,7 +195,7 @@ async function* poll(
     if (signal?.aborted) return
     const fresh: LogEvent[] = []
     for await (const event of service.filter({group, streamPrefix: filter.prefix, start: from, signal})) {
-      if (event.id && seen.has(event.id)) continue
+      if (event.timestamp < from || (event.id && seen.has(event.id))) continue
       if (!event.id && event.timestamp < highWater) continue
       if (event.id) seen.set(event.id, event.timestamp)
       highWater = Math.max(highWater, event.timestamp)
