@@ -98,7 +98,9 @@ export async function connect(ctx: LocalContext, app: string, options: {locked?:
   const record = readApp(app)
   const paths = appPaths(app)
   const client = await ctx.runtime.ensureSupervisor({appDir: paths.dir, app, port: record.port, host: bindHost()})
-  if (record.current === 0) return client
+  // A supervisor this call did not start already got its release (or failed to run it and
+  // said so): retrying on every command would make each one wait for a crashing app.
+  if (record.current === 0 || (client as {started?: boolean}).started === false) return client
   const recover = async () => {
     const fresh = readApp(app)
     const release = readRelease(paths, fresh.current)
