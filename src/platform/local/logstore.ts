@@ -14,8 +14,10 @@ import type {LogReader, LogWriter} from './contracts.js'
 export interface LogStoreOptions {
   /** Rotate the live file once it grows past this (default 4 MB). */
   maxBytes?: number
-  /** Collect appends and write them in one go on the next tick (the supervisor: one write per burst). */
+  /** Collect appends and write them in one go every `flushMs` (the supervisor: one write per burst, not per line). */
   buffered?: boolean
+  /** How long a buffered store holds lines before writing them (default 20 ms). */
+  flushMs?: number
   /** How often a tail looks for new lines when no file event arrived (default 200 ms). */
   pollMs?: number
 }
@@ -68,11 +70,11 @@ export class LogStore implements LogWriter, LogReader {
     this.pending.push(text)
     if (!this.flushScheduled) {
       this.flushScheduled = true
-      setImmediate(() => this.flush())
+      setTimeout(() => this.flush(), this.options.flushMs ?? 20)
     }
   }
 
-  /** Writes buffered lines now (buffered stores flush on their own on the next tick). */
+  /** Writes buffered lines now (buffered stores flush on their own shortly). */
   flush(): void {
     this.flushScheduled = false
     if (this.pending.length === 0) return

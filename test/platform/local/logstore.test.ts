@@ -63,10 +63,11 @@ describe('local LogStore', () => {
     expect(await collect(cli.read(options()))).to.deep.equal(['herogate[build] two', 'app[web.1] one', 'app[web.1] three'])
   })
 
-  it('flushes a buffered store on its own on the next tick', async () => {
-    const store = openLogStore(dir, {buffered: true})
+  it('flushes a buffered store on its own shortly after', async () => {
+    const store = openLogStore(dir, {buffered: true, flushMs: 1})
     store.append(line(1, 'web.1', 'later'))
-    await new Promise((resolve) => setImmediate(resolve))
+    expect(await collect(store.read(options()))).to.deep.equal([])
+    await pause(20)
     expect(await collect(store.read(options()))).to.deep.equal(['app[web.1] later'])
   })
 
