@@ -13,7 +13,7 @@ const STACK = 'herogate-demo'
 const ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/herogate-demo/abc'
 
 function event(id: string, logical: string, status: string, extra: Partial<StackEvent> = {}): StackEvent {
-  return {EventId: id, StackName: STACK, StackId: ID, LogicalResourceId: logical, ResourceStatus: status, ResourceType: logical === STACK ? 'AWS::CloudFormation::Stack' : 'AWS::ECR::Repository', Timestamp: new Date(), ...extra}
+  return {EventId: id, StackName: STACK, StackId: ID, LogicalResourceId: logical, ResourceStatus: status as never, ResourceType: logical === STACK ? 'AWS::CloudFormation::Stack' : 'AWS::ECR::Repository', Timestamp: new Date(), ...extra}
 }
 
 function stack(status: string) {

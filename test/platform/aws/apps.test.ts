@@ -5,7 +5,7 @@ import {ECSClient} from '@aws-sdk/client-ecs'
 import {DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {SSMClient} from '@aws-sdk/client-ssm'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
-import {mockClient} from 'aws-sdk-client-mock'
+import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -50,9 +50,9 @@ const APP_OUTPUTS = {WebUrl: 'http://lb.example.com:10001', Cluster: 'herogate-c
 
 describe('AWS createApp (mocked AWS)', () => {
   let ctx: AwsContext
-  let cfn: ReturnType<typeof mockClient<CloudFormationClient>>
-  let sts: ReturnType<typeof mockClient<STSClient>>
-  let elb: ReturnType<typeof mockClient<ElasticLoadBalancingV2Client>>
+  let cfn: AwsClientStub<CloudFormationClient>
+  let sts: AwsClientStub<STSClient>
+  let elb: AwsClientStub<ElasticLoadBalancingV2Client>
   let cwd: string
 
   beforeEach(() => {
