@@ -31,6 +31,20 @@ export abstract class HerogateCommand extends Command {
     return this.renderer.progress
   }
 
+  /** Runs `work` as one progress step: "message..." then "done" (or "failed" when it throws). */
+  protected async step<T>(message: string, work: () => Promise<T>): Promise<T> {
+    const id = message
+    this.progress({kind: 'step', id, message, status: 'start'})
+    try {
+      const result = await work()
+      this.progress({kind: 'step', id, message, status: 'done'})
+      return result
+    } catch (error) {
+      this.progress({kind: 'step', id, message, status: 'failed'})
+      throw error
+    }
+  }
+
   /** Aborted on the first Ctrl-C, so long operations can stop and say what they left behind. */
   protected get signal(): AbortSignal {
     if (!this.abortController) {

@@ -28,9 +28,8 @@ Prints the keys it set, never the values. Values may hold =, spaces, newlines an
     const keys = Object.keys(vars)
     if (keys.length === 0) throw new InvalidInput('No config vars given.', {suggestions: ['herogate config:set KEY=VALUE', 'herogate config:set --file .env']})
     const {target, platform} = await this.resolveTarget(flags)
-    this.progress({kind: 'step', id: 'config', message: `Setting ${listWords(keys)} and restarting ${target.name}`, status: 'start'})
-    const change = await platform.setConfig(target.name, vars, {onProgress: this.progress, signal: this.signal})
-    this.progress({kind: 'step', id: 'config', message: `Setting ${listWords(keys)} and restarting ${target.name}`, status: 'done'})
+    const change = await this.step(`Setting ${listWords(keys)} and restarting ${target.name}`, () =>
+      platform.setConfig(target.name, vars, {onProgress: this.progress, signal: this.signal}))
     if (change.release) this.note(`Released v${change.release.version}`)
     for (const key of change.keys) this.log(key)
     return change

@@ -17,10 +17,8 @@ export default class ConfigUnset extends HerogateCommand {
     const keys = (argv as string[]).map((key) => validateConfigKey(key))
     if (keys.length === 0) throw new InvalidInput('No config var names given.', {suggestions: ['herogate config:unset KEY']})
     const {target, platform} = await this.resolveTarget(flags)
-    const message = `Unsetting ${listWords(keys)} and restarting ${target.name}`
-    this.progress({kind: 'step', id: 'config', message, status: 'start'})
-    const change = await platform.unsetConfig(target.name, keys, {onProgress: this.progress, signal: this.signal})
-    this.progress({kind: 'step', id: 'config', message, status: 'done'})
+    const change = await this.step(`Unsetting ${listWords(keys)} and restarting ${target.name}`, () =>
+      platform.unsetConfig(target.name, keys, {onProgress: this.progress, signal: this.signal}))
     if (change.release) this.note(`Released v${change.release.version}`)
     for (const key of change.keys) this.log(key)
     return change

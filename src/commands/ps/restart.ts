@@ -14,10 +14,7 @@ export default class PsRestart extends HerogateCommand {
   async run(): Promise<ProcessInfo[]> {
     const {args, flags} = await this.parse(PsRestart)
     const {target, platform} = await this.resolveTarget(flags)
-    const message = `Restarting ${args.type ? `${args.type} processes` : 'all processes'} on ${target.name}`
-    this.progress({kind: 'step', id: 'restart', message, status: 'start'})
-    const processes = await platform.restart(target.name, args.type, {onProgress: this.progress, signal: this.signal})
-    this.progress({kind: 'step', id: 'restart', message, status: 'done'})
-    return processes
+    return this.step(`Restarting ${args.type ? `${args.type} processes` : 'all processes'} on ${target.name}`, () =>
+      platform.restart(target.name, args.type, {onProgress: this.progress, signal: this.signal}))
   }
 }

@@ -24,9 +24,8 @@ Without arguments, shows the formation. Sizes: basic, standard-1x (default), sta
     const {target, platform} = await this.resolveTarget(flags)
     let formation: ProcessFormation[]
     if (changes) {
-      this.progress({kind: 'step', id: 'scale', message: `Scaling processes on ${target.name}`, status: 'start'})
-      const result = await platform.scale(target.name, changes, {onProgress: this.progress, signal: this.signal})
-      this.progress({kind: 'step', id: 'scale', message: `Scaling processes on ${target.name}`, status: 'done'})
+      const result = await this.step(`Scaling processes on ${target.name}`, () =>
+        platform.scale(target.name, changes, {onProgress: this.progress, signal: this.signal}))
       for (const note of result.notes) this.note(note)
       formation = result.formation
     } else {

@@ -12,9 +12,6 @@ export default class PsStop extends HerogateCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(PsStop)
     const {target, platform} = await this.resolveTarget(flags)
-    const message = `Stopping ${args.process} on ${target.name}`
-    this.progress({kind: 'step', id: 'stop', message, status: 'start'})
-    await platform.stop(target.name, args.process)
-    this.progress({kind: 'step', id: 'stop', message, status: 'done'})
+    await this.step(`Stopping ${args.process} on ${target.name}`, () => platform.stop(target.name, args.process))
   }
 }

@@ -19,10 +19,8 @@ Default: the release before the current one that succeeded. The rollback is itse
     const {args, flags} = await this.parse(ReleasesRollback)
     const version = args.release ? parseReleaseVersion(args.release) : undefined
     const {target, platform} = await this.resolveTarget(flags)
-    const message = `Rolling back ${target.name}${version ? ` to v${version}` : ''}`
-    this.progress({kind: 'step', id: 'rollback', message, status: 'start'})
-    const release = await platform.rollback(target.name, version, {onProgress: this.progress, signal: this.signal})
-    this.progress({kind: 'step', id: 'rollback', message, status: 'done'})
+    const release = await this.step(`Rolling back ${target.name}${version ? ` to v${version}` : ''}`, () =>
+      platform.rollback(target.name, version, {onProgress: this.progress, signal: this.signal}))
     this.log(`v${release.version}: ${release.description}`)
     return release
   }
