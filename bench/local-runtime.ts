@@ -65,17 +65,20 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 }
 
-async function latencies(port: number, count: number): Promise<number[]> {
-  for (let i = 0; i < 200; i++) await get(port)
-  const times: number[] = []
+/** Sequential keep-alive GETs, alternating between the two ports so machine noise hits both alike. */
+async function latencies(ports: [number, number], count: number): Promise<[number[], number[]]> {
+  for (let i = 0; i < 200; i++) for (const port of ports) await get(port)
+  const times: [number[], number[]] = [[], []]
   for (let i = 0; i < count; i++) {
-    const start = process.hrtime.bigint()
-    const response = await get(port)
-    times.push(Number(process.hrtime.bigint() - start) / 1e6)
-    if (response.status !== 200) throw new Error(`status ${response.status}`)
+    for (const [which, port] of ports.entries()) {
+      const start = process.hrtime.bigint()
+      const response = await get(port)
+      times[which].push(Number(process.hrtime.bigint() - start) / 1e6)
+      if (response.status !== 200) throw new Error(`status ${response.status}`)
+    }
   }
 
-  return times.sort((a, b) => a - b)
+  return [times[0].sort((a, b) => a - b), times[1].sort((a, b) => a - b)]
 }
 
 function rssMb(pid: number): {rss: number; peak: number} {
@@ -128,8 +131,7 @@ try {
   // 2. Router overhead: the same sequential requests through the router and straight to web.1.
   const count = Number(flags.requests)
   const direct = (JSON.parse((await get(port)).body) as {port: number}).port
-  const routed = await latencies(port, count)
-  const straight = await latencies(direct, count)
+  const [routed, straight] = await latencies([port, direct], count)
   const overhead = {p50: percentile(routed, 50) - percentile(straight, 50), p99: percentile(routed, 99) - percentile(straight, 99)}
 
   // 3. The daemon's memory after the deploys and the load.
