@@ -105,11 +105,13 @@ export class LocalPlatform implements Platform {
           await removeRemote(root, names.gitRemote())
           removed.push(`git remote ${names.gitRemote()} in ${root}`)
         }
+
+        // Inside the lock: a change waiting for it then finds the app gone (AppNotFound).
+        rmSync(paths.dir, {recursive: true, force: true})
+        removed.push(`app directory ${paths.dir} (repo, releases, config, builds, logs)`)
       },
       {waitMs: this.ctx.lockWaitMs},
     )
-    rmSync(paths.dir, {recursive: true, force: true})
-    removed.push(`app directory ${paths.dir} (repo, releases, config, builds, logs)`)
     return {name: app, removed}
   }
 

@@ -156,6 +156,8 @@ export function tryLock(app: string, operation: string, holder: string): (() => 
         }
       }
     } catch (error) {
+      // The app's directory is gone: destroyed while this change waited for it.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AppNotFound(app, 'the local platform')
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const info = readLockInfo(file)
       if (info && pidAlive(info.pid) && Date.now() - Date.parse(info.since) < STALE_AFTER_MS) return undefined
