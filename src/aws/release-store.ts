@@ -1,5 +1,4 @@
 import type {Parameter, SSMClient} from '@aws-sdk/client-ssm'
-import type {STSClient} from '@aws-sdk/client-sts'
 
 import {HerogateError, LockHeld} from '../lib/errors.js'
 import {names} from '../lib/naming.js'
@@ -385,17 +384,7 @@ export class LockStore {
   }
 }
 
-/** Who is calling, for release authors and lock holders: the last part of the identity ARN (user, or role session). */
-export async function callerName(sts: STSClient): Promise<string> {
-  const {GetCallerIdentityCommand} = await import('@aws-sdk/client-sts')
-  try {
-    const {Arn} = await sts.send(new GetCallerIdentityCommand({}))
-    return nameFromArn(Arn ?? '')
-  } catch (error) {
-    throw awsFailure(error, 'reading the caller identity')
-  }
-}
-
+/** The last part of an identity ARN: the user name, or the role session name. */
 export function nameFromArn(arn: string): string {
   const resource = arn.slice(arn.lastIndexOf(':') + 1)
   return resource.slice(resource.lastIndexOf('/') + 1) || 'unknown'

@@ -19,9 +19,10 @@
 import type {Service} from '@aws-sdk/client-ecs'
 
 import {EcsRelease} from '../../aws/ecs-release.js'
+import {callerIdentity} from '../../aws/identity.js'
 import {LogsService} from '../../aws/logs.js'
 import {
-  type LockInfo, type NewRelease, type ReleaseRecord, callerName, ConfigVersionStore, LockStore, ReleaseStore, sameConfig,
+  type LockInfo, type NewRelease, type ReleaseRecord, ConfigVersionStore, LockStore, nameFromArn, ReleaseStore, sameConfig,
 } from '../../aws/release-store.js'
 import {ConfigStore, splitKeys} from '../../aws/ssm.js'
 import {HerogateError, InvalidInput, LockHeld} from '../../lib/errors.js'
@@ -29,7 +30,7 @@ import {names} from '../../lib/naming.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {DeployOptions, OperationOptions, Progress, Release} from '../types.js'
 import type {AwsContext} from './context.js'
-import type {AppResources, LoadAppResources} from './resources.js'
+import {type AppResources, loadAppResources} from './resources.js'
 import {type RolloutSettings, type RolloutTarget, watchRollout} from './rollout.js'
 import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
@@ -107,14 +108,11 @@ export async function withAppLock<T>(ctx: AwsContext, app: string, operation: st
 
 /** The last part of the caller's identity ARN (user name, or role session name). */
 export async function authorName(ctx: AwsContext): Promise<string> {
-  return callerName(await ctx.clients.sts())
+  return nameFromArn((await callerIdentity(await ctx.clients.sts())).arn)
 }
 
 export async function appResources(ctx: AwsContext, app: string): Promise<AppResources> {
-  if (ctx.appResources) return ctx.appResources(ctx, app)
-  const module = (await import('./resources.js')) as {loadAppResources?: LoadAppResources}
-  if (!module.loadAppResources) throw new HerogateError('Reading app resources is not available in this build.')
-  return module.loadAppResources(ctx, app)
+  return (ctx.appResources ?? loadAppResources)(ctx, app)
 }
 
 /** What a release needs from AWS, made once per operation. */
