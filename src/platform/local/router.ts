@@ -57,6 +57,8 @@ export class Router {
     const server = createServer({keepAlive: true}, (req, res) => this.handle(req, res))
     server.keepAliveTimeout = 65_000
     server.headersTimeout = 66_000
+    // Streaming responses (server-sent events, long polls) may last as long as the app wants.
+    server.requestTimeout = 0
     server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head))
     server.on('clientError', (_error, socket) => socket.destroy())
     await new Promise<void>((resolve, reject) => {

@@ -414,7 +414,8 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     log,
     router,
     nextPort: () => ports.next(),
-    probe: (port) => probeHttp(port, 1000),
+    // Refused connections answer at once; a slow first page gets a few seconds.
+    probe: (port) => probeHttp(port, 5000),
     tuning: config.tuning,
     onChange: recordChildren,
   })
