@@ -18,18 +18,6 @@ export class ArtifactBucket {
     return `s3://${bucket}/${key}`
   }
 
-  /** Uploads one object; resolves with its s3:// URI. */
-  async put(bucket: string, key: string, body: Buffer | string, contentType = 'application/octet-stream'): Promise<string> {
-    const {PutObjectCommand} = await import('@aws-sdk/client-s3')
-    try {
-      await this.client.send(new PutObjectCommand({Bucket: bucket, Key: key, Body: body, ContentType: contentType}))
-    } catch (error) {
-      throw awsFailure(error, `uploading s3://${bucket}/${key}`)
-    }
-
-    return `s3://${bucket}/${key}`
-  }
-
   /** Deletes every object under `prefix` ('' empties the bucket); resolves with how many went. */
   async deletePrefix(bucket: string, prefix: string): Promise<number> {
     const {DeleteObjectsCommand, ListObjectsV2Command} = await import('@aws-sdk/client-s3')
