@@ -162,6 +162,8 @@ export class LogStore implements LogWriter, LogReader {
       break
     }
 
+    // Writers buffer a little (the supervisor flushes every few ms): show history in time order.
+    history.sort((a, b) => a.time.getTime() - b.time.getTime())
     const limit = Math.max(0, options.num)
     try {
       for (const line of limit === 0 ? [] : history.slice(-limit)) yield line

@@ -52,7 +52,7 @@ describe('local LogStore', () => {
     expect(await collect(store.read(options({num: 0})))).to.deep.equal([])
   })
 
-  it('reads lines written by other writers (another process) interleaved whole', async () => {
+  it('reads lines of other writers (another process), in time order', async () => {
     const cli = openLogStore(dir)
     const supervisor = openLogStore(dir, {buffered: true})
     supervisor.append(line(1, 'web.1', 'one'))
@@ -60,7 +60,7 @@ describe('local LogStore', () => {
     supervisor.append(line(3, 'web.1', 'three'))
     expect(await collect(cli.read(options()))).to.deep.equal(['herogate[build] two'])
     supervisor.flush()
-    expect(await collect(cli.read(options()))).to.deep.equal(['herogate[build] two', 'app[web.1] one', 'app[web.1] three'])
+    expect(await collect(cli.read(options()))).to.deep.equal(['app[web.1] one', 'herogate[build] two', 'app[web.1] three'])
   })
 
   it('flushes a buffered store on its own shortly after', async () => {
