@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {PassThrough} from 'node:stream'
@@ -305,6 +305,34 @@ describe('local platform workflow (fake supervisor)', function () {
     const change = await platform.setConfig(app, {HELD: '1'})
     expect(change.release?.description).to.equal('Set HELD config vars')
     expect(existsSync(lock)).to.equal(false)
+  })
+
+  it('installs dependencies and runs the build script of a Node app', async () => {
+    const {release, out} = await push('with a dependency and a build step', (dir) => {
+      mkdirSync(join(dir, 'vendor', 'greeter'), {recursive: true})
+      writeFileSync(join(dir, 'vendor', 'greeter', 'package.json'), JSON.stringify({name: 'greeter', version: '1.0.0', main: 'index.js'}))
+      writeFileSync(join(dir, 'vendor', 'greeter', 'index.js'), "module.exports = 'hi from a dependency'\n")
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+      pkg.dependencies = {greeter: 'file:./vendor/greeter'}
+      pkg.scripts.build = 'node -e "require(\'fs\').writeFileSync(\'built.txt\', require(\'greeter\'))"'
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2))
+    })
+    expect(out).to.include('Installing dependencies (npm install)').and.include('Running build (npm run build)')
+    expect(release?.status).to.equal('succeeded')
+    const dir = supervisor().deploys.at(-1)!.release.dir
+    expect(readFileSync(join(dir, 'built.txt'), 'utf8')).to.equal('hi from a dependency')
+    // Later pushes go back to no dependencies, so they stay quick.
+    sh(repo, 'git', ['revert', '--no-edit', 'HEAD'])
+  })
+
+  it('rejects a push with nothing to run', async () => {
+    const {error, out} = await push('no Procfile, no start script', (dir) => {
+      rmSync(join(dir, 'Procfile'))
+      rmSync(join(dir, 'package.json'))
+    })
+    expect(error?.message).to.match(/^No Procfile and no "start" script/)
+    expect(out).to.include('Build failed')
+    sh(repo, 'git', ['revert', '--no-edit', 'HEAD'])
   })
 
   it('keeps only the builds recent releases use', async () => {
