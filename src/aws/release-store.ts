@@ -75,73 +75,55 @@ export function fitRecord(record: ReleaseRecord, limit = PARAMETER_LIMIT): strin
 export class ReleaseStore {
   constructor(private readonly ssm: SSMClient) {}
 
-  /** Release versions that exist, newest first (names only: one call per 50 releases). */
-  async versions(app: string): Promise<number[]> {
-    const {DescribeParametersCommand} = await import('@aws-sdk/client-ssm')
-    const versions: number[] = []
+  /**
+   * Every release record, newest first. GetParametersByPath (10 a call) rather than
+   * DescribeParameters, because it can be granted on the app's path alone.
+   */
+  async all(app: string): Promise<ReleaseRecord[]> {
+    const {GetParametersByPathCommand} = await import('@aws-sdk/client-ssm')
+    const records: ReleaseRecord[] = []
     let nextToken: string | undefined
     try {
       do {
-        const page = await this.ssm.send(new DescribeParametersCommand({
-          ParameterFilters: [{Key: 'Path', Option: 'OneLevel', Values: [names.releasesPath(app).replace(/\/$/, '')]}],
-          MaxResults: 50,
-          NextToken: nextToken,
-        }))
+        const page = await this.ssm.send(new GetParametersByPathCommand({Path: names.releasesPath(app), Recursive: false, MaxResults: 10, NextToken: nextToken}))
         for (const parameter of page.Parameters ?? []) {
-          const version = versionOf(parameter.Name ?? '')
-          if (Number.isInteger(version) && version > 0) versions.push(version)
+          const record = parseRecord(parameter)
+          if (record) records.push(record)
         }
 
         nextToken = page.NextToken
       } while (nextToken)
     } catch (error) {
-      wrap(error, `listing the releases of ${app}`)
-    }
-
-    return versions.sort((a, b) => b - a)
-  }
-
-  async get(app: string, version: number): Promise<ReleaseRecord | undefined> {
-    const [record] = await this.getMany(app, [version])
-    return record
-  }
-
-  /** Records of the given versions, in the given order; missing ones are left out. */
-  async getMany(app: string, versions: number[]): Promise<ReleaseRecord[]> {
-    const {GetParametersCommand} = await import('@aws-sdk/client-ssm')
-    const found = new Map<number, ReleaseRecord>()
-    try {
-      for (let i = 0; i < versions.length; i += 10) {
-        const batch = versions.slice(i, i + 10)
-        const result = await this.ssm.send(new GetParametersCommand({Names: batch.map((v) => names.releaseParameter(app, v))}))
-        for (const parameter of result.Parameters ?? []) {
-          const record = parseRecord(parameter)
-          if (record) found.set(record.version, record)
-        }
-      }
-    } catch (error) {
       wrap(error, `reading the releases of ${app}`)
     }
 
-    return versions.map((v) => found.get(v)).filter((r): r is ReleaseRecord => r !== undefined)
+    return records.sort((a, b) => b.version - a.version)
+  }
+
+  /** Release versions that exist, newest first. */
+  async versions(app: string): Promise<number[]> {
+    return (await this.all(app)).map((r) => r.version)
+  }
+
+  async get(app: string, version: number): Promise<ReleaseRecord | undefined> {
+    const {GetParameterCommand} = await import('@aws-sdk/client-ssm')
+    try {
+      const result = await this.ssm.send(new GetParameterCommand({Name: names.releaseParameter(app, version)}))
+      return result.Parameter ? parseRecord(result.Parameter) : undefined
+    } catch (error) {
+      if (isNamed(error, 'ParameterNotFound')) return undefined
+      wrap(error, `reading release v${version} of ${app}`)
+    }
   }
 
   /** The newest `num` releases, newest first. */
   async list(app: string, num: number): Promise<ReleaseRecord[]> {
-    const versions = await this.versions(app)
-    return this.getMany(app, versions.slice(0, Math.max(num, 0)))
+    return (await this.all(app)).slice(0, Math.max(num, 0))
   }
 
-  /** The newest release with the given status (default: succeeded), reading newest first. */
+  /** The newest release with the given status (default: succeeded), optionally older than `before`. */
   async latest(app: string, status: ReleaseStatus = 'succeeded', before?: number): Promise<ReleaseRecord | undefined> {
-    const versions = (await this.versions(app)).filter((v) => before === undefined || v < before)
-    for (let i = 0; i < versions.length; i += 10) {
-      const records = await this.getMany(app, versions.slice(i, i + 10))
-      const match = records.find((r) => r.status === status)
-      if (match) return match
-    }
-
-    return undefined
+    return (await this.all(app)).find((r) => r.status === status && (before === undefined || r.version < before))
   }
 
   /** Creates the next release vN; a concurrent creator of the same N makes this one take N+1. */
@@ -206,19 +188,15 @@ export class ConfigVersionStore {
   constructor(private readonly ssm: SSMClient) {}
 
   async latestVersion(app: string): Promise<number | undefined> {
-    const {DescribeParametersCommand} = await import('@aws-sdk/client-ssm')
+    const {GetParametersByPathCommand} = await import('@aws-sdk/client-ssm')
     let latest: number | undefined
     let nextToken: string | undefined
     try {
       do {
-        const page = await this.ssm.send(new DescribeParametersCommand({
-          ParameterFilters: [{Key: 'Path', Option: 'Recursive', Values: [names.configVersionsPath(app).replace(/\/$/, '')]}],
-          MaxResults: 50,
-          NextToken: nextToken,
-        }))
+        // Names are all that is needed: the values stay encrypted.
+        const page = await this.ssm.send(new GetParametersByPathCommand({Path: names.configVersionsPath(app), Recursive: true, WithDecryption: false, MaxResults: 10, NextToken: nextToken}))
         for (const parameter of page.Parameters ?? []) {
-          const parts = (parameter.Name ?? '').split('/')
-          const version = Number(parts.at(-2))
+          const version = Number((parameter.Name ?? '').split('/').at(-2))
           if (Number.isInteger(version) && (latest === undefined || version > latest)) latest = version
         }
 

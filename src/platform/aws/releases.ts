@@ -492,16 +492,15 @@ async function runReleasePhase(e: Env, lock: AppLock, spec: ProcessSpec, signal?
 // Platform methods
 
 export async function releases(ctx: AwsContext, app: string, options: {num: number}): Promise<Release[]> {
-  const store = new ReleaseStore(await ctx.clients.ssm())
-  const records = await store.list(app, options.num)
-  const current = records.find((r) => r.status === 'succeeded') ?? (await store.latest(app))
-  return records.map((r) => toRelease(r, current?.version))
+  const all = await new ReleaseStore(await ctx.clients.ssm()).all(app)
+  const current = all.find((r) => r.status === 'succeeded')
+  return all.slice(0, Math.max(options.num, 0)).map((r) => toRelease(r, current?.version))
 }
 
 export async function releaseInfo(ctx: AwsContext, app: string, version?: number): Promise<Release> {
-  const store = new ReleaseStore(await ctx.clients.ssm())
-  const current = await store.latest(app)
-  const record = version === undefined ? (await store.list(app, 1))[0] : await store.get(app, version)
+  const all = await new ReleaseStore(await ctx.clients.ssm()).all(app)
+  const current = all.find((r) => r.status === 'succeeded')
+  const record = version === undefined ? all[0] : all.find((r) => r.version === version)
   if (!record) {
     throw new InvalidInput(version === undefined ? `${app} has no releases yet.` : `Release v${version} of ${app} not found.`, {
       suggestions: version === undefined ? ['git push herogate main', `herogate deploy -a ${app}`] : [`herogate releases -a ${app}`],
