@@ -18,6 +18,7 @@ import type {
   AppInfo, AppSummary, CreateOptions, CreateResult, DestroyResult, OperationOptions, ProcessFormation, Progress, Release,
 } from '../types.js'
 import type {AwsContext} from './context.js'
+import {uploadReleaseCode} from './release-code.js'
 import {releaseInfo} from './releases.js'
 import {appNotFound, appResourcesFrom, stacksOf} from './resources.js'
 
@@ -34,6 +35,8 @@ export interface CreateExtras {
   buildSpec?: string
   /** Absolute path of the CLI entry point the git credential helper runs; defaults to this install's bin/run.js. */
   cliPath?: string
+  /** Uploads herogate's own release code for the app's builds; defaults to packing this installation. */
+  uploadReleaseCode?: (ctx: AwsContext, bucket: string, app: string) => Promise<string>
 }
 
 export async function createApp(ctx: AwsContext, options: CreateOptions, extras: CreateExtras = {}): Promise<CreateResult> {
@@ -61,7 +64,7 @@ export async function createApp(ctx: AwsContext, options: CreateOptions, extras:
     ArtifactBucket: platform.outputs.ArtifactBucket,
     PipelineArtifactPrefix: pipelineArtifactPrefix(name),
     BuildSpec: extras.buildSpec ?? (await readTemplate('buildspec.yml')),
-    ...(process.env.HEROGATE_PACKAGE_URI ? {HerogatePackage: process.env.HEROGATE_PACKAGE_URI} : {}),
+    HerogatePackage: await releaseCodeFor(ctx, name, platform.outputs.ArtifactBucket, progress, extras),
   }
 
   const stackName = names.appStack(name)
@@ -459,6 +462,25 @@ async function ensurePlatform(ctx: AwsContext, stacks: CloudFormation, progress:
 
   progress({kind: 'step', id: 'platform-stack', message: `Created the herogate platform of ${ctx.region}`, status: 'done'})
   return {platform: created, created: true}
+}
+
+/**
+ * Uploads this installation's release code, pinned to its exact version, for the app's
+ * builds. Without it (e.g. running from source with no build) the app is still created and
+ * the user is told that deploys need it.
+ */
+async function releaseCodeFor(ctx: AwsContext, app: string, bucket: string, progress: Progress, extras: CreateExtras): Promise<string> {
+  progress({kind: 'step', id: 'release-code', message: "Uploading herogate's release code for builds", status: 'start'})
+  try {
+    const uri = await (extras.uploadReleaseCode ?? uploadReleaseCode)(ctx, bucket, app)
+    progress({kind: 'step', id: 'release-code', message: "Uploaded herogate's release code for builds", status: 'done'})
+    return uri
+  } catch (error) {
+    progress({kind: 'step', id: 'release-code', message: "Uploading herogate's release code for builds", status: 'failed'})
+    if (!(error instanceof HerogateError)) throw error
+    progress({kind: 'warning', message: `${error.message} Deploys of ${app} need it: ${error.suggestions.join('; ') || 'reinstall herogate'}.`})
+    return ''
+  }
 }
 
 /** Host-header rule priority when the platform has a domain, else the lowest free app port. */

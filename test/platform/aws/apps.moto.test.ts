@@ -78,6 +78,11 @@ describe('AWS apps against moto', function () {
     expect(resources.pipeline).to.equal('herogate-demo')
     expect(resources.codeBuildProject).to.equal('herogate-demo')
 
+    const {CloudFormationClient, DescribeStacksCommand} = await import('@aws-sdk/client-cloudformation')
+    const described = await new CloudFormationClient({region: 'us-east-1'}).send(new DescribeStacksCommand({StackName: 'herogate-demo'}))
+    const packageUri = described.Stacks![0].Parameters!.find((p) => p.ParameterKey === 'HerogatePackage')!.ParameterValue
+    expect(packageUri).to.match(new RegExp(`^s3://${resources.artifactBucket}/herogate/demo/release-code/herogate-.+\\.tgz$`))
+
     // A second app reuses the platform and takes the next port.
     const second = await apps.createApp(ctx, {name: 'other', cwd: join(repo, '..')}, {buildSpec: BUILDSPEC})
     expect(second.platformCreated).to.equal(false)
@@ -102,6 +107,7 @@ describe('AWS apps against moto', function () {
     expect(destroyed.removed).to.include('2 parameters under /herogate/demo/ (config, releases)')
     expect(destroyed.removed.some((r) => r.startsWith('stack herogate-demo'))).to.equal(true)
     expect(destroyed.removed).to.include('git remote herogate')
+    expect(destroyed.removed).to.include(`1 artifact in s3://${resources.artifactBucket}/`)
     expect(git(repo, 'remote')).to.equal('')
     expect(() => git(repo, 'config', '--get-all', `credential.${created.gitUrl}.helper`)).to.throw()
     const left = await ssm.send(new GetParametersByPathCommand({Path: '/herogate/', Recursive: true}))

@@ -3,6 +3,7 @@ import {
 } from '@aws-sdk/client-cloudformation'
 import {ECSClient} from '@aws-sdk/client-ecs'
 import {DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
+import {PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import {SSMClient} from '@aws-sdk/client-ssm'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
@@ -53,6 +54,7 @@ describe('AWS createApp (mocked AWS)', () => {
   let cfn: AwsClientStub<CloudFormationClient>
   let sts: AwsClientStub<STSClient>
   let elb: AwsClientStub<ElasticLoadBalancingV2Client>
+  let s3: AwsClientStub<S3Client>
   let cwd: string
 
   beforeEach(() => {
@@ -67,6 +69,8 @@ describe('AWS createApp (mocked AWS)', () => {
     elb = mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION})))
     mockClient(make('ecs', new ECSClient({region: REGION}))).onAnyCommand().resolves({})
     mockClient(make('ssm', new SSMClient({region: REGION}))).onAnyCommand().resolves({})
+    s3 = mockClient(make('s3', new S3Client({region: REGION})))
+    s3.on(PutObjectCommand).resolves({})
     sts.on(GetCallerIdentityCommand).resolves({Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/me'})
     cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS))
     elb.on(DescribeListenersCommand).resolves({Listeners: [{Port: 80}, {Port: 10_000}]})
@@ -146,6 +150,11 @@ describe('AWS createApp (mocked AWS)', () => {
     const parameters = Object.fromEntries(input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue]))
     expect(parameters).to.include({AppName: 'demo', ListenerPort: '10001', Cluster: 'herogate-cluster', Subnets: 'subnet-a,subnet-b', PipelineArtifactPrefix: 'herogate-demo', BuildSpec: BUILDSPEC})
     expect(parameters).to.not.have.property('RulePriority')
+    // herogate's own release code, pinned to this version, uploaded under the app's prefix for its builds.
+    const upload = s3.commandCalls(PutObjectCommand)[0].args[0].input
+    expect(upload.Bucket).to.equal('artifacts')
+    expect(upload.Key).to.match(/^herogate\/demo\/release-code\/herogate-[\d.]+-[0-9a-f]{12}\.tgz$/)
+    expect(parameters.HerogatePackage).to.equal(`s3://artifacts/${upload.Key}`)
     expect(input.Tags).to.deep.equal([{Key: 'herogate:app', Value: 'demo'}])
     expect(input.Capabilities).to.deep.equal(['CAPABILITY_IAM'])
   })
