@@ -113,42 +113,6 @@ export async function scale(ctx: AwsContext, app: string, changes: ScaleChange[]
   return {formation: plan.map(({process, quantity, spec}) => formationOf(process, quantity, spec ?? process.spec)), notes: []}
 }
 
-/**
- * Registers a revised task definition for every process type (mutate returns the new spec,
- * or undefined to leave a type alone), then points each service at it. All registrations
- * happen before the first service changes, so a refused definition changes nothing.
- * Returns the task definition ARN per process type after the roll. (Config changes use it;
- * issue 5's release code may too.)
- */
-export async function rollServices(
-  ctx: AwsContext,
-  app: string,
-  resources: AppResources,
-  mutate: (spec: ProcessSpec) => ProcessSpec | undefined,
-  options: OperationOptions & {types?: string[]} = {},
-): Promise<Record<string, string>> {
-  const ecs = await ecsService(ctx)
-  const current = await processes(ecs, resources, options.types)
-  const next: Array<{process: Process; arn: string}> = []
-  for (const process of current) {
-    const spec = mutate(process.spec)
-    const arn = spec ? (await ecs.registerTaskDefinition(taskDefinitionInput(app, resources, spec))).taskDefinitionArn! : process.service.taskDefinition
-    next.push({process, arn})
-  }
-
-  const result: Record<string, string> = {}
-  for (const {process, arn} of next) {
-    result[process.service.type] = arn
-    if (arn === process.service.taskDefinition) continue
-    const id = `roll:${process.service.type}`
-    options.onProgress?.({kind: 'step', id, message: `Restarting ${process.service.type}`, status: 'start'})
-    await ecs.updateService(resources.cluster, process.service.name, {taskDefinition: arn})
-    options.onProgress?.({kind: 'step', id, message: `Restarting ${process.service.type}`, status: 'done'})
-  }
-
-  return result
-}
-
 export async function ps(ctx: AwsContext, app: string): Promise<ProcessInfo[]> {
   const resources = await appResources(ctx, app)
   const ecs = await ecsService(ctx)

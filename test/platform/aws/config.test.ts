@@ -9,7 +9,7 @@ import {getConfig, setConfig, unsetConfig} from '../../../src/platform/aws/confi
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 import {useMoto} from '../../helpers/moto.js'
-import {deployProcesses, makeContext, makeResources, REGION} from './formation.fixture.js'
+import {deployProcesses, makeContext, makeResources, recordDeploy, REGION} from './formation.fixture.js'
 
 async function container(resources: AppResources, type: string) {
   const ecs = new ECSClient({region: REGION})
@@ -30,13 +30,14 @@ describe('aws driver: config (moto)', () => {
 
   beforeEach(async () => {
     resources = await makeResources('demo')
-    await deployProcesses(resources, {web: {}, worker: {}, clock: {count: 0}})
+    await recordDeploy('demo', await deployProcesses(resources, {web: {}, worker: {}, clock: {count: 0}}))
     ctx = makeContext(resources)
   })
 
   it('sets vars as SecureStrings, returns only the keys, and rolls every process type with them as secrets', async () => {
     const change = await setConfig(ctx, 'demo', {A: '1', B: 'two words'})
     expect(change.keys).to.deep.equal(['A', 'B'])
+    expect(change.release).to.deep.include({version: 2, status: 'succeeded', description: 'Set A, B config vars'})
     expect(JSON.stringify(change)).not.to.include('two words')
     expect(await getConfig(ctx, 'demo')).to.deep.equal({A: '1', B: 'two words'})
     expect(await stored('demo')).to.deep.equal({A: {type: 'SecureString', value: '1'}, B: {type: 'SecureString', value: 'two words'}})

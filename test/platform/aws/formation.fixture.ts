@@ -1,8 +1,11 @@
 import {CloudFormationClient, CreateStackCommand, DescribeStacksCommand} from '@aws-sdk/client-cloudformation'
 import {CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand} from '@aws-sdk/client-cloudwatch-logs'
-import {CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand} from '@aws-sdk/client-ecs'
+import {CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand, type Service} from '@aws-sdk/client-ecs'
+
+import {SSMClient} from '@aws-sdk/client-ssm'
 
 import {AwsClients} from '../../../src/aws/clients.js'
+import {ReleaseStore} from '../../../src/aws/release-store.js'
 import {AppNotFound} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
 import type {AwsContext, Clock} from '../../../src/platform/aws/context.js'
@@ -124,10 +127,34 @@ export async function deployProcesses(
   return arns
 }
 
+/**
+ * moto keeps a service's deployments as they were when it was created; AWS replaces them on
+ * UpdateService and completes the rollout once the new tasks run. This middleware reports the
+ * latter, so that release rollouts watched by releases.ts complete against moto.
+ */
+export function completingRollouts(client: ECSClient): ECSClient {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args)
+      if (context.commandName === 'DescribeServicesCommand') {
+        for (const service of (result.output as {services?: Service[]}).services ?? []) {
+          service.deployments = [{id: `ecs-svc/${service.taskDefinition}`, status: 'PRIMARY', taskDefinition: service.taskDefinition, desiredCount: service.desiredCount, runningCount: service.desiredCount, rolloutState: 'COMPLETED'}]
+        }
+      }
+
+      return result
+    },
+    {step: 'initialize', name: 'completingRollouts'},
+  )
+  return client
+}
+
 export function makeContext(resources: AppResources, options: {clock?: Clock; extra?: Record<string, unknown>} = {}): AwsContext {
+  const clients = new AwsClients({region: REGION, extra: options.extra})
+  clients.set('ecs', completingRollouts(new ECSClient({region: REGION, ...options.extra})))
   return {
     region: REGION,
-    clients: new AwsClients({region: REGION, extra: options.extra}),
+    clients,
     clock: options.clock ?? fakeClock(),
     appResources: async (_ctx, app) => {
       if (app !== resources.app) throw new AppNotFound(app, REGION)
@@ -144,4 +171,18 @@ export async function putLogs(group: string, stream: string, events: Array<{time
     if (error.name !== 'ResourceAlreadyExistsException') throw error
   })
   await logs.send(new PutLogEventsCommand({logGroupName: group, logStreamName: stream, logEvents: events}))
+}
+
+/** A succeeded deploy release pointing at these task definitions: what a config change rolls from. */
+export async function recordDeploy(app: string, taskDefinitions: Record<string, string>): Promise<void> {
+  await new ReleaseStore(new SSMClient({region: REGION})).create(app, {
+    kind: 'deploy',
+    description: 'Deploy 1a2b3c4',
+    status: 'succeeded',
+    author: 'dev',
+    createdAt: '2026-11-21T09:00:00.000Z',
+    image: IMAGE,
+    processTypes: Object.fromEntries(Object.keys(taskDefinitions).map((type) => [type, `run-${type}`])),
+    taskDefinitions,
+  })
 }

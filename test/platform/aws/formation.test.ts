@@ -12,7 +12,7 @@ import {formation, ps, restart, scale, stop} from '../../../src/platform/aws/for
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 import {run} from '../../../src/platform/aws/run.js'
 import {useMoto} from '../../helpers/moto.js'
-import {deployProcesses, makeContext, makeResources, REGION} from './formation.fixture.js'
+import {deployProcesses, makeContext, makeResources, recordDeploy, REGION} from './formation.fixture.js'
 import {Writable} from 'node:stream'
 
 const ecs = () => new ECSClient({region: REGION})
@@ -45,7 +45,7 @@ describe('aws driver: formation, scale, ps, restart, stop (moto)', () => {
 
   beforeEach(async () => {
     resources = await makeResources('demo')
-    await deployProcesses(resources, {web: {count: 1}, worker: {count: 1, size: 'basic'}})
+    await recordDeploy('demo', await deployProcesses(resources, {web: {count: 1}, worker: {count: 1, size: 'basic'}}))
     // Another app in the same cluster whose name starts like this one's: never ours.
     await deployProcesses({...resources, app: 'demo-two'}, {web: {count: 3}})
     ctx = makeContext(resources)
