@@ -308,7 +308,9 @@ describe('local supervisor daemon (real processes, HTTP through the router)', fu
     expect(crashed.ok).to.equal(false)
     expect(crashed.reason).to.match(/crashed during boot/)
     const silent = await supervisor.deploy({release: spec(3, {NO_LISTEN: '1'}), formation: {web: 2, worker: 1}})
-    expect(silent).to.deep.equal({ok: false, reason: 'web.1 did not answer HTTP on its $PORT (' + silent.reason!.match(/\((\d+)\)/)![1] + ') within 3 s'})
+    expect(silent.ok).to.equal(false)
+    // Whichever of web.1 and web.2 runs out of time first names the failure.
+    expect(silent.reason).to.match(/^web\.[12] did not answer HTTP on its \$PORT \(\d+\) within 3 s$/)
     const body = JSON.parse(await (await fetch(`http://127.0.0.1:${port}/`)).text()) as {release: string}
     expect(body.release).to.equal('v1')
     expect((await supervisor.status()).map((p) => p.release)).to.deep.equal([1, 1, 1])
