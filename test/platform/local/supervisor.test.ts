@@ -367,6 +367,19 @@ describe('local supervisor daemon (real processes, HTTP through the router)', fu
     expect(await stopSupervisor(appDir)).to.equal(false)
   })
 
+  it('starts a single daemon when several commands ask at once', async () => {
+    const otherDir = mkdtempSync(join(tmpdir(), 'herogate-rt-'))
+    try {
+      const other = {appDir: otherDir, app: 'twice', port: await freePort(), host: '127.0.0.1'}
+      const handles = await Promise.all([ensureSupervisor(other), ensureSupervisor(other), ensureSupervisor(other)])
+      expect(new Set(handles.map((handle) => handle.pid)).size).to.equal(1)
+      expect(handles.filter((handle) => handle.started)).to.have.length(1)
+    } finally {
+      await stopSupervisor(otherDir)
+      rmSync(otherDir, {recursive: true, force: true})
+    }
+  })
+
   it('puts the socket of a deep app directory in a private temp directory', () => {
     const deep = join(appDir, 'x'.repeat(120))
     const {socket} = supervisorPaths(deep)
