@@ -1,5 +1,6 @@
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
@@ -136,10 +137,19 @@ export async function buildCommit(paths: AppPaths, options: BuildOptions): Promi
       options.log('Node.js app detected')
       const hasDependencies = [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies].some((deps) => deps && Object.keys(deps).length > 0)
       if (hasDependencies) {
-        const locked = existsSync(join(dir, 'package-lock.json')) || existsSync(join(dir, 'npm-shrinkwrap.json'))
-        const install = locked ? 'ci' : 'install'
-        options.log(`Installing dependencies (npm ${install})`)
-        await npm(dir, [install, '--no-audit', '--no-fund', '--prefer-offline'], options)
+        const key = dependencyKey(dir, pkg)
+        const cached = key ? cachedModules(paths, key, id) : undefined
+        if (cached) {
+          options.log('Reusing dependencies from the previous build (same lockfile)')
+          cpSync(cached, join(dir, 'node_modules'), {recursive: true, verbatimSymlinks: true})
+        } else {
+          const locked = existsSync(join(dir, 'package-lock.json')) || existsSync(join(dir, 'npm-shrinkwrap.json'))
+          const install = locked ? 'ci' : 'install'
+          options.log(`Installing dependencies (npm ${install})`)
+          await npm(dir, [install, '--no-audit', '--no-fund', '--prefer-offline'], options)
+        }
+
+        if (key && existsSync(join(dir, 'node_modules'))) writeFileSync(join(dir, DEPS_MARK), key)
       } else {
         options.log('No dependencies to install')
       }
@@ -155,6 +165,34 @@ export async function buildCommit(paths: AppPaths, options: BuildOptions): Promi
     rmSync(dir, {recursive: true, force: true})
     throw error
   }
+}
+
+/** Marks a build's node_modules with the key of what was installed, so a later build can reuse it. */
+const DEPS_MARK = join('node_modules', '.herogate-deps')
+
+/**
+ * What decides the installed dependencies: the lockfile, the declared dependencies and the
+ * Node version. Undefined (no reuse) without a lockfile, or with a `file:`/`link:` directory
+ * dependency, whose contents no lockfile pins.
+ */
+function dependencyKey(dir: string, pkg: PackageJson): string | undefined {
+  const lockfile = ['npm-shrinkwrap.json', 'package-lock.json'].map((name) => join(dir, name)).find((file) => existsSync(file))
+  if (!lockfile) return undefined
+  const declared = [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies]
+  const local = declared.some((deps) => Object.values(deps ?? {}).some((spec) => /^(file|link):/.test(spec) && !/\.(tgz|tar\.gz)$/.test(spec)))
+  if (local) return undefined
+  return createHash('sha256').update(process.version).update(JSON.stringify(declared)).update(readFileSync(lockfile)).digest('hex')
+}
+
+/** node_modules of the newest other build installed with the same key. */
+function cachedModules(paths: AppPaths, key: string, except: string): string | undefined {
+  const candidates = readdirSync(paths.builds)
+    .filter((name) => name !== except)
+    .map((name) => ({name, mark: join(paths.builds, name, DEPS_MARK)}))
+    .filter(({mark}) => existsSync(mark))
+    .sort((a, b) => statSync(b.mark).mtimeMs - statSync(a.mark).mtimeMs)
+  const match = candidates.find(({mark}) => readFileSync(mark, 'utf8') === key)
+  return match ? join(paths.builds, match.name, 'node_modules') : undefined
 }
 
 async function npm(dir: string, args: string[], options: BuildOptions): Promise<void> {

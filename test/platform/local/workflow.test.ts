@@ -325,6 +325,27 @@ describe('local platform workflow (fake supervisor)', function () {
     sh(repo, 'git', ['revert', '--no-edit', 'HEAD'])
   })
 
+  it('reuses the previous build\'s dependencies when the lockfile is the same', async () => {
+    const first = await push('a locked tarball dependency', (dir) => {
+      const pkgDir = join(dir, 'vendor', 'package')
+      mkdirSync(pkgDir, {recursive: true})
+      writeFileSync(join(pkgDir, 'package.json'), JSON.stringify({name: 'greeter', version: '1.0.0', main: 'index.js'}))
+      writeFileSync(join(pkgDir, 'index.js'), "module.exports = 'hi from a tarball'\n")
+      sh(join(dir, 'vendor'), 'tar', ['czf', 'greeter-1.0.0.tgz', 'package'])
+      rmSync(pkgDir, {recursive: true})
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+      pkg.dependencies = {greeter: 'file:vendor/greeter-1.0.0.tgz'}
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2))
+      sh(dir, 'npm', ['install', '--package-lock-only', '--offline', '--no-audit', '--no-fund'])
+    })
+    expect(first.out).to.include('Installing dependencies (npm ci)')
+    const second = await push('same lockfile', (dir) => writeFileSync(join(dir, 'message.txt'), 'cached\n'))
+    expect(second.out).to.include('Reusing dependencies from the previous build').and.not.include('npm ci')
+    const dir = supervisor().deploys.at(-1)!.release.dir
+    expect(readFileSync(join(dir, 'node_modules', 'greeter', 'index.js'), 'utf8')).to.include('hi from a tarball')
+    sh(repo, 'git', ['revert', '--no-edit', 'HEAD~1..HEAD'])
+  })
+
   it('rejects a push with nothing to run', async () => {
     const {error, out} = await push('no Procfile, no start script', (dir) => {
       rmSync(join(dir, 'Procfile'))
