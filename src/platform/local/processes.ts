@@ -361,6 +361,13 @@ export class ProcessManager {
     }, delay)
   }
 
+  /** Up → stopping (it drains before it gets SIGTERM), with the state line. */
+  markStopping(process: ManagedProcess): void {
+    if (process.status === 'stopping') return
+    this.event(process, `State changed from ${process.status} to stopping`)
+    process.status = 'stopping'
+  }
+
   /** Starting → up, with the Heroku-style state line. */
   markUp(process: ManagedProcess, health: ProcessHealth): void {
     process.health = health

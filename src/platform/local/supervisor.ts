@@ -241,7 +241,7 @@ export class Supervisor {
     const key = this.routed.get(process)
     if (key) {
       this.routed.delete(process)
-      process.status = 'stopping'
+      this.manager.markStopping(process)
       await this.deps.router.drain(key)
     }
 
