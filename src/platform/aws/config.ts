@@ -33,7 +33,7 @@ export async function setConfig(ctx: AwsContext, app: string, vars: Record<strin
   const resources = await appResources(ctx, app)
   const config = await store(ctx)
   return withAppLock(ctx, app, 'config:set', async (lock) => {
-    const changed = await config.set(app, vars, await config.get(app))
+    const changed = await config.set(app, vars)
     if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length > 1 ? 'have these values' : 'has this value'}; nothing changed.`)
     options.onProgress?.({kind: 'step', id: 'config', message: `Set ${changed.join(', ')}`, status: 'done'})
     const release = await releaseConfigChange(ctx, app, {set: changed}, {...options, lock, resources})

@@ -5,15 +5,12 @@ import {applyScale} from '../../lib/parse.js'
 import {sizeFor, sizeSpec} from '../../lib/sizes.js'
 import type {OperationOptions, ProcessFormation, ProcessInfo, ScaleChange, ScaleResult} from '../types.js'
 import type {AwsContext} from './context.js'
-import type {AppResources, LoadAppResources} from './resources.js'
+import {type AppResources, loadAppResources} from './resources.js'
 import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
-/** The app's infrastructure: ctx.appResources when set (tests, benches), else read from the stacks by resources.ts. */
+/** The app's infrastructure: ctx.appResources when set (tests, benches), else read from its stacks. */
 export async function appResources(ctx: AwsContext, app: string): Promise<AppResources> {
-  if (ctx.appResources) return ctx.appResources(ctx, app)
-  const module = (await import('./resources.js')) as {loadAppResources?: LoadAppResources}
-  if (!module.loadAppResources) throw new HerogateError(`Cannot read the infrastructure of ${app}: this herogate build has no stack reader.`)
-  return module.loadAppResources(ctx, app)
+  return (ctx.appResources ?? loadAppResources)(ctx, app)
 }
 
 export async function ecsService(ctx: AwsContext): Promise<EcsService> {

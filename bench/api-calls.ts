@@ -1,0 +1,113 @@
+/**
+ * Counts the AWS API calls each everyday command's driver method makes, for a typical app
+ * (3 process types, 20 config vars), against a moto server this script starts and stops.
+ *
+ *     npx tsx bench/api-calls.ts
+ *
+ * The app's infrastructure is given to the driver directly (ctx.appResources), so the figures
+ * leave out reading the two stacks (loadAppResources: 2 DescribeStacks), which every command
+ * but `logs` and `config` (reading) adds; the table shows both.
+ */
+import {Writable} from 'node:stream'
+
+import {SSMClient} from '@aws-sdk/client-ssm'
+
+import {ConfigStore} from '../src/aws/ssm.js'
+import {getConfig, setConfig, unsetConfig} from '../src/platform/aws/config.js'
+import type {AwsContext} from '../src/platform/aws/context.js'
+import {formation, ps, restart, scale} from '../src/platform/aws/formation.js'
+import {logs} from '../src/platform/aws/logs.js'
+import {run} from '../src/platform/aws/run.js'
+import {startMoto, stopMoto} from '../test/helpers/moto.js'
+import {deployProcesses, fakeClock, makeContext, makeResources, putLogs, recordDeploy, REGION} from '../test/platform/aws/formation.fixture.js'
+
+/** Reading the app's two stacks, which the figures below leave out (see above). */
+const LOAD_RESOURCES_CALLS = 2
+
+interface Row {
+  command: string
+  calls: Record<string, number>
+  goal?: number
+  stacks: boolean
+}
+
+const counts: Record<string, number> = {}
+
+function count(client: {middlewareStack: {add: (...args: any[]) => void}}, service: string): void {
+  client.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>, context: {commandName?: string}) => async (args: unknown) => {
+      const name = `${service}:${(context.commandName ?? '?').replace(/Command$/, '')}`
+      counts[name] = (counts[name] ?? 0) + 1
+      return next(args)
+    },
+    {step: 'initialize', name: 'countCalls', priority: 'high'},
+  )
+}
+
+async function measure(command: string, operation: () => Promise<unknown>, options: {goal?: number; stacks?: boolean} = {}): Promise<Row> {
+  for (const key of Object.keys(counts)) delete counts[key]
+  await operation()
+  return {command, calls: {...counts}, goal: options.goal, stacks: options.stacks ?? true}
+}
+
+async function main(): Promise<void> {
+  const moto = await startMoto()
+  Object.assign(process.env, {AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: REGION})
+  delete process.env.AWS_SESSION_TOKEN
+  try {
+    await moto.immediateTasks()
+    const resources = await makeResources('bench')
+    await recordDeploy('bench', await deployProcesses(resources, {web: {count: 2}, worker: {count: 1}, clock: {count: 1}}))
+    const vars = Object.fromEntries(Array.from({length: 20}, (_, i) => [`VAR_${i}`, `value-${i}`]))
+    await new ConfigStore(new SSMClient({region: REGION})).set('bench', vars)
+    const now = Date.now()
+    for (const type of ['web', 'worker', 'clock']) {
+      await putLogs(resources.logGroup, `${type}/${type}/${type}0000000000000000000000000000`, Array.from({length: 50}, (_, i) => ({timestamp: now - 60_000 + i * 100, message: `${type} line ${i}`})))
+    }
+
+    const ctx: AwsContext = makeContext(resources, {clock: fakeClock(now)})
+    for (const service of ['ssm', 'ecs', 'logs', 'sts'] as const) count(await ctx.clients[service](), service)
+    const sink = new Writable({write: (_c, _e, done) => done()})
+    const drain = async (lines: AsyncIterable<unknown>) => {
+      for await (const _ of lines);
+    }
+
+    const rows: Row[] = [
+      await measure('config', () => getConfig(ctx, 'bench'), {stacks: false}),
+      await measure('config:set ONE=1', () => setConfig(ctx, 'bench', {ONE: '1'}), {goal: 9}),
+      await measure('config:set (existing key)', () => setConfig(ctx, 'bench', {ONE: '2'}), {goal: 9}),
+      await measure('config:unset ONE', () => unsetConfig(ctx, 'bench', ['ONE'])),
+      await measure('formation', () => formation(ctx, 'bench')),
+      await measure('scale web=3', () => scale(ctx, 'bench', [{type: 'web', quantity: 3}]), {goal: 9}),
+      await measure('scale web=3:standard-2x', () => scale(ctx, 'bench', [{type: 'web', quantity: 3, size: 'standard-2x'}]), {goal: 9}),
+      await measure('ps', () => ps(ctx, 'bench')),
+      await measure('ps:restart', () => restart(ctx, 'bench')),
+      await measure('run --detached', () => run(ctx, 'bench', {command: ['true'], env: {}, detached: true, tty: false, stdout: sink, stderr: sink})),
+      await measure('logs -n 100', () => drain(logs(ctx, 'bench', {num: 100, tail: false})), {stacks: false}),
+    ]
+
+    const total = (row: Row) => Object.values(row.calls).reduce((a, b) => a + b, 0)
+    const header = ['command', 'calls', '+stacks', 'goal', 'breakdown']
+    const lines = rows.map((row) => [
+      row.command,
+      String(total(row)),
+      String(total(row) + (row.stacks ? LOAD_RESOURCES_CALLS : 0)),
+      row.goal === undefined ? '' : `<= ${row.goal} ${total(row) <= row.goal ? 'met' : 'MISSED'}`,
+      Object.entries(row.calls).map(([name, n]) => `${name}×${n}`).join(' '),
+    ])
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
+    const render = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
+    console.log('AWS API calls per command: an app with 3 process types and 20 config vars (moto)')
+    console.log(render(header))
+    console.log(render(widths.map((w) => '-'.repeat(w))))
+    for (const line of lines) console.log(render(line))
+    console.log(`\n+stacks: with reading the app and platform stacks (${LOAD_RESOURCES_CALLS} DescribeStacks), as the CLI does.`)
+    console.log('config:set / config:unset: the vars themselves take 2 calls (GetParameters, PutParameter or DeleteParameters);')
+    console.log('the rest is the release a config change makes (releases.ts): lock, caller identity, config snapshot,')
+    console.log('release record, and per process type a task definition revision, a service update and the rollout watch.')
+  } finally {
+    stopMoto()
+  }
+}
+
+await main()
