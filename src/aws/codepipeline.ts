@@ -1,3 +1,4 @@
+import type {CodeCommitClient} from '@aws-sdk/client-codecommit'
 import type {CodePipelineClient} from '@aws-sdk/client-codepipeline'
 
 import {HerogateError} from '../lib/errors.js'
@@ -118,4 +119,17 @@ function failure(error: unknown, doing: string): HerogateError {
   }
 
   return awsFailure(error, doing)
+}
+
+/** The author of a commit in the app's CodeCommit repo (email, else name); undefined when it cannot be read. */
+export async function commitAuthor(client: CodeCommitClient, repository: string, commit: string): Promise<string | undefined> {
+  const {GetCommitCommand} = await import('@aws-sdk/client-codecommit')
+  try {
+    const result = await client.send(new GetCommitCommand({repositoryName: repository, commitId: commit}))
+    const author = result.commit?.author
+    return author?.email || author?.name || undefined
+  } catch {
+    // The author only labels the release; a deploy does not fail for want of it.
+    return undefined
+  }
 }

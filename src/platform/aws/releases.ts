@@ -369,8 +369,6 @@ function serviceInput(e: Env, type: string, taskDefinition: string) {
 export interface BuiltImage {
   /** repo@sha256:... */
   image: string
-  /** The Procfile's text, when the source has one. */
-  procfile?: string
   commit?: string
   /** Buildpack images run process types through the CNB launcher. */
   buildpacks?: boolean
