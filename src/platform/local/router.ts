@@ -172,8 +172,9 @@ export class Router {
     const remote = req.socket.remoteAddress ?? ''
     const forwarded = req.headers['x-forwarded-for']
     headers['x-forwarded-for'] = forwarded ? `${forwarded}, ${remote}` : remote
-    headers['x-forwarded-proto'] ??= 'http'
-    headers['x-forwarded-port'] ??= String(this.port)
+    // Set, not passed through: a client must not be able to claim it came over HTTPS.
+    headers['x-forwarded-proto'] = 'http'
+    headers['x-forwarded-port'] = String(this.port)
     headers['x-request-id'] = requestId
     if (hasBody && req.headers['transfer-encoding']) headers['transfer-encoding'] = 'chunked'
 
