@@ -115,6 +115,13 @@ export async function* logs(ctx: AwsContext, app: string, options: LogOptions): 
       if (filter.keep(event)) yield toLine(event)
     }
 
+    // A session ends after three hours: start the next one (lines of the moment between them may be missed).
+    while (!signal?.aborted) {
+      const next = await startLiveTail(service, group.arn, filter, signal)
+      if (!next) break
+      for await (const event of next) if (filter.keep(event)) yield toLine(event)
+    }
+
     return
   }
 
