@@ -98,7 +98,11 @@ export async function createApp(ctx: AwsContext, options: CreateOptions, extras:
   }
 
   progress({kind: 'step', id: 'app-stack', message: `Created app ${name}`, status: 'done'})
-  const remoteNote = await addGitRemote(ctx, name, options.cwd, extras.cliPath)
+  const remoteNote = await addGitRemote(ctx, name, options.cwd, extras.cliPath).catch((error: unknown) => {
+    // The app exists by now; a git problem must not hide that, only say what to run.
+    if (!(error instanceof HerogateError)) throw error
+    return `Could not add the git remote (${error.message}) Add it yourself: git remote add ${names.gitRemote()} ${codeCommitUrl(ctx.region, name)}`
+  })
   const info = await appInfo(ctx, name)
   return {...info, platformCreated: created, ...(remoteNote ? {remoteNote} : {})}
 }

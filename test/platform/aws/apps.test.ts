@@ -1,10 +1,12 @@
 import {
   CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, type StackEvent,
 } from '@aws-sdk/client-cloudformation'
-import {ECSClient} from '@aws-sdk/client-ecs'
+import {CloudWatchLogsClient, DeleteLogGroupCommand} from '@aws-sdk/client-cloudwatch-logs'
+import {BatchDeleteImageCommand, ECRClient, ListImagesCommand} from '@aws-sdk/client-ecr'
+import {DeleteServiceCommand, DescribeServicesCommand, ECSClient, ListServicesCommand, UpdateServiceCommand} from '@aws-sdk/client-ecs'
 import {DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
-import {PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
-import {SSMClient} from '@aws-sdk/client-ssm'
+import {DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
+import {DeleteParametersCommand, GetParametersByPathCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
@@ -15,9 +17,9 @@ import {parse} from 'yaml'
 
 import {AwsClients} from '../../../src/aws/clients.js'
 import {StackFailed} from '../../../src/aws/cloudformation.js'
-import {AppExists, Interrupted, InvalidInput, NoCredentials} from '../../../src/lib/errors.js'
+import {AppExists, Interrupted, InvalidInput, NoCredentials, StackBusy} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
-import {appStatus, createApp, credentialHelper, pipelineArtifactPrefix} from '../../../src/platform/aws/apps.js'
+import {appStatus, createApp, credentialHelper, destroyApp, pipelineArtifactPrefix} from '../../../src/platform/aws/apps.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 
@@ -283,5 +285,145 @@ describe('AWS app helpers', () => {
 
   it('quotes the credential helper for the shell git runs it with', () => {
     expect(credentialHelper("/opt/my apps/it's/run.js", 'work')).to.equal(`!'${process.execPath}' '/opt/my apps/it'\\''s/run.js' git:credentials --profile 'work'`)
+  })
+})
+
+describe('AWS destroyApp (mocked AWS)', () => {
+  const DEMO = stack(APP_ID, 'herogate-demo', 'CREATE_COMPLETE', APP_OUTPUTS, 'demo')
+  let ctx: AwsContext
+  let cfn: AwsClientStub<CloudFormationClient>
+  let ecs: AwsClientStub<ECSClient>
+  let ecr: AwsClientStub<ECRClient>
+  let s3: AwsClientStub<S3Client>
+  let ssm: AwsClientStub<SSMClient>
+  let logs: AwsClientStub<CloudWatchLogsClient>
+  let cwd: string
+
+  beforeEach(() => {
+    const clients = new AwsClients({region: REGION})
+    const make = <T>(name: string, client: T) => {
+      clients.set(name, client)
+      return client
+    }
+
+    cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
+    ecs = mockClient(make('ecs', new ECSClient({region: REGION})))
+    ecr = mockClient(make('ecr', new ECRClient({region: REGION})))
+    s3 = mockClient(make('s3', new S3Client({region: REGION})))
+    ssm = mockClient(make('ssm', new SSMClient({region: REGION})))
+    logs = mockClient(make('logs', new CloudWatchLogsClient({region: REGION})))
+    // Listing (no StackName) first: later, more specific matchers take precedence.
+    cfn.on(DescribeStacksCommand, {}).resolves({Stacks: [...DEMO.Stacks, ...stack('arn:x', 'herogate-demo-2', 'CREATE_COMPLETE', {}, 'demo-2').Stacks]})
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS))
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-demo'}).resolves(DEMO)
+    cfn.on(DescribeStackEventsCommand).resolves({StackEvents: [event('e0', APP_ID, 'herogate-demo', 'CREATE_COMPLETE')]})
+    cfn.on(DeleteStackCommand).resolves({})
+    cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'DELETE_COMPLETE', {}, 'demo'))
+    // demo-2-web belongs to app demo-2: process types have no dashes.
+    ecs.on(ListServicesCommand).resolves({serviceArns: ['arn:svc/demo-web', 'arn:svc/demo-worker', 'arn:svc/demo-2-web']})
+    ecs.on(UpdateServiceCommand).resolves({})
+    ecs.on(DeleteServiceCommand).resolves({})
+    ecr.on(ListImagesCommand)
+      .resolvesOnce({imageIds: [{imageDigest: 'sha256:a', imageTag: 'v1'}, {imageDigest: 'sha256:a', imageTag: 'latest'}], nextToken: 'next'})
+      .resolves({imageIds: [{imageDigest: 'sha256:b'}]})
+    ecr.on(BatchDeleteImageCommand).resolves({})
+    s3.on(ListObjectsV2Command, {Prefix: 'herogate/demo/'})
+      .resolvesOnce({Contents: [{Key: 'herogate/demo/a'}, {Key: 'herogate/demo/b'}], IsTruncated: true, NextContinuationToken: 't'})
+      .resolves({Contents: [{Key: 'herogate/demo/c'}], IsTruncated: false})
+    s3.on(ListObjectsV2Command, {Prefix: 'herogate-demo/'}).resolves({Contents: [{Key: 'herogate-demo/Source/x.zip'}]})
+    s3.on(DeleteObjectsCommand).resolves({})
+    const parameters = Array.from({length: 12}, (_, i) => ({Name: `/herogate/demo/config/K${i}`}))
+    ssm.on(GetParametersByPathCommand).resolvesOnce({Parameters: parameters.slice(0, 10), NextToken: 'n'}).resolves({Parameters: parameters.slice(10)})
+    ssm.on(DeleteParametersCommand).resolves({})
+    logs.on(DeleteLogGroupCommand, {logGroupName: '/herogate/demo'}).resolves({})
+    logs.on(DeleteLogGroupCommand, {logGroupName: '/aws/codebuild/herogate-demo'}).rejects(Object.assign(new Error('gone'), {name: 'ResourceNotFoundException'}))
+    ctx = {region: REGION, clients, clock: {now: () => new Date(), sleep: async () => {}}}
+    cwd = mkdtempSync(join(tmpdir(), 'herogate-nogit-'))
+  })
+
+  afterEach(() => rmSync(cwd, {recursive: true, force: true}))
+
+  it('removes services, images, artifacts, parameters, the stack and log groups, and lists them', async () => {
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {serviceName: 'demo-web', status: 'ACTIVE', desiredCount: 2, runningCount: 2},
+        {serviceName: 'demo-worker', status: 'ACTIVE', desiredCount: 1, runningCount: 1},
+      ],
+    })
+    const result = await destroyApp(ctx, 'demo', {cwd})
+    expect(result).to.deep.equal({
+      name: 'demo',
+      removed: [
+        'ECS service demo-worker',
+        '2 images in ECR repository herogate/demo',
+        '4 artifacts in s3://artifacts/',
+        '12 parameters under /herogate/demo/ (config, releases)',
+        'stack herogate-demo (git repository, pipeline, build project, image repository, roles, routing, web service)',
+        'log group /herogate/demo',
+      ],
+    })
+    // web is the stack's: scaled to zero, not deleted; the worker is scaled to zero, then deleted.
+    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => [c.args[0].input.service, c.args[0].input.desiredCount])).to.deep.equal([['demo-web', 0], ['demo-worker', 0]])
+    expect(ecs.commandCalls(DeleteServiceCommand).map((c) => c.args[0].input)).to.deep.equal([{cluster: 'herogate-cluster', service: 'demo-worker', force: true}])
+    expect(ecr.commandCalls(BatchDeleteImageCommand)[0].args[0].input.imageIds).to.deep.equal([{imageDigest: 'sha256:a'}, {imageDigest: 'sha256:b'}])
+    expect(s3.commandCalls(ListObjectsV2Command)[1].args[0].input.ContinuationToken).to.equal('t')
+    expect(ssm.commandCalls(DeleteParametersCommand).map((c) => c.args[0].input.Names!.length)).to.deep.equal([10, 2])
+    expect(ssm.commandCalls(GetParametersByPathCommand)[0].args[0].input).to.include({Path: '/herogate/demo/', Recursive: true, WithDecryption: false})
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).to.deep.equal([APP_ID])
+  })
+
+  it('shows why the stack could not be deleted', async () => {
+    ecs.on(DescribeServicesCommand).resolves({services: []})
+    cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'DELETE_FAILED', {}, 'demo'))
+    cfn.on(DescribeStackEventsCommand)
+      .resolvesOnce({StackEvents: [event('e0', APP_ID, 'herogate-demo', 'CREATE_COMPLETE')]})
+      .resolves({
+        StackEvents: [
+          event('e2', APP_ID, 'TargetGroup', 'DELETE_FAILED', 'Target group is currently in use by a listener or a rule'),
+          event('e1', APP_ID, 'herogate-demo', 'DELETE_IN_PROGRESS'),
+          event('e0', APP_ID, 'herogate-demo', 'CREATE_COMPLETE'),
+        ],
+      })
+    try {
+      await destroyApp(ctx, 'demo', {cwd})
+      expect.fail('expected StackFailed')
+    } catch (error) {
+      expect(error).to.be.instanceOf(StackFailed)
+      expect((error as Error).message).to.equal('Could not delete demo: TargetGroup (AWS::ElasticLoadBalancingV2::TargetGroup): Target group is currently in use by a listener or a rule.')
+      expect((error as StackFailed).suggestions).to.deep.equal(['herogate destroy -a demo --confirm demo (to retry)'])
+    }
+  })
+
+  it('on Ctrl-C stops waiting and says the deletion goes on', async () => {
+    ecs.on(DescribeServicesCommand).resolves({services: []})
+    cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'DELETE_IN_PROGRESS', {}, 'demo'))
+    const controller = new AbortController()
+    ctx.clock = {
+      now: () => new Date(),
+      async sleep() {
+        controller.abort(new Error('interrupted'))
+        throw new Error('interrupted')
+      },
+    }
+    try {
+      await destroyApp(ctx, 'demo', {cwd, signal: controller.signal})
+      expect.fail('expected Interrupted')
+    } catch (error) {
+      expect(error).to.be.instanceOf(Interrupted)
+      expect((error as Error).message).to.equal('Interrupted: stack herogate-demo keeps deleting in AWS; run herogate destroy -a demo again to finish.')
+    }
+  })
+
+  it('refuses an app whose stack is being created', async () => {
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-demo'}).resolves(stack(APP_ID, 'herogate-demo', 'CREATE_IN_PROGRESS', {}, 'demo'))
+    try {
+      await destroyApp(ctx, 'demo', {cwd})
+      expect.fail('expected StackBusy')
+    } catch (error) {
+      expect(error).to.be.instanceOf(StackBusy)
+    }
+
+    expect(cfn.commandCalls(DeleteStackCommand)).to.have.length(0)
+    expect(ssm.commandCalls(DeleteParametersCommand)).to.have.length(0)
   })
 })
