@@ -1,4 +1,4 @@
-import {CreateServiceCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand, type Task} from '@aws-sdk/client-ecs'
+import {DescribeServicesCommand, DescribeTaskDefinitionCommand, type ECSClient} from '@aws-sdk/client-ecs'
 import {GetParameterCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {expect} from 'chai'
 
@@ -9,79 +9,10 @@ import {names} from '../../../src/lib/naming.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import {releaseConfigChange, releaseImage, releaseInfo, releases, rollback, withAppLock} from '../../../src/platform/aws/releases.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
-import {taskDefinitionInput} from '../../../src/platform/aws/taskdef.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 import {useMoto} from '../../helpers/moto.js'
-import {fakeClock, makeContext, makeResources, REGION} from './formation.fixture.js'
-
-const REPO = '123456789012.dkr.ecr.us-east-1.amazonaws.com/herogate/demo'
-const image = (name: string) => `${REPO}@sha256:${Buffer.from(name).toString('hex').padEnd(64, '0').slice(0, 64)}`
-const GOOD = image('good')
-const GOOD2 = image('good2')
-/** Tasks of images whose digest starts like this crash at once (the simulation below). */
-const CRASHING = image('crash')
-const FAILING_RELEASE = image('badmigrate')
-
-/**
- * moto keeps the state (task definitions, services, tasks) but does not run anything: its
- * services never get a new deployment. This ECS client adds what AWS would report on top:
- * UpdateService makes a deployment that completes, unless its image crashes, in which case
- * its tasks show up stopped with exit code 1; release tasks of FAILING_RELEASE exit 1.
- */
-function simulatedEcs(): ECSClient & {crashedTasks: number} {
-  const client = new ECSClient({region: REGION}) as ECSClient & {crashedTasks: number}
-  const images = new Map<string, string>()
-  const crashed: Task[] = []
-  client.crashedTasks = 0
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = args.input as Record<string, unknown>
-      if (context.commandName === 'ListTasksCommand' && input.desiredStatus === 'STOPPED') {
-        const service = input.serviceName as string
-        return {output: {taskArns: crashed.filter((t) => t.group === `service:${service}`).map((t) => t.taskArn!), $metadata: {}}, response: {}} as never
-      }
-
-      if (context.commandName === 'DescribeTasksCommand') {
-        const fake = crashed.filter((t) => (input.tasks as string[]).includes(t.taskArn!))
-        if (fake.length > 0) return {output: {tasks: fake, failures: [], $metadata: {}}, response: {}} as never
-      }
-
-      const result = await next(args)
-      const output = result.output as Record<string, any>
-      if (context.commandName === 'RegisterTaskDefinitionCommand') {
-        images.set(output.taskDefinition.taskDefinitionArn, output.taskDefinition.containerDefinitions[0].image)
-      }
-
-      if (context.commandName === 'DescribeServicesCommand') {
-        for (const service of output.services ?? []) {
-          const crashing = images.get(service.taskDefinition) === CRASHING
-          service.deployments = [{
-            id: `ecs-svc/${service.taskDefinition}`, status: 'PRIMARY', taskDefinition: service.taskDefinition, desiredCount: service.desiredCount,
-            runningCount: crashing ? 0 : service.desiredCount, rolloutState: crashing ? 'IN_PROGRESS' : 'COMPLETED',
-          }]
-          if (crashing && service.desiredCount > 0) {
-            const n = ++client.crashedTasks
-            crashed.push({
-              taskArn: `arn:aws:ecs:us-east-1:123456789012:task/herogate/crash${n}`, group: `service:${service.serviceName}`, taskDefinitionArn: service.taskDefinition,
-              lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', containers: [{name: 'web', exitCode: 1}],
-            })
-          }
-        }
-      }
-
-      if (context.commandName === 'DescribeTasksCommand') {
-        for (const task of output.tasks ?? []) {
-          task.lastStatus = 'STOPPED'
-          for (const container of task.containers ?? []) container.exitCode = images.get(task.taskDefinitionArn) === FAILING_RELEASE ? 1 : 0
-        }
-      }
-
-      return result
-    },
-    {step: 'initialize', name: 'simulateEcs'},
-  )
-  return client
-}
+import {REGION} from './formation.fixture.js'
+import {CRASHING, FAILING_RELEASE, GOOD, GOOD2, setUpApp} from './releases.fixture.js'
 
 describe('AWS releases (moto)', function () {
   const {moto} = useMoto()
@@ -94,17 +25,8 @@ describe('AWS releases (moto)', function () {
 
   beforeEach(async () => {
     await moto().immediateTasks()
-    resources = await makeResources(app)
-    ctx = makeContext(resources, {clock: fakeClock()})
-    ecs = simulatedEcs()
-    ctx.clients.set('ecs', ecs)
+    ;({resources, ctx, ecs} = await setUpApp(app))
     ssm = new SSMClient({region: REGION})
-    // The app stack's web service: a placeholder task definition and no processes until the first deploy.
-    const placeholder = await ecs.send(new RegisterTaskDefinitionCommand(taskDefinitionInput(app, resources, {processType: 'web', image: 'public.ecr.aws/docker/library/busybox', size: 'standard-1x', configKeys: []})))
-    await ecs.send(new CreateServiceCommand({
-      cluster: resources.cluster, serviceName: names.service(app, 'web'), taskDefinition: placeholder.taskDefinition!.taskDefinitionArn, desiredCount: 0, launchType: 'FARGATE',
-      networkConfiguration: {awsvpcConfiguration: {subnets: resources.subnets, securityGroups: [resources.securityGroup]}},
-    }))
   })
 
   async function service(type: string) {
