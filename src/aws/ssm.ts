@@ -215,6 +215,7 @@ export function awsFailure(error: unknown, doing: string, options: {keepMessage?
   const e = (error ?? {}) as AwsErrorLike
   const name = e.name ?? 'Error'
   const keep = options.keepMessage ?? true
+  const detail = (e.message ?? '').trim().replace(/\.$/, '')
   const cause = keep ? error : undefined
   if (name === 'CredentialsProviderError') return new NoCredentials(error)
   if (THROTTLING.has(name)) {
@@ -222,11 +223,11 @@ export function awsFailure(error: unknown, doing: string, options: {keepMessage?
   }
 
   if (DENIED.has(name)) {
-    return new HerogateError(`AWS denied ${doing} (${name}${keep && e.message ? `: ${e.message}` : ''}).`, {
+    return new HerogateError(`AWS denied ${doing} (${name}${keep && detail ? `: ${detail}` : ''}).`, {
       cause,
       suggestions: ['check the IAM permissions of the AWS credentials herogate uses (--profile, AWS_PROFILE)'],
     })
   }
 
-  return new HerogateError(`AWS failed ${doing}: ${name}${keep && e.message ? `: ${e.message}` : ''}.`, {cause})
+  return new HerogateError(`AWS failed ${doing}: ${name}${keep && detail ? `: ${detail}` : ''}.`, {cause})
 }
