@@ -102,7 +102,22 @@ describe('AWS apps against moto', function () {
     await ssm.send(new PutParameterCommand({Name: names.releaseParameter('demo', 1), Value: '{}', Type: 'String'}))
     await ssm.send(new PutParameterCommand({Name: names.configParameter('other', 'KEEP'), Value: 'x', Type: 'SecureString'}))
 
+    // A worker service made outside the stack (as ps:scale does) and a pushed image.
+    const {ECSClient, CreateServiceCommand, DescribeServicesCommand} = await import('@aws-sdk/client-ecs')
+    const ecs = new ECSClient({region: 'us-east-1'})
+    await ecs.send(new CreateServiceCommand({
+      cluster: resources.cluster, serviceName: names.service('demo', 'worker'), taskDefinition: names.taskFamily('demo', 'web'), desiredCount: 1, launchType: 'FARGATE',
+      networkConfiguration: {awsvpcConfiguration: {subnets: resources.subnets, securityGroups: [resources.securityGroup]}},
+    }))
+    const {ECRClient, PutImageCommand} = await import('@aws-sdk/client-ecr')
+    const manifest = JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: {mediaType: 'application/vnd.docker.container.image.v1+json', size: 1, digest: 'sha256:' + '1'.repeat(64)}, layers: []})
+    await new ECRClient({region: 'us-east-1'}).send(new PutImageCommand({repositoryName: names.ecrRepo('demo'), imageManifest: manifest, imageTag: 'v1'}))
+
     const destroyed = await apps.destroyApp(ctx, 'demo', {cwd: repo})
+    expect(destroyed.removed).to.include('ECS service demo-worker')
+    expect(destroyed.removed).to.include('1 image in ECR repository herogate/demo')
+    const worker = await ecs.send(new DescribeServicesCommand({cluster: resources.cluster, services: [names.service('demo', 'worker')]}))
+    expect(worker.services?.[0]?.status ?? 'gone').to.not.equal('ACTIVE')
     expect(destroyed.name).to.equal('demo')
     expect(destroyed.removed).to.include('2 parameters under /herogate/demo/ (config, releases)')
     expect(destroyed.removed.some((r) => r.startsWith('stack herogate-demo'))).to.equal(true)
