@@ -13,12 +13,15 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const DIST_COMMANDS = join(ROOT, 'dist', 'commands')
 const MANIFEST = join(ROOT, 'oclif.manifest.json')
 
-/** Records every module a child node process loads: ESM through a resolve hook, CommonJS from the require cache at exit. */
+/**
+ * Records every module a child node process loads: ESM through a resolve hook (with the
+ * importing module, to name the culprit), CommonJS from the require cache at exit.
+ */
 const HOOKS = `
 import {appendFileSync} from 'node:fs'
 export async function resolve(specifier, context, next) {
   const result = await next(specifier, context)
-  appendFileSync(process.env.LOAD_LOG, result.url + '\\n')
+  appendFileSync(process.env.LOAD_LOG, result.url + ' ' + (context.parentURL ?? '') + '\\n')
   return result
 }
 `
@@ -75,7 +78,7 @@ describe('start-up structure', function () {
   })
 
   /** Runs node with the recording hook; returns what it printed and every module URL it loaded. */
-  function traced(args: string[], name: string): {status: number | null; stdout: string; stderr: string; loaded: string[]} {
+  function traced(args: string[], name: string): {status: number | null; stdout: string; stderr: string; loaded: string[]; importers: Map<string, string>} {
     const log = join(work, `${name}.log`)
     rmSync(log, {force: true})
     const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(work, 'register.mjs')).href, ...args], {
@@ -84,8 +87,31 @@ describe('start-up structure', function () {
       encoding: 'utf8',
       timeout: 60_000,
     })
-    const loaded = existsSync(log) ? [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))] : []
-    return {status: r.status, stdout: r.stdout, stderr: r.stderr, loaded}
+    const importers = new Map<string, string>()
+    for (const line of existsSync(log) ? readFileSync(log, 'utf8').split('\n') : []) {
+      const [url, parent] = line.split(' ')
+      if (url && !importers.has(url)) importers.set(url, parent ?? '')
+    }
+    return {status: r.status, stdout: r.stdout, stderr: r.stderr, loaded: [...importers.keys()], importers}
+  }
+
+  /** Imports the given modules in one traced child; each must load without side effects that fail. */
+  function importAll(modules: string[], name: string): ReturnType<typeof traced> {
+    const script = join(work, `${name}.mjs`)
+    writeFileSync(script, modules.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)})\n`).join(''))
+    const r = traced([script], name)
+    expect(r.status, r.stderr).to.equal(0)
+    return r
+  }
+
+  /** The SDK modules a child loaded: "dist file imports package" where the hook saw who, else every SDK URL. */
+  function sdkLoads(r: ReturnType<typeof traced>): string[] {
+    const ours = pathToFileURL(join(ROOT, 'dist')).href
+    const loaded = awsSdk(r.loaded)
+    const culprits = loaded
+      .filter((url) => r.importers.get(url)?.startsWith(ours))
+      .map((url) => `${r.importers.get(url)!.slice(ours.length + 1)} imports ${url.replace(/.*\/node_modules\//, '')}`)
+    return culprits.length > 0 ? culprits : loaded
   }
 
   const awsSdk = (loaded: string[]): string[] => loaded.filter((url) => url.includes('/@aws-sdk/') || url.includes('/@smithy/'))
@@ -113,13 +139,30 @@ describe('start-up structure', function () {
   it('loads no AWS SDK package when every command module is imported', function () {
     this.timeout(60_000)
     const commands = files(DIST_COMMANDS, '.js')
-    const script = join(work, 'import-commands.mjs')
-    writeFileSync(script, commands.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)})\n`).join(''))
-    const r = traced([script], 'commands')
-    expect(r.status, r.stderr).to.equal(0)
+    const r = importAll(commands, 'commands')
     // The hook saw the command modules themselves, so an empty result below means something.
     expect(commandModules(r.loaded)).to.have.length(commands.length)
-    expect(awsSdk(r.loaded)).to.deep.equal([])
+    expect(sdkLoads(r), 'import the AWS SDK lazily (inside functions, via AwsClients)').to.deep.equal([])
+  })
+
+  it('loads no AWS SDK package when both platform drivers and every AWS wrapper are imported', function () {
+    this.timeout(60_000)
+    const modules = [
+      join(ROOT, 'dist', 'platform', 'index.js'),
+      join(ROOT, 'dist', 'platform', 'aws', 'index.js'),
+      join(ROOT, 'dist', 'platform', 'local', 'index.js'),
+      ...files(join(ROOT, 'dist', 'aws'), '.js'),
+    ]
+    const r = importAll(modules, 'drivers')
+    expect(r.loaded.filter((url) => url.includes('/dist/aws/'))).to.have.length(modules.length - 3)
+    expect(sdkLoads(r), 'import the AWS SDK lazily (inside functions, via AwsClients)').to.deep.equal([])
+  })
+
+  it('loads no AWS code at all for the local platform', function () {
+    const r = importAll([join(ROOT, 'dist', 'platform', 'local', 'index.js')], 'local')
+    expect(r.loaded.some((url) => url.includes('/dist/platform/local/'))).to.equal(true)
+    const aws = r.loaded.filter((url) => url.includes('/dist/aws/') || url.includes('/dist/platform/aws/') || url.includes('/@aws-sdk/'))
+    expect(aws).to.deep.equal([])
   })
 
   for (const args of [['--help'], ['apps', '--help'], ['config:set', '--help']]) {
