@@ -518,7 +518,9 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
 
   chmodSync(paths.socket, 0o600)
   writeFileSync(paths.pid, String(process.pid), {mode: 0o600})
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void exit(0))
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void exit(0))
+  // Its own session already keeps it clear of terminal hang-ups; a stray SIGHUP must not stop the app.
+  process.on('SIGHUP', () => {})
   process.on('uncaughtException', (error) => {
     process.stderr.write(`${new Date().toISOString()} supervisor error: ${error.stack ?? error.message}\n`)
     void exit(1)
