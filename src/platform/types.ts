@@ -81,7 +81,7 @@ export interface ProcessInfo {
 
 export interface LogLine {
   time: Date
-  /** 'app': the app's processes and the router; 'herogate': build, release phase, deploy events. */
+  /** 'app': the app's own processes; 'herogate': what herogate itself reports (router access lines, process state changes, build, release phase, deploy). */
   source: 'app' | 'herogate'
   /** web.1, router, build, release, deploy, run.1234 */
   process: string
