@@ -181,7 +181,7 @@ async function follow(ctx: AwsContext, f: Following): Promise<Release> {
       row(buildStep.id, buildStep.message, 'done')
       const phase = record.status === 'pending' ? record.phase ?? 'release' : undefined
       if (phase !== shownPhase) {
-        if (shownPhase) row(`release:${shownPhase}`, phaseMessage(shownPhase, record.version), 'done')
+        if (shownPhase) row(`release:${shownPhase}`, phaseMessage(shownPhase, record.version), record.status === 'failed' ? 'failed' : 'done')
         if (phase) row(`release:${phase}`, phaseMessage(phase, record.version), 'start')
         shownPhase = phase
       }
@@ -202,7 +202,7 @@ async function follow(ctx: AwsContext, f: Following): Promise<Release> {
       const recordLate = run.status !== 'Failed' && !failedAction && (!record || record.status === 'pending') && ++settledPolls < 5
       if (!recordLate) {
         if (shownPhase) row(`release:${shownPhase}`, phaseMessage(shownPhase, record?.version), 'failed')
-        else if (buildId) row(buildStep.id, buildStep.message, 'failed')
+        else if (!record && buildId) row(buildStep.id, buildStep.message, 'failed')
         const reason = record?.failure ?? (build ? buildFailure(build) : undefined) ?? failedAction?.error ?? run.summary ?? `the pipeline run ended ${run.status}`
         throw new HerogateError(`Deploy of ${f.head.slice(0, 7)} to ${f.app} failed: ${reason}.`, {
           suggestions: [`herogate logs --source herogate -a ${f.app}`, `herogate releases -a ${f.app}`],

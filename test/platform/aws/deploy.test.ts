@@ -1,0 +1,181 @@
+import {BatchGetBuildsCommand, CodeBuildClient} from '@aws-sdk/client-codebuild'
+import {
+  CodePipelineClient, GetPipelineCommand, GetPipelineExecutionCommand, ListActionExecutionsCommand, ListPipelineExecutionsCommand,
+  StartPipelineExecutionCommand,
+} from '@aws-sdk/client-codepipeline'
+import {SSMClient} from '@aws-sdk/client-ssm'
+import {expect} from 'chai'
+import {mockClient} from 'aws-sdk-client-mock'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {type ReleaseRecord, ReleaseStore} from '../../../src/aws/release-store.js'
+import {HerogateError} from '../../../src/lib/errors.js'
+import type {AwsContext} from '../../../src/platform/aws/context.js'
+import {deploy, type Pusher} from '../../../src/platform/aws/deploy.js'
+import type {AppResources} from '../../../src/platform/aws/resources.js'
+import type {ProgressEvent} from '../../../src/platform/types.js'
+import {useMoto} from '../../helpers/moto.js'
+import {fakeClock, makeContext, makeResources, putLogs, REGION} from './formation.fixture.js'
+
+const HEAD = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d'
+const BUILD_ID = 'herogate-demo:8d1c4f5e-0000-4000-8000-000000000001'
+const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/herogate/demo@sha256:' + 'c'.repeat(64)
+
+/**
+ * deploy against moto (release records in SSM, build output in CloudWatch Logs) and mocked
+ * CodePipeline and CodeBuild (moto cannot serve those to SDK v3). The mocks play a pipeline
+ * run poll by poll; the release code's side (release records) is written as the run goes.
+ */
+describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
+  useMoto()
+  this.timeout(60_000)
+  let resources: AppResources
+  let ctx: AwsContext
+  let cwd: string
+  let pipeline: ReturnType<typeof mockClient>
+  let codebuild: ReturnType<typeof mockClient>
+  let store: ReleaseStore
+  let pushed: Array<{remote: string; branch: string}>
+  let events: ProgressEvent[]
+
+  const push = (result: {upToDate: boolean}): Pusher => async (_cwd, remote, branch, onLine) => {
+    pushed.push({remote, branch})
+    onLine('To https://git-codecommit.us-east-1.amazonaws.com/v1/repos/herogate-demo')
+    onLine(result.upToDate ? 'Everything up-to-date' : `   0000000..${HEAD.slice(0, 7)}  HEAD -> main`)
+    return result
+  }
+
+  const record = (fields: Partial<ReleaseRecord>): Omit<ReleaseRecord, 'version'> => ({
+    kind: 'deploy', description: `Deploy ${HEAD.slice(0, 7)}`, status: 'pending', author: 'dev@example.com', createdAt: '2026-11-21T10:00:30.000Z', commit: HEAD, image: IMAGE, ...fields,
+  })
+
+  /** A run that shows up on the second poll, builds for a while, then ends `end`. */
+  function playRun(end: {status: 'Succeeded' | 'Failed'; build: 'SUCCEEDED' | 'FAILED'; release?: 'succeeded' | 'failed'; failure?: string}) {
+    let polls = 0
+    let version = 0
+    pipeline.on(ListPipelineExecutionsCommand).callsFake(async () => ({
+      pipelineExecutionSummaries: ++polls < 2 ? [] : [{pipelineExecutionId: 'exec-1', status: 'InProgress', startTime: ctx.clock.now(), sourceRevisions: [{actionName: 'Source', revisionId: HEAD}]}],
+    }))
+    let runPolls = 0
+    pipeline.on(GetPipelineExecutionCommand).callsFake(async () => {
+      runPolls++
+      if (runPolls === 2) {
+        await putLogs(resources.logGroup, `herogate/build/${BUILD_ID.split(':')[1]}`, [{timestamp: ctx.clock.now().getTime(), message: 'Step 1/3 : FROM node:20'}])
+      }
+
+      if (runPolls === 3 && end.release) {
+        version = (await store.create('demo', record({phase: 'rollout'}))).version
+      }
+
+      if (runPolls === 4 && end.release) {
+        const current = (await store.get('demo', version))!
+        await store.update('demo', {...current, status: end.release, ...(end.failure ? {failure: end.failure} : {})})
+      }
+
+      const done = runPolls >= 4
+      return {pipelineExecution: {pipelineExecutionId: 'exec-1', status: done ? end.status : 'InProgress', artifactRevisions: [{revisionId: HEAD}]}}
+    })
+    pipeline.on(ListActionExecutionsCommand).callsFake(async () => ({
+      actionExecutionDetails: [
+        {stageName: 'Source', actionName: 'Source', status: 'Succeeded', startTime: new Date(1), output: {executionResult: {externalExecutionId: HEAD}}},
+        {stageName: 'Build', actionName: 'Build', status: runPolls >= 4 && end.status === 'Failed' ? 'Failed' : 'InProgress', startTime: new Date(2), output: {executionResult: {externalExecutionId: BUILD_ID}}},
+      ],
+    }))
+    codebuild.on(BatchGetBuildsCommand).callsFake(async () => ({
+      builds: [{
+        id: BUILD_ID,
+        buildStatus: runPolls >= 4 ? end.build : 'IN_PROGRESS',
+        phases: [
+          {phaseType: 'INSTALL', phaseStatus: 'SUCCEEDED'},
+          {phaseType: 'BUILD', ...(runPolls >= 4 ? {phaseStatus: end.build, ...(end.build === 'FAILED' ? {contexts: [{statusCode: 'COMMAND_EXECUTION_ERROR', message: 'Error while executing command: herogate internal:release. Reason: exit status 1'}]} : {})} : {})},
+        ],
+        logs: {groupName: resources.logGroup, streamName: `herogate/build/${BUILD_ID.split(':')[1]}`},
+      }],
+    }))
+  }
+
+  beforeEach(async () => {
+    resources = await makeResources('demo')
+    ctx = makeContext(resources, {clock: fakeClock()})
+    const pipelineClient = new CodePipelineClient({region: REGION})
+    const buildClient = new CodeBuildClient({region: REGION})
+    pipeline = mockClient(pipelineClient)
+    codebuild = mockClient(buildClient)
+    ctx.clients.set('codepipeline', pipelineClient)
+    ctx.clients.set('codebuild', buildClient)
+    pipeline.on(GetPipelineCommand).resolves({
+      pipeline: {name: 'herogate-demo', roleArn: 'r', stages: [{name: 'Source', actions: [{name: 'Source', actionTypeId: {category: 'Source', owner: 'AWS', provider: 'CodeCommit', version: '1'}, configuration: {BranchName: 'main', RepositoryName: 'herogate-demo'}}]}]},
+    })
+    store = new ReleaseStore(new SSMClient({region: REGION}))
+    cwd = mkdtempSync(join(tmpdir(), 'hg-deploy-'))
+    pushed = []
+    events = []
+  })
+  afterEach(() => rmSync(cwd, {recursive: true, force: true}))
+
+  const run = (upToDate = false) => deploy(ctx, 'demo', {cwd, onProgress: (e) => events.push(e)}, {push: push({upToDate}), head: async () => HEAD})
+
+  it('pushes HEAD to the app\'s branch and follows the pipeline until the release is live', async () => {
+    playRun({status: 'Succeeded', build: 'SUCCEEDED', release: 'succeeded'})
+    const release = await run()
+    expect(release).to.include({version: 1, status: 'succeeded', current: true, commit: HEAD, description: 'Deploy 1a2b3c4'})
+    // No "herogate" remote in this directory: the push goes to the app's URL.
+    expect(pushed).to.deep.equal([{remote: resources.gitUrl, branch: 'main'}])
+    expect(events.filter((e) => e.kind === 'output').map((e) => (e as {line: string}).line)).to.deep.equal([
+      'To https://git-codecommit.us-east-1.amazonaws.com/v1/repos/herogate-demo',
+      '   0000000..1a2b3c4  HEAD -> main',
+      'Step 1/3 : FROM node:20',
+    ])
+    expect(events.filter((e) => e.kind === 'step').map((e) => `${(e as {id: string}).id} ${(e as {status: string}).status}`)).to.deep.equal([
+      'push start', 'push done', 'pipeline start', 'pipeline done', 'build start', 'build done', 'release:rollout start', 'release:rollout done', 'live done',
+    ])
+  })
+
+  it('fails with the release\'s own reason when the release fails', async () => {
+    playRun({status: 'Failed', build: 'FAILED', release: 'failed', failure: '2 new processes failed (web: crashed with exit code 1)'})
+    const error = await run().catch((e) => e)
+    expect(error).to.be.instanceOf(HerogateError)
+    expect(error.message).to.equal('Deploy of 1a2b3c4 to demo failed: 2 new processes failed (web: crashed with exit code 1).')
+    expect(error.suggestions).to.deep.equal(['herogate logs --source herogate -a demo', 'herogate releases -a demo'])
+    expect(events).to.deep.include({kind: 'step', id: 'release:rollout', message: 'Rolling out v1', status: 'failed'})
+  })
+
+  it('fails with CodeBuild\'s reason when the build fails before any release', async () => {
+    playRun({status: 'Failed', build: 'FAILED'})
+    const error = await run().catch((e) => e)
+    expect(error.message).to.equal('Deploy of 1a2b3c4 to demo failed: the BUILD phase of the build ended FAILED (Error while executing command: herogate internal:release. Reason: exit status 1).')
+    expect(events).to.deep.include({kind: 'step', id: 'build', message: 'Building', status: 'failed'})
+  })
+
+  it('returns the current release when HEAD is already deployed', async () => {
+    await store.create('demo', record({status: 'succeeded'}))
+    const release = await run(true)
+    expect(release).to.include({version: 1, current: true})
+    expect(events).to.deep.include({kind: 'warning', message: '1a2b3c4 is already deployed as v1.'})
+    expect(pipeline.commandCalls(ListPipelineExecutionsCommand)).to.have.length(0)
+  })
+
+  it('starts the pipeline itself when the push changed nothing but HEAD is not live', async () => {
+    await store.create('demo', record({status: 'failed'}))
+    pipeline.on(ListPipelineExecutionsCommand).resolves({pipelineExecutionSummaries: []})
+    pipeline.on(StartPipelineExecutionCommand).resolves({pipelineExecutionId: 'exec-2'})
+    pipeline.on(GetPipelineExecutionCommand).resolves({pipelineExecution: {pipelineExecutionId: 'exec-2', status: 'Succeeded'}})
+    pipeline.on(ListActionExecutionsCommand).resolves({actionExecutionDetails: []})
+    let polls = 0
+    pipeline.on(GetPipelineExecutionCommand).callsFake(async () => {
+      if (++polls === 2) await store.create('demo', record({status: 'succeeded'}))
+      return {pipelineExecution: {pipelineExecutionId: 'exec-2', status: polls >= 2 ? 'Succeeded' : 'InProgress'}}
+    })
+    const release = await run(true)
+    expect(pipeline.commandCalls(StartPipelineExecutionCommand)).to.have.length(1)
+    expect(release).to.include({version: 2, status: 'succeeded'})
+  })
+
+  it('gives up when the push never starts the pipeline', async () => {
+    pipeline.on(ListPipelineExecutionsCommand).resolves({pipelineExecutionSummaries: [{pipelineExecutionId: 'old', status: 'Succeeded', sourceRevisions: [{actionName: 'Source', revisionId: 'f'.repeat(40)}]}]})
+    const error = await run().catch((e) => e)
+    expect(error.message).to.equal('The push of 1a2b3c4 did not start the pipeline within 3 minutes.')
+  })
+})
