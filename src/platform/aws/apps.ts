@@ -449,7 +449,19 @@ async function ensurePlatform(ctx: AwsContext, stacks: CloudFormation, progress:
   const parameters: Record<string, string> = {}
   if (process.env.HEROGATE_DOMAIN) parameters.Domain = process.env.HEROGATE_DOMAIN
   if (process.env.HEROGATE_CERTIFICATE_ARN) parameters.CertificateArn = process.env.HEROGATE_CERTIFICATE_ARN
-  const id = await stacks.create({name, templateBody, parameters, tags: {'herogate:platform': 'true'}})
+  let id: string
+  try {
+    id = await stacks.create({name, templateBody, parameters, tags: {'herogate:platform': 'true'}})
+  } catch (error) {
+    // Another create in this region started the platform a moment ago: wait for that one.
+    const racing = error instanceof StackBusy ? await stacks.describe(name) : undefined
+    if (!racing) throw error
+    const ready = USABLE.has(racing.status) ? racing : await waitOrInterrupt(stacks, racing.id, waitOptions, interrupted)
+    if (!USABLE.has(ready.status)) throw new StackBusy(`The herogate platform stack of ${ctx.region} is ${ready.status}.`, {suggestions: [`herogate create --region ${ctx.region} (to retry)`]})
+    progress({kind: 'step', id: 'platform-stack', message: `The herogate platform of ${ctx.region} is ready`, status: 'done'})
+    return {platform: ready, created: false}
+  }
+
   const created = await waitOrInterrupt(stacks, id, waitOptions, interrupted)
   if (created.status !== 'CREATE_COMPLETE') {
     progress({kind: 'step', id: 'platform-stack', message: 'Creating the herogate platform', status: 'failed'})

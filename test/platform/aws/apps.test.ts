@@ -427,3 +427,38 @@ describe('AWS destroyApp (mocked AWS)', () => {
     expect(ssm.commandCalls(DeleteParametersCommand)).to.have.length(0)
   })
 })
+
+describe('AWS createApp racing another create for the platform (mocked AWS)', () => {
+  it('waits for the platform the other create started instead of failing', async () => {
+    const clients = new AwsClients({region: REGION})
+    const make = <T>(name: string, client: T) => {
+      clients.set(name, client)
+      return client
+    }
+
+    const cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
+    mockClient(make('sts', new STSClient({region: REGION}))).on(GetCallerIdentityCommand).resolves({Account: '1'})
+    mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION}))).on(DescribeListenersCommand).resolves({Listeners: [{Port: 80}]})
+    mockClient(make('ecs', new ECSClient({region: REGION}))).onAnyCommand().resolves({})
+    mockClient(make('ssm', new SSMClient({region: REGION}))).onAnyCommand().resolves({})
+    mockClient(make('s3', new S3Client({region: REGION}))).onAnyCommand().resolves({})
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'})
+      .resolvesOnce({Stacks: []})
+      .resolvesOnce(stack('arn:platform', 'herogate-platform', 'CREATE_IN_PROGRESS'))
+      .resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS))
+    cfn.on(DescribeStacksCommand, {StackName: 'arn:platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS))
+    cfn.on(CreateStackCommand, {StackName: 'herogate-platform'}).rejects(Object.assign(new Error('Stack [herogate-platform] already exists'), {name: 'AlreadyExistsException'}))
+    cfn.on(CreateStackCommand, {StackName: 'herogate-demo'}).resolves({StackId: APP_ID})
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-demo'}).rejectsOnce(missing()).resolves(stack(APP_ID, 'herogate-demo', 'CREATE_COMPLETE', APP_OUTPUTS, 'demo'))
+    cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'CREATE_COMPLETE', APP_OUTPUTS, 'demo'))
+    cfn.on(DescribeStackEventsCommand).resolves({StackEvents: []})
+    const cwd = mkdtempSync(join(tmpdir(), 'herogate-nogit-'))
+    try {
+      const created = await createApp({region: REGION, clients, clock: {now: () => new Date(), sleep: async () => {}}}, {name: 'demo', cwd}, {buildSpec: BUILDSPEC})
+      expect(created).to.include({name: 'demo', platformCreated: false})
+      expect(cfn.commandCalls(CreateStackCommand).map((c) => c.args[0].input.StackName)).to.deep.equal(['herogate-platform', 'herogate-demo'])
+    } finally {
+      rmSync(cwd, {recursive: true, force: true})
+    }
+  })
+})
