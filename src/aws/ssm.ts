@@ -215,7 +215,8 @@ export function awsFailure(error: unknown, doing: string, options: {keepMessage?
   const e = (error ?? {}) as AwsErrorLike
   const name = e.name ?? 'Error'
   const keep = options.keepMessage ?? true
-  const detail = (e.message ?? '').trim().replace(/\.$/, '')
+  // One line: SDK messages (deserialization errors) can run over several.
+  const detail = (e.message ?? '').trim().split('\n')[0].trim().replace(/\.$/, '')
   const cause = keep ? error : undefined
   if (name === 'CredentialsProviderError') return new NoCredentials(error)
   if (THROTTLING.has(name)) {
