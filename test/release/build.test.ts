@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -130,6 +131,43 @@ describe('buildspec', () => {
     const {default: command} = await import('../../src/commands/internal/release.js')
     expect(command.hidden).to.equal(true)
     expect(Object.keys(command.flags)).to.include.members(['app', 'source', 'image', 'commit'])
+  })
+
+  it('passes cfn-lint embedded in a CodeBuild project, as the app stack passes it', function () {
+    try {
+      execFileSync('cfn-lint', ['--version'], {stdio: 'ignore'})
+    } catch {
+      if (process.env.CI) throw new Error('cfn-lint is required in CI: python3 -m pip install cfn-lint')
+      this.skip()
+    }
+
+    const dir = mkdtempSync(join(tmpdir(), 'hg-buildspec-'))
+    try {
+      const template = {
+        AWSTemplateFormatVersion: '2010-09-09',
+        Parameters: {BuildSpec: {Type: 'String', Default: text}},
+        Resources: {
+          Role: {Type: 'AWS::IAM::Role', Properties: {AssumeRolePolicyDocument: {Version: '2012-10-17', Statement: [{Effect: 'Allow', Principal: {Service: 'codebuild.amazonaws.com'}, Action: 'sts:AssumeRole'}]}}},
+          Inline: {Type: 'AWS::CodeBuild::Project', Properties: {
+            ServiceRole: {'Fn::GetAtt': ['Role', 'Arn']}, Artifacts: {Type: 'CODEPIPELINE'},
+            Source: {Type: 'CODEPIPELINE', BuildSpec: text},
+            Environment: {Type: 'LINUX_CONTAINER', ComputeType: 'BUILD_GENERAL1_SMALL', Image: 'aws/codebuild/amazonlinux-x86_64-standard:5.0', PrivilegedMode: true},
+          }},
+          FromParameter: {Type: 'AWS::CodeBuild::Project', Properties: {
+            ServiceRole: {'Fn::GetAtt': ['Role', 'Arn']}, Artifacts: {Type: 'CODEPIPELINE'},
+            Source: {Type: 'CODEPIPELINE', BuildSpec: {Ref: 'BuildSpec'}},
+            Environment: {Type: 'LINUX_CONTAINER', ComputeType: 'BUILD_GENERAL1_SMALL', Image: 'aws/codebuild/amazonlinux-x86_64-standard:5.0', PrivilegedMode: true},
+          }},
+        },
+      }
+      const file = join(dir, 'project.json')
+      writeFileSync(file, JSON.stringify(template))
+      const result = spawnSync('cfn-lint', [file], {encoding: 'utf8'})
+      expect(result.stdout + result.stderr).to.equal('')
+      expect(result.status).to.equal(0)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('fetches nothing from an unpinned source', () => {
