@@ -156,6 +156,19 @@ describe('aws driver: logs with Live Tail (mocked)', () => {
     expect(mock.commandCalls(StartLiveTailCommand)[0].args[0].input).to.deep.equal({logGroupIdentifiers: ['arn:aws:logs:us-east-1:1:log-group:/herogate/demo']})
   })
 
+  it('starts a new Live Tail session when one ends', async () => {
+    const {mock, ctx} = setup([])
+    const update = (message: string) => ({sessionUpdate: {sessionResults: [{timestamp: T0 + 5000, message, logStreamName: WEB}]}})
+    mock.on(StartLiveTailCommand)
+      .resolvesOnce({responseStream: stream([{sessionStart: {sessionId: '1'}}, update('first session'), {SessionTimeoutException: {message: 'three hours'}} as never])})
+      .resolvesOnce({responseStream: stream([{sessionStart: {sessionId: '2'}}, update('second session')])})
+      .rejects(Object.assign(new Error('too many sessions'), {name: 'LimitExceededException'}))
+    expect(await collect(logs(ctx, 'demo', {...base, tail: true}))).to.deep.equal([
+      '2026-11-21T10:00:05.000Z app[web.aaaaaaa]: first session',
+      '2026-11-21T10:00:05.000Z app[web.aaaaaaa]: second session',
+    ])
+  })
+
   it('asks Live Tail for the process type prefix only', async () => {
     const {mock, ctx} = setup([])
     mock.on(StartLiveTailCommand).resolves({responseStream: stream([{sessionStart: {sessionId: 's'}}])})
