@@ -5,6 +5,8 @@ if (process.argv.length === 3 && ['--version', '-v', 'version'].includes(process
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
   process.stdout.write(`herogate/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
+  // herogate pins its SDK; the SDK's notice about future Node majors is for herogate's developers, not its users.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const {execute} = await import('@oclif/core')
   await execute({dir: import.meta.url})
 }
