@@ -197,19 +197,21 @@ export async function releaseConfigChange(ctx: AwsContext, app: string, change: 
     configVersion,
     ...inherited(current),
   })
-  if (!current?.taskDefinitions || Object.keys(current.taskDefinitions).length === 0) {
-    return finish(e, record, 'succeeded', {})
-  }
+  return settle(e, record, async () => {
+    if (!current?.taskDefinitions || Object.keys(current.taskDefinitions).length === 0) {
+      return finish(e, record, 'succeeded', {})
+    }
 
-  const keys = splitKeys(live)
-  const running = await servicesOf(e, Object.keys(current.taskDefinitions))
-  const specs: ProcessSpec[] = []
-  for (const [type, arn] of Object.entries(current.taskDefinitions)) {
-    const base = specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(running.get(type)?.taskDefinition ?? arn))
-    specs.push({...base, configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
-  }
+    const keys = splitKeys(live)
+    const running = await servicesOf(e, Object.keys(current.taskDefinitions))
+    const specs: ProcessSpec[] = []
+    for (const [type, arn] of Object.entries(current.taskDefinitions)) {
+      const base = specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(running.get(type)?.taskDefinition ?? arn))
+      specs.push({...base, configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
+    }
 
-  return applyRelease(e, lock, record, specs, current, options)
+    return applyRelease(e, lock, record, specs, current, options)
+  })
 }
 
 function inherited(current: ReleaseRecord | undefined): Partial<NewRelease> {
@@ -231,6 +233,21 @@ async function servicesOf(e: Env, types: string[]): Promise<Map<string, Service>
   }
 
   return byType
+}
+
+/** Runs the rest of a release; an unexpected error marks it failed, so no record stays pending. */
+async function settle(e: Env, record: ReleaseRecord, fn: () => Promise<Release>): Promise<Release> {
+  try {
+    return await fn()
+  } catch (error) {
+    const stored = await e.store.get(e.app, record.version).catch(() => undefined)
+    if (stored?.status === 'pending') {
+      const failure = error instanceof Error ? error.message.split('\n')[0].slice(0, 300) : 'the release stopped'
+      await finish(e, {...stored, phase: undefined}, 'failed', {failure}).catch(() => undefined)
+    }
+
+    throw error
+  }
 }
 
 async function finish(e: Env, record: ReleaseRecord, status: 'succeeded' | 'failed', extra: Partial<ReleaseRecord>): Promise<Release> {
@@ -410,33 +427,35 @@ export async function releaseImage(ctx: AwsContext, app: string, built: BuiltIma
     processTypes: options.processTypes,
     ...(built.commit ? {commit: built.commit} : {}),
   })
-  const commands = processCommands(options.processTypes, built.buildpacks ?? false)
-  const keys = splitKeys(live)
-  const running = await servicesOf(e, Object.keys(types))
-  const sizeOf = async (type: string) => {
-    const arn = running.get(type)?.taskDefinition
-    return arn ? specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(arn)).size : DEFAULT_SIZE
-  }
-
-  if (releaseCommand) {
-    record.phase = 'release phase'
-    await e.store.update(app, record)
-    const spec: ProcessSpec = {processType: 'release', image: built.image, ...commands.release, size: await sizeOf('web'), configKeys: keys.secret, emptyKeys: keys.empty, release: record.version}
-    const outcome = await runReleasePhase(e, lock, spec, options.signal)
-    if (!outcome.ok) {
-      await finish(e, record, 'failed', {failure: outcome.reason})
-      throw new HerogateError(`Release phase of v${record.version} failed: ${outcome.reason}. ${current ? `v${current.version} keeps serving.` : ''}`.trim(), {
-        suggestions: [`herogate logs --source herogate -a ${app}`, `herogate run -a ${app} -- <the release command> (to try it by hand)`],
-      })
+  return settle(e, record, async () => {
+    const commands = processCommands(options.processTypes, built.buildpacks ?? false)
+    const keys = splitKeys(live)
+    const running = await servicesOf(e, Object.keys(types))
+    const sizeOf = async (type: string) => {
+      const arn = running.get(type)?.taskDefinition
+      return arn ? specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(arn)).size : DEFAULT_SIZE
     }
-  }
 
-  const specs: ProcessSpec[] = []
-  for (const type of Object.keys(types)) {
-    specs.push({processType: type, image: built.image, ...commands[type], size: await sizeOf(type), configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
-  }
+    if (releaseCommand) {
+      record.phase = 'release phase'
+      await e.store.update(app, record)
+      const spec: ProcessSpec = {processType: 'release', image: built.image, ...commands.release, size: await sizeOf('web'), configKeys: keys.secret, emptyKeys: keys.empty, release: record.version}
+      const outcome = await runReleasePhase(e, lock, spec, options.signal)
+      if (!outcome.ok) {
+        await finish(e, record, 'failed', {failure: outcome.reason})
+        throw new HerogateError(`Release phase of v${record.version} failed: ${outcome.reason}. ${current ? `v${current.version} keeps serving.` : ''}`.trim(), {
+          suggestions: [`herogate logs --source herogate -a ${app}`, `herogate run -a ${app} -- <the release command> (to try it by hand)`],
+        })
+      }
+    }
 
-  return applyRelease(e, lock, record, specs, current, options)
+    const specs: ProcessSpec[] = []
+    for (const type of Object.keys(types)) {
+      specs.push({processType: type, image: built.image, ...commands[type], size: await sizeOf(type), configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
+    }
+
+    return applyRelease(e, lock, record, specs, current, options)
+  })
 }
 
 export const RELEASE_PHASE_TIMEOUT_MS = 30 * 60_000
@@ -548,17 +567,20 @@ export async function rollbackLocked(ctx: AwsContext, app: string, version: numb
     ...inherited(target),
     ...(target.configVersion === undefined ? {} : {configVersion: target.configVersion}),
   })
-  const running = await servicesOf(e, Object.keys(target.taskDefinitions))
-  const specs: ProcessSpec[] = []
-  for (const [type, arn] of Object.entries(target.taskDefinitions)) {
-    const spec = specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(arn))
-    // Code and config come from the target; the process size stays what it is now.
-    const runningArn = running.get(type)?.taskDefinition
-    const size = runningArn ? specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(runningArn)).size : spec.size
-    specs.push({...spec, size, configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
-  }
+  const definitions = target.taskDefinitions
+  return settle(e, record, async () => {
+    const running = await servicesOf(e, Object.keys(definitions))
+    const specs: ProcessSpec[] = []
+    for (const [type, arn] of Object.entries(definitions)) {
+      const spec = specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(arn))
+      // Code and config come from the target; the process size stays what it is now.
+      const runningArn = running.get(type)?.taskDefinition
+      const size = runningArn ? specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(runningArn)).size : spec.size
+      specs.push({...spec, size, configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
+    }
 
-  return applyRelease(e, lock, record, specs, current, options)
+    return applyRelease(e, lock, record, specs, current, options)
+  })
 }
 
 export async function deploy(ctx: AwsContext, app: string, options: DeployOptions): Promise<Release> {

@@ -1,4 +1,4 @@
-import {DescribeServicesCommand, DescribeTaskDefinitionCommand, type ECSClient} from '@aws-sdk/client-ecs'
+import {DeleteServiceCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, type ECSClient} from '@aws-sdk/client-ecs'
 import {GetParameterCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {expect} from 'chai'
 
@@ -189,6 +189,14 @@ describe('AWS releases (moto)', function () {
     expect(error.message).to.equal('Release phase of v2 failed: the release command exited with 1. v1 keeps serving.')
     expect((await service('web'))?.taskDefinition).to.equal(v1.taskDefinitions!.web)
     expect(await releaseInfo(ctx, app, 2)).to.include({status: 'failed', description: 'Deploy ddddddd'})
+  })
+
+  it('marks a release failed, not pending, when it stops on an unexpected error', async () => {
+    await ecs.send(new DeleteServiceCommand({cluster: resources.cluster, service: names.service(app, 'web'), force: true}))
+    const error = await deploy({image: GOOD, commit: 'eeeeeee5'}, {web: 'node server.js'}).catch((e) => e)
+    expect(error.message).to.equal('The web service of demo is missing from its stack.')
+    expect(await releaseInfo(ctx, app, 1)).to.include({status: 'failed'})
+    expect((await new ReleaseStore(ssm).get(app, 1))?.failure).to.equal('The web service of demo is missing from its stack.')
   })
 
   it('refuses a rollback with nothing to roll back to', async () => {
