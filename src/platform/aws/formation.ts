@@ -5,6 +5,7 @@ import {applyScale} from '../../lib/parse.js'
 import {sizeFor, sizeSpec} from '../../lib/sizes.js'
 import type {OperationOptions, ProcessFormation, ProcessInfo, ScaleChange, ScaleResult} from '../types.js'
 import type {AwsContext} from './context.js'
+import {withAppLock} from './releases.js'
 import {type AppResources, loadAppResources} from './resources.js'
 import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
@@ -91,22 +92,28 @@ export async function scale(ctx: AwsContext, app: string, changes: ScaleChange[]
     return {process, quantity, spec}
   })
 
-  // Register every new revision first: a refused size changes no service.
-  const registered = new Map<string, string>()
-  for (const {process, spec} of plan) {
-    if (!spec) continue
-    const definition = await ecs.registerTaskDefinition(taskDefinitionInput(app, resources, spec))
-    registered.set(process.service.type, definition.taskDefinitionArn!)
+  const apply = async () => {
+    // Register every new revision first: a refused size changes no service.
+    const registered = new Map<string, string>()
+    for (const {process, spec} of plan) {
+      if (!spec) continue
+      const definition = await ecs.registerTaskDefinition(taskDefinitionInput(app, resources, spec))
+      registered.set(process.service.type, definition.taskDefinitionArn!)
+    }
+
+    for (const {process, quantity} of plan) {
+      const id = `scale:${process.service.type}`
+      options.onProgress?.({kind: 'step', id, message: `Scaling ${process.service.type} to ${quantity}`, status: 'start'})
+      const taskDefinition = registered.get(process.service.type)
+      await ecs.updateService(resources.cluster, process.service.name, {desiredCount: quantity, ...(taskDefinition ? {taskDefinition} : {})})
+      options.onProgress?.({kind: 'step', id, message: `Scaling ${process.service.type} to ${quantity}`, status: 'done'})
+    }
   }
 
-  for (const {process, quantity} of plan) {
-    const id = `scale:${process.service.type}`
-    options.onProgress?.({kind: 'step', id, message: `Scaling ${process.service.type} to ${quantity}`, status: 'start'})
-    const taskDefinition = registered.get(process.service.type)
-    await ecs.updateService(resources.cluster, process.service.name, {desiredCount: quantity, ...(taskDefinition ? {taskDefinition} : {})})
-    options.onProgress?.({kind: 'step', id, message: `Scaling ${process.service.type} to ${quantity}`, status: 'done'})
-  }
-
+  // A new size is a new task definition revision: made under the app's lock, so that a deploy,
+  // config change or rollback in progress does not register over it. Counts need no lock.
+  if (plan.some((p) => p.spec)) await withAppLock(ctx, app, 'ps:scale', apply, {onProgress: options.onProgress})
+  else await apply()
   return {formation: plan.map(({process, quantity, spec}) => formationOf(process, quantity, spec ?? process.spec)), notes: []}
 }
 
