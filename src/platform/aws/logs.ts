@@ -3,6 +3,7 @@ import {AppNotFound, InvalidInput} from '../../lib/errors.js'
 import {names, PROCESS_TYPE} from '../../lib/naming.js'
 import type {LogLine, LogOptions} from '../types.js'
 import type {AwsContext} from './context.js'
+import {ps} from './formation.js'
 
 /** How often the polling tail asks for new events when Live Tail is not available. */
 export const POLL_MS = 2000
@@ -33,8 +34,14 @@ interface Filter {
   keep(event: LogEvent): boolean
 }
 
-/** --process-type, --task (a task id, or a name as logs and ps show it: web.1a2b3c4) and --source, as one filter. */
-function filterFor(options: LogOptions): Filter {
+/** ps numbers tasks web.1, web.2: a suffix of up to 3 digits is such a number, anything longer a task id prefix. */
+const PS_NUMBER = /^\d{1,3}$/
+
+/**
+ * --process-type, --task (a task id, a name as logs show it: web.1a2b3c4, or as ps shows it:
+ * web.1) and --source, as one filter. `resolve` turns a ps name into its task id.
+ */
+async function filterFor(options: LogOptions, resolve: (name: string) => Promise<string | undefined>): Promise<Filter> {
   if (options.processType !== undefined && !PROCESS_TYPE.test(options.processType)) {
     throw new InvalidInput(`"${options.processType}" is not a process type name.`)
   }
@@ -43,7 +50,11 @@ function filterFor(options: LogOptions): Filter {
   let taskPrefix: string | undefined
   if (options.task !== undefined) {
     const named = /^([A-Za-z0-9_]{1,30})\.([A-Za-z0-9-]+)$/.exec(options.task)
-    if (named) {
+    if (named && PS_NUMBER.test(named[2])) {
+      type ??= named[1]
+      taskPrefix = await resolve(options.task)
+      if (!taskPrefix) throw new InvalidInput(`No process ${options.task} is running.`, {suggestions: ['herogate ps', 'herogate logs --task web.1a2b3c4 (the first characters of a task id)']})
+    } else if (named) {
       type ??= named[1]
       taskPrefix = named[2]
     } else if (/^[A-Za-z0-9-]{4,64}$/.test(options.task)) {
@@ -86,7 +97,7 @@ function eventKey(event: LogEvent): string {
  */
 export async function* logs(ctx: AwsContext, app: string, options: LogOptions): AsyncIterable<LogLine> {
   if (!Number.isInteger(options.num) || options.num < 1) throw new InvalidInput('-n must be a whole number of lines, at least 1.')
-  const filter = filterFor(options)
+  const filter = await filterFor(options, async (name) => (await ps(ctx, app)).find((p) => p.name === name)?.id)
   const service = new LogsService(await ctx.clients.logs())
   const groupName = names.logGroup(app)
   const group = await service.group(groupName)

@@ -110,6 +110,9 @@ describe('aws driver: logs (moto)', () => {
     expect(await collect(logs(ctx, 'nope', base)).catch((e: unknown) => e)).to.be.instanceOf(AppNotFound)
     expect(await collect(logs(ctx, 'demo', {...base, processType: 'we-b'})).catch((e: unknown) => e)).to.be.instanceOf(InvalidInput)
     expect(await collect(logs(ctx, 'demo', {...base, task: 'a b'})).catch((e: unknown) => e)).to.be.instanceOf(InvalidInput)
+    // A ps-style name is looked up among the running processes: there are none here.
+    const missing = await collect(logs(ctx, 'demo', {...base, task: 'web.1'})).catch((e: unknown) => e)
+    expect((missing as Error).message).to.equal('No process web.1 is running.')
   })
 })
 
