@@ -122,11 +122,12 @@ async function runDefinition(ctx: AwsContext, resources: AppResources, size: str
   }
 
   const baseDefinition = base ? await ecs.taskDefinition(base.taskDefinition) : undefined
-  if (!base || !baseDefinition) {
+  // The app stack's placeholder definition (before the first deploy) carries no release.
+  const from = base && baseDefinition ? specFromTaskDefinition(base.type, baseDefinition) : undefined
+  if (!from || from.release === undefined) {
     throw new HerogateError(`${app} has no release yet, so there is no image to run.`, {suggestions: ['git push herogate main']})
   }
 
-  const from = specFromTaskDefinition(base.type, baseDefinition)
   const wanted: ProcessSpec = {
     processType: RUN_TYPE,
     image: from.image,

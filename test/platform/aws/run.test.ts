@@ -116,6 +116,11 @@ describe('aws driver: run (moto)', () => {
     const error = await run(makeContext(empty), 'empty', options(['ls'])).catch((e: unknown) => e)
     expect(error).to.be.instanceOf(HerogateError)
     expect((error as Error).message).to.equal('empty has no release yet, so there is no image to run.')
+    // The app stack's placeholder web definition has no release either.
+    const placeholder = await makeResources('placeholder')
+    await deployProcesses(placeholder, {web: {count: 0, release: undefined}})
+    const again = await run(makeContext(placeholder), 'placeholder', options(['ls'])).catch((e: unknown) => e)
+    expect((again as Error).message).to.equal('placeholder has no release yet, so there is no image to run.')
   })
 })
 
@@ -125,8 +130,8 @@ describe('aws driver: run (mocked ECS and Logs)', () => {
     executionRoleArn: 'arn:aws:iam::1:role/exec', taskRoleArn: 'arn:aws:iam::1:role/task', logGroup: '/herogate/demo', ecrRepositoryUri: 'repo',
     targetGroupArn: 'tg', webUrl: 'http://x', gitUrl: 'git', artifactBucket: 'b', pipeline: 'p', codeBuildProject: 'c',
   }
-  const webInput = taskDefinitionInput('demo', resources, {processType: 'web', image: IMAGE, size: 'standard-1x', configKeys: []})
-  const runInput = taskDefinitionInput('demo', resources, {processType: 'run', image: IMAGE, size: 'standard-1x', configKeys: []})
+  const webInput = taskDefinitionInput('demo', resources, {processType: 'web', image: IMAGE, size: 'standard-1x', configKeys: [], release: 3})
+  const runInput = taskDefinitionInput('demo', resources, {processType: 'run', image: IMAGE, size: 'standard-1x', configKeys: [], release: 3})
   const webDefinition = {...webInput, taskDefinitionArn: 'arn:aws:ecs:us-east-1:1:task-definition/herogate-demo-web:1', cpu: '512', memory: '1024'}
   const runDefinition = {...runInput, taskDefinitionArn: 'arn:aws:ecs:us-east-1:1:task-definition/herogate-demo-run:4', cpu: '512', memory: '1024'}
   const taskArn = 'arn:aws:ecs:us-east-1:1:task/herogate/0123456789abcdef0123456789abcdef'
