@@ -80,6 +80,23 @@ export class LogsService {
     } while (nextToken && !query.signal?.aborted)
   }
 
+  /** Appends events (in time order) to a stream, creating it first when it is new. */
+  async put(group: string, stream: string, events: Array<{timestamp: number; message: string}>): Promise<void> {
+    if (events.length === 0) return
+    const {CreateLogStreamCommand, PutLogEventsCommand} = await this.sdk()
+    try {
+      await this.client.send(new CreateLogStreamCommand({logGroupName: group, logStreamName: stream})).catch((error: {name?: string}) => {
+        if (error.name !== 'ResourceAlreadyExistsException') throw error
+      })
+      // PutLogEvents takes at most 10,000 events a call.
+      for (let i = 0; i < events.length; i += 10_000) {
+        await this.client.send(new PutLogEventsCommand({logGroupName: group, logStreamName: stream, logEvents: events.slice(i, i + 10_000)}))
+      }
+    } catch (error) {
+      throw awsFailure(error, `writing log stream ${stream}`)
+    }
+  }
+
   /** Reads one stream forward from `token` (or from its start); a stream not created yet reads as empty. */
   async readStream(group: string, stream: string, token?: string): Promise<{events: LogEvent[]; nextToken?: string}> {
     const {GetLogEventsCommand} = await this.sdk()

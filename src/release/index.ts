@@ -70,7 +70,8 @@ export async function runRelease(options: ReleaseRunOptions): Promise<Release> {
     ctx,
     app,
     'deploy',
-    (lock) => releaseImage(ctx, app, {image: image!, commit: options.commit, buildpacks}, {lock, processTypes, author, resources, onProgress}),
+    // The build's own log (herogate/build/…) already holds everything: no second journal.
+    (lock) => releaseImage(ctx, app, {image: image!, commit: options.commit, buildpacks}, {lock, processTypes, author, resources, onProgress, journal: false}),
     {holder: options.buildId ? `CodeBuild ${options.buildId}` : `CodeBuild for ${author}`, waitMs: options.lockWaitMs ?? LOCK_TTL_MS, onProgress},
   )
 }

@@ -28,7 +28,7 @@ import {ConfigStore, splitKeys} from '../../aws/ssm.js'
 import {HerogateError, InvalidInput, LockHeld} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
-import type {DeployOptions, OperationOptions, Progress, Release} from '../types.js'
+import type {DeployOptions, OperationOptions, Progress, ProgressEvent, Release} from '../types.js'
 import type {AwsContext} from './context.js'
 import {type AppResources, loadAppResources} from './resources.js'
 import {type RolloutSettings, type RolloutTarget, watchRollout} from './rollout.js'
@@ -62,6 +62,11 @@ export interface ReleaseOptions extends OperationOptions {
   /** The app lock the caller holds (required: releases are only made under it). */
   lock?: AppLock
   rollout?: Partial<RolloutSettings>
+  /**
+   * Also write the release's progress to the app's log group (herogate/deploy/vN), so that
+   * `logs --source herogate` shows it. Off inside CodeBuild, whose own log already has it.
+   */
+  journal?: boolean
 }
 
 /** Runs `fn` holding the app's lock: one deploy, config change or rollback at a time. */
@@ -125,10 +130,19 @@ interface Env {
   configVersions: ConfigVersionStore
   config: ConfigStore
   onProgress?: Progress
+  journal?: Array<{timestamp: number; message: string}>
 }
 
 async function env(ctx: AwsContext, app: string, options: ReleaseOptions): Promise<Env> {
   const ssm = await ctx.clients.ssm()
+  const journal = options.journal === false ? undefined : ([] as Array<{timestamp: number; message: string}>)
+  const onProgress: Progress | undefined = journal
+    ? (event) => {
+        const message = journalLine(event)
+        if (message) journal.push({timestamp: ctx.clock.now().getTime(), message})
+        options.onProgress?.(event)
+      }
+    : options.onProgress
   return {
     app,
     ctx,
@@ -137,7 +151,40 @@ async function env(ctx: AwsContext, app: string, options: ReleaseOptions): Promi
     store: new ReleaseStore(ssm),
     configVersions: new ConfigVersionStore(ssm),
     config: new ConfigStore(ssm),
-    onProgress: options.onProgress,
+    onProgress,
+    journal,
+  }
+}
+
+function journalLine(event: ProgressEvent): string | undefined {
+  switch (event.kind) {
+    case 'step':
+      return event.status === 'start' ? `${event.message}...` : `${event.message}: ${event.status}`
+    case 'output':
+      return event.line
+    case 'warning':
+      return `Warning: ${event.message}`
+    default:
+      return undefined
+  }
+}
+
+/** Writes what the release did to herogate/deploy/vN; a failure to write is a warning, not a failed release. */
+async function flushJournal(e: Env, record: ReleaseRecord): Promise<void> {
+  if (!e.journal) return
+  const now = e.ctx.clock.now().getTime()
+  const first = e.journal[0]?.timestamp ?? now
+  const events = [
+    {timestamp: first, message: `v${record.version}: ${record.description} by ${record.author}`},
+    ...e.journal,
+    {timestamp: now, message: `v${record.version} ${record.status}${record.failure ? `: ${record.failure}` : ''}`},
+  ]
+  e.journal.length = 0
+  try {
+    const logs = new LogsService(await e.ctx.clients.logs())
+    await logs.put(e.resources.logGroup, `${names.herogateLogStreamPrefix()}/deploy/v${record.version}`, events)
+  } catch (error) {
+    e.onProgress?.({kind: 'warning', message: `Could not write the release's log: ${(error as Error).message}`})
   }
 }
 
@@ -254,6 +301,7 @@ async function finish(e: Env, record: ReleaseRecord, status: 'succeeded' | 'fail
   const final: ReleaseRecord = {...record, ...extra, status, finishedAt: e.ctx.clock.now().toISOString()}
   delete final.phase
   await e.store.update(e.app, final)
+  await flushJournal(e, final)
   return toRelease(final, status === 'succeeded' ? final.version : undefined)
 }
 

@@ -1,4 +1,5 @@
 import {DeleteServiceCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, type ECSClient} from '@aws-sdk/client-ecs'
+import {CloudWatchLogsClient, GetLogEventsCommand} from '@aws-sdk/client-cloudwatch-logs'
 import {GetParameterCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {expect} from 'chai'
 
@@ -154,6 +155,14 @@ describe('AWS releases (moto)', function () {
     expect(v4web.secrets!.map((s) => s.name)).to.deep.equal(['FOO'])
     expect(v4web.environment).to.deep.include({name: 'HEROGATE_RELEASE', value: 'v4'})
     expect((await service('web'))?.taskDefinition).to.equal(v4.taskDefinitions!.web)
+
+    // What the rollback did is in the app's log group, for `logs --source herogate`.
+    const journal = await new CloudWatchLogsClient({region: REGION}).send(new GetLogEventsCommand({logGroupName: resources.logGroup, logStreamName: 'herogate/deploy/v4', startFromHead: true}))
+    const lines = journal.events!.map((e) => e.message)
+    expect(lines[0]).to.equal('v4: Rollback to v2 by dev')
+    expect(lines).to.include.members(['Restoring the config of v2: done', 'Rolling out web: done'])
+    expect(lines.at(-1)).to.equal('v4 succeeded')
+    expect(lines.join('\n')).not.to.match(/\bone\b|\btwo\b/)
 
     const listed = await releases(ctx, app, {num: 10})
     expect(listed.map((r) => `v${r.version} ${r.description} ${r.current ? '*' : ''}`.trim())).to.deep.equal([
