@@ -139,10 +139,15 @@ export class LogsService {
 
     let sampled = false
     const signal = query.signal
+    // Ctrl-C ends the wait for the next event at once, whatever the stream does.
+    const aborted = new Promise<IteratorResult<StartLiveTailResponseStream>>((resolve) => {
+      if (signal?.aborted) resolve({done: true, value: undefined})
+      signal?.addEventListener('abort', () => resolve({done: true, value: undefined}), {once: true})
+    })
     async function* events(): AsyncIterable<LogEvent> {
       try {
         while (!signal?.aborted) {
-          const next = await iterator.next()
+          const next = await Promise.race([iterator.next(), aborted])
           if (next.done) return
           const value = next.value
           if (value.SessionTimeoutException) return
@@ -156,7 +161,8 @@ export class LogsService {
         if (signal?.aborted) return
         throw error instanceof HerogateError ? error : awsFailure(error, 'tailing logs')
       } finally {
-        await iterator.return?.()
+        // Not awaited: a stream stuck waiting for data would hold Ctrl-C up.
+        iterator.return?.()?.catch(() => undefined)
       }
     }
 

@@ -172,6 +172,19 @@ describe('aws driver: logs with Live Tail (mocked)', () => {
     ])
   })
 
+  it('ends at once when aborted while Live Tail waits for events', async () => {
+    const {mock, ctx} = setup([])
+    const controller = new AbortController()
+    async function* quiet(): AsyncIterable<StartLiveTailResponseStream> {
+      yield {sessionStart: {sessionId: 's'}}
+      setImmediate(() => controller.abort())
+      await new Promise(() => undefined)
+    }
+
+    mock.on(StartLiveTailCommand).resolves({responseStream: quiet()})
+    expect(await collect(logs(ctx, 'demo', {...base, tail: true, signal: controller.signal}))).to.deep.equal([])
+  })
+
   it('asks Live Tail for the process type prefix only', async () => {
     const {mock, ctx} = setup([])
     mock.on(StartLiveTailCommand).resolves({responseStream: stream([{sessionStart: {sessionId: 's'}}])})
