@@ -4,7 +4,7 @@ import {validateConfigKey} from '../../lib/parse.js'
 import type {ConfigChange, OperationOptions} from '../types.js'
 import type {AwsContext} from './context.js'
 import {appResources} from './formation.js'
-import {releaseConfigChange, withAppLock} from './releases.js'
+import {authorName, releaseConfigChange, withAppLock} from './releases.js'
 
 async function store(ctx: AwsContext): Promise<ConfigStore> {
   return new ConfigStore(await ctx.clients.ssm())
@@ -32,13 +32,15 @@ export async function setConfig(ctx: AwsContext, app: string, vars: Record<strin
 
   const resources = await appResources(ctx, app)
   const config = await store(ctx)
+  // One identity lookup names both the lock holder and the release author.
+  const author = await authorName(ctx)
   return withAppLock(ctx, app, 'config:set', async (lock) => {
     const changed = await config.set(app, vars)
     if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length > 1 ? 'have these values' : 'has this value'}; nothing changed.`)
     options.onProgress?.({kind: 'step', id: 'config', message: `Set ${changed.join(', ')}`, status: 'done'})
-    const release = await releaseConfigChange(ctx, app, {set: changed}, {...options, lock, resources})
+    const release = await releaseConfigChange(ctx, app, {set: changed}, {...options, lock, resources, author})
     return {keys: changed, release}
-  }, {onProgress: options.onProgress})
+  }, {onProgress: options.onProgress, holder: author})
 }
 
 /** config:unset: removes the parameters, then releases the smaller key set the same way. */
@@ -47,11 +49,12 @@ export async function unsetConfig(ctx: AwsContext, app: string, keys: string[], 
   for (const key of keys) validateConfigKey(key)
   const resources = await appResources(ctx, app)
   const config = await store(ctx)
+  const author = await authorName(ctx)
   return withAppLock(ctx, app, 'config:unset', async (lock) => {
     const removed = await config.unset(app, keys)
     if (removed.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} not set; nothing changed.`, {suggestions: [`herogate config -a ${app}`]})
     options.onProgress?.({kind: 'step', id: 'config', message: `Unset ${removed.join(', ')}`, status: 'done'})
-    const release = await releaseConfigChange(ctx, app, {unset: removed}, {...options, lock, resources})
+    const release = await releaseConfigChange(ctx, app, {unset: removed}, {...options, lock, resources, author})
     return {keys: removed, release}
-  }, {onProgress: options.onProgress})
+  }, {onProgress: options.onProgress, holder: author})
 }
