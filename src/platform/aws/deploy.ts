@@ -4,7 +4,7 @@ import {type BuildInfo, buildFailure, BuildService} from '../../aws/codebuild.js
 import {type PipelineRun, PipelineService} from '../../aws/codepipeline.js'
 import {LogsService} from '../../aws/logs.js'
 import {type ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
-import {HerogateError, InvalidInput} from '../../lib/errors.js'
+import {HerogateError, Interrupted, InvalidInput} from '../../lib/errors.js'
 import {getRemoteUrl, headCommit} from '../../lib/git.js'
 import {names} from '../../lib/naming.js'
 import type {DeployOptions, Progress, Release} from '../types.js'
@@ -99,7 +99,12 @@ export async function deploy(ctx: AwsContext, app: string, options: DeployOption
   waiting.start()
   const run = await findRun(ctx, pipelines, resources.pipeline, head, pushedAt, pushed.upToDate, options.signal)
   waiting.done()
-  return follow(ctx, {app, head, before, runId: run.id, pipeline: resources.pipeline, pipelines, store, progress, signal: options.signal})
+  try {
+    return await follow(ctx, {app, head, before, runId: run.id, pipeline: resources.pipeline, pipelines, store, progress, signal: options.signal})
+  } catch (error) {
+    if (!options.signal?.aborted) throw error
+    throw new Interrupted(`Interrupted: stopped following the deploy of ${short}; it goes on in AWS (herogate releases -a ${app} shows how it ends).`)
+  }
 }
 
 /** The run the push started; when the push changed nothing, a run started for the branch's head. */

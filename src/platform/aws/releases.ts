@@ -25,13 +25,13 @@ import {
   type LockInfo, type NewRelease, type ReleaseRecord, ConfigVersionStore, LockStore, nameFromArn, ReleaseStore, sameConfig,
 } from '../../aws/release-store.js'
 import {ConfigStore, splitKeys} from '../../aws/ssm.js'
-import {HerogateError, InvalidInput, LockHeld} from '../../lib/errors.js'
+import {HerogateError, Interrupted, InvalidInput, LockHeld} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {DeployOptions, OperationOptions, Progress, ProgressEvent, Release} from '../types.js'
 import type {AwsContext} from './context.js'
 import {type AppResources, loadAppResources} from './resources.js'
-import {type RolloutSettings, type RolloutTarget, watchRollout} from './rollout.js'
+import {INTERRUPTED, type RolloutSettings, type RolloutTarget, watchRollout} from './rollout.js'
 import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
 /** A lock left behind by a crashed run is taken over after this long. */
@@ -372,6 +372,10 @@ async function applyRelease(e: Env, lock: AppLock, record: ReleaseRecord, specs:
   step(e, 'rollback', previous ? `Rolling back to v${previous.version}` : 'Stopping the failed release', 'done')
   const failure = outcome.reason ?? 'the rollout failed'
   await finish(e, record, 'failed', {taskDefinitions, failure})
+  if (failure === INTERRUPTED) {
+    throw new Interrupted(`Interrupted: release v${record.version} of ${e.app} was rolled back${previous ? `; v${previous.version} keeps serving` : ''}.`)
+  }
+
   throw new HerogateError(`Release v${record.version} of ${e.app} failed: ${failure}. ${previous ? `v${previous.version} keeps serving.` : 'Nothing is serving yet.'}`, {
     suggestions: [`herogate logs -a ${e.app}`, `herogate releases:info v${record.version} -a ${e.app}`],
   })

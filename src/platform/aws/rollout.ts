@@ -31,6 +31,9 @@ export interface RolloutSettings {
   pollMs: number
 }
 
+/** The reason of an outcome cut short by the caller's signal (Ctrl-C). */
+export const INTERRUPTED = 'interrupted'
+
 export const ROLLOUT_SETTINGS: RolloutSettings = {failFast: 2, timeoutMs: 15 * 60_000, pollMs: 3000}
 
 export interface TaskFailure {
@@ -166,8 +169,13 @@ export async function watchRollout(ecs: RolloutEcs, cluster: string, targets: Ro
       return finish(false, `the rollout did not finish within ${Math.round(settings.timeoutMs / 60_000)} minutes`)
     }
 
-    if (options.signal?.aborted) return finish(false, 'interrupted')
+    if (options.signal?.aborted) return finish(false, INTERRUPTED)
     await options.onTick?.()
-    await clock.sleep(settings.pollMs, options.signal)
+    try {
+      await clock.sleep(settings.pollMs, options.signal)
+    } catch (error) {
+      if (options.signal?.aborted) return finish(false, INTERRUPTED)
+      throw error
+    }
   }
 }

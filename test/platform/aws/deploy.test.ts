@@ -11,7 +11,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {type ReleaseRecord, ReleaseStore} from '../../../src/aws/release-store.js'
-import {HerogateError} from '../../../src/lib/errors.js'
+import {HerogateError, Interrupted} from '../../../src/lib/errors.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import {deploy, type Pusher} from '../../../src/platform/aws/deploy.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
@@ -171,6 +171,19 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
     const release = await run(true)
     expect(pipeline.commandCalls(StartPipelineExecutionCommand)).to.have.length(1)
     expect(release).to.include({version: 2, status: 'succeeded'})
+  })
+
+  it('stops following on Ctrl-C, saying the deploy goes on', async () => {
+    playRun({status: 'Succeeded', build: 'SUCCEEDED', release: 'succeeded'})
+    const controller = new AbortController()
+    pipeline.on(ListActionExecutionsCommand).callsFake(async () => {
+      controller.abort(new Error('interrupted'))
+      return {actionExecutionDetails: []}
+    })
+    const error = await deploy(ctx, 'demo', {cwd, signal: controller.signal}, {push: push({upToDate: false}), head: async () => HEAD}).catch((e) => e)
+    expect(error).to.be.instanceOf(Interrupted)
+    expect(error.exitCode).to.equal(130)
+    expect(error.message).to.equal('Interrupted: stopped following the deploy of 1a2b3c4; it goes on in AWS (herogate releases -a demo shows how it ends).')
   })
 
   it('gives up when the push never starts the pipeline', async () => {

@@ -153,6 +153,23 @@ describe('rollout watcher', () => {
   })
 })
 
+describe('rollout watcher interrupted', () => {
+  it('stops watching when the signal aborts, saying so', async () => {
+    const clock = fakeClock()
+    const controller = new AbortController()
+    const ecs = simulatedEcs(clock, {})
+    const services = ecs.services.bind(ecs)
+    ecs.services = async (cluster, names) => {
+      if (ecs.calls === 3) controller.abort(new Error('interrupted'))
+      return services(cluster, names)
+    }
+
+    const outcome = await watchRollout(ecs, 'herogate', [target], {clock, signal: controller.signal})
+    expect(outcome).to.include({ok: false, reason: 'interrupted'})
+    expect(ecs.calls).to.equal(4)
+  })
+})
+
 describe('taskFailure', () => {
   const cases: Array<[string, Task, string | undefined]> = [
     ['crash with exit code', {stopCode: 'EssentialContainerExited', containers: [{exitCode: 137}]}, 'crashed with exit code 137'],
