@@ -76,10 +76,12 @@ export async function withAppLock<T>(ctx: AwsContext, app: string, operation: st
   const holder = options.holder ?? (await authorName(ctx))
   const started = ctx.clock.now().getTime()
   const token = `${holder}:${started}:${Math.random().toString(36).slice(2, 10)}`
-  const infoAt = (now: Date): LockInfo => ({holder, operation, since: new Date(started).toISOString(), expiresAt: new Date(now.getTime() + ttl).toISOString(), token})
+  let since = started
+  const infoAt = (now: Date): LockInfo => ({holder, operation, since: new Date(since).toISOString(), expiresAt: new Date(now.getTime() + ttl).toISOString(), token})
   let warned = false
   for (;;) {
     try {
+      since = ctx.clock.now().getTime()
       await store.acquire(app, infoAt(ctx.clock.now()), ctx.clock.now())
       break
     } catch (error) {
@@ -111,9 +113,18 @@ export async function withAppLock<T>(ctx: AwsContext, app: string, operation: st
   }
 }
 
-/** The last part of the caller's identity ARN (user name, or role session name). */
-export async function authorName(ctx: AwsContext): Promise<string> {
-  return nameFromArn((await callerIdentity(await ctx.clients.sts())).arn)
+const authors = new WeakMap<AwsContext, Promise<string>>()
+
+/** The last part of the caller's identity ARN (user name, or role session name); asked once per context. */
+export function authorName(ctx: AwsContext): Promise<string> {
+  let name = authors.get(ctx)
+  if (!name) {
+    name = ctx.clients.sts().then(async (sts) => nameFromArn((await callerIdentity(sts)).arn))
+    name.catch(() => authors.delete(ctx))
+    authors.set(ctx, name)
+  }
+
+  return name
 }
 
 export async function appResources(ctx: AwsContext, app: string): Promise<AppResources> {
