@@ -337,29 +337,34 @@ async function applyRelease(e: Env, lock: AppLock, record: ReleaseRecord, specs:
   const targets: RolloutTarget[] = []
   record.phase = 'rollout'
   await e.store.update(e.app, record)
-  for (const spec of specs) {
-    const type = spec.processType
-    const service = existing.get(type)
-    const name = names.service(e.app, type)
-    let desiredCount = service?.desiredCount ?? 0
-    if (service) {
-      // The first release starts one web process, as Heroku does; other types wait for `scale`.
-      const first = type === 'web' && desiredCount === 0 && !previous?.taskDefinitions?.web
-      if (first) {
-        desiredCount = 1
-        started.push(type)
+  if (!existing.has('web') && types.includes('web')) {
+    throw new HerogateError(`The web service of ${e.app} is missing from its stack.`, {suggestions: [`herogate info -a ${e.app}`]})
+  }
+
+  try {
+    for (const spec of specs) {
+      const type = spec.processType
+      const service = existing.get(type)
+      const name = names.service(e.app, type)
+      let desiredCount = service?.desiredCount ?? 0
+      if (service) {
+        // The first release starts one web process, as Heroku does; other types wait for `scale`.
+        const first = type === 'web' && desiredCount === 0 && !previous?.taskDefinitions?.web
+        if (first) desiredCount = 1
+        await e.ecs.updateService(cluster, name, {taskDefinition: taskDefinitions[type], ...(first ? {desiredCount} : {})})
+        if (first) started.push(type)
+      } else {
+        await e.ecs.createService(serviceInput(e, type, taskDefinitions[type]))
+        created.push(type)
+        note(e, `New process type ${type}: start it with herogate scale ${type}=1 -a ${e.app}`)
       }
 
-      await e.ecs.updateService(cluster, name, {taskDefinition: taskDefinitions[type], ...(first ? {desiredCount} : {})})
-    } else if (type === 'web') {
-      throw new HerogateError(`The web service of ${e.app} is missing from its stack.`, {suggestions: [`herogate info -a ${e.app}`]})
-    } else {
-      await e.ecs.createService(serviceInput(e, type, taskDefinitions[type]))
-      created.push(type)
-      note(e, `New process type ${type}: start it with herogate scale ${type}=1 -a ${e.app}`)
+      targets.push({processType: type, service: name, taskDefinition: taskDefinitions[type], desiredCount})
     }
-
-    targets.push({processType: type, service: name, taskDefinition: taskDefinitions[type], desiredCount})
+  } catch (error) {
+    // Some services may run the new release already: put them all back before giving up.
+    await putBack(e, record, previous, {created, started}).catch(() => undefined)
+    throw error
   }
 
   const outcome = await watchRollout(e.ecs, cluster, targets.filter((t) => t.desiredCount > 0), {
