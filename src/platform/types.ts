@@ -62,6 +62,8 @@ export interface Release {
   processTypes?: Record<string, string>
   /** AWS: task definition ARN per process type. */
   taskDefinitions?: Record<string, string>
+  /** Why a failed release failed, one line (never config values). */
+  failure?: string
 }
 
 export interface ProcessInfo {

@@ -217,6 +217,7 @@ export function toRelease(record: ReleaseRecord, currentVersion?: number): Relea
     ...(record.configVersion === undefined ? {} : {configVersion: record.configVersion}),
     ...(record.processTypes ? {processTypes: record.processTypes} : {}),
     ...(record.taskDefinitions ? {taskDefinitions: record.taskDefinitions} : {}),
+    ...(record.status === 'failed' && record.failure ? {failure: record.failure} : {}),
   }
 }
 

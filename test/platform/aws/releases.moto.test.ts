@@ -197,7 +197,7 @@ describe('AWS releases (moto)', function () {
     expect(error).to.be.instanceOf(HerogateError)
     expect(error.message).to.equal('Release phase of v2 failed: the release command exited with 1. v1 keeps serving.')
     expect((await service('web'))?.taskDefinition).to.equal(v1.taskDefinitions!.web)
-    expect(await releaseInfo(ctx, app, 2)).to.include({status: 'failed', description: 'Deploy ddddddd'})
+    expect(await releaseInfo(ctx, app, 2)).to.include({status: 'failed', description: 'Deploy ddddddd', failure: 'the release command exited with 1'})
   })
 
   it('marks a release failed, not pending, when it stops on an unexpected error', async () => {
