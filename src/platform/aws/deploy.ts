@@ -40,10 +40,13 @@ export const gitPush: Pusher = (cwd, remote, branch, onLine) =>
     const child = spawn('git', ['push', '--progress', remote, `HEAD:refs/heads/${branch}`], {cwd, stdio: ['ignore', 'pipe', 'pipe']})
     let upToDate = false
     let last = ''
+    let failure = ''
     const lines = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split(/[\r\n]+/)) {
         if (!line.trim()) continue
         if (/Everything up-to-date/.test(line)) upToDate = true
+        // git's first error line says what happened; later ones are hints.
+        if (!failure && /^(fatal|error):|\[(remote )?rejected\]/.test(line.trim())) failure = line.trim()
         last = line
         onLine(line)
       }
@@ -54,7 +57,7 @@ export const gitPush: Pusher = (cwd, remote, branch, onLine) =>
     child.on('error', (error) => reject(new HerogateError('git is not installed or not on PATH.', {cause: error, suggestions: ['install git, then try again']})))
     child.on('close', (code) => {
       if (code === 0) resolve({upToDate})
-      else reject(new HerogateError(`git push failed: ${last.trim() || `exit code ${code}`}`, {suggestions: ['git status', 'git push herogate HEAD:main (to see git\'s own output)']}))
+      else reject(new HerogateError(`git push failed: ${failure || last.trim() || `exit code ${code}`}`, {suggestions: ['git status', 'git push herogate HEAD:main (to see git\'s own output)']}))
     })
   })
 

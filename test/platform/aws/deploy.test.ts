@@ -6,14 +6,15 @@ import {
 import {SSMClient} from '@aws-sdk/client-ssm'
 import {expect} from 'chai'
 import {mockClient} from 'aws-sdk-client-mock'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {type ReleaseRecord, ReleaseStore} from '../../../src/aws/release-store.js'
 import {HerogateError, Interrupted} from '../../../src/lib/errors.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
-import {deploy, type Pusher} from '../../../src/platform/aws/deploy.js'
+import {deploy, gitPush, type Pusher} from '../../../src/platform/aws/deploy.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 import {useMoto} from '../../helpers/moto.js'
@@ -190,5 +191,41 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
     pipeline.on(ListPipelineExecutionsCommand).resolves({pipelineExecutionSummaries: [{pipelineExecutionId: 'old', status: 'Succeeded', sourceRevisions: [{actionName: 'Source', revisionId: 'f'.repeat(40)}]}]})
     const error = await run().catch((e) => e)
     expect(error.message).to.equal('The push of 1a2b3c4 did not start the pipeline within 3 minutes.')
+  })
+})
+
+describe('gitPush', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hg-push-'))
+  })
+  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+  const git = (cwd: string, ...args: string[]) => execFileSync('git', args, {cwd, encoding: 'utf8', env: {...process.env, GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@example.com'}}).trim()
+
+  it('pushes HEAD to the branch, passing git\'s lines on, and tells an up-to-date push apart', async () => {
+    const remote = join(dir, 'remote.git')
+    const work = join(dir, 'work')
+    execFileSync('git', ['init', '--bare', '--quiet', remote])
+    execFileSync('git', ['init', '--quiet', '-b', 'feature', work])
+    writeFileSync(join(work, 'Procfile'), 'web: node server.js\n')
+    git(work, 'add', '.')
+    git(work, 'commit', '--quiet', '-m', 'first')
+    const lines: string[] = []
+    expect(await gitPush(work, remote, 'main', (line) => lines.push(line))).to.deep.equal({upToDate: false})
+    expect(git(remote, 'rev-parse', 'refs/heads/main')).to.equal(git(work, 'rev-parse', 'HEAD'))
+    expect(lines.some((line) => line.includes('HEAD -> main'))).to.equal(true)
+    expect(await gitPush(work, remote, 'main', () => {})).to.deep.equal({upToDate: true})
+  })
+
+  it('fails with git\'s last line when the push is refused', async () => {
+    const work = join(dir, 'work')
+    execFileSync('git', ['init', '--quiet', work])
+    writeFileSync(join(work, 'a'), 'a')
+    git(work, 'add', '.')
+    git(work, 'commit', '--quiet', '-m', 'first')
+    const error = await gitPush(work, join(dir, 'missing.git'), 'main', () => {}).catch((e) => e)
+    expect(error).to.be.instanceOf(HerogateError)
+    expect(error.message).to.match(/^git push failed: fatal: '.*missing\.git' does not appear to be a git repository$/)
   })
 })
