@@ -250,6 +250,12 @@ describe('commands against a fake platform', () => {
       expect(lines[4]).to.match(/^v1\s+Deploy 1a2b3c4\s+failed/)
     })
 
+    it('releases:info shows why a release failed', async () => {
+      platform.releaseList[1].failure = 'web.1 crashed: exit 1'
+      const {stdout} = await runCommand(ReleasesInfo, ['v1', '-a', 'demo'], platform)
+      expect(stdout).to.match(/Status:\s+failed\nFailure:\s+web.1 crashed: exit 1\n/)
+    })
+
     it('releases:info takes v-prefixed versions', async () => {
       const {stdout} = await runCommand(ReleasesInfo, ['v1', '-a', 'demo', '--json'], platform)
       expect(JSON.parse(stdout)).to.include({version: 1, status: 'failed'})

@@ -22,6 +22,7 @@ export default class ReleasesInfo extends HerogateCommand {
     this.log(keyValues([
       ['Description', release.description],
       ['Status', release.status],
+      ['Failure', release.failure],
       ['By', release.author],
       ['When', release.createdAt],
       ['Commit', release.commit],
