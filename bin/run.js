@@ -7,6 +7,6 @@ if (process.argv.length === 3 && ['--version', '-v', 'version'].includes(process
 } else {
   // herogate pins its SDK; the SDK's notice about future Node majors is for herogate's developers, not its users.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-  const {execute} = await import('@oclif/core')
+  const {execute} = await import('@oclif/core/execute')
   await execute({dir: import.meta.url})
 }

@@ -42,16 +42,60 @@ describe('CloudFormation templates', function () {
 describe('template resource descriptions', () => {
   it('gives the resources a user cares about a short description for progress rows', async () => {
     const {readFile} = await import('node:fs/promises')
-    const app = templateResources(await readFile(`${dir}app.yml`, 'utf8'))
+    const app = await templateResources(await readFile(`${dir}app.yml`, 'utf8'))
     for (const id of ['Repository', 'ImageRepository', 'LogGroup', 'BuildProject', 'Pipeline', 'PushRule', 'TargetGroup', 'WebService']) {
       expect(app[id]?.description, id).to.be.a('string').and.not.equal('')
     }
 
-    const platform = templateResources(await readFile(`${dir}platform.yml`, 'utf8'))
+    const platform = await templateResources(await readFile(`${dir}platform.yml`, 'utf8'))
     for (const id of ['Vpc', 'Cluster', 'LoadBalancer', 'HttpListener', 'ArtifactBucket']) {
       expect(platform[id]?.description, id).to.be.a('string').and.not.equal('')
     }
 
     expect(app.WebService.type).to.equal('AWS::ECS::Service')
+  })
+})
+
+describe('app template least privilege', () => {
+  /** Every !Sub resource pattern of the app template's policies, with the given app, cluster and account filled in. */
+  async function resourcePatterns(app: string): Promise<string[]> {
+    const {readFile} = await import('node:fs/promises')
+    const {parseDocument} = await import('yaml')
+    // Unknown tags (!Sub, !Ref...) parse as their plain value: the !Sub string is what we want.
+    const template = parseDocument(await readFile(`${dir}app.yml`, 'utf8'), {logLevel: 'silent'}).toJS()
+    const patterns: string[] = []
+    const walk = (node: unknown, key?: string): void => {
+      if (Array.isArray(node)) for (const item of node) walk(item, key)
+      else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(v, k)
+      else if (key === 'Resource' && typeof node === 'string') patterns.push(node)
+    }
+
+    walk(template)
+    const values: Record<string, string> = {AppName: app, Cluster: 'herogate', 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '123456789012'}
+    return patterns.map((p) => p.replaceAll(/\$\{([^}]+)\}/g, (_, name: string) => values[name] ?? `\${${name}}`))
+  }
+
+  /** IAM's wildcard match: * is any run of characters, ? one character. */
+  function iamMatches(pattern: string, arn: string): boolean {
+    const regex = new RegExp(`^${pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^$()|[\]\\{}]/, '\\$&'))).join('')}$`)
+    return regex.test(arn)
+  }
+
+  it("grants app demo's roles its own services and task families, and none of app demo-2's", async () => {
+    const {names} = await import('../src/lib/naming.js')
+    const patterns = (await resourcePatterns('demo')).filter((p) => p.includes(':ecs:'))
+    const service = (app: string, type: string) => `arn:aws:ecs:us-east-1:123456789012:service/herogate/${names.service(app, type)}`
+    const family = (app: string, type: string) => `arn:aws:ecs:us-east-1:123456789012:task-definition/${names.taskFamily(app, type)}:3`
+    // The patterns are the named ones; "*" resources are limited by cluster conditions instead.
+    const named = patterns.filter((p) => p !== '*')
+    expect(named.some((p) => iamMatches(p, service('demo', 'web')))).to.equal(true)
+    expect(named.some((p) => iamMatches(p, family('demo', 'worker')))).to.equal(true)
+    expect(named.some((p) => iamMatches(p, family('demo', 'run')))).to.equal(true)
+    for (const other of ['demo-2', 'demo-web', 'demo-x']) {
+      for (const type of ['web', 'worker', 'run']) {
+        expect(named.filter((p) => iamMatches(p, service(other, type))), `service of ${other}`).to.deep.equal([])
+        expect(named.filter((p) => iamMatches(p, family(other, type))), `family of ${other}`).to.deep.equal([])
+      }
+    }
   })
 })

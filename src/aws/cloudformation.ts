@@ -1,5 +1,4 @@
 import type {CloudFormationClient, Stack, StackEvent} from '@aws-sdk/client-cloudformation'
-import {parseDocument} from 'yaml'
 
 import {HerogateError, StackBusy} from '../lib/errors.js'
 import type {Progress} from '../platform/types.js'
@@ -58,7 +57,9 @@ const FAILED = /_FAILED$/
 const CANCELLED = /cancel/i
 
 /** Reads the Metadata.Description of each resource of a CloudFormation YAML template. */
-export function templateResources(templateBody: string): ResourceDescriptions {
+export async function templateResources(templateBody: string): Promise<ResourceDescriptions> {
+  // Loaded here, not at start-up: only stack operations need a YAML parser.
+  const {parseDocument} = await import('yaml')
   // Intrinsic tags (!Ref, !Sub...) are irrelevant here: they parse as plain values.
   const template = parseDocument(templateBody, {logLevel: 'silent'}).toJS() as {Resources?: Record<string, {Type: string; Metadata?: {Description?: string}}>}
   const resources: ResourceDescriptions = {}

@@ -70,7 +70,7 @@ export async function createApp(ctx: AwsContext, options: CreateOptions, extras:
   const stackName = names.appStack(name)
   progress({kind: 'step', id: 'app-stack', message: `Creating app ${name} (stack ${stackName})`, status: 'start'})
   const id = await stacks.create({name: stackName, templateBody, parameters, tags: {[names.appTag()]: name}})
-  const waitOptions: WaitOptions = {onProgress: progress, signal: options.signal, resources: templateResources(templateBody), stackDescription: `app ${name}`}
+  const waitOptions: WaitOptions = {onProgress: progress, signal: options.signal, resources: await templateResources(templateBody), stackDescription: `app ${name}`}
   let stack: StackSummary
   try {
     stack = await stacks.wait(id, waitOptions)
@@ -203,7 +203,7 @@ export async function destroyApp(ctx: AwsContext, app: string, options: Operatio
     if (appStack.status !== 'DELETE_IN_PROGRESS') await stacks.delete(appStack.id)
     let final: StackSummary
     try {
-      final = await stacks.wait(appStack.id, {onProgress: progress, signal: options.signal, resources: templateResources(templateBody), stackDescription: `app ${app}`, afterEventId: marker})
+      final = await stacks.wait(appStack.id, {onProgress: progress, signal: options.signal, resources: await templateResources(templateBody), stackDescription: `app ${app}`, afterEventId: marker})
     } catch (error) {
       if (error instanceof WaitAborted) {
         throw new Interrupted(`Interrupted: stack ${appStack.name} keeps deleting in AWS; run herogate destroy -a ${app} again to finish.`)
@@ -261,7 +261,7 @@ export async function destroyPlatform(ctx: AwsContext, options: OperationOptions
   if (platform.status !== 'DELETE_IN_PROGRESS') await stacks.delete(platform.id)
   let final: StackSummary
   try {
-    final = await stacks.wait(platform.id, {onProgress: progress, signal: options.signal, resources: templateResources(templateBody), stackDescription: STACK_PLATFORM, afterEventId: marker})
+    final = await stacks.wait(platform.id, {onProgress: progress, signal: options.signal, resources: await templateResources(templateBody), stackDescription: STACK_PLATFORM, afterEventId: marker})
   } catch (error) {
     if (error instanceof WaitAborted) throw new Interrupted(`Interrupted: stack ${platform.name} keeps deleting in AWS; run herogate platform:destroy again to follow it.`)
     throw error
@@ -422,7 +422,7 @@ async function waitOrInterrupt(stacks: CloudFormation, id: string, options: Wait
 async function ensurePlatform(ctx: AwsContext, stacks: CloudFormation, progress: Progress, signal?: AbortSignal): Promise<{platform: StackSummary; created: boolean}> {
   const name = names.platformStack()
   const templateBody = await readTemplate('platform.yml')
-  const waitOptions: WaitOptions = {onProgress: progress, signal, resources: templateResources(templateBody), stackDescription: STACK_PLATFORM}
+  const waitOptions: WaitOptions = {onProgress: progress, signal, resources: await templateResources(templateBody), stackDescription: STACK_PLATFORM}
   const interrupted = `Interrupted: the shared platform stack ${name} keeps creating in AWS; run herogate create again to continue.`
   let stack = await stacks.describe(name)
   if (stack && USABLE.has(stack.status)) return {platform: stack, created: false}
