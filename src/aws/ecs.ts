@@ -46,7 +46,7 @@ export class EcsService {
         const response = await this.client.send(new ListServicesCommand({cluster, nextToken, maxResults: 100}))
         for (const arn of response.serviceArns ?? []) {
           const name = arn.slice(arn.lastIndexOf('/') + 1)
-          // Process types have no dashes, so app "foo" never claims app "foo-bar"'s services.
+          // "--" never occurs in app names and process types have no dashes, so app "foo" never claims app "foo-bar"'s services.
           if (name.startsWith(prefix) && PROCESS_TYPE.test(name.slice(prefix.length))) types.push(name.slice(prefix.length))
         }
 

@@ -48,8 +48,8 @@ export const names = {
   logGroup: (app: string) => `/${PREFIX}/${app}`,
   targetGroup: (app: string) => `${TARGET_GROUP_PREFIX}${app}`,
   /** One ECS service per process type. */
-  service: (app: string, processType: string) => `${app}-${processType}`,
-  taskFamily: (app: string, processType: string) => `${PREFIX}-${app}-${processType}`,
+  service: (app: string, processType: string) => `${app}--${processType}`,
+  taskFamily: (app: string, processType: string) => `${PREFIX}-${app}--${processType}`,
   /** Log stream prefix for a process type's containers (awslogs-stream-prefix). */
   logStreamPrefix: (processType: string) => processType,
   /** herogate's own events: build, release phase, rollout. */

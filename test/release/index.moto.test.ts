@@ -30,8 +30,8 @@ describe('internal:release entry point (moto)', function () {
     expect(release.processTypes).to.deep.equal({web: 'node server.js', worker: 'node worker.js'})
     const services = await ecs.send(new DescribeServicesCommand({cluster: resources.cluster, services: [names.service('demo', 'web'), names.service('demo', 'worker')]}))
     expect(services.services!.map((s) => [s.serviceName, s.desiredCount, s.taskDefinition])).to.deep.equal([
-      ['demo-web', 1, release.taskDefinitions!.web],
-      ['demo-worker', 0, release.taskDefinitions!.worker],
+      ['demo--web', 1, release.taskDefinitions!.web],
+      ['demo--worker', 0, release.taskDefinitions!.worker],
     ])
     expect(events.filter((e) => e.kind === 'step').map((e) => `${(e as {id: string}).id} ${(e as {status: string}).status}`)).to.deep.equal([
       'rollout:web start', 'rollout:web done',

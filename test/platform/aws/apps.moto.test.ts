@@ -114,7 +114,7 @@ describe('AWS apps against moto', function () {
     await new ECRClient({region: 'us-east-1'}).send(new PutImageCommand({repositoryName: names.ecrRepo('demo'), imageManifest: manifest, imageTag: 'v1'}))
 
     const destroyed = await apps.destroyApp(ctx, 'demo', {cwd: repo})
-    expect(destroyed.removed).to.include('ECS service demo-worker')
+    expect(destroyed.removed).to.include('ECS service demo--worker')
     expect(destroyed.removed).to.include('1 image in ECR repository herogate/demo')
     const worker = await ecs.send(new DescribeServicesCommand({cluster: resources.cluster, services: [names.service('demo', 'worker')]}))
     expect(worker.services?.[0]?.status ?? 'gone').to.not.equal('ACTIVE')

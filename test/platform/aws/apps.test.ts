@@ -269,7 +269,7 @@ describe('app template: the parts moto does not emulate', () => {
 
 describe('AWS app helpers', () => {
   it('derives the status from the stack and the services', () => {
-    const svc = (desiredCount: number, runningCount: number) => ({name: 'demo-web', desiredCount, runningCount, pendingCount: 0})
+    const svc = (desiredCount: number, runningCount: number) => ({name: 'demo--web', desiredCount, runningCount, pendingCount: 0})
     expect(appStatus('CREATE_IN_PROGRESS', [])).to.equal('creating')
     expect(appStatus('ROLLBACK_COMPLETE', [])).to.equal('failed')
     expect(appStatus('DELETE_IN_PROGRESS', [])).to.equal('deleting')
@@ -319,8 +319,8 @@ describe('AWS destroyApp (mocked AWS)', () => {
     cfn.on(DescribeStackEventsCommand).resolves({StackEvents: [event('e0', APP_ID, 'herogate-demo', 'CREATE_COMPLETE')]})
     cfn.on(DeleteStackCommand).resolves({})
     cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'DELETE_COMPLETE', {}, 'demo'))
-    // demo-2-web belongs to app demo-2: process types have no dashes.
-    ecs.on(ListServicesCommand).resolves({serviceArns: ['arn:svc/demo-web', 'arn:svc/demo-worker', 'arn:svc/demo-2-web']})
+    // demo-2--web belongs to app demo-2: process types have no dashes.
+    ecs.on(ListServicesCommand).resolves({serviceArns: ['arn:svc/demo--web', 'arn:svc/demo--worker', 'arn:svc/demo-2--web']})
     ecs.on(UpdateServiceCommand).resolves({})
     ecs.on(DeleteServiceCommand).resolves({})
     ecr.on(ListImagesCommand)
@@ -346,15 +346,15 @@ describe('AWS destroyApp (mocked AWS)', () => {
   it('removes services, images, artifacts, parameters, the stack and log groups, and lists them', async () => {
     ecs.on(DescribeServicesCommand).resolves({
       services: [
-        {serviceName: 'demo-web', status: 'ACTIVE', desiredCount: 2, runningCount: 2},
-        {serviceName: 'demo-worker', status: 'ACTIVE', desiredCount: 1, runningCount: 1},
+        {serviceName: 'demo--web', status: 'ACTIVE', desiredCount: 2, runningCount: 2},
+        {serviceName: 'demo--worker', status: 'ACTIVE', desiredCount: 1, runningCount: 1},
       ],
     })
     const result = await destroyApp(ctx, 'demo', {cwd})
     expect(result).to.deep.equal({
       name: 'demo',
       removed: [
-        'ECS service demo-worker',
+        'ECS service demo--worker',
         '2 images in ECR repository herogate/demo',
         '4 artifacts in s3://artifacts/',
         '12 parameters under /herogate/demo/ (config, releases)',
@@ -363,8 +363,8 @@ describe('AWS destroyApp (mocked AWS)', () => {
       ],
     })
     // web is the stack's: scaled to zero, not deleted; the worker is scaled to zero, then deleted.
-    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => [c.args[0].input.service, c.args[0].input.desiredCount])).to.deep.equal([['demo-web', 0], ['demo-worker', 0]])
-    expect(ecs.commandCalls(DeleteServiceCommand).map((c) => c.args[0].input)).to.deep.equal([{cluster: 'herogate-cluster', service: 'demo-worker', force: true}])
+    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => [c.args[0].input.service, c.args[0].input.desiredCount])).to.deep.equal([['demo--web', 0], ['demo--worker', 0]])
+    expect(ecs.commandCalls(DeleteServiceCommand).map((c) => c.args[0].input)).to.deep.equal([{cluster: 'herogate-cluster', service: 'demo--worker', force: true}])
     expect(ecr.commandCalls(BatchDeleteImageCommand)[0].args[0].input.imageIds).to.deep.equal([{imageDigest: 'sha256:a'}, {imageDigest: 'sha256:b'}])
     expect(s3.commandCalls(ListObjectsV2Command)[1].args[0].input.ContinuationToken).to.equal('t')
     expect(ssm.commandCalls(DeleteParametersCommand).map((c) => c.args[0].input.Names!.length)).to.deep.equal([10, 2])

@@ -23,9 +23,9 @@ describe('aws driver: ps (mocked ECS)', () => {
     const ctx: AwsContext = {region: REGION, clients, clock: fakeClock(), appResources: async () => resources}
     const v7 = {...taskDefinitionInput('demo', resources, {processType: 'web', image: IMAGE, size: 'standard-1x', configKeys: [], release: 7, command: ['npm', 'start']}), taskDefinitionArn: 'web:7'}
     const w7 = {...taskDefinitionInput('demo', resources, {processType: 'worker', image: IMAGE, size: 'basic', configKeys: [], release: 7}), taskDefinitionArn: 'worker:7'}
-    mock.on(ListServicesCommand).resolves({serviceArns: ['arn:aws:ecs:us-east-1:1:service/herogate/demo-web', 'arn:aws:ecs:us-east-1:1:service/herogate/demo-worker']})
-    mock.on(ListTasksCommand, {serviceName: 'demo-web'}).resolves({taskArns: ['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc'].map(arnOf)})
-    mock.on(ListTasksCommand, {serviceName: 'demo-worker'}).resolves({taskArns: [arnOf('dddddddddddd')]})
+    mock.on(ListServicesCommand).resolves({serviceArns: ['arn:aws:ecs:us-east-1:1:service/herogate/demo--web', 'arn:aws:ecs:us-east-1:1:service/herogate/demo--worker']})
+    mock.on(ListTasksCommand, {serviceName: 'demo--web'}).resolves({taskArns: ['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc'].map(arnOf)})
+    mock.on(ListTasksCommand, {serviceName: 'demo--worker'}).resolves({taskArns: [arnOf('dddddddddddd')]})
     mock.on(ListTasksCommand, {startedBy: 'herogate-run/demo'}).resolves({taskArns: []})
     mock.on(DescribeTasksCommand).resolves({
       tasks: [
@@ -33,7 +33,7 @@ describe('aws driver: ps (mocked ECS)', () => {
         task('bbbbbbbbbbbb', {taskDefinitionArn: 'web:7', lastStatus: 'RUNNING', healthStatus: 'UNHEALTHY', startedAt: at(20), cpu: '512', memory: '1024'}),
         task('aaaaaaaaaaaa', {taskDefinitionArn: 'web:7', lastStatus: 'RUNNING', healthStatus: 'HEALTHY', startedAt: at(10), cpu: '512', memory: '1024'}),
         task('dddddddddddd', {taskDefinitionArn: 'worker:7', lastStatus: 'RUNNING', startedAt: at(5), cpu: '256', memory: '512'}),
-      ].map((t, i) => ({...t, taskArn: t.taskArn, group: i < 3 ? 'service:demo-web' : 'service:demo-worker'})),
+      ].map((t, i) => ({...t, taskArn: t.taskArn, group: i < 3 ? 'service:demo--web' : 'service:demo--worker'})),
     })
     mock.on(DescribeTaskDefinitionCommand, {taskDefinition: 'web:7'}).resolves({taskDefinition: v7 as never})
     mock.on(DescribeTaskDefinitionCommand, {taskDefinition: 'worker:7'}).resolves({taskDefinition: w7 as never})

@@ -17,8 +17,8 @@ export function fakeClock(start = Date.parse('2026-11-21T10:00:00Z')): Clock & {
   }
 }
 
-const NEW = 'arn:aws:ecs:us-east-1:123456789012:task-definition/herogate-demo-web:8'
-const OLD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/herogate-demo-web:7'
+const NEW = 'arn:aws:ecs:us-east-1:123456789012:task-definition/herogate-demo--web:8'
+const OLD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/herogate-demo--web:7'
 
 interface SimTask {
   arn: string
@@ -50,8 +50,8 @@ function simulatedEcs(clock: Clock, scenario: {completeAt?: number; failedAt?: n
       }
       const old: Deployment = {id: 'ecs-svc/old', status: 'ACTIVE', taskDefinition: OLD, desiredCount: 2, runningCount: 2, rolloutState: 'COMPLETED'}
       const events: ServiceEvent[] = [
-        ...(scenario.events ?? []).filter((e) => e.at <= t()).map((e, i) => ({id: `e${i}`, message: `(service demo-web) ${e.message}`, createdAt: new Date(start + e.at * 1000)})),
-        {id: 'old', message: '(service demo-web) has reached a steady state.', createdAt: new Date(start - 3_600_000)},
+        ...(scenario.events ?? []).filter((e) => e.at <= t()).map((e, i) => ({id: `e${i}`, message: `(service demo--web) ${e.message}`, createdAt: new Date(start + e.at * 1000)})),
+        {id: 'old', message: '(service demo--web) has reached a steady state.', createdAt: new Date(start - 3_600_000)},
       ].reverse()
       const service: Service = {serviceName: names[0], status: 'ACTIVE', desiredCount: 2, deployments: completed ? [ours] : [ours, old], events}
       return new Map([[names[0], service]])
@@ -73,7 +73,7 @@ function simulatedEcs(clock: Clock, scenario: {completeAt?: number; failedAt?: n
   return sim
 }
 
-const target = {processType: 'web', service: 'demo-web', taskDefinition: NEW, desiredCount: 2}
+const target = {processType: 'web', service: 'demo--web', taskDefinition: NEW, desiredCount: 2}
 const crash = (n: number, at: number, taskDefinition = NEW): SimTask => ({
   arn: `arn:aws:ecs:us-east-1:123456789012:task/herogate/t${n}`, taskDefinition, stoppedAt: at, stopCode: 'EssentialContainerExited', reason: 'Essential container in task exited', exitCode: 1,
 })

@@ -132,8 +132,8 @@ describe('aws driver: run (mocked ECS and Logs)', () => {
   }
   const webInput = taskDefinitionInput('demo', resources, {processType: 'web', image: IMAGE, size: 'standard-1x', configKeys: [], release: 3})
   const runInput = taskDefinitionInput('demo', resources, {processType: 'run', image: IMAGE, size: 'standard-1x', configKeys: [], release: 3})
-  const webDefinition = {...webInput, taskDefinitionArn: 'arn:aws:ecs:us-east-1:1:task-definition/herogate-demo-web:1', cpu: '512', memory: '1024'}
-  const runDefinition = {...runInput, taskDefinitionArn: 'arn:aws:ecs:us-east-1:1:task-definition/herogate-demo-run:4', cpu: '512', memory: '1024'}
+  const webDefinition = {...webInput, taskDefinitionArn: 'arn:aws:ecs:us-east-1:1:task-definition/herogate-demo--web:1', cpu: '512', memory: '1024'}
+  const runDefinition = {...runInput, taskDefinitionArn: 'arn:aws:ecs:us-east-1:1:task-definition/herogate-demo--run:4', cpu: '512', memory: '1024'}
   const taskArn = 'arn:aws:ecs:us-east-1:1:task/herogate/0123456789abcdef0123456789abcdef'
 
   function setup() {
@@ -146,9 +146,9 @@ describe('aws driver: run (mocked ECS and Logs)', () => {
     clients.set('logs', logsClient)
     const clock = fakeClock()
     const ctx: AwsContext = {region: REGION, clients, clock, appResources: async () => resources}
-    ecs.on(DescribeServicesCommand).resolves({services: [{serviceName: 'demo-web', status: 'ACTIVE', taskDefinition: webDefinition.taskDefinitionArn}]})
+    ecs.on(DescribeServicesCommand).resolves({services: [{serviceName: 'demo--web', status: 'ACTIVE', taskDefinition: webDefinition.taskDefinitionArn}]})
     ecs.on(DescribeTaskDefinitionCommand, {taskDefinition: webDefinition.taskDefinitionArn}).resolves({taskDefinition: webDefinition as never})
-    ecs.on(DescribeTaskDefinitionCommand, {taskDefinition: 'herogate-demo-run'}).resolves({taskDefinition: runDefinition as never})
+    ecs.on(DescribeTaskDefinitionCommand, {taskDefinition: 'herogate-demo--run'}).resolves({taskDefinition: runDefinition as never})
     ecs.on(RunTaskCommand).resolves({tasks: [{taskArn, lastStatus: 'PROVISIONING'}]})
     return {ecs, logs, ctx, clock}
   }
