@@ -5,7 +5,9 @@
  *     npx tsx bench/api-calls.ts [--json]
  *
  * Exits 1 when a command misses its goal (single digits for config:set of one key and for
- * scaling one type), as the other benches do.
+ * scaling one type), as the other benches do. config:set misses it for 3 process types: the
+ * printed note gives the floor and why (also in docs/aws-operate.md).
+ * Every command gets a fresh context, as every CLI run does (so the caller identity is counted).
  * The app's infrastructure is given to the driver directly (ctx.appResources), so the figures
  * leave out reading the two stacks (loadAppResources: 2 DescribeStacks), which every command
  * but `logs` and `config` (reading) adds; the table shows both.
@@ -14,6 +16,7 @@ import {Writable} from 'node:stream'
 
 import {SSMClient} from '@aws-sdk/client-ssm'
 
+import {ReleaseStore} from '../src/aws/release-store.js'
 import {ConfigStore} from '../src/aws/ssm.js'
 import {getConfig, setConfig, unsetConfig} from '../src/platform/aws/config.js'
 import type {AwsContext} from '../src/platform/aws/context.js'
@@ -46,7 +49,7 @@ function count(client: {middlewareStack: {add: (...args: any[]) => void}}, servi
   )
 }
 
-async function measure(command: string, operation: () => Promise<unknown>, options: {goal?: number; stacks?: boolean} = {}): Promise<Row> {
+async function measureOn(command: string, operation: () => Promise<unknown>, options: {goal?: number; stacks?: boolean} = {}): Promise<Row> {
   for (const key of Object.keys(counts)) delete counts[key]
   await operation()
   return {command, calls: {...counts}, goal: options.goal, stacks: options.stacks ?? true}
@@ -60,6 +63,9 @@ async function main(): Promise<void> {
     await moto.immediateTasks()
     const resources = await makeResources('bench')
     await recordDeploy('bench', await deployProcesses(resources, {web: {count: 2}, worker: {count: 1}, clock: {count: 1}}))
+    // The head a deploy by this herogate leaves (recordDeploy writes the record alone).
+    const releaseStore = new ReleaseStore(new SSMClient({region: REGION}))
+    await releaseStore.writeHead('bench', {latest: 1, current: (await releaseStore.get('bench', 1))!})
     const vars = Object.fromEntries(Array.from({length: 20}, (_, i) => [`VAR_${i}`, `value-${i}`]))
     await new ConfigStore(new SSMClient({region: REGION})).set('bench', vars)
     const now = Date.now()
@@ -67,8 +73,18 @@ async function main(): Promise<void> {
       await putLogs(resources.logGroup, `${type}/${type}/${type}0000000000000000000000000000`, Array.from({length: 50}, (_, i) => ({timestamp: now - 60_000 + i * 100, message: `${type} line ${i}`})))
     }
 
-    const ctx: AwsContext = makeContext(resources, {clock: fakeClock(now)})
-    for (const service of ['ssm', 'ecs', 'logs', 'sts'] as const) count(await ctx.clients[service](), service)
+    const clock = fakeClock(now)
+    let ctx: AwsContext = makeContext(resources, {clock})
+    const fresh = async () => {
+      ctx = makeContext(resources, {clock})
+      for (const service of ['ssm', 'ecs', 'logs', 'sts'] as const) count(await ctx.clients[service](), service)
+    }
+
+    const measure = async (command: string, operation: () => Promise<unknown>, options: {goal?: number; stacks?: boolean} = {}): Promise<Row> => {
+      await fresh()
+      return measureOn(command, operation, options)
+    }
+
     const sink = new Writable({write: (_c, _e, done) => done()})
     const drain = async (lines: AsyncIterable<unknown>) => {
       for await (const _ of lines);
@@ -111,9 +127,22 @@ async function main(): Promise<void> {
     console.log(render(widths.map((w) => '-'.repeat(w))))
     for (const line of lines) console.log(render(line))
     console.log(`\n+stacks: with reading the app and platform stacks (${LOAD_RESOURCES_CALLS} DescribeStacks), as the CLI does.`)
-    console.log('config:set / config:unset: the vars themselves take 2 calls (GetParameters, PutParameter or DeleteParameters);')
-    console.log('the rest is the release a config change makes (releases.ts): lock, caller identity, config snapshot,')
-    console.log('release record, and per process type a task definition revision, a service update and the rollout watch.')
+    console.log(`
+config:set / config:unset make a release, and a release has a floor of 18 calls here, so the goal
+of single digits is out of reach for 3 process types (it is met by scale). The floor, per call:
+  caller identity (names the lock holder and the release author)       sts:GetCallerIdentity  1
+  take and give back the app lock                                      ssm:PutParameter + ssm:DeleteParameter  2
+  read the config: old values, and the new snapshot (10 vars a call)   ssm:GetParametersByPath  ceil(vars/10) = 3
+  write the var (SecureString)                                         ssm:PutParameter  1
+  read the head (newest release, current release, newest snapshot)     ssm:GetParameter  1
+  snapshot the config (what a rollback restores; 4 KB a chunk)         ssm:PutParameter  1
+  record the release, pending then ended, and move the head            ssm:PutParameter  3
+  start a new deployment per process type                              ecs:UpdateService  3
+  watch the rollout: one DescribeServices a poll for all services      ecs:DescribeServices  >= 1
+  write what the release did to the app's log (logs --source herogate) logs:CreateLogStream + PutLogEvents  2
+A change that adds or removes keys (or empties one) also reads and registers a task definition per type
+(2 per type) and describes the services once. Stopped tasks are only listed when a deployment reports
+failed tasks. The figures leave out the polls a real rollout takes (one DescribeServices each, 3 s apart).`)
   } finally {
     stopMoto()
   }

@@ -72,7 +72,7 @@ export class EcsRelease {
     }
   }
 
-  async updateService(cluster: string, service: string, change: {taskDefinition?: string; desiredCount?: number}): Promise<Service> {
+  async updateService(cluster: string, service: string, change: {taskDefinition?: string; desiredCount?: number; forceNewDeployment?: boolean}): Promise<Service> {
     const {UpdateServiceCommand} = await import('@aws-sdk/client-ecs')
     try {
       return (await this.ecs.send(new UpdateServiceCommand({cluster, service, ...change}))).service!

@@ -35,6 +35,20 @@ export interface ReleaseRecord {
 
 export type NewRelease = Omit<ReleaseRecord, 'version'>
 
+/**
+ * The head parameter: what a new release needs to know, in one read instead of a listing of
+ * every record. Written when a release ends; a release made without writing it (a crashed run,
+ * an older herogate) makes it stale, which creating v(latest + 1) finds out (that name exists).
+ */
+export interface ReleaseHead {
+  /** The newest release's version. */
+  latest: number
+  /** The newest succeeded release. */
+  current?: ReleaseRecord
+  /** The newest config version (snapshot). */
+  configVersion?: number
+}
+
 /** Standard-tier parameters hold at most 4 KB. */
 export const PARAMETER_LIMIT = 4096
 const MAX_CREATE_ATTEMPTS = 20
@@ -126,10 +140,61 @@ export class ReleaseStore {
     return (await this.all(app)).find((r) => r.status === status && (before === undefined || r.version < before))
   }
 
-  /** Creates the next release vN; a concurrent creator of the same N makes this one take N+1. */
-  async create(app: string, release: NewRelease): Promise<ReleaseRecord> {
+  /** The head (see ReleaseHead); undefined when there is none or it cannot be read as one. */
+  async head(app: string): Promise<ReleaseHead | undefined> {
+    const {GetParameterCommand} = await import('@aws-sdk/client-ssm')
+    try {
+      const result = await this.ssm.send(new GetParameterCommand({Name: names.releaseHeadParameter(app)}))
+      const head = JSON.parse(result.Parameter?.Value ?? '') as ReleaseHead
+      return typeof head.latest === 'number' && (head.current === undefined || typeof head.current.version === 'number') ? head : undefined
+    } catch (error) {
+      if (isNamed(error, 'ParameterNotFound') || error instanceof SyntaxError) return undefined
+      wrap(error, `reading the releases of ${app}`)
+    }
+  }
+
+  async writeHead(app: string, head: ReleaseHead): Promise<void> {
     const {PutParameterCommand} = await import('@aws-sdk/client-ssm')
-    let version = ((await this.versions(app))[0] ?? 0) + 1
+    // The current record is cut to leave room for the rest (its own parameter keeps it whole).
+    const current = head.current ? JSON.parse(fitRecord(head.current, PARAMETER_LIMIT - 200)) as ReleaseRecord : undefined
+    try {
+      await this.ssm.send(new PutParameterCommand({
+        Name: names.releaseHeadParameter(app),
+        Value: JSON.stringify({...head, current}),
+        Type: 'String',
+        Overwrite: true,
+      }))
+    } catch (error) {
+      wrap(error, `recording the releases of ${app}`)
+    }
+  }
+
+  /** Creates release v`version` exactly; undefined when that version exists already. */
+  async createAt(app: string, version: number, release: NewRelease): Promise<ReleaseRecord | undefined> {
+    const {PutParameterCommand} = await import('@aws-sdk/client-ssm')
+    const record: ReleaseRecord = {version, ...release}
+    try {
+      await this.ssm.send(new PutParameterCommand({
+        Name: names.releaseParameter(app, version),
+        Value: fitRecord(record),
+        Type: 'String',
+        Overwrite: false,
+        Description: `herogate release v${version} of ${app}`,
+      }))
+      return record
+    } catch (error) {
+      if (isNamed(error, 'ParameterAlreadyExists')) return undefined
+      wrap(error, `recording a release of ${app}`)
+    }
+  }
+
+  /**
+   * Creates the next release vN; a concurrent creator of the same N makes this one take N+1.
+   * `after`: the newest version the caller knows of (saves listing them).
+   */
+  async create(app: string, release: NewRelease, after?: number): Promise<ReleaseRecord> {
+    const {PutParameterCommand} = await import('@aws-sdk/client-ssm')
+    let version = (after ?? (await this.versions(app))[0] ?? 0) + 1
     for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt++, version++) {
       const record: ReleaseRecord = {version, ...release}
       try {
@@ -223,13 +288,16 @@ export class ConfigVersionStore {
     return JSON.parse(chunks.map((c) => c.value).join('')) as Record<string, string>
   }
 
-  /** Snapshots `values` as the next config version and returns its number. */
-  async write(app: string, values: Record<string, string>): Promise<number> {
+  /**
+   * Snapshots `values` as the next config version and returns its number.
+   * `after`: the newest version the caller knows of (saves listing them; a newer one that exists is skipped over).
+   */
+  async write(app: string, values: Record<string, string>, after?: number): Promise<number> {
     const {PutParameterCommand} = await import('@aws-sdk/client-ssm')
     const text = JSON.stringify(sortKeys(values)).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     const chunks: string[] = []
     for (let i = 0; i < text.length || chunks.length === 0; i += ConfigVersionStore.CHUNK) chunks.push(text.slice(i, i + ConfigVersionStore.CHUNK))
-    let version = ((await this.latestVersion(app)) ?? 0) + 1
+    let version = (after ?? (await this.latestVersion(app)) ?? 0) + 1
     for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt++, version++) {
       try {
         // Chunk 0 claims the version number; the app lock keeps anyone else from reading it half written.
@@ -335,7 +403,12 @@ export class LockStore {
     return true
   }
 
-  async release(app: string, token: string): Promise<void> {
+  /**
+   * `stillOurs`: the caller knows its lock cannot have expired yet (nobody can have taken it
+   * over), which saves reading it before deleting it.
+   */
+  async release(app: string, token: string, stillOurs = false): Promise<void> {
+    if (stillOurs) return this.delete(app)
     await this.deleteIf(app, token)
   }
 
@@ -351,9 +424,13 @@ export class LockStore {
   }
 
   private async deleteIf(app: string, token: string): Promise<void> {
-    const {DeleteParameterCommand} = await import('@aws-sdk/client-ssm')
     const held = await this.read(app)
     if (held?.token !== token) return
+    await this.delete(app)
+  }
+
+  private async delete(app: string): Promise<void> {
+    const {DeleteParameterCommand} = await import('@aws-sdk/client-ssm')
     try {
       await this.ssm.send(new DeleteParameterCommand({Name: names.lockParameter(app)}))
     } catch (error) {

@@ -60,6 +60,8 @@ export const names = {
   releasesPath: (app: string) => `/${PREFIX}/${app}/releases/`,
   releaseParameter: (app: string, version: number) => `/${PREFIX}/${app}/releases/${String(version).padStart(6, '0')}`,
   lockParameter: (app: string) => `/${PREFIX}/${app}/lock`,
+  /** SSM: the newest release's number, the current release and the newest config version, so no release needs a listing. */
+  releaseHeadParameter: (app: string) => `/${PREFIX}/${app}/head`,
   /** SSM: immutable snapshots of the whole config (SecureString JSON, in chunks of at most 4 KB) that releases point at. */
   configVersionsPath: (app: string) => `/${PREFIX}/${app}/config-versions/`,
   configVersionParameter: (app: string, version: number, chunk: number) => `/${PREFIX}/${app}/config-versions/${String(version).padStart(6, '0')}/${chunk}`,

@@ -1,4 +1,4 @@
-import {checkValueSize, ConfigStore} from '../../aws/ssm.js'
+import {checkValueSize, ConfigStore, splitKeys} from '../../aws/ssm.js'
 import {InvalidInput, NoChanges} from '../../lib/errors.js'
 import {validateConfigKey} from '../../lib/parse.js'
 import type {ConfigChange, OperationOptions} from '../types.js'
@@ -19,8 +19,10 @@ export async function getConfig(ctx: AwsContext, app: string): Promise<Record<st
 
 /**
  * config:set. Under the app's lock, the values go to SSM (all or nothing), then the change
- * becomes a release (releases.ts): every process type gets a task definition revision whose
- * `secrets` name the new key set, and its service rolls; a failed rollout puts the old config back.
+ * becomes a release (releases.ts): every process type's service rolls, with a task definition
+ * revision whose `secrets` name the new key set when the keys changed, else with the task
+ * definition it runs (ECS reads the values at task start); a failed rollout puts the old config back.
+ * The config is read once, here: it gives the old values and, changed, the release's snapshot.
  */
 export async function setConfig(ctx: AwsContext, app: string, vars: Record<string, string>, options: OperationOptions = {}): Promise<ConfigChange> {
   const keys = Object.keys(vars)
@@ -35,10 +37,12 @@ export async function setConfig(ctx: AwsContext, app: string, vars: Record<strin
   // One identity lookup names both the lock holder and the release author.
   const author = await authorName(ctx)
   return withAppLock(ctx, app, 'config:set', async (lock) => {
-    const changed = await config.set(app, vars)
+    const before = await config.get(app)
+    const changed = await config.set(app, vars, before)
     if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length > 1 ? 'have these values' : 'has this value'}; nothing changed.`)
     options.onProgress?.({kind: 'step', id: 'config', message: `Set ${changed.join(', ')}`, status: 'done'})
-    const release = await releaseConfigChange(ctx, app, {set: changed}, {...options, lock, resources, author})
+    const live = {...before, ...Object.fromEntries(changed.map((key) => [key, vars[key]]))}
+    const release = await releaseConfigChange(ctx, app, {set: changed}, {...options, lock, resources, author, live, keysBefore: splitKeys(before)})
     return {keys: changed, release}
   }, {onProgress: options.onProgress, holder: author})
 }
@@ -51,10 +55,14 @@ export async function unsetConfig(ctx: AwsContext, app: string, keys: string[], 
   const config = await store(ctx)
   const author = await authorName(ctx)
   return withAppLock(ctx, app, 'config:unset', async (lock) => {
-    const removed = await config.unset(app, keys)
+    const before = await config.get(app)
+    // Only keys that are set are deleted: unsetting nothing makes no call at all.
+    const present = keys.filter((key) => Object.hasOwn(before, key))
+    const removed = present.length > 0 ? await config.unset(app, present) : []
     if (removed.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} not set; nothing changed.`, {suggestions: [`herogate config -a ${app}`]})
     options.onProgress?.({kind: 'step', id: 'config', message: `Unset ${removed.join(', ')}`, status: 'done'})
-    const release = await releaseConfigChange(ctx, app, {unset: removed}, {...options, lock, resources, author})
+    const live = Object.fromEntries(Object.entries(before).filter(([key]) => !removed.includes(key)))
+    const release = await releaseConfigChange(ctx, app, {unset: removed}, {...options, lock, resources, author, live})
     return {keys: removed, release}
   }, {onProgress: options.onProgress, holder: author})
 }

@@ -24,7 +24,7 @@ import {LogsService} from '../../aws/logs.js'
 import {
   type LockInfo, type NewRelease, type ReleaseRecord, ConfigVersionStore, LockStore, nameFromArn, ReleaseStore, sameConfig,
 } from '../../aws/release-store.js'
-import {ConfigStore, splitKeys} from '../../aws/ssm.js'
+import {type ConfigKeys, ConfigStore, splitKeys} from '../../aws/ssm.js'
 import {HerogateError, Interrupted, InvalidInput, LockHeld} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
@@ -109,7 +109,8 @@ export async function withAppLock<T>(ctx: AwsContext, app: string, operation: st
   try {
     return await fn(lock)
   } finally {
-    await store.release(app, token)
+    // Nobody takes a lock over before it expires: a lock refreshed less than half its TTL ago is still ours.
+    await store.release(app, token, ctx.clock.now().getTime() - refreshed < ttl / 2)
   }
 }
 
@@ -142,6 +143,8 @@ interface Env {
   config: ConfigStore
   onProgress?: Progress
   journal?: Array<{timestamp: number; message: string}>
+  /** What the head parameter will say when this release ends (set when the release is created). */
+  head?: {current?: ReleaseRecord; configVersion?: number}
 }
 
 async function env(ctx: AwsContext, app: string, options: ReleaseOptions): Promise<Env> {
@@ -221,11 +224,14 @@ export function toRelease(record: ReleaseRecord, currentVersion?: number): Relea
   }
 }
 
-/** The live config as a config version: the latest snapshot when it still matches, else a new one. */
-async function currentConfigVersion(e: Env, live: Record<string, string>): Promise<number> {
-  const latest = await e.configVersions.latestVersion(e.app)
-  if (latest !== undefined && sameConfig(await e.configVersions.read(e.app, latest), live)) return latest
-  return e.configVersions.write(e.app, live)
+/**
+ * The live config as a config version: the latest snapshot when it still matches, else a new one.
+ * `latest`: the newest version when the caller knows it (0: none yet); undefined lists them.
+ */
+async function currentConfigVersion(e: Env, live: Record<string, string>, latest?: number): Promise<number> {
+  const newest = latest ?? (await e.configVersions.latestVersion(e.app)) ?? 0
+  if (newest > 0 && sameConfig(await e.configVersions.read(e.app, newest), live)) return newest
+  return e.configVersions.write(e.app, live, newest)
 }
 
 function step(e: Env, id: string, message: string, status: 'start' | 'done' | 'failed' | 'skipped'): void {
@@ -236,32 +242,42 @@ function note(e: Env, line: string): void {
   e.onProgress?.({kind: 'output', stream: 'release', line})
 }
 
+export interface ConfigReleaseOptions extends ReleaseOptions {
+  /** The config after the change, when the caller has it (saves reading it again). */
+  live?: Record<string, string>
+  /**
+   * The config's keys before the change. When the change keeps them (secret and empty alike),
+   * the task definitions stay as they are (their secrets name parameters, which ECS reads at
+   * task start) and every service just starts a new deployment of them.
+   */
+  keysBefore?: ConfigKeys
+}
+
 /** Config change: same code, the live config; see the comment at the top of this file. */
-export async function releaseConfigChange(ctx: AwsContext, app: string, change: {set?: string[]; unset?: string[]}, options: ReleaseOptions = {}): Promise<Release> {
+export async function releaseConfigChange(ctx: AwsContext, app: string, change: {set?: string[]; unset?: string[]}, options: ConfigReleaseOptions = {}): Promise<Release> {
   const lock = requireLock(app, options)
   const e = await env(ctx, app, options)
   const description = [
     change.set?.length ? `Set ${change.set.join(', ')} config vars` : '',
     change.unset?.length ? `Remove ${change.unset.join(', ')} config vars` : '',
   ].filter(Boolean).join('; ') || 'Config change'
-  const live = await e.config.get(app)
-  const configVersion = await currentConfigVersion(e, live)
-  const current = await e.store.latest(app)
-  const record = await e.store.create(app, {
+  const live = options.live ?? (await e.config.get(app))
+  const author = options.author ?? (await authorName(ctx))
+  const keys = splitKeys(live)
+  const {record, current} = await createRelease(e, (current, configVersion) => ({
     kind: 'config',
     description,
     status: 'pending',
-    author: options.author ?? (await authorName(ctx)),
+    author,
     createdAt: ctx.clock.now().toISOString(),
     configVersion,
     ...inherited(current),
-  })
+    // With code to roll out, the rollout is what comes next.
+    ...(hasCode(current) ? {phase: 'rollout'} : {}),
+  }), async (latest) => (options.live ? e.configVersions.write(app, live, latest) : currentConfigVersion(e, live, latest)))
   return settle(e, record, async () => {
-    if (!current?.taskDefinitions || Object.keys(current.taskDefinitions).length === 0) {
-      return finish(e, record, 'succeeded', {})
-    }
-
-    const keys = splitKeys(live)
+    if (!hasCode(current)) return finish(e, record, 'succeeded', {})
+    if (options.keysBefore && sameKeys(options.keysBefore, keys)) return restartRelease(e, lock, record, current, options)
     const running = await servicesOf(e, Object.keys(current.taskDefinitions))
     const specs: ProcessSpec[] = []
     for (const [type, arn] of Object.entries(current.taskDefinitions)) {
@@ -269,7 +285,84 @@ export async function releaseConfigChange(ctx: AwsContext, app: string, change: 
       specs.push({...base, configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
     }
 
-    return applyRelease(e, lock, record, specs, current, options)
+    return applyRelease(e, lock, record, specs, current, options, running)
+  })
+}
+
+function hasCode(release: ReleaseRecord | undefined): release is ReleaseRecord & {taskDefinitions: Record<string, string>} {
+  return Boolean(release?.taskDefinitions && Object.keys(release.taskDefinitions).length > 0)
+}
+
+function sameKeys(a: ConfigKeys, b: ConfigKeys): boolean {
+  const same = (x: string[], y: string[]) => x.length === y.length && [...x].sort().every((key, i) => key === [...y].sort()[i])
+  return same(a.secret, b.secret) && same(a.empty, b.empty)
+}
+
+/**
+ * A config change that keeps the key set: every process type's service starts a new deployment
+ * of the task definition it runs (ECS reads the new values at task start), watched like any
+ * rollout; when it fails, the previous config is put back and the services redeploy it.
+ */
+async function restartRelease(e: Env, lock: AppLock, record: ReleaseRecord, previous: ReleaseRecord & {taskDefinitions: Record<string, string>}, options: ReleaseOptions): Promise<Release> {
+  const {cluster} = e.resources
+  const updated = new Map<string, Service>()
+  const taskDefinitions: Record<string, string> = {}
+  const targets: RolloutTarget[] = []
+  const redeploy = async () => {
+    for (const type of Object.keys(previous.taskDefinitions)) {
+      const name = names.service(e.app, type)
+      const service = await e.ecs.updateService(cluster, name, {forceNewDeployment: true})
+      updated.set(name, service)
+      taskDefinitions[type] = service.taskDefinition ?? previous.taskDefinitions[type]
+      targets.push({processType: type, service: name, taskDefinition: taskDefinitions[type], desiredCount: service.desiredCount ?? 0})
+    }
+  }
+
+  const putBack = async () => {
+    if (previous.configVersion !== undefined && previous.configVersion !== record.configVersion) await restoreConfig(e, previous.configVersion)
+    for (const type of Object.keys(taskDefinitions)) await e.ecs.updateService(cluster, names.service(e.app, type), {forceNewDeployment: true})
+  }
+
+  try {
+    await redeploy()
+  } catch (error) {
+    await putBack().catch(() => undefined)
+    throw error
+  }
+
+  return watchAndSettle(e, lock, record, previous, options, targets, updated, {
+    succeeded: () => finish(e, record, 'succeeded', {taskDefinitions}),
+    putBack,
+    taskDefinitions,
+  })
+}
+
+/** Watches a rollout, then marks the release succeeded, or puts the previous one back and marks it failed. */
+async function watchAndSettle(
+  e: Env, lock: AppLock, record: ReleaseRecord, previous: ReleaseRecord | undefined, options: ReleaseOptions,
+  targets: RolloutTarget[], updated: Map<string, Service>,
+  then: {succeeded: () => Promise<Release>; putBack: () => Promise<void>; taskDefinitions: Record<string, string>},
+): Promise<Release> {
+  const outcome = await watchRollout(e.ecs, e.resources.cluster, targets.filter((t) => t.desiredCount > 0), {
+    clock: e.ctx.clock,
+    settings: options.rollout,
+    onProgress: e.onProgress,
+    signal: options.signal,
+    onTick: () => lock.keepAlive(),
+    updated,
+  })
+  if (outcome.ok) return then.succeeded()
+  step(e, 'rollback', previous ? `Rolling back to v${previous.version}` : 'Stopping the failed release', 'start')
+  await then.putBack()
+  step(e, 'rollback', previous ? `Rolling back to v${previous.version}` : 'Stopping the failed release', 'done')
+  const failure = outcome.reason ?? 'the rollout failed'
+  await finish(e, record, 'failed', {taskDefinitions: then.taskDefinitions, failure})
+  if (failure === INTERRUPTED) {
+    throw new Interrupted(`Interrupted: release v${record.version} of ${e.app} was rolled back${previous ? `; v${previous.version} keeps serving` : ''}.`)
+  }
+
+  throw new HerogateError(`Release v${record.version} of ${e.app} failed: ${failure}. ${previous ? `v${previous.version} keeps serving.` : 'Nothing is serving yet.'}`, {
+    suggestions: [`herogate logs -a ${e.app}`, `herogate releases:info v${record.version} -a ${e.app}`],
   })
 }
 
@@ -280,6 +373,37 @@ function inherited(current: ReleaseRecord | undefined): Partial<NewRelease> {
     ...(current.image ? {image: current.image} : {}),
     ...(current.processTypes ? {processTypes: current.processTypes} : {}),
   }
+}
+
+/**
+ * Creates the next release from what the head says (one read), or from the listing of every
+ * record when there is no head or it is stale. `make` builds the record from the current release;
+ * `config` snapshots the config (given the newest known config version) when the release needs it.
+ */
+async function createRelease(
+  e: Env,
+  make: (current: ReleaseRecord | undefined, configVersion: number | undefined) => NewRelease,
+  config?: (latestConfig: number | undefined) => Promise<number>,
+): Promise<{record: ReleaseRecord; current?: ReleaseRecord}> {
+  const head = await e.store.head(e.app)
+  let configVersion: number | undefined
+  if (head) {
+    configVersion = config ? await config(head.configVersion ?? 0) : undefined
+    const record = await e.store.createAt(e.app, head.latest + 1, make(head.current, configVersion))
+    if (record) {
+      e.head = {current: head.current, configVersion: Math.max(head.configVersion ?? 0, configVersion ?? 0) || undefined}
+      return {record, current: head.current}
+    }
+  }
+
+  // No head (an app released before there was one) or a stale one: list the records.
+  const all = await e.store.all(e.app)
+  const current = all.find((r) => r.status === 'succeeded')
+  const newestConfig = Math.max(0, ...all.map((r) => r.configVersion ?? 0)) || undefined
+  if (config && configVersion === undefined) configVersion = await config(newestConfig)
+  const record = await e.store.create(e.app, make(current, configVersion), all[0]?.version ?? 0)
+  e.head = {current, configVersion: Math.max(newestConfig ?? 0, configVersion ?? 0) || undefined}
+  return {record, current}
 }
 
 /** Services of the given process types that exist, by type. */
@@ -313,6 +437,11 @@ async function finish(e: Env, record: ReleaseRecord, status: 'succeeded' | 'fail
   const final: ReleaseRecord = {...record, ...extra, status, finishedAt: e.ctx.clock.now().toISOString()}
   delete final.phase
   await e.store.update(e.app, final)
+  if (e.head) {
+    const configVersion = Math.max(e.head.configVersion ?? 0, final.configVersion ?? 0) || undefined
+    await e.store.writeHead(e.app, {latest: final.version, current: status === 'succeeded' ? final : e.head.current, configVersion})
+  }
+
   await flushJournal(e, final)
   return toRelease(final, status === 'succeeded' ? final.version : undefined)
 }
@@ -323,7 +452,7 @@ async function finish(e: Env, record: ReleaseRecord, status: 'succeeded' | 'fail
  * removes the types that are gone and marks the release succeeded, or puts the previous
  * release back and marks it failed.
  */
-async function applyRelease(e: Env, lock: AppLock, record: ReleaseRecord, specs: ProcessSpec[], previous: ReleaseRecord | undefined, options: ReleaseOptions): Promise<Release> {
+async function applyRelease(e: Env, lock: AppLock, record: ReleaseRecord, specs: ProcessSpec[], previous: ReleaseRecord | undefined, options: ReleaseOptions, running?: Map<string, Service>): Promise<Release> {
   const {cluster} = e.resources
   const taskDefinitions: Record<string, string> = {}
   for (const spec of specs) {
@@ -332,12 +461,16 @@ async function applyRelease(e: Env, lock: AppLock, record: ReleaseRecord, specs:
 
   const types = specs.map((s) => s.processType)
   const gone = Object.keys(previous?.taskDefinitions ?? {}).filter((type) => !types.includes(type))
-  const existing = await servicesOf(e, types)
+  const existing = running ?? (await servicesOf(e, types))
   const created: string[] = []
   const started: string[] = []
   const targets: RolloutTarget[] = []
-  record.phase = 'rollout'
-  await e.store.update(e.app, record)
+  const updated = new Map<string, Service>()
+  if (record.phase !== 'rollout') {
+    record.phase = 'rollout'
+    await e.store.update(e.app, record)
+  }
+
   if (!existing.has('web') && types.includes('web')) {
     throw new HerogateError(`The web service of ${e.app} is missing from its stack.`, {suggestions: [`herogate info -a ${e.app}`]})
   }
@@ -352,10 +485,10 @@ async function applyRelease(e: Env, lock: AppLock, record: ReleaseRecord, specs:
         // The first release starts one web process, as Heroku does; other types wait for `scale`.
         const first = type === 'web' && desiredCount === 0 && !previous?.taskDefinitions?.web
         if (first) desiredCount = 1
-        await e.ecs.updateService(cluster, name, {taskDefinition: taskDefinitions[type], ...(first ? {desiredCount} : {})})
+        updated.set(name, await e.ecs.updateService(cluster, name, {taskDefinition: taskDefinitions[type], ...(first ? {desiredCount} : {})}))
         if (first) started.push(type)
       } else {
-        await e.ecs.createService(serviceInput(e, type, taskDefinitions[type]))
+        updated.set(name, await e.ecs.createService(serviceInput(e, type, taskDefinitions[type])))
         created.push(type)
         note(e, `New process type ${type}: start it with herogate scale ${type}=1 -a ${e.app}`)
       }
@@ -368,33 +501,17 @@ async function applyRelease(e: Env, lock: AppLock, record: ReleaseRecord, specs:
     throw error
   }
 
-  const outcome = await watchRollout(e.ecs, cluster, targets.filter((t) => t.desiredCount > 0), {
-    clock: e.ctx.clock,
-    settings: options.rollout,
-    onProgress: e.onProgress,
-    signal: options.signal,
-    onTick: () => lock.keepAlive(),
-  })
-  if (outcome.ok) {
-    for (const type of gone) {
-      await e.ecs.deleteService(cluster, names.service(e.app, type))
-      note(e, `Process type ${type} is no longer in the Procfile: its service was removed`)
-    }
+  return watchAndSettle(e, lock, record, previous, options, targets, updated, {
+    async succeeded() {
+      for (const type of gone) {
+        await e.ecs.deleteService(cluster, names.service(e.app, type))
+        note(e, `Process type ${type} is no longer in the Procfile: its service was removed`)
+      }
 
-    return finish(e, record, 'succeeded', {taskDefinitions})
-  }
-
-  step(e, 'rollback', previous ? `Rolling back to v${previous.version}` : 'Stopping the failed release', 'start')
-  await putBack(e, record, previous, {created, started})
-  step(e, 'rollback', previous ? `Rolling back to v${previous.version}` : 'Stopping the failed release', 'done')
-  const failure = outcome.reason ?? 'the rollout failed'
-  await finish(e, record, 'failed', {taskDefinitions, failure})
-  if (failure === INTERRUPTED) {
-    throw new Interrupted(`Interrupted: release v${record.version} of ${e.app} was rolled back${previous ? `; v${previous.version} keeps serving` : ''}.`)
-  }
-
-  throw new HerogateError(`Release v${record.version} of ${e.app} failed: ${failure}. ${previous ? `v${previous.version} keeps serving.` : 'Nothing is serving yet.'}`, {
-    suggestions: [`herogate logs -a ${e.app}`, `herogate releases:info v${record.version} -a ${e.app}`],
+      return finish(e, record, 'succeeded', {taskDefinitions})
+    },
+    putBack: () => putBack(e, record, previous, {created, started}),
+    taskDefinitions,
   })
 }
 
@@ -482,20 +599,19 @@ export async function releaseImage(ctx: AwsContext, app: string, built: BuiltIma
   const {release: releaseCommand, ...types} = options.processTypes
   if (Object.keys(types).length === 0) throw new InvalidInput('The Procfile has no process types besides release.')
   const live = await e.config.get(app)
-  const configVersion = await currentConfigVersion(e, live)
-  const current = await e.store.latest(app)
   const short = built.commit ? built.commit.slice(0, 7) : built.image.slice(built.image.indexOf('@sha256:') + 8, built.image.indexOf('@sha256:') + 15)
-  const record = await e.store.create(app, {
+  const author = options.author ?? (await authorName(ctx))
+  const {record, current} = await createRelease(e, (_current, configVersion) => ({
     kind: 'deploy',
     description: `Deploy ${short}`,
     status: 'pending',
-    author: options.author ?? (await authorName(ctx)),
+    author,
     createdAt: ctx.clock.now().toISOString(),
     image: built.image,
     configVersion,
     processTypes: options.processTypes,
     ...(built.commit ? {commit: built.commit} : {}),
-  })
+  }), (latest) => currentConfigVersion(e, live, latest))
   return settle(e, record, async () => {
     const commands = processCommands(options.processTypes, built.buildpacks ?? false)
     const keys = splitKeys(live)
@@ -523,7 +639,8 @@ export async function releaseImage(ctx: AwsContext, app: string, built: BuiltIma
       specs.push({processType: type, image: built.image, ...commands[type], size: await sizeOf(type), configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
     }
 
-    return applyRelease(e, lock, record, specs, current, options)
+    // Without a release phase in between, the services read above are still current.
+    return applyRelease(e, lock, record, specs, current, options, releaseCommand ? undefined : running)
   })
 }
 
@@ -604,9 +721,10 @@ export async function rollback(ctx: AwsContext, app: string, version?: number, o
 export async function rollbackLocked(ctx: AwsContext, app: string, version: number | undefined, options: ReleaseOptions): Promise<Release> {
   const lock = requireLock(app, options)
   const e = await env(ctx, app, options)
-  const current = await e.store.latest(app)
+  const all = await e.store.all(app)
+  const current = all.find((r) => r.status === 'succeeded')
   if (!current) throw new InvalidInput(`${app} has no release to roll back from.`, {suggestions: [`herogate releases -a ${app}`]})
-  const target = version === undefined ? await e.store.latest(app, 'succeeded', current.version) : await e.store.get(app, version)
+  const target = version === undefined ? all.find((r) => r.status === 'succeeded' && r.version < current.version) : all.find((r) => r.version === version)
   if (!target) {
     throw new InvalidInput(version === undefined ? `${app} has no earlier release to roll back to.` : `Release v${version} of ${app} not found.`, {
       suggestions: [`herogate releases -a ${app}`],
@@ -635,7 +753,8 @@ export async function rollbackLocked(ctx: AwsContext, app: string, version: numb
     rollbackTo: target.version,
     ...inherited(target),
     ...(target.configVersion === undefined ? {} : {configVersion: target.configVersion}),
-  })
+  }, all[0]?.version ?? 0)
+  e.head = {current, configVersion: Math.max(0, ...all.map((r) => r.configVersion ?? 0)) || undefined}
   const definitions = target.taskDefinitions
   return settle(e, record, async () => {
     const running = await servicesOf(e, Object.keys(definitions))
@@ -648,7 +767,7 @@ export async function rollbackLocked(ctx: AwsContext, app: string, version: numb
       specs.push({...spec, size, configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
     }
 
-    return applyRelease(e, lock, record, specs, current, options)
+    return applyRelease(e, lock, record, specs, current, options, running)
   })
 }
 

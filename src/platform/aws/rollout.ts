@@ -57,6 +57,11 @@ export interface WatchOptions {
   signal?: AbortSignal
   /** Called once per poll (e.g. to keep the app's lock alive). */
   onTick?: () => Promise<void>
+  /**
+   * The services as the caller's UpdateService calls returned them: their events are history,
+   * and the watcher saves the DescribeServices it would otherwise make to learn that.
+   */
+  updated?: Map<string, Service>
 }
 
 /** Why a stopped task counts against the release, or undefined when it stopped for an ordinary reason. */
@@ -86,10 +91,19 @@ function taskId(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1)
 }
 
+/**
+ * The target's deployment: the one running its task definition, the primary one first (a forced
+ * new deployment of the same task definition sits next to the one it replaces).
+ */
+function deploymentOf(service: Service, target: RolloutTarget) {
+  const deployments = service.deployments ?? []
+  return deployments.find((d) => d.taskDefinition === target.taskDefinition && d.status === 'PRIMARY') ?? deployments.find((d) => d.taskDefinition === target.taskDefinition)
+}
+
 /** Whether the service runs the target's task definition everywhere (or has nothing to run). */
 function rolledOut(service: Service, target: RolloutTarget): 'done' | 'waiting' | string {
   const deployments = service.deployments ?? []
-  const ours = deployments.find((d) => d.taskDefinition === target.taskDefinition)
+  const ours = deploymentOf(service, target)
   if (!ours) return `ECS replaced the deployment of ${target.processType} (its circuit breaker rolled it back)`
   if (ours.rolloutState === 'FAILED') return `ECS stopped the ${target.processType} rollout: ${ours.rolloutStateReason ?? 'deployment failed'}`
   if (ours.status !== 'PRIMARY') return `another deployment of ${target.processType} replaced this one`
@@ -122,10 +136,11 @@ export async function watchRollout(ecs: RolloutEcs, cluster: string, targets: Ro
   }
 
   // Events older than the rollout are history, not news.
-  const initial = await ecs.services(cluster, names)
+  const initial = options.updated ?? (await ecs.services(cluster, names))
   for (const service of initial.values()) for (const event of service.events ?? []) if (event.id) seenEvents.add(event.id)
 
-  for (let first = true; ; first = false) {
+  // One DescribeServices a poll covers every service (EcsRelease batches 10 a call).
+  for (let first = !options.updated; ; first = false) {
     const services = first ? initial : await ecs.services(cluster, names)
     for (const target of targets) {
       if (done.has(target.service)) continue
@@ -137,7 +152,10 @@ export async function watchRollout(ecs: RolloutEcs, cluster: string, targets: Ro
         onProgress?.({kind: 'output', stream: 'rollout', line: `${target.processType}: ${(event.message ?? '').replace(/^\(service [^)]+\) /, '')}`})
       }
 
-      const arns = (await ecs.stoppedTaskArns(cluster, target.service)).filter((arn) => !seenTasks.has(arn))
+      // Stopped tasks are only listed when the deployment reports failed tasks not yet accounted for (to learn why).
+      const reported = deploymentOf(service, target)?.failedTasks ?? 0
+      const counted = failures.filter((f) => f.processType === target.processType).length
+      const arns = reported > counted ? (await ecs.stoppedTaskArns(cluster, target.service)).filter((arn) => !seenTasks.has(arn)) : []
       for (const task of arns.length > 0 ? await ecs.tasks(cluster, arns) : []) {
         if (!task.taskArn) continue
         // Tasks still on their way down are looked at again once they have stopped.

@@ -101,6 +101,58 @@ describe('aws driver: config (moto)', () => {
     expect(change.keys).to.deep.equal(['B'])
   })
 
+  it('changes values of existing keys without new task definitions: every service starts a new deployment of what it runs', async () => {
+    const first = await setConfig(ctx, 'demo', {A: '1', B: '2'})
+    const ecs = await ctx.clients.ecs()
+    const calls: Array<{command: string; input: Record<string, unknown>}> = []
+    ecs.middlewareStack.add((next, context) => async (args) => {
+      calls.push({command: context.commandName ?? '', input: args.input as Record<string, unknown>})
+      return next(args)
+    }, {step: 'initialize', name: 'recordCalls'})
+
+    const change = await setConfig(ctx, 'demo', {B: '3'})
+    expect(change.release!).to.deep.include({version: 3, status: 'succeeded', taskDefinitions: first.release!.taskDefinitions})
+    expect(change.release!.configVersion).to.be.greaterThan(first.release!.configVersion!)
+    expect(calls.filter((c) => c.command === 'RegisterTaskDefinitionCommand' || c.command === 'DescribeTaskDefinitionCommand')).to.deep.equal([])
+    expect(calls.filter((c) => c.command === 'UpdateServiceCommand').map((c) => [c.input.service, c.input.forceNewDeployment]).sort()).to.deep.equal(
+      ['clock', 'web', 'worker'].map((type) => [names.service('demo', type), true]),
+    )
+    // One DescribeServices covers the services watched (clock runs no process, so there is nothing to watch).
+    expect(calls.filter((c) => c.command === 'DescribeServicesCommand').map((c) => c.input.services)).to.deep.equal([['web', 'worker'].map((type) => names.service('demo', type))])
+    expect(await getConfig(ctx, 'demo')).to.deep.equal({A: '1', B: '3'})
+
+    // A value becoming empty moves the key from secrets to environment: new task definitions.
+    calls.length = 0
+    const emptied = await setConfig(ctx, 'demo', {B: ''})
+    expect(emptied.release!.taskDefinitions!.web).not.to.equal(first.release!.taskDefinitions!.web)
+    expect((await container(resources, 'web')).secrets!.map((s) => s.name)).to.deep.equal(['A'])
+  })
+
+  it('puts the old value back when the new deployments of an existing-key change fail', async () => {
+    await setConfig(ctx, 'demo', {A: '1'})
+    const ecs = await ctx.clients.ecs()
+    const updates: Array<Record<string, unknown>> = []
+    ecs.middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName === 'UpdateServiceCommand') updates.push(args.input as Record<string, unknown>)
+      const result = await next(args)
+      // ECS gives up on the new web deployment (its circuit breaker).
+      if (context.commandName === 'DescribeServicesCommand') {
+        for (const service of (result.output as {services?: Array<{serviceName?: string; deployments?: Array<Record<string, unknown>>}>}).services ?? []) {
+          if (service.serviceName === names.service('demo', 'web')) service.deployments = [{...service.deployments![0], rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start'}]
+        }
+      }
+
+      return result
+    }, {step: 'initialize', name: 'failWeb', priority: 'high'})
+
+    const error = await setConfig(ctx, 'demo', {A: '2'}).catch((e: unknown) => e)
+    expect((error as Error).message).to.equal('Release v3 of demo failed: ECS stopped the web rollout: tasks failed to start. v2 keeps serving.')
+    expect(await getConfig(ctx, 'demo')).to.deep.equal({A: '1'})
+    // Each service started a deployment with the new value, then one with the old value back.
+    expect(updates.map((u) => [u.service, u.forceNewDeployment])).to.have.length(6)
+    expect(updates.every((u) => u.forceNewDeployment === true && u.taskDefinition === undefined)).to.equal(true)
+  })
+
   it('refuses an unknown app', async () => {
     expect(await getConfig(ctx, 'nope').catch((e: unknown) => e)).to.be.instanceOf(AppNotFound)
     expect(await setConfig(ctx, 'nope', {A: '1'}).catch((e: unknown) => e)).to.be.instanceOf(AppNotFound)

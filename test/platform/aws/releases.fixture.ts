@@ -47,10 +47,6 @@ export function simulatedEcs(): ECSClient & {crashedTasks: number} {
       if (context.commandName === 'DescribeServicesCommand') {
         for (const service of output.services ?? []) {
           const crashing = images.get(service.taskDefinition) === CRASHING
-          service.deployments = [{
-            id: `ecs-svc/${service.taskDefinition}`, status: 'PRIMARY', taskDefinition: service.taskDefinition, desiredCount: service.desiredCount,
-            runningCount: crashing ? 0 : service.desiredCount, rolloutState: crashing ? 'IN_PROGRESS' : 'COMPLETED',
-          }]
           if (crashing && service.desiredCount > 0) {
             const n = ++client.crashedTasks
             crashed.push({
@@ -58,6 +54,13 @@ export function simulatedEcs(): ECSClient & {crashedTasks: number} {
               lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', containers: [{name: 'web', exitCode: 1}],
             })
           }
+
+          // As ECS does, the deployment counts its tasks that crashed.
+          const failedTasks = crashed.filter((t) => t.group === `service:${service.serviceName}` && t.taskDefinitionArn === service.taskDefinition).length
+          service.deployments = [{
+            id: `ecs-svc/${service.taskDefinition}`, status: 'PRIMARY', taskDefinition: service.taskDefinition, desiredCount: service.desiredCount,
+            runningCount: crashing ? 0 : service.desiredCount, rolloutState: crashing ? 'IN_PROGRESS' : 'COMPLETED', failedTasks,
+          }]
         }
       }
 

@@ -208,6 +208,21 @@ describe('AWS releases (moto)', function () {
     expect((await new ReleaseStore(ssm).get(app, 1))?.failure).to.equal('The web service of demo is missing from its stack.')
   })
 
+  it('finds the current release from the head, and by listing when a release was made without updating it', async () => {
+    await setConfig({FOO: 'one'})
+    const v2 = await deploy({image: GOOD, commit: 'a1b2c3d4e5f6'}, {web: 'node server.js'})
+    const head = JSON.parse((await ssm.send(new GetParameterCommand({Name: names.releaseHeadParameter(app)}))).Parameter!.Value!)
+    expect(head).to.deep.include({latest: 2, configVersion: 1})
+    expect(head.current).to.include({version: 2, image: GOOD})
+    // An older herogate (or a crashed run) records v3 and leaves the head at v2.
+    await new ReleaseStore(ssm).create(app, {kind: 'deploy', description: 'Deploy fffffff', status: 'succeeded', author: 'old', createdAt: '2026-11-21T10:00:00.000Z', image: GOOD2, commit: 'fffffff', taskDefinitions: v2.taskDefinitions})
+    const v4 = await setConfig({FOO: 'two'})
+    expect(v4).to.include({version: 4, image: GOOD2, commit: 'fffffff', status: 'succeeded', configVersion: 2})
+    const after = JSON.parse((await ssm.send(new GetParameterCommand({Name: names.releaseHeadParameter(app)}))).Parameter!.Value!)
+    expect(after).to.deep.include({latest: 4, configVersion: 2})
+    expect(after.current.version).to.equal(4)
+  })
+
   it('refuses a rollback with nothing to roll back to', async () => {
     await setConfig({FOO: 'one'})
     const error = await rollback(ctx, app, undefined, {author: 'dev'}).catch((e) => e)

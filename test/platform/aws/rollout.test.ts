@@ -43,8 +43,10 @@ function simulatedEcs(clock: Clock, scenario: {completeAt?: number; failedAt?: n
       sim.calls++
       const completed = scenario.completeAt !== undefined && t() >= scenario.completeAt
       const failed = scenario.failedAt !== undefined && t() >= scenario.failedAt
+      // ECS counts the new deployment's tasks that crashed, failed to start or failed health checks.
+      const failedTasks = (scenario.tasks ?? []).filter((task) => task.stoppedAt <= t() && task.taskDefinition === NEW && (task.stopCode !== 'ServiceSchedulerInitiated' || (task.reason ?? '').includes('health checks'))).length
       const ours: Deployment = {
-        id: 'ecs-svc/new', status: 'PRIMARY', taskDefinition: NEW, desiredCount: 2, runningCount: completed ? 2 : 0,
+        id: 'ecs-svc/new', status: 'PRIMARY', taskDefinition: NEW, desiredCount: 2, runningCount: completed ? 2 : 0, failedTasks,
         rolloutState: failed ? 'FAILED' : completed ? 'COMPLETED' : 'IN_PROGRESS',
         ...(failed ? {rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.'} : {}),
       }
@@ -150,6 +152,28 @@ describe('rollout watcher', () => {
     expect(outcome.reason).to.equal('the rollout did not finish within 5 minutes')
     expect(outcome.elapsedMs).to.equal(5 * 60_000)
     expect(ecs.calls).to.equal(31)
+  })
+})
+
+describe('rollout watcher calls', () => {
+  it('lists stopped tasks only once the deployment reports failed tasks, and takes the services the update returned as the start', async () => {
+    const clock = fakeClock()
+    const ecs = simulatedEcs(clock, {completeAt: 60, tasks: [crash(1, 20)]})
+    let listed = 0
+    const list = ecs.stoppedTaskArns.bind(ecs)
+    ecs.stoppedTaskArns = async (cluster, service) => {
+      listed++
+      return list(cluster, service)
+    }
+
+    const updated = await ecs.services('herogate', ['demo--web'])
+    ecs.calls = 0
+    const outcome = await watchRollout(ecs, 'herogate', [target], {clock, updated, settings: {pollMs: 10_000}})
+    expect(outcome).to.include({ok: true})
+    expect(outcome.failures.map((f) => f.taskId)).to.deep.equal(['t1'])
+    // Polls at 0, 10 ... 60 s: one DescribeServices each; stopped tasks listed once, after t1 crashed at 20 s.
+    expect(ecs.calls).to.equal(7)
+    expect(listed).to.equal(1)
   })
 })
 
