@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     console.log(`
 config:set / config:unset make a release, and a release has a floor of 18 calls here, so the goal
 of single digits is out of reach for 3 process types (it is met by scale). The floor, per call:
-  caller identity (names the lock holder and the release author)       sts:GetCallerIdentity  1
+  caller identity: the release's author (asked once a change is made)  sts:GetCallerIdentity  1
   take and give back the app lock                                      ssm:PutParameter + ssm:DeleteParameter  2
   read the config: old values, and the new snapshot (10 vars a call)   ssm:GetParametersByPath  ceil(vars/10) = 3
   write the var (SecureString)                                         ssm:PutParameter  1

@@ -4,7 +4,7 @@ import {validateConfigKey} from '../../lib/parse.js'
 import type {ConfigChange, OperationOptions} from '../types.js'
 import type {AwsContext} from './context.js'
 import {appResources} from './formation.js'
-import {authorName, releaseConfigChange, withAppLock} from './releases.js'
+import {releaseConfigChange, withAppLock} from './releases.js'
 
 async function store(ctx: AwsContext): Promise<ConfigStore> {
   return new ConfigStore(await ctx.clients.ssm())
@@ -34,17 +34,16 @@ export async function setConfig(ctx: AwsContext, app: string, vars: Record<strin
 
   const resources = await appResources(ctx, app)
   const config = await store(ctx)
-  // One identity lookup names both the lock holder and the release author.
-  const author = await authorName(ctx)
+  // The caller's identity (the release's author) is looked up once a change is made (releases.ts).
   return withAppLock(ctx, app, 'config:set', async (lock) => {
     const before = await config.get(app)
     const changed = await config.set(app, vars, before)
     if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length > 1 ? 'have these values' : 'has this value'}; nothing changed.`)
     options.onProgress?.({kind: 'step', id: 'config', message: `Set ${changed.join(', ')}`, status: 'done'})
     const live = {...before, ...Object.fromEntries(changed.map((key) => [key, vars[key]]))}
-    const release = await releaseConfigChange(ctx, app, {set: changed}, {...options, lock, resources, author, live, keysBefore: splitKeys(before)})
+    const release = await releaseConfigChange(ctx, app, {set: changed}, {...options, lock, resources, live, keysBefore: splitKeys(before)})
     return {keys: changed, release}
-  }, {onProgress: options.onProgress, holder: author})
+  }, {onProgress: options.onProgress})
 }
 
 /** config:unset: removes the parameters, then releases the smaller key set the same way. */
@@ -53,7 +52,6 @@ export async function unsetConfig(ctx: AwsContext, app: string, keys: string[], 
   for (const key of keys) validateConfigKey(key)
   const resources = await appResources(ctx, app)
   const config = await store(ctx)
-  const author = await authorName(ctx)
   return withAppLock(ctx, app, 'config:unset', async (lock) => {
     const before = await config.get(app)
     // Only keys that are set are deleted: unsetting nothing makes no call at all.
@@ -62,7 +60,7 @@ export async function unsetConfig(ctx: AwsContext, app: string, keys: string[], 
     if (removed.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} not set; nothing changed.`, {suggestions: [`herogate config -a ${app}`]})
     options.onProgress?.({kind: 'step', id: 'config', message: `Unset ${removed.join(', ')}`, status: 'done'})
     const live = Object.fromEntries(Object.entries(before).filter(([key]) => !removed.includes(key)))
-    const release = await releaseConfigChange(ctx, app, {unset: removed}, {...options, lock, resources, author, live})
+    const release = await releaseConfigChange(ctx, app, {unset: removed}, {...options, lock, resources, live})
     return {keys: removed, release}
-  }, {onProgress: options.onProgress, holder: author})
+  }, {onProgress: options.onProgress})
 }

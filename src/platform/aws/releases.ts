@@ -17,6 +17,7 @@
  * Before the first deploy there is nothing to roll out: the release is recorded and succeeds.
  */
 import type {Service} from '@aws-sdk/client-ecs'
+import {hostname, userInfo} from 'node:os'
 
 import {EcsRelease} from '../../aws/ecs-release.js'
 import {callerIdentity} from '../../aws/identity.js'
@@ -73,7 +74,7 @@ export interface ReleaseOptions extends OperationOptions {
 export async function withAppLock<T>(ctx: AwsContext, app: string, operation: string, fn: (lock: AppLock) => Promise<T>, options: LockOptions = {}): Promise<T> {
   const store = new LockStore(await ctx.clients.ssm())
   const ttl = options.ttlMs ?? LOCK_TTL_MS
-  const holder = options.holder ?? (await authorName(ctx))
+  const holder = options.holder ?? (await lockHolder(ctx))
   const started = ctx.clock.now().getTime()
   const token = `${holder}:${started}:${Math.random().toString(36).slice(2, 10)}`
   let since = started
@@ -115,6 +116,25 @@ export async function withAppLock<T>(ctx: AwsContext, app: string, operation: st
 }
 
 const authors = new WeakMap<AwsContext, Promise<string>>()
+
+/**
+ * Who a lock names when the caller does not say: the AWS identity when this context knows it
+ * already, else the local user and host, so that an operation that makes no release (a size
+ * change) asks STS for nothing.
+ */
+async function lockHolder(ctx: AwsContext): Promise<string> {
+  const known = authors.get(ctx)
+  if (known) return known.catch(() => localUser())
+  return localUser()
+}
+
+function localUser(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`
+  } catch {
+    return hostname() || 'unknown'
+  }
+}
 
 /** The last part of the caller's identity ARN (user name, or role session name); asked once per context. */
 export function authorName(ctx: AwsContext): Promise<string> {
