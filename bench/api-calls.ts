@@ -6,7 +6,7 @@
  *
  * Exits 1 when a command misses its goal (single digits for config:set of one key and for
  * scaling one type), as the other benches do. config:set misses it for 3 process types: the
- * printed note gives the floor and why (also in docs/aws-operate.md).
+ * printed note gives the floor and why (also in the README, "How many AWS calls").
  * Every command gets a fresh context, as every CLI run does (so the caller identity is counted).
  * The app's infrastructure is given to the driver directly (ctx.appResources), so the figures
  * leave out reading the two stacks (loadAppResources: 2 DescribeStacks), which every command
