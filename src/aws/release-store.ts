@@ -193,22 +193,10 @@ export class ReleaseStore {
    * `after`: the newest version the caller knows of (saves listing them).
    */
   async create(app: string, release: NewRelease, after?: number): Promise<ReleaseRecord> {
-    const {PutParameterCommand} = await import('@aws-sdk/client-ssm')
     let version = (after ?? (await this.versions(app))[0] ?? 0) + 1
     for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt++, version++) {
-      const record: ReleaseRecord = {version, ...release}
-      try {
-        await this.ssm.send(new PutParameterCommand({
-          Name: names.releaseParameter(app, version),
-          Value: fitRecord(record),
-          Type: 'String',
-          Overwrite: false,
-          Description: `herogate release v${version} of ${app}`,
-        }))
-        return record
-      } catch (error) {
-        if (!isNamed(error, 'ParameterAlreadyExists')) wrap(error, `recording a release of ${app}`)
-      }
+      const record = await this.createAt(app, version, release)
+      if (record) return record
     }
 
     throw new HerogateError(`Could not record a release of ${app}: too many releases were created at the same time.`, {
