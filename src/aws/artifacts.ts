@@ -1,6 +1,6 @@
 import type {S3Client} from '@aws-sdk/client-s3'
 
-import {awsFailure} from './ssm.js'
+import {awsFailure, isAwsError} from './errors.js'
 
 /** The platform's artifact bucket: pipeline artifacts and herogate's pinned package. */
 export class ArtifactBucket {
@@ -35,7 +35,7 @@ export class ArtifactBucket {
         ContinuationToken = response.IsTruncated ? response.NextContinuationToken : undefined
       } while (ContinuationToken)
     } catch (error) {
-      if ((error as {name?: string}).name === 'NoSuchBucket') return deleted
+      if (isAwsError(error, 'NoSuchBucket')) return deleted
       throw awsFailure(error, `deleting artifacts under s3://${bucket}/${prefix}`)
     }
 

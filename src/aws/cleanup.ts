@@ -2,7 +2,7 @@ import type {CloudWatchLogsClient} from '@aws-sdk/client-cloudwatch-logs'
 import type {ECSClient} from '@aws-sdk/client-ecs'
 import type {SSMClient} from '@aws-sdk/client-ssm'
 
-import {awsFailure} from './ssm.js'
+import {awsFailure, isAwsError} from './errors.js'
 
 /**
  * Deletions that destroying an app needs beyond its stack: everything under its SSM path
@@ -40,7 +40,7 @@ export async function deleteLogGroups(client: CloudWatchLogsClient, groups: stri
       await client.send(new DeleteLogGroupCommand({logGroupName}))
       deleted.push(logGroupName)
     } catch (error) {
-      if ((error as {name?: string}).name === 'ResourceNotFoundException') continue
+      if (isAwsError(error, 'ResourceNotFoundException')) continue
       throw awsFailure(error, `deleting log group ${logGroupName}`)
     }
   }

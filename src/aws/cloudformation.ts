@@ -2,7 +2,7 @@ import type {CloudFormationClient, Stack, StackEvent} from '@aws-sdk/client-clou
 
 import {HerogateError, StackBusy} from '../lib/errors.js'
 import type {Progress} from '../platform/types.js'
-import {awsFailure} from './ssm.js'
+import {awsFailure} from './errors.js'
 
 /** A stack as herogate needs it: status, outputs and tags as plain maps. */
 export interface StackSummary {

@@ -1,6 +1,6 @@
 import type {ECSClient} from '@aws-sdk/client-ecs'
 
-import {awsFailure} from './ssm.js'
+import {awsFailure, isAwsError} from './errors.js'
 
 export interface ServiceCounts {
   name: string
@@ -34,7 +34,7 @@ export async function clusterServices(client: ECSClient, cluster: string): Promi
       }
     }
   } catch (error) {
-    if ((error as {name?: string}).name === 'ClusterNotFoundException') return []
+    if (isAwsError(error, 'ClusterNotFoundException')) return []
     throw awsFailure(error, `listing the services of cluster ${cluster}`)
   }
 

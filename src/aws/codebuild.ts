@@ -1,6 +1,6 @@
 import type {CodeBuildClient} from '@aws-sdk/client-codebuild'
 
-import {awsFailure} from './ssm.js'
+import {awsFailure} from './errors.js'
 
 /** A CodeBuild build as deploy shows it. */
 export interface BuildInfo {

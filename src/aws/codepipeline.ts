@@ -2,7 +2,7 @@ import type {CodeCommitClient} from '@aws-sdk/client-codecommit'
 import type {CodePipelineClient} from '@aws-sdk/client-codepipeline'
 
 import {HerogateError} from '../lib/errors.js'
-import {awsFailure} from './ssm.js'
+import {awsFailure, isAwsError} from './errors.js'
 
 /** One run of an app's pipeline, as deploy follows it. */
 export interface PipelineRun {
@@ -114,7 +114,7 @@ export class PipelineService {
 }
 
 function failure(error: unknown, doing: string): HerogateError {
-  if ((error as {name?: string})?.name === 'PipelineNotFoundException') {
+  if (isAwsError(error, 'PipelineNotFoundException')) {
     return new HerogateError(`The app's pipeline is missing (${doing}).`, {suggestions: ['herogate info', 'herogate apps:create again if the app stack was deleted']})
   }
 

@@ -1,6 +1,6 @@
 import type {ECRClient, ImageIdentifier} from '@aws-sdk/client-ecr'
 
-import {awsFailure} from './ssm.js'
+import {awsFailure, isAwsError} from './errors.js'
 
 /** ECR in herogate's words: an app's images, removed when the app is destroyed. */
 export class ImageRepository {
@@ -18,7 +18,7 @@ export class ImageRepository {
         nextToken = response.nextToken
       } while (nextToken)
     } catch (error) {
-      if ((error as {name?: string}).name === 'RepositoryNotFoundException') return 0
+      if (isAwsError(error, 'RepositoryNotFoundException')) return 0
       throw awsFailure(error, `listing the images of ${repositoryName}`)
     }
 

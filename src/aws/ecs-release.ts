@@ -3,7 +3,7 @@ import type {
 } from '@aws-sdk/client-ecs'
 
 import {HerogateError} from '../lib/errors.js'
-import {awsFailure} from './ssm.js'
+import {awsFailure} from './errors.js'
 
 /**
  * The ECS calls of the release path (deploy, config release, rollback, rollout watching):

@@ -4,7 +4,7 @@ import type {
 
 import {HerogateError} from '../lib/errors.js'
 import {names, PROCESS_TYPE} from '../lib/naming.js'
-import {awsFailure} from './ssm.js'
+import {awsFailure, isAwsError} from './errors.js'
 
 export type {Task, TaskDefinition} from '@aws-sdk/client-ecs'
 
@@ -86,7 +86,7 @@ export class EcsService {
       const response = await this.client.send(new DescribeTaskDefinitionCommand({taskDefinition: reference}))
       return response.taskDefinition
     } catch (error) {
-      if ((error as {name?: string}).name === 'ClientException' && /not|unable|invalid/i.test((error as Error).message)) return undefined
+      if (isAwsError(error, 'ClientException') && /not|unable|invalid/i.test((error as Error).message)) return undefined
       throw awsFailure(error, `reading task definition ${reference}`)
     }
   }
@@ -126,7 +126,7 @@ export class EcsService {
         nextToken = response.nextToken
       } while (nextToken)
     } catch (error) {
-      if ((error as {name?: string}).name === 'ServiceNotFoundException') return []
+      if (isAwsError(error, 'ServiceNotFoundException')) return []
       throw awsFailure(error, 'listing tasks')
     }
 

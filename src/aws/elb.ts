@@ -1,6 +1,6 @@
 import type {ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 
-import {awsFailure} from './ssm.js'
+import {awsFailure} from './errors.js'
 
 /** The shared load balancer in herogate's words: which app ports and rule priorities are taken. */
 export class LoadBalancer {

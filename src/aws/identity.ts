@@ -1,7 +1,7 @@
 import type {STSClient} from '@aws-sdk/client-sts'
 
 import {HerogateError, NoCredentials} from '../lib/errors.js'
-import {awsFailure} from './ssm.js'
+import {awsFailure} from './errors.js'
 
 export interface CallerIdentity {
   account: string

@@ -1,7 +1,7 @@
 import type {CloudWatchLogsClient, StartLiveTailResponseStream} from '@aws-sdk/client-cloudwatch-logs'
 
 import {HerogateError} from '../lib/errors.js'
-import {awsFailure} from './ssm.js'
+import {awsFailure, isAwsError} from './errors.js'
 
 /** One log event as herogate reads it. Live Tail gives no event id; FilterLogEvents does. */
 export interface LogEvent {
@@ -105,7 +105,7 @@ export class LogsService {
       const events = (response.events ?? []).map((event) => ({timestamp: event.timestamp ?? 0, ingestionTime: event.ingestionTime, stream, message: event.message ?? ''}))
       return {events, nextToken: response.nextForwardToken ?? token}
     } catch (error) {
-      if ((error as {name?: string}).name === 'ResourceNotFoundException') return {events: [], nextToken: token}
+      if (isAwsError(error, 'ResourceNotFoundException')) return {events: [], nextToken: token}
       throw awsFailure(error, `reading log stream ${stream}`)
     }
   }

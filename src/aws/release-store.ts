@@ -2,7 +2,7 @@ import type {Parameter, SSMClient} from '@aws-sdk/client-ssm'
 
 import {HerogateError, LockHeld} from '../lib/errors.js'
 import {names} from '../lib/naming.js'
-import {awsFailure} from './ssm.js'
+import {awsFailure, isAwsError} from './errors.js'
 import type {ReleaseStatus} from '../platform/types.js'
 
 /**
@@ -52,10 +52,6 @@ export interface ReleaseHead {
 /** Standard-tier parameters hold at most 4 KB. */
 export const PARAMETER_LIMIT = 4096
 const MAX_CREATE_ATTEMPTS = 20
-
-function isNamed(error: unknown, ...names: string[]): boolean {
-  return typeof error === 'object' && error !== null && names.includes((error as {name?: string}).name ?? '')
-}
 
 function wrap(error: unknown, what: string): never {
   // AWS's message is left out: SSM validation errors can echo a parameter value back.
@@ -125,7 +121,7 @@ export class ReleaseStore {
       const result = await this.ssm.send(new GetParameterCommand({Name: names.releaseParameter(app, version)}))
       return result.Parameter ? parseRecord(result.Parameter) : undefined
     } catch (error) {
-      if (isNamed(error, 'ParameterNotFound')) return undefined
+      if (isAwsError(error, 'ParameterNotFound')) return undefined
       wrap(error, `reading release v${version} of ${app}`)
     }
   }
@@ -148,7 +144,7 @@ export class ReleaseStore {
       const head = JSON.parse(result.Parameter?.Value ?? '') as ReleaseHead
       return typeof head.latest === 'number' && (head.current === undefined || typeof head.current.version === 'number') ? head : undefined
     } catch (error) {
-      if (isNamed(error, 'ParameterNotFound') || error instanceof SyntaxError) return undefined
+      if (isAwsError(error, 'ParameterNotFound') || error instanceof SyntaxError) return undefined
       wrap(error, `reading the releases of ${app}`)
     }
   }
@@ -183,7 +179,7 @@ export class ReleaseStore {
       }))
       return record
     } catch (error) {
-      if (isNamed(error, 'ParameterAlreadyExists')) return undefined
+      if (isAwsError(error, 'ParameterAlreadyExists')) return undefined
       wrap(error, `recording a release of ${app}`)
     }
   }
@@ -300,7 +296,7 @@ export class ConfigVersionStore {
 
         return version
       } catch (error) {
-        if (!isNamed(error, 'ParameterAlreadyExists')) wrap(error, `snapshotting the config of ${app}`)
+        if (!isAwsError(error, 'ParameterAlreadyExists')) wrap(error, `snapshotting the config of ${app}`)
       }
     }
 
@@ -361,7 +357,7 @@ export class LockStore {
         }))
         return
       } catch (error) {
-        if (!isNamed(error, 'ParameterAlreadyExists')) wrap(error, `locking ${app}`)
+        if (!isAwsError(error, 'ParameterAlreadyExists')) wrap(error, `locking ${app}`)
       }
 
       const held = await this.read(app)
@@ -406,7 +402,7 @@ export class LockStore {
       const result = await this.ssm.send(new GetParameterCommand({Name: names.lockParameter(app)}))
       return JSON.parse(result.Parameter?.Value ?? '{}') as LockInfo
     } catch (error) {
-      if (isNamed(error, 'ParameterNotFound')) return undefined
+      if (isAwsError(error, 'ParameterNotFound')) return undefined
       wrap(error, `reading the lock of ${app}`)
     }
   }
@@ -422,7 +418,7 @@ export class LockStore {
     try {
       await this.ssm.send(new DeleteParameterCommand({Name: names.lockParameter(app)}))
     } catch (error) {
-      if (!isNamed(error, 'ParameterNotFound')) wrap(error, `unlocking ${app}`)
+      if (!isAwsError(error, 'ParameterNotFound')) wrap(error, `unlocking ${app}`)
     }
   }
 }
