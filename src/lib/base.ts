@@ -98,7 +98,9 @@ export abstract class HerogateCommand extends Command {
     } else if (error instanceof Errors.CLIError) {
       // oclif's own parse errors: unknown flag, missing argument.
       exitCode = error.oclif?.exit ?? 2
-      lines = [error.message.split('\n')[0], `  Try: herogate help ${this.id ?? ''}`.trimEnd()]
+      // Its messages can open with a heading line ("The following error occurred:"): show the error itself.
+      const said = error.message.split('\n').map((line) => line.trim()).filter((line) => line && !/occurred:$/.test(line))
+      lines = [said[0] ?? error.message, `  Try: herogate help ${this.id ?? ''}`.trimEnd()]
     } else if (error.name === 'ExitPromptError') {
       exitCode = 130
       lines = ['Cancelled. Nothing was changed.']

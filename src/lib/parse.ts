@@ -152,6 +152,15 @@ export function parseProcfile(text: string): Record<string, string> {
   return types
 }
 
+/** A branch name git and CodeCommit both accept (the branch whose pushes deploy). */
+export function validateBranch(name: string): string {
+  if (!/^[A-Za-z0-9._/-]{1,100}$/.test(name) || /^[-/.]|[/.]$|\.\.|\/\/|\.lock$/.test(name)) {
+    throw new InvalidInput(`"${name}" is not a branch name.`, {suggestions: ['--branch main', '--branch master']})
+  }
+
+  return name
+}
+
 /** `v12` or `12` to 12. */
 export function parseReleaseVersion(text: string): number {
   const match = /^v?(\d+)$/i.exec(text.trim())

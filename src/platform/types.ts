@@ -160,6 +160,8 @@ export interface CreateOptions {
   name?: string
   /** Directory whose git repo gets the "herogate" remote. */
   cwd: string
+  /** AWS: the branch whose pushes deploy (default main). The local platform deploys main or master. */
+  branch?: string
   onProgress?: Progress
   signal?: AbortSignal
 }

@@ -76,6 +76,11 @@ describe('commands against a fake platform', () => {
       expect(stderr).to.include('git push herogate main')
     })
 
+    it('--branch names the branch whose pushes deploy', async () => {
+      await runCommand(AppsCreate, ['newapp', '--branch', 'master'], platform)
+      expect(platform.calls[0]).to.deep.equal({method: 'createApp', args: ['newapp', 'master']})
+    })
+
     it('--json prints only the result object', async () => {
       const {stdout} = await runCommand(AppsCreate, ['newapp', '--json'], platform)
       expect(JSON.parse(stdout)).to.include({name: 'newapp', platformCreated: true})
@@ -271,6 +276,8 @@ describe('commands against a fake platform', () => {
     const cases: Array<[string, CommandClassish, string[], RegExp]> = [
       ['invalid app name', AppsCreate, ['Bad_Name'], /Invalid app name "Bad_Name"/],
       ['app name too long', AppsCreate, ['a'.repeat(30)], /3 to 29 characters/],
+      ['a branch git refuses', AppsCreate, ['demo2', '--branch', 'feat..x'], /"feat..x" is not a branch name/],
+      ['--branch with --local', AppsCreate, ['demo2', '--local', '--branch', 'main'], /cannot also be provided when using --(local|branch)/],
       ['config:set without =', ConfigSet, ['FOO', '-a', 'demo'], /"FOO" is not KEY=VALUE/],
       ['config:set with a reserved key', ConfigSet, ['PORT=80', '-a', 'demo'], /PORT is set by herogate itself/],
       ['config:set with an invalid key', ConfigSet, ['1X=2', '-a', 'demo'], /Invalid config var name "1X"/],

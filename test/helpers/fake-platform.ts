@@ -31,7 +31,7 @@ export class FakePlatform implements Platform {
   }
 
   async createApp(options: CreateOptions): Promise<CreateResult> {
-    this.record('createApp', options.name)
+    this.record('createApp', options.name, ...(options.branch ? [options.branch] : []))
     const app = fakeApp(options.name ?? 'random-name-1234')
     this.apps.set(app.name, app)
     return {...app, platformCreated: true}

@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {HerogateCommand} from '../../lib/base.js'
 import {awsFlags} from '../../lib/flags.js'
 import {validateAppName} from '../../lib/naming.js'
+import {validateBranch} from '../../lib/parse.js'
 import type {CreateResult} from '../../platform/types.js'
 
 export default class AppsCreate extends HerogateCommand {
@@ -11,18 +12,21 @@ export default class AppsCreate extends HerogateCommand {
 
 On AWS (the default) the first app in a region also creates the shared platform (VPC, ECS cluster, load balancer); later apps reuse it. With --local the app runs on this machine: no cloud account needed.`
   static enableJsonFlag = true
-  static examples = ['<%= config.bin %> create demo --local', '<%= config.bin %> create demo --region eu-west-1', '<%= config.bin %> create']
+  static examples = ['<%= config.bin %> create demo --local', '<%= config.bin %> create demo --region eu-west-1',
+    '<%= config.bin %> create demo --branch master', '<%= config.bin %> create']
   static args = {name: Args.string({description: 'app name (3 to 29 lowercase letters, digits and dashes); random when omitted'})}
   static flags = {
     ...awsFlags,
     local: Flags.boolean({description: 'create the app on the local platform (this machine, no AWS account)'}),
+    branch: Flags.string({description: 'AWS: the branch whose pushes deploy (default main; local apps deploy main or master)', exclusive: ['local']}),
   }
 
   async run(): Promise<CreateResult> {
     const {args, flags} = await this.parse(AppsCreate)
     if (args.name) validateAppName(args.name)
+    if (flags.branch) validateBranch(flags.branch)
     const platform = await this.platform(flags.local ? 'local' : 'aws', flags)
-    const app = await platform.createApp({name: args.name, cwd: process.cwd(), onProgress: this.progress, signal: this.signal})
+    const app = await platform.createApp({name: args.name, cwd: process.cwd(), branch: flags.branch, onProgress: this.progress, signal: this.signal})
     if (app.platformCreated) this.note(`Created the shared herogate platform in ${app.region}; later apps in this region reuse it.`)
     this.log(`Created ${app.name}${app.region ? ` in ${app.region}` : ' on the local platform'}`)
     this.log(`${app.webUrl ?? '(no web URL yet)'} | ${app.gitUrl}`)

@@ -65,6 +65,7 @@ export async function createApp(ctx: AwsContext, options: CreateOptions, extras:
     PipelineArtifactPrefix: pipelineArtifactPrefix(name),
     BuildSpec: extras.buildSpec ?? (await readTemplate('buildspec.yml')),
     HerogatePackage: await releaseCodeFor(ctx, name, platform.outputs.ArtifactBucket, progress, extras),
+    ...(options.branch ? {Branch: options.branch} : {}),
   }
 
   const stackName = names.appStack(name)

@@ -136,7 +136,7 @@ describe('AWS createApp (mocked AWS)', () => {
     })
     const rows: ProgressEvent[] = []
     try {
-      await createApp(ctx, {name: 'demo', cwd, onProgress: (e) => rows.push(e)}, {buildSpec: BUILDSPEC})
+      await createApp(ctx, {name: 'demo', cwd, branch: 'master', onProgress: (e) => rows.push(e)}, {buildSpec: BUILDSPEC})
       expect.fail('expected StackFailed')
     } catch (error) {
       expect(error).to.be.instanceOf(StackFailed)
@@ -150,7 +150,7 @@ describe('AWS createApp (mocked AWS)', () => {
     // Parameters: the next free port, and the pipeline's artifact prefix.
     const input = cfn.commandCalls(CreateStackCommand)[0].args[0].input
     const parameters = Object.fromEntries(input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue]))
-    expect(parameters).to.include({AppName: 'demo', ListenerPort: '10001', Cluster: 'herogate-cluster', Subnets: 'subnet-a,subnet-b', PipelineArtifactPrefix: 'herogate-demo', BuildSpec: BUILDSPEC})
+    expect(parameters).to.include({AppName: 'demo', ListenerPort: '10001', Cluster: 'herogate-cluster', Subnets: 'subnet-a,subnet-b', PipelineArtifactPrefix: 'herogate-demo', BuildSpec: BUILDSPEC, Branch: 'master'})
     expect(parameters).to.not.have.property('RulePriority')
     // herogate's own release code, pinned to this version, uploaded under the app's prefix for its builds.
     const upload = s3.commandCalls(PutObjectCommand)[0].args[0].input
