@@ -19,7 +19,7 @@ import {AwsClients} from '../../../src/aws/clients.js'
 import {StackFailed} from '../../../src/aws/cloudformation.js'
 import {AppExists, Interrupted, InvalidInput, NoCredentials, StackBusy} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
-import {appStatus, createApp, credentialHelper, destroyApp, pipelineArtifactPrefix} from '../../../src/platform/aws/apps.js'
+import {appStatus, createApp, credentialHelper, destroyApp, destroyPlatform, pipelineArtifactPrefix} from '../../../src/platform/aws/apps.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 
@@ -460,5 +460,33 @@ describe('AWS createApp racing another create for the platform (mocked AWS)', ()
     } finally {
       rmSync(cwd, {recursive: true, force: true})
     }
+  })
+})
+
+describe('AWS destroyPlatform (mocked AWS: moto cannot delete a stack with a route table)', () => {
+  it('empties the artifact bucket, deletes the platform stack, and lists what went', async () => {
+    const clients = new AwsClients({region: REGION})
+    const cloudFormation = new CloudFormationClient({region: REGION})
+    const storage = new S3Client({region: REGION})
+    clients.set('cloudformation', cloudFormation)
+    clients.set('s3', storage)
+    const cfn = mockClient(cloudFormation)
+    const s3 = mockClient(storage)
+    const platform = stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS)
+    cfn.on(DescribeStacksCommand, {}).resolves(platform)
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(platform)
+    cfn.on(DescribeStackEventsCommand).resolves({StackEvents: [event('e0', 'arn:platform', 'herogate-platform', 'CREATE_COMPLETE')]})
+    cfn.on(DeleteStackCommand).resolves({})
+    cfn.on(DescribeStacksCommand, {StackName: 'arn:platform'}).resolves(stack('arn:platform', 'herogate-platform', 'DELETE_COMPLETE'))
+    s3.on(ListObjectsV2Command).resolves({Contents: [{Key: 'herogate/old/x'}, {Key: 'herogate-old/Source/y.zip'}], IsTruncated: false})
+    s3.on(DeleteObjectsCommand).resolves({})
+    const ctx: AwsContext = {region: REGION, clients, clock: {now: () => new Date(), sleep: async () => {}}}
+    const result = await destroyPlatform(ctx)
+    expect(s3.commandCalls(DeleteObjectsCommand).flatMap((c) => c.args[0].input.Delete!.Objects!.map((o) => o.Key))).to.deep.equal(['herogate/old/x', 'herogate-old/Source/y.zip'])
+    expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).to.deep.equal(['arn:platform'])
+    expect(result.removed).to.deep.equal([
+      `2 objects in s3://${PLATFORM_OUTPUTS.ArtifactBucket}/`,
+      'stack herogate-platform (network, ECS cluster, load balancer, artifact bucket)',
+    ])
   })
 })
