@@ -9,41 +9,38 @@ export class LoadBalancer {
   /** Ports of every listener of the load balancer. */
   async listenerPorts(loadBalancerArn: string): Promise<number[]> {
     const {DescribeListenersCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
-    const ports: number[] = []
-    let Marker: string | undefined
-    try {
-      do {
-        const response = await this.client.send(new DescribeListenersCommand({LoadBalancerArn: loadBalancerArn, Marker}))
-        for (const listener of response.Listeners ?? []) if (listener.Port !== undefined) ports.push(listener.Port)
-        Marker = response.NextMarker
-      } while (Marker)
-    } catch (error) {
-      throw awsFailure(error, 'reading the listeners of the shared load balancer')
-    }
-
-    return ports
+    const listeners = await this.all('reading the listeners of the shared load balancer', async (Marker) => {
+      const response = await this.client.send(new DescribeListenersCommand({LoadBalancerArn: loadBalancerArn, Marker}))
+      return {items: response.Listeners ?? [], next: response.NextMarker}
+    })
+    return listeners.flatMap((listener) => (listener.Port === undefined ? [] : [listener.Port]))
   }
 
   /** Priorities of the rules of a listener (the default rule has none). */
   async rulePriorities(listenerArn: string): Promise<number[]> {
     const {DescribeRulesCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
-    const priorities: number[] = []
-    let Marker: string | undefined
+    const rules = await this.all('reading the rules of the shared load balancer', async (Marker) => {
+      const response = await this.client.send(new DescribeRulesCommand({ListenerArn: listenerArn, Marker}))
+      return {items: response.Rules ?? [], next: response.NextMarker}
+    })
+    return rules.map((rule) => Number(rule.Priority)).filter((priority) => Number.isInteger(priority))
+  }
+
+  /** Every page of a Marker-paginated ELB call; failures say what herogate was doing. */
+  private async all<T>(doing: string, page: (marker?: string) => Promise<{items: T[]; next?: string}>): Promise<T[]> {
+    const items: T[] = []
+    let marker: string | undefined
     try {
       do {
-        const response = await this.client.send(new DescribeRulesCommand({ListenerArn: listenerArn, Marker}))
-        for (const rule of response.Rules ?? []) {
-          const priority = Number(rule.Priority)
-          if (Number.isInteger(priority)) priorities.push(priority)
-        }
-
-        Marker = response.NextMarker
-      } while (Marker)
+        const result = await page(marker)
+        items.push(...result.items)
+        marker = result.next
+      } while (marker)
     } catch (error) {
-      throw awsFailure(error, 'reading the rules of the shared load balancer')
+      throw awsFailure(error, doing)
     }
 
-    return priorities
+    return items
   }
 }
 

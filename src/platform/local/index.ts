@@ -228,7 +228,7 @@ export class LocalPlatform implements Platform {
     const wanted = version ?? record.current
     if (wanted === 0) throw new HerogateError(`${app} has no releases yet.`, {suggestions: ['git push herogate main']})
     const release = readRelease(appPaths(app), wanted)
-    if (!release) throw new HerogateError(`Release v${wanted} of ${app} not found.`, {suggestions: [`herogate releases -a ${app}`]})
+    if (!release) throw releaseNotFound(app, wanted)
     return toRelease(release, record.current)
   }
 
@@ -242,7 +242,7 @@ export class LocalPlatform implements Platform {
       async () => {
         const record = readApp(app)
         const target = version === undefined ? previousRelease(paths, record.current) : readRelease(paths, version)
-        if (!target) throw new HerogateError(`Release v${version} of ${app} not found.`, {suggestions: [`herogate releases -a ${app}`]})
+        if (!target) throw releaseNotFound(app, version)
         if (!target.image) throw new HerogateError(`v${target.version} has no code to roll back to (it only changed config).`, {suggestions: [`herogate releases -a ${app}`]})
         if (target.status === 'failed') throw new HerogateError(`v${target.version} failed; roll back to a release that succeeded.`, {suggestions: [`herogate releases -a ${app}`]})
         if (!existsSync(join(paths.builds, target.image))) {
@@ -458,4 +458,8 @@ export class LocalPlatform implements Platform {
 
 function step(progress: Progress | undefined, id: string, message: string, status: 'start' | 'done' | 'failed'): void {
   progress?.({kind: 'step', id, message, status})
+}
+
+function releaseNotFound(app: string, version: number | undefined): HerogateError {
+  return new HerogateError(`Release v${version} of ${app} not found.`, {suggestions: [`herogate releases -a ${app}`]})
 }

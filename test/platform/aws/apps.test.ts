@@ -33,6 +33,14 @@ const PLATFORM_OUTPUTS = {
 }
 const missing = () => Object.assign(new Error('Stack with id herogate-demo does not exist'), {name: 'ValidationError'})
 
+/** Puts a client in place of the one `clients` would make, returning it for mockClient. */
+function installer(clients: AwsClients) {
+  return <T>(name: string, client: T): T => {
+    clients.set(name, client)
+    return client
+  }
+}
+
 function stack(id: string, name: string, status: string, outputs: Record<string, string> = {}, app?: string) {
   return {
     Stacks: [{
@@ -61,10 +69,7 @@ describe('AWS createApp (mocked AWS)', () => {
 
   beforeEach(() => {
     const clients = new AwsClients({region: REGION})
-    const make = <T>(name: string, client: T) => {
-      clients.set(name, client)
-      return client
-    }
+    const make = installer(clients)
 
     cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
     sts = mockClient(make('sts', new STSClient({region: REGION})))
@@ -301,10 +306,7 @@ describe('AWS destroyApp (mocked AWS)', () => {
 
   beforeEach(() => {
     const clients = new AwsClients({region: REGION})
-    const make = <T>(name: string, client: T) => {
-      clients.set(name, client)
-      return client
-    }
+    const make = installer(clients)
 
     cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
     ecs = mockClient(make('ecs', new ECSClient({region: REGION})))
@@ -431,10 +433,7 @@ describe('AWS destroyApp (mocked AWS)', () => {
 describe('AWS createApp racing another create for the platform (mocked AWS)', () => {
   it('waits for the platform the other create started instead of failing', async () => {
     const clients = new AwsClients({region: REGION})
-    const make = <T>(name: string, client: T) => {
-      clients.set(name, client)
-      return client
-    }
+    const make = installer(clients)
 
     const cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
     mockClient(make('sts', new STSClient({region: REGION}))).on(GetCallerIdentityCommand).resolves({Account: '1'})
@@ -466,12 +465,9 @@ describe('AWS createApp racing another create for the platform (mocked AWS)', ()
 describe('AWS destroyPlatform (mocked AWS: moto cannot delete a stack with a route table)', () => {
   it('empties the artifact bucket, deletes the platform stack, and lists what went', async () => {
     const clients = new AwsClients({region: REGION})
-    const cloudFormation = new CloudFormationClient({region: REGION})
-    const storage = new S3Client({region: REGION})
-    clients.set('cloudformation', cloudFormation)
-    clients.set('s3', storage)
-    const cfn = mockClient(cloudFormation)
-    const s3 = mockClient(storage)
+    const make = installer(clients)
+    const cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
+    const s3 = mockClient(make('s3', new S3Client({region: REGION})))
     const platform = stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS)
     cfn.on(DescribeStacksCommand, {}).resolves(platform)
     cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(platform)
