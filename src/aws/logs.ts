@@ -81,17 +81,25 @@ export class LogsService {
   }
 
   /** Appends events (in time order) to a stream, creating it first when it is new. */
+  /** Appends events to a stream, creating it the first time (so a stream that exists costs one call). */
   async put(group: string, stream: string, events: Array<{timestamp: number; message: string}>): Promise<void> {
     if (events.length === 0) return
     const {CreateLogStreamCommand, PutLogEventsCommand} = await this.sdk()
-    try {
-      await this.client.send(new CreateLogStreamCommand({logGroupName: group, logStreamName: stream})).catch((error: {name?: string}) => {
-        if (error.name !== 'ResourceAlreadyExistsException') throw error
-      })
-      // PutLogEvents takes at most 10,000 events a call.
+    // PutLogEvents takes at most 10,000 events a call.
+    const send = async () => {
       for (let i = 0; i < events.length; i += 10_000) {
         await this.client.send(new PutLogEventsCommand({logGroupName: group, logStreamName: stream, logEvents: events.slice(i, i + 10_000)}))
       }
+    }
+
+    try {
+      await send().catch(async (error: unknown) => {
+        if (!isAwsError(error, 'ResourceNotFoundException')) throw error
+        await this.client.send(new CreateLogStreamCommand({logGroupName: group, logStreamName: stream})).catch((created: unknown) => {
+          if (!isAwsError(created, 'ResourceAlreadyExistsException')) throw created
+        })
+        await send()
+      })
     } catch (error) {
       throw awsFailure(error, `writing log stream ${stream}`)
     }
