@@ -1,4 +1,4 @@
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -14,3 +14,10 @@ process.env.OCLIF_SKIP_NEW_VERSION_CHECK = 'true'
 process.env.HEROGATE_NO_BROWSER = '1'
 process.env.HEROGATE_HOME ??= mkdtempSync(join(tmpdir(), 'herogate-test-home-'))
 for (const key of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'HEROGATE_APP']) delete process.env[key]
+
+/** Each test starts without a remembered AWS identity (src/platform/aws/author.ts), whatever an earlier one asked. */
+export const mochaHooks = {
+  beforeEach() {
+    rmSync(join(process.env.HEROGATE_HOME!, 'aws-identities.json'), {force: true})
+  },
+}
