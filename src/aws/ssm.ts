@@ -24,9 +24,52 @@ export interface ConfigKeys {
   empty: string[]
 }
 
-interface StoredValue {
+/**
+ * `config:unset` leaves this in a plain String parameter instead of deleting it, because a
+ * deleted parameter loses its history and a rollback restores values from that history. Like
+ * the empty marker it is only a marker as a String; as a SecureString it is an ordinary value.
+ */
+export const UNSET_MARKER = '(herogate:unset)'
+
+/** A config var as SSM holds it now. */
+export interface StoredValue {
   value: string
-  type: string
+  /** The parameter version: releases record these, and a rollback reads a value back by it. */
+  version: number
+}
+
+/** Config vars a change touched: key to [parameter version before, after]; 0: not set. */
+export type ConfigDelta = Record<string, [number, number]>
+
+/**
+ * Reads parameters by name (a `name:version` selector reads that version), 10 a call.
+ * Names that do not exist are absent from the map, which is keyed by the name as asked.
+ */
+export async function readParameters(client: SSMClient, wanted: string[], what: string): Promise<Map<string, Parameter>> {
+  const {GetParametersCommand} = await import('@aws-sdk/client-ssm')
+  const found = new Map<string, Parameter>()
+  const unique = [...new Set(wanted)]
+  for (let i = 0; i < unique.length; i += 10) {
+    try {
+      const response = await client.send(new GetParametersCommand({Names: unique.slice(i, i + 10), WithDecryption: true}))
+      for (const parameter of response.Parameters ?? []) {
+        // AWS answers a selector with the bare name plus Selector; an emulator may leave Selector out.
+        if (parameter.Selector) {
+          found.set(`${parameter.Name}${parameter.Selector}`, parameter)
+          continue
+        }
+
+        const selected = `${parameter.Name}:${parameter.Version}`
+        if (unique.includes(selected)) found.set(selected, parameter)
+        const newest = found.get(parameter.Name!)
+        if (unique.includes(parameter.Name!) && (newest?.Version ?? -1) < (parameter.Version ?? 0)) found.set(parameter.Name!, parameter)
+      }
+    } catch (error) {
+      throw awsFailure(error, what, {keepMessage: false})
+    }
+  }
+
+  return found
 }
 
 /** The app's config vars in SSM Parameter Store: one SecureString per key under names.configPath(app). */
@@ -37,6 +80,7 @@ export class ConfigStore {
   async get(app: string): Promise<Record<string, string>> {
     const vars: Record<string, string> = {}
     for (const parameter of await this.parameters(app)) {
+      if (isUnset(parameter)) continue
       vars[keyOf(app, parameter.Name!)] = valueOf(parameter)
     }
 
@@ -48,77 +92,117 @@ export class ConfigStore {
     return splitKeys(await this.get(app))
   }
 
-  /** Current values of some keys; keys that are not set are absent from the map. */
-  async values(app: string, keys: string[]): Promise<Map<string, StoredValue>> {
-    const {GetParametersCommand} = await import('@aws-sdk/client-ssm')
-    const found = new Map<string, StoredValue>()
-    for (let i = 0; i < keys.length; i += 10) {
-      const batch = keys.slice(i, i + 10)
-      try {
-        const response = await this.client.send(new GetParametersCommand({Names: batch.map((key) => names.configParameter(app, key)), WithDecryption: true}))
-        for (const parameter of response.Parameters ?? []) {
-          found.set(keyOf(app, parameter.Name!), {value: valueOf(parameter), type: parameter.Type ?? 'SecureString'})
-        }
-      } catch (error) {
-        throw awsFailure(error, `reading the config of ${app}`, {keepMessage: false})
-      }
+  /** The parameter names that hold these keys, for reading them along with other parameters (readParameters). */
+  static parameterNames(app: string, keys: string[]): string[] {
+    return keys.map((key) => names.configParameter(app, key))
+  }
+
+  /** The keys' current values out of what readParameters found; keys that are not set are absent. */
+  static valuesIn(app: string, keys: string[], found: Map<string, Parameter>): Map<string, StoredValue> {
+    const values = new Map<string, StoredValue>()
+    for (const key of keys) {
+      const parameter = found.get(names.configParameter(app, key))
+      if (parameter && !isUnset(parameter)) values.set(key, {value: valueOf(parameter), version: parameter.Version ?? 0})
     }
 
-    return found
+    return values
+  }
+
+  /** Current values of some keys; keys that are not set are absent from the map. */
+  async values(app: string, keys: string[]): Promise<Map<string, StoredValue>> {
+    const found = await readParameters(this.client, ConfigStore.parameterNames(app, keys), `reading the config of ${app}`)
+    return ConfigStore.valuesIn(app, keys, found)
   }
 
   /**
-   * Writes each var. All or nothing: when one write fails, the vars already written are put
-   * back as they were (or deleted when they were new) before the error is thrown.
-   * `current` (the whole config, when the caller has it) saves reading the old values.
-   * Returns the keys whose value changed (unchanged values are not rewritten).
+   * Writes each var whose value differs from `before` (the current values, as values() gives
+   * them; read when not given). All or nothing: when one write fails, the vars already written
+   * are put back as they were before the error is thrown. Returns what changed, by version.
    */
-  async set(app: string, vars: Record<string, string>, current?: Record<string, string>): Promise<string[]> {
+  async set(app: string, vars: Record<string, string>, before?: Map<string, StoredValue>): Promise<ConfigDelta> {
     for (const [key, value] of Object.entries(vars)) checkValueSize(key, value)
-    const keys = Object.keys(vars)
-    const before: Record<string, string> = {}
-    if (current) {
-      for (const key of keys) if (Object.hasOwn(current, key)) before[key] = current[key]
-    } else {
-      for (const [key, stored] of await this.values(app, keys)) before[key] = stored.value
-    }
-
-    const changed = keys.filter((key) => before[key] !== vars[key])
-    const written: string[] = []
-    for (const key of changed) {
+    const current = before ?? (await this.values(app, Object.keys(vars)))
+    const delta: ConfigDelta = {}
+    for (const [key, value] of Object.entries(vars)) {
+      if (current.get(key)?.value === value) continue
       try {
-        await this.put(app, key, vars[key])
-        written.push(key)
+        delta[key] = [current.get(key)?.version ?? 0, await this.put(app, key, value)]
       } catch (error) {
-        const failure = awsFailure(error, `setting ${key}`, {keepMessage: false})
-        const notRestored = await this.restore(app, written, before)
-        throw new HerogateError(
-          notRestored.length === 0
-            ? `${failure.message} Nothing was changed${written.length > 0 ? ` (${written.join(', ')} put back as before)` : ''}.`
-            : `${failure.message} Restoring the vars already written failed for ${notRestored.join(', ')}; they may hold the new value.`,
-          {suggestions: [...failure.suggestions, `herogate config -a ${app}`]},
-        )
+        throw await this.undone(app, delta, current, awsFailure(error, `setting ${key}`, {keepMessage: false}))
       }
     }
 
-    return changed
+    return delta
   }
 
-  /** Deletes the keys that are set; returns those (keys that were not set are ignored). */
-  async unset(app: string, keys: string[]): Promise<string[]> {
-    const {DeleteParametersCommand} = await import('@aws-sdk/client-ssm')
-    const removed: string[] = []
-    for (let i = 0; i < keys.length; i += 10) {
-      const batch = keys.slice(i, i + 10)
+  /** Marks the keys that are set as unset (see UNSET_MARKER); returns what changed, by version. */
+  async unset(app: string, keys: string[], before?: Map<string, StoredValue>): Promise<ConfigDelta> {
+    const current = before ?? (await this.values(app, keys))
+    const delta: ConfigDelta = {}
+    for (const key of keys) {
+      if (!current.has(key) || Object.hasOwn(delta, key)) continue
       try {
-        const response = await this.client.send(new DeleteParametersCommand({Names: batch.map((key) => names.configParameter(app, key))}))
-        removed.push(...(response.DeletedParameters ?? []).map((name) => keyOf(app, name)))
+        await this.put(app, key, undefined)
+        delta[key] = [current.get(key)!.version, 0]
       } catch (error) {
-        throw awsFailure(error, `removing config vars of ${app}`)
+        throw await this.undone(app, delta, current, awsFailure(error, `removing ${key}`, {keepMessage: false}))
       }
     }
 
-    return keys.filter((key) => removed.includes(key))
+    return delta
+  }
+
+  /**
+   * Puts each key back to the value it had at a parameter version (0: not set), writing only
+   * those that differ now; returns what changed. Fails before writing anything when a version
+   * is gone (SSM keeps the last 100 versions of a parameter).
+   */
+  async restoreVersions(app: string, wanted: Record<string, number>): Promise<ConfigDelta> {
+    const keys = Object.keys(wanted)
+    const at = (key: string) => `${names.configParameter(app, key)}:${wanted[key]}`
+    const found = await readParameters(this.client, [...ConfigStore.parameterNames(app, keys), ...keys.filter((key) => wanted[key] > 0).map(at)], `reading the config history of ${app}`)
+    const gone = keys.filter((key) => wanted[key] > 0 && !found.has(at(key)))
+    if (gone.length > 0) {
+      throw new HerogateError(`The config of that release can no longer be restored: SSM no longer holds the old value of ${gone.join(', ')} (it keeps a parameter's last 100 versions).`, {
+        suggestions: [`herogate config -a ${app}`, `herogate config:set KEY=VALUE -a ${app}`],
+      })
+    }
+
+    const current = ConfigStore.valuesIn(app, keys, found)
+    const delta: ConfigDelta = {}
+    for (const key of keys) {
+      const old = found.get(at(key))
+      const value = wanted[key] > 0 && !isUnset(old!) ? valueOf(old!) : undefined
+      const now = current.get(key)
+      if (now?.value === value) continue
+      try {
+        delta[key] = [now?.version ?? 0, value === undefined ? (await this.put(app, key, undefined), 0) : await this.put(app, key, value)]
+      } catch (error) {
+        throw await this.undone(app, delta, current, awsFailure(error, `restoring ${key}`, {keepMessage: false}))
+      }
+    }
+
+    return delta
+  }
+
+  /** Undoes a change after `failure`, and says whether that worked, without any value. */
+  private async undone(app: string, delta: ConfigDelta, before: Map<string, StoredValue>, failure: HerogateError): Promise<HerogateError> {
+    const written = Object.keys(delta)
+    const notRestored: string[] = []
+    for (const key of written) {
+      try {
+        await this.put(app, key, before.get(key)?.value)
+      } catch {
+        notRestored.push(key)
+      }
+    }
+
+    return new HerogateError(
+      notRestored.length === 0
+        ? `${failure.message} Nothing was changed${written.length > 0 ? ` (${written.join(', ')} put back as before)` : ''}.`
+        : `${failure.message} Restoring the vars already written failed for ${notRestored.join(', ')}; they may hold the new value.`,
+      {suggestions: [...failure.suggestions, `herogate config -a ${app}`]},
+    )
   }
 
   private async parameters(app: string): Promise<Parameter[]> {
@@ -140,37 +224,20 @@ export class ConfigStore {
     return parameters
   }
 
-  private async put(app: string, key: string, value: string): Promise<void> {
+  /** Writes a value (undefined: the unset marker) and returns the parameter's new version. */
+  private async put(app: string, key: string, value: string | undefined): Promise<number> {
     const {PutParameterCommand} = await import('@aws-sdk/client-ssm')
-    const stored = value === '' ? EMPTY_MARKER : value
-    await this.client.send(
+    const stored = value === undefined ? UNSET_MARKER : value === '' ? EMPTY_MARKER : value
+    const response = await this.client.send(
       new PutParameterCommand({
         Name: names.configParameter(app, key),
         Value: stored,
-        Type: value === '' ? 'String' : 'SecureString',
+        Type: value === undefined || value === '' ? 'String' : 'SecureString',
         Overwrite: true,
         ...(Buffer.byteLength(stored, 'utf8') > STANDARD_VALUE_LIMIT ? {Tier: 'Advanced' as const} : {}),
       }),
     )
-  }
-
-  /**
-   * Puts `keys` back to their values in `before` (deleting those absent from it), for undoing
-   * a change. Returns the keys that could not be restored.
-   */
-  async restore(app: string, keys: string[], before: Record<string, string>): Promise<string[]> {
-    const {DeleteParameterCommand} = await import('@aws-sdk/client-ssm')
-    const failed: string[] = []
-    for (const key of keys) {
-      try {
-        if (Object.hasOwn(before, key)) await this.put(app, key, before[key])
-        else await this.client.send(new DeleteParameterCommand({Name: names.configParameter(app, key)}))
-      } catch {
-        failed.push(key)
-      }
-    }
-
-    return failed
+    return response.Version ?? 0
   }
 }
 
@@ -191,6 +258,10 @@ export function checkValueSize(key: string, value: string): void {
 
 function keyOf(app: string, name: string): string {
   return name.slice(names.configPath(app).length)
+}
+
+function isUnset(parameter: Parameter): boolean {
+  return parameter.Type === 'String' && parameter.Value === UNSET_MARKER
 }
 
 function valueOf(parameter: Parameter): string {

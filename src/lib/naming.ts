@@ -58,13 +58,12 @@ export const names = {
   configPath: (app: string) => `/${PREFIX}/${app}/config/`,
   configParameter: (app: string, key: string) => `/${PREFIX}/${app}/config/${key}`,
   releasesPath: (app: string) => `/${PREFIX}/${app}/releases/`,
+  /** SSM: release N's slot: the claim on its number, and how release N-1 ended (src/aws/release-store.ts). */
   releaseParameter: (app: string, version: number) => `/${PREFIX}/${app}/releases/${String(version).padStart(6, '0')}`,
-  lockParameter: (app: string) => `/${PREFIX}/${app}/lock`,
-  /** SSM: the newest release's number, the current release and the newest config version, so no release needs a listing. */
+  /** SSM: how the newest release ended and the current release, so that no release needs a listing. */
   releaseHeadParameter: (app: string) => `/${PREFIX}/${app}/head`,
-  /** SSM: immutable snapshots of the whole config (SecureString JSON, in chunks of at most 4 KB) that releases point at. */
-  configVersionsPath: (app: string) => `/${PREFIX}/${app}/config-versions/`,
-  configVersionParameter: (app: string, version: number, chunk: number) => `/${PREFIX}/${app}/config-versions/${String(version).padStart(6, '0')}/${chunk}`,
+  /** Log stream (in the app's log group) where each release made by the CLI appends what it did. */
+  releaseLogStream: () => `${PREFIX}/deploy`,
   appPath: (app: string) => `/${PREFIX}/${app}/`,
   /** Artifact bucket key prefix for the app's pipeline and the pinned herogate release code. */
   artifactPrefix: (app: string) => `${PREFIX}/${app}/`,

@@ -9,7 +9,7 @@ import {resolveRegion} from '../aws/region.js'
 import {names} from '../lib/naming.js'
 import {parseProcfile} from '../lib/parse.js'
 import {type AwsContext, systemClock} from '../platform/aws/context.js'
-import {appResources, LOCK_TTL_MS, releaseImage, withAppLock} from '../platform/aws/releases.js'
+import {appResources, LOCK_TTL_MS, releaseImage} from '../platform/aws/releases.js'
 import type {Progress, Release} from '../platform/types.js'
 import {buildImage, type Runner, spawnRunner} from './build.js'
 
@@ -66,12 +66,9 @@ export async function runRelease(options: ReleaseRunOptions): Promise<Release> {
   const author = options.author
     ?? (options.commit ? await commitAuthor(await ctx.clients.codeCommit(), names.codeCommitRepo(app), options.commit) : undefined)
     ?? 'unknown'
-  return withAppLock(
-    ctx,
-    app,
-    'deploy',
-    // The build's own log (herogate/build/…) already holds everything: no second journal.
-    (lock) => releaseImage(ctx, app, {image: image!, commit: options.commit, buildpacks}, {lock, processTypes, author, resources, onProgress, journal: false}),
-    {holder: options.buildId ? `CodeBuild ${options.buildId}` : `CodeBuild for ${author}`, waitMs: options.lockWaitMs ?? LOCK_TTL_MS, onProgress},
-  )
+  // The build's own log (herogate/build/…) already holds everything: no second journal.
+  return releaseImage(ctx, app, {image: image!, commit: options.commit, buildpacks}, {
+    processTypes, author, resources, onProgress, journal: false,
+    lockOptions: {holder: options.buildId ? `CodeBuild ${options.buildId}` : `CodeBuild for ${author}`, waitMs: options.lockWaitMs ?? LOCK_TTL_MS},
+  })
 }

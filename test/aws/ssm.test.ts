@@ -1,10 +1,8 @@
-import {
-  DeleteParameterCommand, DeleteParametersCommand, GetParametersByPathCommand, GetParametersCommand, PutParameterCommand, SSMClient,
-} from '@aws-sdk/client-ssm'
+import {GetParametersByPathCommand, GetParametersCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
-import {ConfigStore, EMPTY_MARKER, splitKeys} from '../../src/aws/ssm.js'
+import {ConfigStore, EMPTY_MARKER, splitKeys, UNSET_MARKER} from '../../src/aws/ssm.js'
 import {HerogateError, InvalidInput} from '../../src/lib/errors.js'
 
 const path = (key: string) => `/herogate/demo/config/${key}`
@@ -16,74 +14,99 @@ function setup() {
 }
 
 describe('aws/ssm ConfigStore (mocked)', () => {
-  it('reads every page, maps the empty marker to "" and keeps values', async () => {
+  it('reads every page, maps the empty marker to "", leaves unset vars out and keeps values', async () => {
     const {mock, store} = setup()
     mock.on(GetParametersByPathCommand)
       .resolvesOnce({Parameters: [{Name: path('A'), Type: 'SecureString', Value: '1'}], NextToken: 'n'})
-      .resolves({Parameters: [{Name: path('E'), Type: 'String', Value: EMPTY_MARKER}, {Name: path('M'), Type: 'SecureString', Value: EMPTY_MARKER}]})
+      .resolves({Parameters: [{Name: path('E'), Type: 'String', Value: EMPTY_MARKER}, {Name: path('M'), Type: 'SecureString', Value: EMPTY_MARKER}, {Name: path('U'), Type: 'String', Value: UNSET_MARKER}]})
     expect(await store.get('demo')).to.deep.equal({A: '1', E: '', M: EMPTY_MARKER})
     expect(mock.commandCalls(GetParametersByPathCommand)[1].args[0].input).to.include({Path: '/herogate/demo/config/', WithDecryption: true, NextToken: 'n'})
     expect(splitKeys({A: '1', E: ''})).to.deep.equal({secret: ['A'], empty: ['E']})
   })
 
-  it('writes SecureStrings, the marker for an empty value, and the Advanced tier above 4 KB', async () => {
+  it('writes SecureStrings, the marker for an empty value, and the Advanced tier above 4 KB, returning each version', async () => {
     const {mock, store} = setup()
-    mock.on(GetParametersCommand).resolves({Parameters: []})
-    mock.on(PutParameterCommand).resolves({Version: 1})
-    expect(await store.set('demo', {A: 'x', E: '', BIG: 'é'.repeat(2049)})).to.deep.equal(['A', 'E', 'BIG'])
+    mock.on(GetParametersCommand).resolves({Parameters: [{Name: path('A'), Type: 'SecureString', Value: 'old', Version: 4}]})
+    mock.on(PutParameterCommand).resolves({Version: 5})
+    mock.on(PutParameterCommand, {Name: path('E')}).resolves({Version: 1})
+    expect(await store.set('demo', {A: 'x', E: '', BIG: 'é'.repeat(2049)})).to.deep.equal({A: [4, 5], E: [0, 1], BIG: [0, 5]})
     const puts = mock.commandCalls(PutParameterCommand).map((call) => call.args[0].input)
     expect(puts[0]).to.deep.equal({Name: path('A'), Value: 'x', Type: 'SecureString', Overwrite: true})
     expect(puts[1]).to.deep.equal({Name: path('E'), Value: EMPTY_MARKER, Type: 'String', Overwrite: true})
     expect(puts[2]).to.include({Name: path('BIG'), Type: 'SecureString', Tier: 'Advanced'})
   })
 
-  it('refuses a value over 8 KB naming the limit, before any call', async () => {
-    const {mock, store} = setup()
-    const error = await store.set('demo', {OK: '1', HUGE: 'x'.repeat(8193)}).catch((e: unknown) => e)
-    expect(error).to.be.instanceOf(InvalidInput)
-    expect((error as Error).message).to.equal('The value of HUGE is 8193 bytes; SSM Parameter Store holds at most 8192 bytes (8 KB, Advanced tier) per config var.')
-    expect(mock.calls()).to.have.length(0)
-  })
-
   it('puts back what a failing multi-key set already wrote, and says so without any value', async () => {
     const {mock, store} = setup()
-    mock.on(GetParametersCommand).resolves({Parameters: [{Name: path('OLD'), Type: 'SecureString', Value: 'previous-secret'}]})
+    mock.on(GetParametersCommand).resolves({Parameters: [{Name: path('OLD'), Type: 'SecureString', Value: 'previous-secret', Version: 1}]})
     mock.on(PutParameterCommand).resolves({Version: 2})
     mock.on(PutParameterCommand, {Name: path('C')}).rejects(Object.assign(new Error("Value 'third-secret' at 'value' failed to satisfy constraint"), {name: 'ValidationException'}))
-    mock.on(DeleteParameterCommand).resolves({})
     const error = await store.set('demo', {OLD: 'new-secret', NEW: 'brand-new', C: 'third-secret'}).catch((e: unknown) => e)
     expect(error).to.be.instanceOf(HerogateError)
     const message = (error as Error).message
     expect(message).to.equal('AWS failed setting C: ValidationException. Nothing was changed (OLD, NEW put back as before).')
     expect(message).not.to.match(/secret|brand/)
     expect((error as HerogateError).cause).to.equal(undefined)
-    const puts = mock.commandCalls(PutParameterCommand).map((call) => [call.args[0].input.Name, call.args[0].input.Value])
+    const puts = mock.commandCalls(PutParameterCommand).map((call) => [call.args[0].input.Name, call.args[0].input.Value, call.args[0].input.Type])
+    // A var that was not set before goes back to unset: the marker, so its history stays.
     expect(puts).to.deep.equal([
-      [path('OLD'), 'new-secret'],
-      [path('NEW'), 'brand-new'],
-      [path('C'), 'third-secret'],
-      [path('OLD'), 'previous-secret'],
+      [path('OLD'), 'new-secret', 'SecureString'],
+      [path('NEW'), 'brand-new', 'SecureString'],
+      [path('C'), 'third-secret', 'SecureString'],
+      [path('OLD'), 'previous-secret', 'SecureString'],
+      [path('NEW'), UNSET_MARKER, 'String'],
     ])
-    expect(mock.commandCalls(DeleteParameterCommand).map((call) => call.args[0].input.Name)).to.deep.equal([path('NEW')])
   })
 
   it('names the vars it could not restore', async () => {
     const {mock, store} = setup()
     mock.on(GetParametersCommand).resolves({Parameters: []})
-    mock.on(PutParameterCommand, {Name: path('A')}).resolves({Version: 1})
+    mock.on(PutParameterCommand, {Name: path('A')}).resolvesOnce({Version: 1}).rejects(Object.assign(new Error('slow down'), {name: 'ThrottlingException'}))
     mock.on(PutParameterCommand, {Name: path('B')}).rejects(Object.assign(new Error('slow down'), {name: 'ThrottlingException'}))
-    mock.on(DeleteParameterCommand).rejects(Object.assign(new Error('slow down'), {name: 'ThrottlingException'}))
     const error = await store.set('demo', {A: '1', B: '2'}).catch((e: unknown) => e)
     expect((error as Error).message).to.equal('AWS kept throttling setting B (ThrottlingException), even after retrying. Restoring the vars already written failed for A; they may hold the new value.')
     expect((error as HerogateError).suggestions).to.deep.equal(['wait a minute and try again', 'herogate config -a demo'])
   })
 
-  it('unsets in batches of 10 and reports only keys that existed', async () => {
+  it('unsets by writing the marker (the history stays for rollbacks), only keys that are set, read 10 a call', async () => {
     const {mock, store} = setup()
     const keys = Array.from({length: 12}, (_, i) => `K${i}`)
-    mock.on(DeleteParametersCommand).callsFake((input: {Names: string[]}) => ({DeletedParameters: input.Names.filter((n) => n !== path('K3')), InvalidParameters: [path('K3')]}))
-    expect(await store.unset('demo', keys)).to.deep.equal(keys.filter((k) => k !== 'K3'))
-    expect(mock.commandCalls(DeleteParametersCommand).map((call) => call.args[0].input.Names!.length)).to.deep.equal([10, 2])
+    mock.on(GetParametersCommand).callsFake((input: {Names: string[]}) => ({
+      Parameters: input.Names.filter((n) => n !== path('K3') && n !== path('K4')).map((n) => ({Name: n, Type: 'SecureString', Value: 'v', Version: 2}))
+        .concat(input.Names.includes(path('K4')) ? [{Name: path('K4'), Type: 'String', Value: UNSET_MARKER, Version: 3}] : []),
+    }))
+    mock.on(PutParameterCommand).resolves({Version: 3})
+    const delta = await store.unset('demo', keys)
+    expect(Object.keys(delta)).to.deep.equal(keys.filter((k) => k !== 'K3' && k !== 'K4'))
+    expect(delta.K0).to.deep.equal([2, 0])
+    expect(mock.commandCalls(GetParametersCommand).map((call) => call.args[0].input.Names!.length)).to.deep.equal([10, 2])
+    expect(mock.commandCalls(PutParameterCommand).every((call) => call.args[0].input.Value === UNSET_MARKER && call.args[0].input.Type === 'String')).to.equal(true)
+  })
+
+  it('restores values by parameter version, reading AWS\'s selector answers, and refuses versions SSM no longer has', async () => {
+    const {mock, store} = setup()
+    mock.on(GetParametersCommand).resolves({
+      Parameters: [
+        {Name: path('A'), Type: 'SecureString', Value: 'now', Version: 5},
+        {Name: path('A'), Selector: ':3', Type: 'SecureString', Value: 'then', Version: 3},
+        {Name: path('B'), Type: 'String', Value: UNSET_MARKER, Version: 2},
+        {Name: path('B'), Selector: ':1', Type: 'SecureString', Value: 'b', Version: 1},
+        {Name: path('C'), Type: 'SecureString', Value: 'c', Version: 1},
+      ],
+    })
+    mock.on(PutParameterCommand).resolves({Version: 9})
+    expect(await store.restoreVersions('demo', {A: 3, B: 1, C: 0})).to.deep.equal({A: [5, 9], B: [0, 9], C: [1, 0]})
+    const names = mock.commandCalls(GetParametersCommand)[0].args[0].input.Names
+    expect(names).to.deep.equal([path('A'), path('B'), path('C'), `${path('A')}:3`, `${path('B')}:1`])
+    expect(mock.commandCalls(PutParameterCommand).map((call) => [call.args[0].input.Name, call.args[0].input.Value])).to.deep.equal([
+      [path('A'), 'then'], [path('B'), 'b'], [path('C'), UNSET_MARKER],
+    ])
+
+    mock.reset()
+    mock.on(GetParametersCommand).resolves({Parameters: [{Name: path('A'), Type: 'SecureString', Value: 'now', Version: 150}], InvalidParameters: [`${path('A')}:3`]})
+    const error = await store.restoreVersions('demo', {A: 3}).catch((e: unknown) => e)
+    expect((error as Error).message).to.equal('The config of that release can no longer be restored: SSM no longer holds the old value of A (it keeps a parameter\'s last 100 versions).')
+    expect(mock.commandCalls(PutParameterCommand)).to.have.length(0)
   })
 
   it('turns access denied into one line with what to check', async () => {

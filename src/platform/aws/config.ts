@@ -1,10 +1,11 @@
-import {checkValueSize, ConfigStore, splitKeys} from '../../aws/ssm.js'
+import {configDeltaFits} from '../../aws/release-store.js'
+import {checkValueSize, ConfigStore, type StoredValue} from '../../aws/ssm.js'
 import {InvalidInput, NoChanges} from '../../lib/errors.js'
 import {validateConfigKey} from '../../lib/parse.js'
 import type {ConfigChange, OperationOptions} from '../types.js'
 import type {AwsContext} from './context.js'
 import {appResources} from './formation.js'
-import {releaseConfigChange, withAppLock} from './releases.js'
+import {authorName, configReleasePlan, releaseConfigChange, withAppLock} from './releases.js'
 
 async function store(ctx: AwsContext): Promise<ConfigStore> {
   return new ConfigStore(await ctx.clients.ssm())
@@ -18,11 +19,12 @@ export async function getConfig(ctx: AwsContext, app: string): Promise<Record<st
 }
 
 /**
- * config:set. Under the app's lock, the values go to SSM (all or nothing), then the change
- * becomes a release (releases.ts): every process type's service rolls, with a task definition
- * revision whose `secrets` name the new key set when the keys changed, else with the task
- * definition it runs (ECS reads the values at task start); a failed rollout puts the old config back.
- * The config is read once, here: it gives the old values and, changed, the release's snapshot.
+ * config:set. The app's lock is taken with the head and the keys' current values read in one
+ * call (and NoChanges said before anything is claimed); under it the values go to SSM (all or
+ * nothing), then the change becomes a release (releases.ts): every process type's service
+ * rolls, with a task definition revision whose `secrets` name the new key set when the keys
+ * changed, else with the task definition it runs (ECS reads the values at task start); a failed
+ * rollout puts the old values back. The whole config is never read.
  */
 export async function setConfig(ctx: AwsContext, app: string, vars: Record<string, string>, options: OperationOptions = {}): Promise<ConfigChange> {
   const keys = Object.keys(vars)
@@ -32,35 +34,68 @@ export async function setConfig(ctx: AwsContext, app: string, vars: Record<strin
     checkValueSize(key, vars[key])
   }
 
+  checkChangeSize(keys)
   const resources = await appResources(ctx, app)
+  const author = await authorName(ctx)
   const config = await store(ctx)
-  // The caller's identity (the release's author) is looked up once a change is made (releases.ts).
+  let before = new Map<string, StoredValue>()
+  let changed: string[] = []
   return withAppLock(ctx, app, 'config:set', async (lock) => {
-    const before = await config.get(app)
-    const changed = await config.set(app, vars, before)
-    if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length > 1 ? 'have these values' : 'has this value'}; nothing changed.`)
+    const delta = await config.set(app, Object.fromEntries(changed.map((key) => [key, vars[key]])), before)
     options.onProgress?.({kind: 'step', id: 'config', message: `Set ${changed.join(', ')}`, status: 'done'})
-    const live = {...before, ...Object.fromEntries(changed.map((key) => [key, vars[key]]))}
-    const release = await releaseConfigChange(ctx, app, {set: changed}, {...options, lock, resources, live, keysBefore: splitKeys(before)})
+    const release = await releaseConfigChange(ctx, app, {
+      delta,
+      secret: changed.filter((key) => vars[key] !== ''),
+      empty: changed.filter((key) => vars[key] === ''),
+      unset: [],
+      sameKeys: changed.every((key) => before.has(key) && (before.get(key)!.value === '') === (vars[key] === '')),
+    }, {...options, lock, resources})
     return {keys: changed, release}
-  }, {onProgress: options.onProgress})
+  }, {
+    onProgress: options.onProgress,
+    read: ConfigStore.parameterNames(app, keys),
+    plan(state) {
+      before = ConfigStore.valuesIn(app, keys, state.found)
+      changed = keys.filter((key) => before.get(key)?.value !== vars[key])
+      if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length > 1 ? 'have these values' : 'has this value'}; nothing changed.`)
+      return configReleasePlan(ctx, state, `Set ${changed.join(', ')} config vars`, author)
+    },
+  })
 }
 
-/** config:unset: removes the parameters, then releases the smaller key set the same way. */
+/** config:unset: marks the keys unset, then releases the smaller key set the same way. */
 export async function unsetConfig(ctx: AwsContext, app: string, keys: string[], options: OperationOptions = {}): Promise<ConfigChange> {
   if (keys.length === 0) throw new InvalidInput('No config var names given.', {suggestions: ['herogate config:unset KEY']})
   for (const key of keys) validateConfigKey(key)
+  checkChangeSize(keys)
   const resources = await appResources(ctx, app)
+  const author = await authorName(ctx)
   const config = await store(ctx)
+  let before = new Map<string, StoredValue>()
+  let present: string[] = []
   return withAppLock(ctx, app, 'config:unset', async (lock) => {
-    const before = await config.get(app)
-    // Only keys that are set are deleted: unsetting nothing makes no call at all.
-    const present = keys.filter((key) => Object.hasOwn(before, key))
-    const removed = present.length > 0 ? await config.unset(app, present) : []
-    if (removed.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} not set; nothing changed.`, {suggestions: [`herogate config -a ${app}`]})
-    options.onProgress?.({kind: 'step', id: 'config', message: `Unset ${removed.join(', ')}`, status: 'done'})
-    const live = Object.fromEntries(Object.entries(before).filter(([key]) => !removed.includes(key)))
-    const release = await releaseConfigChange(ctx, app, {unset: removed}, {...options, lock, resources, live})
-    return {keys: removed, release}
-  }, {onProgress: options.onProgress})
+    const delta = await config.unset(app, present, before)
+    options.onProgress?.({kind: 'step', id: 'config', message: `Unset ${present.join(', ')}`, status: 'done'})
+    const release = await releaseConfigChange(ctx, app, {delta, secret: [], empty: [], unset: present, sameKeys: false}, {...options, lock, resources})
+    return {keys: present, release}
+  }, {
+    onProgress: options.onProgress,
+    read: ConfigStore.parameterNames(app, keys),
+    plan(state) {
+      before = ConfigStore.valuesIn(app, keys, state.found)
+      // Only keys that are set are removed: unsetting nothing claims nothing.
+      present = [...new Set(keys.filter((key) => before.has(key)))]
+      if (present.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} not set; nothing changed.`, {suggestions: [`herogate config -a ${app}`]})
+      return configReleasePlan(ctx, state, `Remove ${present.join(', ')} config vars`, author)
+    },
+  })
+}
+
+/** A release records each changed var with its versions; refuse a change too big to record before anything is written. */
+function checkChangeSize(keys: string[]): void {
+  if (!configDeltaFits(keys)) {
+    throw new InvalidInput(`Too many config vars in one change (${keys.length}): a release records every var it changes, in at most 4 KB.`, {
+      suggestions: ['set them in two or more smaller batches'],
+    })
+  }
 }

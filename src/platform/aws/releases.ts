@@ -2,38 +2,45 @@
  * Releases on AWS: every deploy, config change and rollback makes an immutable release vN
  * (src/aws/release-store.ts), rolls it out service by service and watches it (rollout.ts).
  *
- * For config.ts (issue 4): a config change is a release, made under the app's lock:
+ * A release is made under the app's lock, and taking the lock is claiming the release's number
+ * (withAppLock): one read (the head, plus whatever the caller wants read with it, such as the
+ * config vars a change touches) and one create-only write. Ending the release writes the head,
+ * which records how it ended and frees the lock. So the bookkeeping of a release is three calls.
+ *
+ * For config.ts, a config change:
  *
  *     return withAppLock(ctx, app, 'config:set', async (lock) => {
- *       const changed = await configStore.set(app, vars)          // write SSM first
- *       const release = await releaseConfigChange(ctx, app, {set: changed}, {...options, lock})
- *       return {keys: changed, release}
- *     }, {onProgress: options.onProgress})
+ *       const delta = await configStore.set(app, vars, before)     // write SSM first
+ *       return releaseConfigChange(ctx, app, delta, {...options, lock})
+ *     }, {read: the keys' parameters, plan: (state) => the pending release})
  *
- * releaseConfigChange snapshots the live config as a new config version, registers a new
- * task definition revision (same image, the new key set) for every process type, updates every
- * service and watches the rollout. When the rollout fails it puts back the previous release's
- * config and task definitions and throws; the failed release stays in the history.
+ * releaseConfigChange restarts every service when the key set is the same (ECS reads values at
+ * task start), or registers task definition revisions with the new key set, and watches the
+ * rollout. When the rollout fails it puts back the previous values (by parameter version) and
+ * task definitions and throws; the failed release stays in the history.
  * Before the first deploy there is nothing to roll out: the release is recorded and succeeds.
  */
 import type {Service} from '@aws-sdk/client-ecs'
+import type {Parameter} from '@aws-sdk/client-ssm'
 import {hostname, userInfo} from 'node:os'
 
 import {EcsRelease} from '../../aws/ecs-release.js'
-import {callerIdentity} from '../../aws/identity.js'
 import {LogsService} from '../../aws/logs.js'
 import {
-  type LockInfo, type NewRelease, type ReleaseRecord, ConfigVersionStore, LockStore, nameFromArn, ReleaseStore, sameConfig,
+  type ClaimLock, type NewRelease, type ReleaseHead, type ReleaseRecord, type Slot, interrupted, lockHeld, parseHead, parseSlot, ReleaseStore,
 } from '../../aws/release-store.js'
-import {type ConfigKeys, ConfigStore, splitKeys} from '../../aws/ssm.js'
+import {type ConfigDelta, ConfigStore, readParameters, splitKeys} from '../../aws/ssm.js'
 import {HerogateError, Interrupted, InvalidInput, LockHeld} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {DeployOptions, OperationOptions, Progress, ProgressEvent, Release} from '../types.js'
+import {authorName, knownAuthor} from './author.js'
 import type {AwsContext} from './context.js'
 import {type AppResources, loadAppResources} from './resources.js'
 import {INTERRUPTED, type RolloutSettings, type RolloutTarget, watchRollout} from './rollout.js'
 import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
+
+export {authorName} from './author.js'
 
 /** A lock left behind by a crashed run is taken over after this long. */
 export const LOCK_TTL_MS = 15 * 60_000
@@ -41,11 +48,34 @@ export const LOCK_TTL_MS = 15 * 60_000
 export const LOCK_WAIT_MS = 20_000
 const LOCK_POLL_MS = 2000
 
+/** What a run knows of the app's releases when it takes the lock. */
+export interface AppState {
+  /** How the newest release ended; undefined before the first. */
+  latest?: ReleaseRecord
+  /** The current release (the newest that succeeded). */
+  current?: ReleaseRecord
+  /** The parameters read along with the head (LockOptions.read), by name. */
+  found: Map<string, Parameter>
+}
+
 export interface AppLock {
   app: string
-  info: LockInfo
+  /** The release number this lock claimed. */
+  version: number
+  state: AppState
+  /** The release being made (pending), when the lock makes one. */
+  record?: ReleaseRecord
+  info: ClaimLock
   /** Pushes the expiry forward when a third of the TTL has passed; long operations call it as they poll. */
   keepAlive(): Promise<void>
+  /** Records the pending release's progress (its phase); also pushes the expiry forward. */
+  update(record: ReleaseRecord): Promise<void>
+  /** Records how the release ended: this writes the head, which frees the lock. */
+  end(head: ReleaseHead): Promise<void>
+  /** Set once the release starts changing services: from then on it ends recorded, never dropped. */
+  started: boolean
+  /** Whether end() recorded the release. */
+  readonly ended: boolean
 }
 
 export interface LockOptions {
@@ -53,6 +83,13 @@ export interface LockOptions {
   waitMs?: number
   ttlMs?: number
   onProgress?: Progress
+  /** SSM parameters to read in the same call as the head (AppState.found). */
+  read?: string[]
+  /**
+   * The release this lock makes, from what was read; undefined makes none (the claim is deleted
+   * when the operation ends). May throw (nothing is claimed then), and runs again after a wait.
+   */
+  plan?: (state: AppState) => NewRelease | undefined | Promise<NewRelease | undefined>
 }
 
 export interface ReleaseOptions extends OperationOptions {
@@ -64,58 +101,164 @@ export interface ReleaseOptions extends OperationOptions {
   lock?: AppLock
   rollout?: Partial<RolloutSettings>
   /**
-   * Also write the release's progress to the app's log group (herogate/deploy/vN), so that
+   * Also write the release's progress to the app's log group (stream herogate/deploy), so that
    * `logs --source herogate` shows it. Off inside CodeBuild, whose own log already has it.
    */
   journal?: boolean
 }
 
-/** Runs `fn` holding the app's lock: one deploy, config change or rollback at a time. */
+/**
+ * Runs `fn` holding the app's lock: one deploy, config change, rollback or size change at a
+ * time. The lock is the slot of release latest+1, created only if it does not exist; see the
+ * top of src/aws/release-store.ts. A slot whose holder stopped is taken over once it expires:
+ * its release is recorded as failed (interrupted) and the next number is claimed.
+ */
 export async function withAppLock<T>(ctx: AwsContext, app: string, operation: string, fn: (lock: AppLock) => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const store = new LockStore(await ctx.clients.ssm())
+  const ssm = await ctx.clients.ssm()
+  const store = new ReleaseStore(ssm)
   const ttl = options.ttlMs ?? LOCK_TTL_MS
   const holder = options.holder ?? (await lockHolder(ctx))
   const started = ctx.clock.now().getTime()
   const token = `${holder}:${started}:${Math.random().toString(36).slice(2, 10)}`
-  let since = started
-  const infoAt = (now: Date): LockInfo => ({holder, operation, since: new Date(since).toISOString(), expiresAt: new Date(now.getTime() + ttl).toISOString(), token})
+  const infoAt = (since: Date, now: Date): ClaimLock => ({holder, operation, since: since.toISOString(), expiresAt: new Date(now.getTime() + ttl).toISOString(), token})
   let warned = false
-  for (;;) {
-    try {
-      since = ctx.clock.now().getTime()
-      await store.acquire(app, infoAt(ctx.clock.now()), ctx.clock.now())
-      break
-    } catch (error) {
-      if (!(error instanceof LockHeld) || ctx.clock.now().getTime() - started >= (options.waitMs ?? LOCK_WAIT_MS)) throw error
-      if (!warned) options.onProgress?.({kind: 'warning', message: `${error.message} Waiting for it to finish…`})
-      warned = true
-      await ctx.clock.sleep(LOCK_POLL_MS)
+  let recheck = true
+  let slot: Slot | undefined
+  let state: AppState | undefined
+  while (!slot) {
+    const read = await readState(ctx, store, app, options.read ?? [])
+    state = read.state
+    let next = read.next
+    for (;;) {
+      const pending = await options.plan?.(state)
+      const now = ctx.clock.now()
+      const claim: Slot = {
+        version: next,
+        ...(pending ? {record: {version: next, ...pending}} : {}),
+        lock: infoAt(now, now),
+        // How the head's newest release ended is kept here before the head is overwritten.
+        ...(read.headLatest ? {previous: read.headLatest} : {}),
+      }
+      if (await store.claim(app, claim)) {
+        slot = claim
+        break
+      }
+
+      const taken = await store.slot(app, next)
+      if (!taken) break
+      if (lockHeld(taken, ctx.clock.now())) {
+        // It may have ended a moment ago: read the head again once before waiting.
+        if (recheck) {
+          recheck = false
+          break
+        }
+
+        if (ctx.clock.now().getTime() - started >= (options.waitMs ?? LOCK_WAIT_MS)) {
+          throw new LockHeld(app, taken.lock!.holder, new Date(taken.lock!.since), taken.lock!.operation)
+        }
+
+        if (!warned) options.onProgress?.({kind: 'warning', message: `${new LockHeld(app, taken.lock!.holder, new Date(taken.lock!.since), taken.lock!.operation).message} Waiting for it to finish…`})
+        warned = true
+        await ctx.clock.sleep(LOCK_POLL_MS, undefined)
+        break
+      }
+
+      if (!taken.record) {
+        // An expired claim that made no release: remove it and claim its number.
+        await store.drop(app, next)
+        continue
+      }
+
+      // A release the head does not know: recorded by a herogate from before claims (it ended),
+      // or its holder stopped and the lock expired (it ends as failed). The next number is ours.
+      const record = taken.lock ? interrupted(taken.record, ctx.clock.now()) : taken.record
+      state = {...state, latest: record, ...(record.status === 'succeeded' ? {current: record} : {})}
+      next += 1
     }
   }
 
   let refreshed = ctx.clock.now().getTime()
+  let ended = false
+  const since = new Date(refreshed)
+  const claimed: Slot = slot
+  // Whether nobody can have taken the lock over: it was refreshed less than half its TTL ago.
+  const surelyOurs = () => ctx.clock.now().getTime() - refreshed < ttl / 2
+  const stillOurs = async () => surelyOurs() || ((await store.slot(app, claimed.version))?.lock?.token === token && !(await store.slot(app, claimed.version + 1)))
+  const rewrite = async () => {
+    const now = ctx.clock.now()
+    if (!(await stillOurs())) {
+      throw new HerogateError(`Lost the lock of ${app}: another run took it over after it expired.`, {suggestions: [`herogate releases -a ${app}`]})
+    }
+
+    refreshed = now.getTime()
+    lock.info = infoAt(since, now)
+    claimed.lock = lock.info
+    await store.update(app, claimed)
+  }
+
   const lock: AppLock = {
     app,
-    info: infoAt(ctx.clock.now()),
+    version: claimed.version,
+    state: state!,
+    record: claimed.record,
+    info: claimed.lock!,
     async keepAlive() {
-      const now = ctx.clock.now()
-      if (now.getTime() - refreshed < ttl / 3) return
-      refreshed = now.getTime()
-      lock.info = infoAt(now)
-      if (!(await store.refresh(app, lock.info))) {
-        throw new HerogateError(`Lost the lock of ${app}: another run took it over after it expired.`, {suggestions: [`herogate releases -a ${app}`]})
+      if (ctx.clock.now().getTime() - refreshed >= ttl / 3) await rewrite()
+    },
+    async update(record) {
+      lock.record = record
+      claimed.record = record
+      await rewrite()
+    },
+    started: false,
+    get ended() {
+      return ended
+    },
+    async end(head) {
+      if (!(await stillOurs())) {
+        throw new HerogateError(`Lost the lock of ${app}: another run took it over after it expired, so v${claimed.version} could not be recorded as ended.`, {suggestions: [`herogate releases -a ${app}`]})
       }
+
+      await store.writeHead(app, head)
+      ended = true
     },
   }
   try {
     return await fn(lock)
   } finally {
-    // Nobody takes a lock over before it expires: a lock refreshed less than half its TTL ago is still ours.
-    await store.release(app, token, ctx.clock.now().getTime() - refreshed < ttl / 2)
+    // A claim whose release never started (or that makes none) is removed if it is still ours,
+    // so its number is free again. A started release that could not be recorded stays pending
+    // and is recorded as interrupted once its lock expires.
+    if (!ended && !lock.started && (await stillOurs().catch(() => false))) await store.drop(app, claimed.version).catch(() => undefined)
   }
 }
 
-const authors = new WeakMap<AwsContext, Promise<string>>()
+/**
+ * The head and the caller's parameters in one call. Without a head (an app with no release yet,
+ * or released by a herogate from before claims), the slots are listed instead.
+ */
+async function readState(ctx: AwsContext, store: ReleaseStore, app: string, read: string[]): Promise<{state: AppState; next: number; headLatest?: ReleaseRecord}> {
+  const headName = names.releaseHeadParameter(app)
+  const found = await readParameters(await ctx.clients.ssm(), [headName, ...read], `reading the releases of ${app}`)
+  const head = parseHead(found.get(headName))
+  if (head) {
+    const current = head.current ?? (head.latest.status === 'succeeded' ? head.latest : undefined)
+    return {state: {latest: head.latest, current, found}, next: head.latest.version + 1, headLatest: head.latest}
+  }
+
+  const slots = await store.slots(app)
+  const newest = slots.at(-1)
+  if (!newest) return {state: {found}, next: 1}
+  const now = ctx.clock.now()
+  const records = slots.flatMap((s) => {
+    const record = slots.find((n) => n.previous?.version === s.version)?.previous ?? s.record
+    if (!record) return []
+    return [record.status === 'pending' && s.lock && !lockHeld(s, now) ? interrupted(record, now) : record]
+  }).sort((a, b) => b.version - a.version)
+  // The newest slot's holder may still be at work: claiming its number makes the wait happen.
+  if (lockHeld(newest, now) || !newest.record) return {state: {latest: records[0], current: records.find((r) => r.status === 'succeeded'), found}, next: newest.version}
+  return {state: {latest: records[0], current: records.find((r) => r.status === 'succeeded'), found}, next: newest.version + 1}
+}
 
 /**
  * Who a lock names when the caller does not say: the AWS identity when this context knows it
@@ -123,7 +266,7 @@ const authors = new WeakMap<AwsContext, Promise<string>>()
  * change) asks STS for nothing.
  */
 async function lockHolder(ctx: AwsContext): Promise<string> {
-  const known = authors.get(ctx)
+  const known = knownAuthor(ctx)
   if (known) return known.catch(() => localUser())
   return localUser()
 }
@@ -134,18 +277,6 @@ function localUser(): string {
   } catch {
     return hostname() || 'unknown'
   }
-}
-
-/** The last part of the caller's identity ARN (user name, or role session name); asked once per context. */
-export function authorName(ctx: AwsContext): Promise<string> {
-  let name = authors.get(ctx)
-  if (!name) {
-    name = ctx.clients.sts().then(async (sts) => nameFromArn((await callerIdentity(sts)).arn))
-    name.catch(() => authors.delete(ctx))
-    authors.set(ctx, name)
-  }
-
-  return name
 }
 
 export async function appResources(ctx: AwsContext, app: string): Promise<AppResources> {
@@ -159,15 +290,14 @@ interface Env {
   resources: AppResources
   ecs: EcsRelease
   store: ReleaseStore
-  configVersions: ConfigVersionStore
   config: ConfigStore
+  lock: AppLock
   onProgress?: Progress
   journal?: Array<{timestamp: number; message: string}>
-  /** What the head parameter will say when this release ends (set when the release is created). */
-  head?: {current?: ReleaseRecord; configVersion?: number}
 }
 
 async function env(ctx: AwsContext, app: string, options: ReleaseOptions): Promise<Env> {
+  const lock = requireLock(app, options)
   const ssm = await ctx.clients.ssm()
   const journal = options.journal === false ? undefined : ([] as Array<{timestamp: number; message: string}>)
   const onProgress: Progress | undefined = journal
@@ -183,8 +313,8 @@ async function env(ctx: AwsContext, app: string, options: ReleaseOptions): Promi
     resources: options.resources ?? (await appResources(ctx, app)),
     ecs: new EcsRelease(await ctx.clients.ecs()),
     store: new ReleaseStore(ssm),
-    configVersions: new ConfigVersionStore(ssm),
     config: new ConfigStore(ssm),
+    lock,
     onProgress,
     journal,
   }
@@ -203,7 +333,7 @@ function journalLine(event: ProgressEvent): string | undefined {
   }
 }
 
-/** Writes what the release did to herogate/deploy/vN; a failure to write is a warning, not a failed release. */
+/** Appends what the release did to herogate/deploy; a failure to write is a warning, not a failed release. */
 async function flushJournal(e: Env, record: ReleaseRecord): Promise<void> {
   if (!e.journal) return
   const now = e.ctx.clock.now().getTime()
@@ -216,14 +346,14 @@ async function flushJournal(e: Env, record: ReleaseRecord): Promise<void> {
   e.journal.length = 0
   try {
     const logs = new LogsService(await e.ctx.clients.logs())
-    await logs.put(e.resources.logGroup, `${names.herogateLogStreamPrefix()}/deploy/v${record.version}`, events)
+    await logs.put(e.resources.logGroup, names.releaseLogStream(), events)
   } catch (error) {
     e.onProgress?.({kind: 'warning', message: `Could not write the release's log: ${(error as Error).message}`})
   }
 }
 
 function requireLock(app: string, options: ReleaseOptions): AppLock {
-  if (options.lock?.app !== app) throw new HerogateError(`Releases of ${app} are made under its lock (withAppLock).`)
+  if (options.lock?.app !== app || !options.lock.record) throw new HerogateError(`Releases of ${app} are made under its lock (withAppLock with a plan).`)
   return options.lock
 }
 
@@ -237,21 +367,10 @@ export function toRelease(record: ReleaseRecord, currentVersion?: number): Relea
     current: record.version === currentVersion,
     ...(record.commit ? {commit: record.commit} : {}),
     ...(record.image ? {image: record.image} : {}),
-    ...(record.configVersion === undefined ? {} : {configVersion: record.configVersion}),
     ...(record.processTypes ? {processTypes: record.processTypes} : {}),
     ...(record.taskDefinitions ? {taskDefinitions: record.taskDefinitions} : {}),
     ...(record.status === 'failed' && record.failure ? {failure: record.failure} : {}),
   }
-}
-
-/**
- * The live config as a config version: the latest snapshot when it still matches, else a new one.
- * `latest`: the newest version when the caller knows it (0: none yet); undefined lists them.
- */
-async function currentConfigVersion(e: Env, live: Record<string, string>, latest?: number): Promise<number> {
-  const newest = latest ?? (await e.configVersions.latestVersion(e.app)) ?? 0
-  if (newest > 0 && sameConfig(await e.configVersions.read(e.app, newest), live)) return newest
-  return e.configVersions.write(e.app, live, newest)
 }
 
 function step(e: Env, id: string, message: string, status: 'start' | 'done' | 'failed' | 'skipped'): void {
@@ -262,50 +381,67 @@ function note(e: Env, line: string): void {
   e.onProgress?.({kind: 'output', stream: 'release', line})
 }
 
-export interface ConfigReleaseOptions extends ReleaseOptions {
-  /** The config after the change, when the caller has it (saves reading it again). */
-  live?: Record<string, string>
-  /**
-   * The config's keys before the change. When the change keeps them (secret and empty alike),
-   * the task definitions stay as they are (their secrets name parameters, which ECS reads at
-   * task start) and every service just starts a new deployment of them.
-   */
-  keysBefore?: ConfigKeys
+function inherited(current: ReleaseRecord | undefined): Partial<NewRelease> {
+  if (!current) return {}
+  return {
+    ...(current.commit ? {commit: current.commit} : {}),
+    ...(current.image ? {image: current.image} : {}),
+    ...(current.processTypes ? {processTypes: current.processTypes} : {}),
+    ...(current.taskDefinitions ? {taskDefinitions: current.taskDefinitions} : {}),
+  }
 }
 
-/** Config change: same code, the live config; see the comment at the top of this file. */
-export async function releaseConfigChange(ctx: AwsContext, app: string, change: {set?: string[]; unset?: string[]}, options: ConfigReleaseOptions = {}): Promise<Release> {
-  const lock = requireLock(app, options)
-  const e = await env(ctx, app, options)
-  const description = [
-    change.set?.length ? `Set ${change.set.join(', ')} config vars` : '',
-    change.unset?.length ? `Remove ${change.unset.join(', ')} config vars` : '',
-  ].filter(Boolean).join('; ') || 'Config change'
-  const live = options.live ?? (await e.config.get(app))
-  const author = options.author ?? (await authorName(ctx))
-  const keys = splitKeys(live)
-  const {record, current} = await createRelease(e, (current, configVersion) => ({
+/** The pending release of a config change (the `plan` of its lock): same code as the current release. */
+export function configReleasePlan(ctx: AwsContext, state: AppState, description: string, author: string): NewRelease {
+  return {
     kind: 'config',
     description,
     status: 'pending',
     author,
     createdAt: ctx.clock.now().toISOString(),
-    configVersion,
-    ...inherited(current),
+    ...inherited(state.current),
     // With code to roll out, the rollout is what comes next.
-    ...(hasCode(current) ? {phase: 'rollout'} : {}),
-  }), async (latest) => (options.live ? e.configVersions.write(app, live, latest) : currentConfigVersion(e, live, latest)))
+    ...(hasCode(state.current) ? {phase: 'rollout'} : {}),
+  }
+}
+
+/** A config change as releaseConfigChange takes it: what changed by version, and how the key set changed. */
+export interface ConfigChangeSet {
+  delta: ConfigDelta
+  /** Keys set now, apart by how ECS injects them (secret: from SSM; empty: plain ""). */
+  secret: string[]
+  empty: string[]
+  unset: string[]
+  /**
+   * Whether the key set stayed the same (secret and empty alike): then the task definitions stay
+   * as they are (their secrets name parameters, which ECS reads at task start) and every service
+   * just starts a new deployment of them.
+   */
+  sameKeys: boolean
+}
+
+/** Config change: same code, the new config; see the comment at the top of this file. */
+export async function releaseConfigChange(ctx: AwsContext, app: string, change: ConfigChangeSet, options: ReleaseOptions = {}): Promise<Release> {
+  const e = await env(ctx, app, options)
+  const record: ReleaseRecord = {...e.lock.record!, config: change.delta}
+  const current = e.lock.state.current
   return settle(e, record, async () => {
     if (!hasCode(current)) return finish(e, record, 'succeeded', {})
-    if (options.keysBefore && sameKeys(options.keysBefore, keys)) return restartRelease(e, lock, record, current, options)
+    if (change.sameKeys) return restartRelease(e, record, current, options)
     const running = await servicesOf(e, Object.keys(current.taskDefinitions))
+    const drop = new Set([...change.unset, ...change.secret, ...change.empty])
     const specs: ProcessSpec[] = []
     for (const [type, arn] of Object.entries(current.taskDefinitions)) {
       const base = specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(running.get(type)?.taskDefinition ?? arn))
-      specs.push({...base, configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
+      specs.push({
+        ...base,
+        configKeys: [...base.configKeys.filter((key) => !drop.has(key)), ...change.secret].sort(),
+        emptyKeys: [...(base.emptyKeys ?? []).filter((key) => !drop.has(key)), ...change.empty].sort(),
+        release: record.version,
+      })
     }
 
-    return applyRelease(e, lock, record, specs, current, options, running)
+    return applyRelease(e, record, specs, current, options, running)
   })
 }
 
@@ -313,9 +449,10 @@ function hasCode(release: ReleaseRecord | undefined): release is ReleaseRecord &
   return Boolean(release?.taskDefinitions && Object.keys(release.taskDefinitions).length > 0)
 }
 
-function sameKeys(a: ConfigKeys, b: ConfigKeys): boolean {
-  const same = (x: string[], y: string[]) => x.length === y.length && [...x].sort().every((key, i) => key === [...y].sort()[i])
-  return same(a.secret, b.secret) && same(a.empty, b.empty)
+/** Puts back the config vars a release changed, by the versions they had before it. */
+async function undoConfig(e: Env, record: ReleaseRecord): Promise<void> {
+  if (!record.config || Object.keys(record.config).length === 0) return
+  await e.config.restoreVersions(e.app, Object.fromEntries(Object.entries(record.config).map(([key, [before]]) => [key, before])))
 }
 
 /**
@@ -323,7 +460,7 @@ function sameKeys(a: ConfigKeys, b: ConfigKeys): boolean {
  * of the task definition it runs (ECS reads the new values at task start), watched like any
  * rollout; when it fails, the previous config is put back and the services redeploy it.
  */
-async function restartRelease(e: Env, lock: AppLock, record: ReleaseRecord, previous: ReleaseRecord & {taskDefinitions: Record<string, string>}, options: ReleaseOptions): Promise<Release> {
+async function restartRelease(e: Env, record: ReleaseRecord, previous: ReleaseRecord & {taskDefinitions: Record<string, string>}, options: ReleaseOptions): Promise<Release> {
   const {cluster} = e.resources
   const updated = new Map<string, Service>()
   const taskDefinitions: Record<string, string> = {}
@@ -339,7 +476,7 @@ async function restartRelease(e: Env, lock: AppLock, record: ReleaseRecord, prev
   }
 
   const putBack = async () => {
-    if (previous.configVersion !== undefined && previous.configVersion !== record.configVersion) await restoreConfig(e, previous.configVersion)
+    await undoConfig(e, record)
     for (const type of Object.keys(taskDefinitions)) await e.ecs.updateService(cluster, names.service(e.app, type), {forceNewDeployment: true})
   }
 
@@ -350,7 +487,7 @@ async function restartRelease(e: Env, lock: AppLock, record: ReleaseRecord, prev
     throw error
   }
 
-  return watchAndSettle(e, lock, record, previous, options, targets, updated, {
+  return watchAndSettle(e, record, previous, options, targets, updated, {
     succeeded: () => finish(e, record, 'succeeded', {taskDefinitions}),
     putBack,
     taskDefinitions,
@@ -359,7 +496,7 @@ async function restartRelease(e: Env, lock: AppLock, record: ReleaseRecord, prev
 
 /** Watches a rollout, then marks the release succeeded, or puts the previous one back and marks it failed. */
 async function watchAndSettle(
-  e: Env, lock: AppLock, record: ReleaseRecord, previous: ReleaseRecord | undefined, options: ReleaseOptions,
+  e: Env, record: ReleaseRecord, previous: ReleaseRecord | undefined, options: ReleaseOptions,
   targets: RolloutTarget[], updated: Map<string, Service>,
   then: {succeeded: () => Promise<Release>; putBack: () => Promise<void>; taskDefinitions: Record<string, string>},
 ): Promise<Release> {
@@ -368,7 +505,7 @@ async function watchAndSettle(
     settings: options.rollout,
     onProgress: e.onProgress,
     signal: options.signal,
-    onTick: () => lock.keepAlive(),
+    onTick: () => e.lock.keepAlive(),
     updated,
   })
   if (outcome.ok) return then.succeeded()
@@ -386,46 +523,6 @@ async function watchAndSettle(
   })
 }
 
-function inherited(current: ReleaseRecord | undefined): Partial<NewRelease> {
-  if (!current) return {}
-  return {
-    ...(current.commit ? {commit: current.commit} : {}),
-    ...(current.image ? {image: current.image} : {}),
-    ...(current.processTypes ? {processTypes: current.processTypes} : {}),
-  }
-}
-
-/**
- * Creates the next release from what the head says (one read), or from the listing of every
- * record when there is no head or it is stale. `make` builds the record from the current release;
- * `config` snapshots the config (given the newest known config version) when the release needs it.
- */
-async function createRelease(
-  e: Env,
-  make: (current: ReleaseRecord | undefined, configVersion: number | undefined) => NewRelease,
-  config?: (latestConfig: number | undefined) => Promise<number>,
-): Promise<{record: ReleaseRecord; current?: ReleaseRecord}> {
-  const head = await e.store.head(e.app)
-  let configVersion: number | undefined
-  if (head) {
-    configVersion = config ? await config(head.configVersion ?? 0) : undefined
-    const record = await e.store.createAt(e.app, head.latest + 1, make(head.current, configVersion))
-    if (record) {
-      e.head = {current: head.current, configVersion: Math.max(head.configVersion ?? 0, configVersion ?? 0) || undefined}
-      return {record, current: head.current}
-    }
-  }
-
-  // No head (an app released before there was one) or a stale one: list the records.
-  const all = await e.store.all(e.app)
-  const current = all.find((r) => r.status === 'succeeded')
-  const newestConfig = Math.max(0, ...all.map((r) => r.configVersion ?? 0)) || undefined
-  if (config && configVersion === undefined) configVersion = await config(newestConfig)
-  const record = await e.store.create(e.app, make(current, configVersion), all[0]?.version ?? 0)
-  e.head = {current, configVersion: Math.max(newestConfig ?? 0, configVersion ?? 0) || undefined}
-  return {record, current}
-}
-
 /** Services of the given process types that exist, by type. */
 async function servicesOf(e: Env, types: string[]): Promise<Map<string, Service>> {
   const services = await e.ecs.services(e.resources.cluster, types.map((type) => names.service(e.app, type)))
@@ -440,28 +537,25 @@ async function servicesOf(e: Env, types: string[]): Promise<Map<string, Service>
 
 /** Runs the rest of a release; an unexpected error marks it failed, so no record stays pending. */
 async function settle(e: Env, record: ReleaseRecord, fn: () => Promise<Release>): Promise<Release> {
+  e.lock.started = true
   try {
     return await fn()
   } catch (error) {
-    const stored = await e.store.get(e.app, record.version).catch(() => undefined)
-    if (stored?.status === 'pending') {
+    if (!e.lock.ended) {
       const failure = error instanceof Error ? error.message.split('\n')[0].slice(0, 300) : 'the release stopped'
-      await finish(e, {...stored, phase: undefined}, 'failed', {failure}).catch(() => undefined)
+      await finish(e, {...record, phase: undefined}, 'failed', {failure}).catch(() => undefined)
     }
 
     throw error
   }
 }
 
+/** Records how the release ended (in the head, which frees the lock) and appends its journal. */
 async function finish(e: Env, record: ReleaseRecord, status: 'succeeded' | 'failed', extra: Partial<ReleaseRecord>): Promise<Release> {
   const final: ReleaseRecord = {...record, ...extra, status, finishedAt: e.ctx.clock.now().toISOString()}
   delete final.phase
-  await e.store.update(e.app, final)
-  if (e.head) {
-    const configVersion = Math.max(e.head.configVersion ?? 0, final.configVersion ?? 0) || undefined
-    await e.store.writeHead(e.app, {latest: final.version, current: status === 'succeeded' ? final : e.head.current, configVersion})
-  }
-
+  const current = e.lock.state.current
+  await e.lock.end({latest: final, ...(status !== 'succeeded' && current ? {current} : {})})
   await flushJournal(e, final)
   return toRelease(final, status === 'succeeded' ? final.version : undefined)
 }
@@ -472,7 +566,7 @@ async function finish(e: Env, record: ReleaseRecord, status: 'succeeded' | 'fail
  * removes the types that are gone and marks the release succeeded, or puts the previous
  * release back and marks it failed.
  */
-async function applyRelease(e: Env, lock: AppLock, record: ReleaseRecord, specs: ProcessSpec[], previous: ReleaseRecord | undefined, options: ReleaseOptions, running?: Map<string, Service>): Promise<Release> {
+async function applyRelease(e: Env, record: ReleaseRecord, specs: ProcessSpec[], previous: ReleaseRecord | undefined, options: ReleaseOptions, running?: Map<string, Service>): Promise<Release> {
   const {cluster} = e.resources
   const taskDefinitions: Record<string, string> = {}
   for (const spec of specs) {
@@ -488,7 +582,7 @@ async function applyRelease(e: Env, lock: AppLock, record: ReleaseRecord, specs:
   const updated = new Map<string, Service>()
   if (record.phase !== 'rollout') {
     record.phase = 'rollout'
-    await e.store.update(e.app, record)
+    await e.lock.update(record)
   }
 
   if (!existing.has('web') && types.includes('web')) {
@@ -521,7 +615,7 @@ async function applyRelease(e: Env, lock: AppLock, record: ReleaseRecord, specs:
     throw error
   }
 
-  return watchAndSettle(e, lock, record, previous, options, targets, updated, {
+  return watchAndSettle(e, record, previous, options, targets, updated, {
     async succeeded() {
       for (const type of gone) {
         await e.ecs.deleteService(cluster, names.service(e.app, type))
@@ -538,10 +632,7 @@ async function applyRelease(e: Env, lock: AppLock, record: ReleaseRecord, specs:
 /** Undoes a failed release: the previous config, the previous task definitions, no new services. */
 async function putBack(e: Env, record: ReleaseRecord, previous: ReleaseRecord | undefined, changes: {created: string[]; started: string[]}): Promise<void> {
   const {cluster} = e.resources
-  if (previous?.configVersion !== undefined && previous.configVersion !== record.configVersion) {
-    await restoreConfig(e, previous.configVersion)
-  }
-
+  await undoConfig(e, record)
   for (const type of changes.created) await e.ecs.deleteService(cluster, names.service(e.app, type))
   const prior = previous?.taskDefinitions ?? {}
   for (const spec of Object.keys(prior)) {
@@ -552,16 +643,6 @@ async function putBack(e: Env, record: ReleaseRecord, previous: ReleaseRecord | 
   for (const type of changes.started) {
     if (!prior[type]) await e.ecs.updateService(cluster, names.service(e.app, type), {desiredCount: 0})
   }
-}
-
-/** Makes the live config equal a snapshot: sets what differs, removes what is not in it. */
-async function restoreConfig(e: Env, version: number): Promise<void> {
-  const wanted = await e.configVersions.read(e.app, version)
-  const live = await e.config.get(e.app)
-  const differing = Object.fromEntries(Object.entries(wanted).filter(([key, value]) => live[key] !== value))
-  if (Object.keys(differing).length > 0) await e.config.set(e.app, differing)
-  const extra = Object.keys(live).filter((key) => !Object.hasOwn(wanted, key))
-  if (extra.length > 0) await e.config.unset(e.app, extra)
 }
 
 function serviceInput(e: Env, type: string, taskDefinition: string) {
@@ -610,64 +691,66 @@ export function processCommands(types: Record<string, string>, buildpacks: boole
 }
 
 /**
- * Releases a built image: runs the Procfile's release command as a one-off task, then rolls
- * every process type out. Takes the app's lock; the caller passes how long to wait for it.
+ * Releases a built image: takes the app's lock (the caller says how long to wait for it), runs
+ * the Procfile's release command as a one-off task, then rolls every process type out.
  */
-export async function releaseImage(ctx: AwsContext, app: string, built: BuiltImage, options: ReleaseOptions & {processTypes: Record<string, string>}): Promise<Release> {
-  const lock = requireLock(app, options)
-  const e = await env(ctx, app, options)
+export async function releaseImage(ctx: AwsContext, app: string, built: BuiltImage, options: ReleaseOptions & {processTypes: Record<string, string>; lockOptions?: Pick<LockOptions, 'holder' | 'waitMs' | 'ttlMs'>}): Promise<Release> {
   const {release: releaseCommand, ...types} = options.processTypes
   if (Object.keys(types).length === 0) throw new InvalidInput('The Procfile has no process types besides release.')
-  const live = await e.config.get(app)
   const short = built.commit ? built.commit.slice(0, 7) : built.image.slice(built.image.indexOf('@sha256:') + 8, built.image.indexOf('@sha256:') + 15)
   const author = options.author ?? (await authorName(ctx))
-  const {record, current} = await createRelease(e, (_current, configVersion) => ({
+  const plan = (): NewRelease => ({
     kind: 'deploy',
     description: `Deploy ${short}`,
     status: 'pending',
     author,
     createdAt: ctx.clock.now().toISOString(),
     image: built.image,
-    configVersion,
     processTypes: options.processTypes,
     ...(built.commit ? {commit: built.commit} : {}),
-  }), (latest) => currentConfigVersion(e, live, latest))
-  return settle(e, record, async () => {
-    const commands = processCommands(options.processTypes, built.buildpacks ?? false)
-    const keys = splitKeys(live)
-    const running = await servicesOf(e, Object.keys(types))
-    const sizeOf = async (type: string) => {
-      const arn = running.get(type)?.taskDefinition
-      return arn ? specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(arn)).size : DEFAULT_SIZE
-    }
-
-    if (releaseCommand) {
-      record.phase = 'release phase'
-      await e.store.update(app, record)
-      const spec: ProcessSpec = {processType: 'release', image: built.image, ...commands.release, size: await sizeOf('web'), configKeys: keys.secret, emptyKeys: keys.empty, release: record.version}
-      const outcome = await runReleasePhase(e, lock, spec, options.signal)
-      if (!outcome.ok) {
-        await finish(e, record, 'failed', {failure: outcome.reason})
-        throw new HerogateError(`Release phase of v${record.version} failed: ${outcome.reason}. ${current ? `v${current.version} keeps serving.` : ''}`.trim(), {
-          suggestions: [`herogate logs --source herogate -a ${app}`, `herogate run -a ${app} -- <the release command> (to try it by hand)`],
-        })
-      }
-    }
-
-    const specs: ProcessSpec[] = []
-    for (const type of Object.keys(types)) {
-      specs.push({processType: type, image: built.image, ...commands[type], size: await sizeOf(type), configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
-    }
-
-    // Without a release phase in between, the services read above are still current.
-    return applyRelease(e, lock, record, specs, current, options, releaseCommand ? undefined : running)
   })
+  return withAppLock(ctx, app, 'deploy', async (lock) => {
+    const e = await env(ctx, app, {...options, lock})
+    const record: ReleaseRecord = {...lock.record!}
+    const current = lock.state.current
+    return settle(e, record, async () => {
+      const live = await e.config.get(app)
+      const commands = processCommands(options.processTypes, built.buildpacks ?? false)
+      const keys = splitKeys(live)
+      const running = await servicesOf(e, Object.keys(types))
+      const sizeOf = async (type: string) => {
+        const arn = running.get(type)?.taskDefinition
+        return arn ? specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(arn)).size : DEFAULT_SIZE
+      }
+
+      if (releaseCommand) {
+        record.phase = 'release phase'
+        await lock.update(record)
+        const spec: ProcessSpec = {processType: 'release', image: built.image, ...commands.release, size: await sizeOf('web'), configKeys: keys.secret, emptyKeys: keys.empty, release: record.version}
+        const outcome = await runReleasePhase(e, spec, options.signal)
+        if (!outcome.ok) {
+          await finish(e, record, 'failed', {failure: outcome.reason})
+          throw new HerogateError(`Release phase of v${record.version} failed: ${outcome.reason}. ${current ? `v${current.version} keeps serving.` : ''}`.trim(), {
+            suggestions: [`herogate logs --source herogate -a ${app}`, `herogate run -a ${app} -- <the release command> (to try it by hand)`],
+          })
+        }
+      }
+
+      const specs: ProcessSpec[] = []
+      for (const type of Object.keys(types)) {
+        specs.push({processType: type, image: built.image, ...commands[type], size: await sizeOf(type), configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
+      }
+
+      // Without a release phase in between, the services read above are still current.
+      return applyRelease(e, record, specs, current, options, releaseCommand ? undefined : running)
+    })
+  }, {...options.lockOptions, onProgress: options.onProgress, plan})
 }
 
 export const RELEASE_PHASE_TIMEOUT_MS = 30 * 60_000
 
 /** Runs the release command to its end, copying its output to the progress (and so to the build log). */
-async function runReleasePhase(e: Env, lock: AppLock, spec: ProcessSpec, signal?: AbortSignal): Promise<{ok: boolean; reason?: string}> {
+async function runReleasePhase(e: Env, spec: ProcessSpec, signal?: AbortSignal): Promise<{ok: boolean; reason?: string}> {
   const {cluster, subnets, securityGroup, logGroup} = e.resources
   step(e, 'release-phase', 'Running the release command', 'start')
   const taskDefinition = await e.ecs.registerTaskDefinition(taskDefinitionInput(e.app, e.resources, spec))
@@ -706,7 +789,7 @@ async function runReleasePhase(e: Env, lock: AppLock, spec: ProcessSpec, signal?
       return {ok: false, reason: `the release command ran longer than ${RELEASE_PHASE_TIMEOUT_MS / 60_000} minutes`}
     }
 
-    await lock.keepAlive()
+    await e.lock.keepAlive()
     await e.ctx.clock.sleep(3000, signal)
   }
 }
@@ -715,13 +798,13 @@ async function runReleasePhase(e: Env, lock: AppLock, spec: ProcessSpec, signal?
 // Platform methods
 
 export async function releases(ctx: AwsContext, app: string, options: {num: number}): Promise<Release[]> {
-  const all = await new ReleaseStore(await ctx.clients.ssm()).all(app)
+  const all = await new ReleaseStore(await ctx.clients.ssm()).all(app, ctx.clock.now())
   const current = all.find((r) => r.status === 'succeeded')
   return all.slice(0, Math.max(options.num, 0)).map((r) => toRelease(r, current?.version))
 }
 
 export async function releaseInfo(ctx: AwsContext, app: string, version?: number): Promise<Release> {
-  const all = await new ReleaseStore(await ctx.clients.ssm()).all(app)
+  const all = await new ReleaseStore(await ctx.clients.ssm()).all(app, ctx.clock.now())
   const current = all.find((r) => r.status === 'succeeded')
   const record = version === undefined ? all[0] : all.find((r) => r.version === version)
   if (!record) {
@@ -733,15 +816,70 @@ export async function releaseInfo(ctx: AwsContext, app: string, version?: number
   return toRelease(record, current?.version)
 }
 
-/** Restores a release's code and config as a new release; no rebuild. Default: the release before the current one. */
-export async function rollback(ctx: AwsContext, app: string, version?: number, options: ReleaseOptions = {}): Promise<Release> {
-  return withAppLock(ctx, app, 'rollback', (lock) => rollbackLocked(ctx, app, version, {...options, lock}), {onProgress: options.onProgress})
+/**
+ * The parameter version each config var had at `target`: for every var a release after it
+ * changed (releases that failed put theirs back), the version before the first such change.
+ * Vars no later release touched (set outside herogate, or unchanged since) are left alone.
+ */
+export function configAt(all: ReleaseRecord[], target: ReleaseRecord): Record<string, number> {
+  const wanted: Record<string, number> = {}
+  // Newest first: the oldest change after the target is written last.
+  for (const record of all) {
+    if (record.version <= target.version || record.status !== 'succeeded') continue
+    for (const [key, [before]] of Object.entries(record.config ?? {})) wanted[key] = before
+  }
+
+  return wanted
 }
 
-export async function rollbackLocked(ctx: AwsContext, app: string, version: number | undefined, options: ReleaseOptions): Promise<Release> {
-  const lock = requireLock(app, options)
-  const e = await env(ctx, app, options)
-  const all = await e.store.all(app)
+/** Restores a release's code and config as a new release; no rebuild. Default: the release before the current one. */
+export async function rollback(ctx: AwsContext, app: string, version?: number, options: ReleaseOptions = {}): Promise<Release> {
+  const store = new ReleaseStore(await ctx.clients.ssm())
+  const author = options.author ?? (await authorName(ctx))
+  let all: ReleaseRecord[] = []
+  let target: ReleaseRecord | undefined
+  const plan = async (state: AppState): Promise<NewRelease> => {
+    // The listing must be as new as the head: a release may have ended since it was read.
+    if (all.length === 0 || all[0].version !== state.latest?.version) all = (await store.all(app, ctx.clock.now())).filter((r) => r.status !== 'pending')
+    target = rollbackTarget(app, all, version)
+    if (target.status === 'failed') options.onProgress?.({kind: 'warning', message: `v${target.version} failed when it was released.`})
+    return {
+      kind: 'rollback',
+      description: `Rollback to v${target.version}`,
+      status: 'pending',
+      author,
+      createdAt: ctx.clock.now().toISOString(),
+      rollbackTo: target.version,
+      ...inherited(target),
+    }
+  }
+
+  return withAppLock(ctx, app, 'rollback', async (lock) => {
+    const e = await env(ctx, app, {...options, lock})
+    const current = lock.state.current
+    const definitions = target!.taskDefinitions!
+    step(e, 'config', `Restoring the config of v${target!.version}`, 'start')
+    const delta = await e.config.restoreVersions(app, configAt(all, target!))
+    step(e, 'config', `Restoring the config of v${target!.version}`, 'done')
+    const record: ReleaseRecord = {...lock.record!, config: delta}
+    return settle(e, record, async () => {
+      const keys = splitKeys(await e.config.get(app))
+      const running = await servicesOf(e, Object.keys(definitions))
+      const specs: ProcessSpec[] = []
+      for (const [type, arn] of Object.entries(definitions)) {
+        const spec = specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(arn))
+        // Code and config come from the target; the process size stays what it is now.
+        const runningArn = running.get(type)?.taskDefinition
+        const size = runningArn ? specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(runningArn)).size : spec.size
+        specs.push({...spec, size, configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
+      }
+
+      return applyRelease(e, record, specs, current, options, running)
+    })
+  }, {onProgress: options.onProgress, plan})
+}
+
+function rollbackTarget(app: string, all: ReleaseRecord[], version: number | undefined): ReleaseRecord {
   const current = all.find((r) => r.status === 'succeeded')
   if (!current) throw new InvalidInput(`${app} has no release to roll back from.`, {suggestions: [`herogate releases -a ${app}`]})
   const target = version === undefined ? all.find((r) => r.status === 'succeeded' && r.version < current.version) : all.find((r) => r.version === version)
@@ -755,40 +893,7 @@ export async function rollbackLocked(ctx: AwsContext, app: string, version: numb
     throw new InvalidInput(`v${target.version} has no code to roll back to (it was made before the first deploy).`, {suggestions: [`herogate releases -a ${app}`]})
   }
 
-  if (target.status === 'failed') {
-    e.onProgress?.({kind: 'warning', message: `v${target.version} failed when it was released.`})
-  }
-
-  step(e, 'config', `Restoring the config of v${target.version}`, 'start')
-  if (target.configVersion !== undefined) await restoreConfig(e, target.configVersion)
-  step(e, 'config', `Restoring the config of v${target.version}`, 'done')
-  const live = await e.config.get(app)
-  const keys = splitKeys(live)
-  const record = await e.store.create(app, {
-    kind: 'rollback',
-    description: `Rollback to v${target.version}`,
-    status: 'pending',
-    author: options.author ?? (await authorName(ctx)),
-    createdAt: ctx.clock.now().toISOString(),
-    rollbackTo: target.version,
-    ...inherited(target),
-    ...(target.configVersion === undefined ? {} : {configVersion: target.configVersion}),
-  }, all[0]?.version ?? 0)
-  e.head = {current, configVersion: Math.max(0, ...all.map((r) => r.configVersion ?? 0)) || undefined}
-  const definitions = target.taskDefinitions
-  return settle(e, record, async () => {
-    const running = await servicesOf(e, Object.keys(definitions))
-    const specs: ProcessSpec[] = []
-    for (const [type, arn] of Object.entries(definitions)) {
-      const spec = specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(arn))
-      // Code and config come from the target; the process size stays what it is now.
-      const runningArn = running.get(type)?.taskDefinition
-      const size = runningArn ? specFromTaskDefinition(type, await e.ecs.describeTaskDefinition(runningArn)).size : spec.size
-      specs.push({...spec, size, configKeys: keys.secret, emptyKeys: keys.empty, release: record.version})
-    }
-
-    return applyRelease(e, lock, record, specs, current, options, running)
-  })
+  return target
 }
 
 export async function deploy(ctx: AwsContext, app: string, options: DeployOptions): Promise<Release> {

@@ -2,7 +2,8 @@ import {DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient} from 
 import {DescribeParametersCommand, GetParametersByPathCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {expect} from 'chai'
 
-import {EMPTY_MARKER} from '../../../src/aws/ssm.js'
+import {ReleaseStore} from '../../../src/aws/release-store.js'
+import {EMPTY_MARKER, UNSET_MARKER} from '../../../src/aws/ssm.js'
 import {AppNotFound, InvalidInput, NoChanges} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
 import {getConfig, setConfig, unsetConfig} from '../../../src/platform/aws/config.js'
@@ -54,6 +55,11 @@ describe('aws driver: config (moto)', () => {
     expect(removed.keys).to.deep.equal(['A'])
     expect(await getConfig(ctx, 'demo')).to.deep.equal({B: 'two words'})
     for (const type of ['web', 'worker', 'clock']) expect((await container(resources, type)).secrets!.map((s) => s.name)).to.deep.equal(['B'])
+    // The parameter keeps its history for a rollback: its newest version is the unset marker, a plain String.
+    expect((await stored('demo')).A).to.deep.equal({type: 'String', value: UNSET_MARKER})
+    expect(await unsetConfig(ctx, 'demo', ['A']).catch((e: unknown) => e)).to.be.instanceOf(NoChanges)
+    await setConfig(ctx, 'demo', {A: 'back'})
+    expect(await getConfig(ctx, 'demo')).to.deep.equal({A: 'back', B: 'two words'})
   })
 
   it('keeps values with =, spaces, newlines and unicode exactly', async () => {
@@ -112,7 +118,8 @@ describe('aws driver: config (moto)', () => {
 
     const change = await setConfig(ctx, 'demo', {B: '3'})
     expect(change.release!).to.deep.include({version: 3, status: 'succeeded', taskDefinitions: first.release!.taskDefinitions})
-    expect(change.release!.configVersion).to.be.greaterThan(first.release!.configVersion!)
+    // The release records the var it changed by parameter version (what a rollback restores), never its value.
+    expect((await new ReleaseStore(await ctx.clients.ssm()).get('demo', 3))!.config).to.deep.equal({B: [1, 2]})
     expect(calls.filter((c) => c.command === 'RegisterTaskDefinitionCommand' || c.command === 'DescribeTaskDefinitionCommand')).to.deep.equal([])
     expect(calls.filter((c) => c.command === 'UpdateServiceCommand').map((c) => [c.input.service, c.input.forceNewDeployment]).sort()).to.deep.equal(
       ['clock', 'web', 'worker'].map((type) => [names.service('demo', type), true]),

@@ -18,7 +18,7 @@ import {deploy, gitPush, type Pusher} from '../../../src/platform/aws/deploy.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 import {useMoto} from '../../helpers/moto.js'
-import {fakeClock, makeContext, makeResources, putLogs, REGION} from './formation.fixture.js'
+import {endRelease, fakeClock, makeContext, makeResources, putLogs, recordRelease, REGION} from './formation.fixture.js'
 
 const HEAD = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d'
 const BUILD_ID = 'herogate-demo:8d1c4f5e-0000-4000-8000-000000000001'
@@ -67,12 +67,14 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
       }
 
       if (runPolls === 3 && end.release) {
-        version = (await store.create('demo', record({phase: 'rollout'}))).version
+        version = (await recordRelease('demo', record({phase: 'rollout'}))).version
       }
 
       if (runPolls === 4 && end.release) {
         const current = (await store.get('demo', version))!
-        await store.update('demo', {...current, status: end.release, ...(end.failure ? {failure: end.failure} : {})})
+        const ended: ReleaseRecord = {...current, status: end.release, ...(end.failure ? {failure: end.failure} : {})}
+        delete ended.phase
+        await endRelease('demo', ended)
       }
 
       const done = runPolls >= 4
@@ -151,7 +153,7 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
   })
 
   it('returns the current release when HEAD is already deployed', async () => {
-    await store.create('demo', record({status: 'succeeded'}))
+    await recordRelease('demo', record({status: 'succeeded'}))
     const release = await run(true)
     expect(release).to.include({version: 1, current: true})
     expect(events).to.deep.include({kind: 'warning', message: '1a2b3c4 is already deployed as v1.'})
@@ -159,14 +161,14 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
   })
 
   it('starts the pipeline itself when the push changed nothing but HEAD is not live', async () => {
-    await store.create('demo', record({status: 'failed'}))
+    await recordRelease('demo', record({status: 'failed'}))
     pipeline.on(ListPipelineExecutionsCommand).resolves({pipelineExecutionSummaries: []})
     pipeline.on(StartPipelineExecutionCommand).resolves({pipelineExecutionId: 'exec-2'})
     pipeline.on(GetPipelineExecutionCommand).resolves({pipelineExecution: {pipelineExecutionId: 'exec-2', status: 'Succeeded'}})
     pipeline.on(ListActionExecutionsCommand).resolves({actionExecutionDetails: []})
     let polls = 0
     pipeline.on(GetPipelineExecutionCommand).callsFake(async () => {
-      if (++polls === 2) await store.create('demo', record({status: 'succeeded'}))
+      if (++polls === 2) await recordRelease('demo', record({status: 'succeeded'}))
       return {pipelineExecution: {pipelineExecutionId: 'exec-2', status: polls >= 2 ? 'Succeeded' : 'InProgress'}}
     })
     const release = await run(true)

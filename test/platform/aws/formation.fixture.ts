@@ -5,7 +5,7 @@ import {CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefin
 import {SSMClient} from '@aws-sdk/client-ssm'
 
 import {AwsClients} from '../../../src/aws/clients.js'
-import {ReleaseStore} from '../../../src/aws/release-store.js'
+import {type NewRelease, type ReleaseRecord, ReleaseStore} from '../../../src/aws/release-store.js'
 import {AppNotFound} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
 import type {AwsContext, Clock} from '../../../src/platform/aws/context.js'
@@ -173,9 +173,32 @@ export async function putLogs(group: string, stream: string, events: Array<{time
   await logs.send(new PutLogEventsCommand({logGroupName: group, logStreamName: stream, logEvents: events}))
 }
 
+/**
+ * Records a release as a run of herogate does: its slot (the claim, held until 2100 while the
+ * release is pending), then for an ended release the head. Returns the record.
+ */
+export async function recordRelease(app: string, release: NewRelease): Promise<ReleaseRecord> {
+  const store = new ReleaseStore(new SSMClient({region: REGION}))
+  const head = await store.head(app)
+  const version = (head?.latest.version ?? 0) + 1
+  const record: ReleaseRecord = {version, ...release}
+  const lock = {holder: 'test', operation: release.kind, since: release.createdAt, expiresAt: '2100-01-01T00:00:00.000Z', token: `test-${version}`}
+  await store.claim(app, {version, record: {...record, status: 'pending'}, lock, ...(head ? {previous: head.latest} : {})})
+  if (record.status !== 'pending') await endRelease(app, record)
+  return record
+}
+
+/** Records how a release recorded by recordRelease ended: the head, as herogate writes it. */
+export async function endRelease(app: string, record: ReleaseRecord): Promise<void> {
+  const store = new ReleaseStore(new SSMClient({region: REGION}))
+  const head = await store.head(app)
+  const current = head ? head.current ?? (head.latest.status === 'succeeded' && head.latest.version !== record.version ? head.latest : undefined) : undefined
+  await store.writeHead(app, {latest: record, ...(record.status !== 'succeeded' && current ? {current} : {})})
+}
+
 /** A succeeded deploy release pointing at these task definitions: what a config change rolls from. */
-export async function recordDeploy(app: string, taskDefinitions: Record<string, string>): Promise<void> {
-  await new ReleaseStore(new SSMClient({region: REGION})).create(app, {
+export async function recordDeploy(app: string, taskDefinitions: Record<string, string>): Promise<ReleaseRecord> {
+  return recordRelease(app, {
     kind: 'deploy',
     description: 'Deploy 1a2b3c4',
     status: 'succeeded',

@@ -3,12 +3,13 @@ import {CloudWatchLogsClient, GetLogEventsCommand} from '@aws-sdk/client-cloudwa
 import {GetParameterCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {expect} from 'chai'
 
-import {ConfigVersionStore, fitRecord, LockStore, type ReleaseRecord, ReleaseStore} from '../../../src/aws/release-store.js'
+import {type NewRelease, ReleaseStore} from '../../../src/aws/release-store.js'
 import {ConfigStore} from '../../../src/aws/ssm.js'
 import {HerogateError, LockHeld} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
-import {releaseConfigChange, releaseImage, releaseInfo, releases, rollback, withAppLock} from '../../../src/platform/aws/releases.js'
+import {setConfig as setConfigOf} from '../../../src/platform/aws/config.js'
+import {releaseImage, releaseInfo, releases, rollback, withAppLock} from '../../../src/platform/aws/releases.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 import {useMoto} from '../../helpers/moto.js'
@@ -40,25 +41,26 @@ describe('AWS releases (moto)', function () {
   }
 
   const deploy = (built: {image: string; commit: string}, processTypes: Record<string, string>, events?: ProgressEvent[]) =>
-    withAppLock(ctx, app, 'deploy', (lock) => releaseImage(ctx, app, built, {lock, processTypes, author: 'dev@example.com', resources, onProgress: (e) => events?.push(e)}), {holder: 'codebuild'})
+    releaseImage(ctx, app, built, {processTypes, author: 'dev@example.com', resources, onProgress: (e) => events?.push(e), lockOptions: {holder: 'codebuild'}})
 
-  const setConfig = (vars: Record<string, string>) =>
-    withAppLock(ctx, app, 'config:set', async (lock) => {
-      const changed = await new ConfigStore(ssm).set(app, vars)
-      return releaseConfigChange(ctx, app, {set: changed}, {lock, author: 'dev'})
-    })
+  /** config:set as the CLI makes it (the author is moto's caller identity, "moto"). */
+  const setConfig = (vars: Record<string, string>) => setConfigOf(ctx, app, vars).then((change) => change.release!)
+  const slot = (version: number) => new ReleaseStore(ssm).slot(app, version)
+  const plan = (description: string) => (): NewRelease => ({kind: 'config', description, status: 'pending', author: 'dev', createdAt: ctx.clock.now().toISOString()})
 
   describe('lock', () => {
-    it('is held while the operation runs and released after, even when it fails', async () => {
-      const store = new LockStore(ssm)
-      const seen = await withAppLock(ctx, app, 'deploy', async () => store.read(app), {holder: 'alice'})
-      expect(seen).to.include({holder: 'alice', operation: 'deploy'})
-      expect(await store.read(app)).to.equal(undefined)
+    it('is the claim on the next release number, held while the operation runs and removed after when it made no release', async () => {
+      const seen = await withAppLock(ctx, app, 'ps:scale', async (lock) => ({version: lock.version, slot: await slot(lock.version)}), {holder: 'alice'})
+      expect(seen.version).to.equal(1)
+      expect(seen.slot!.lock).to.include({holder: 'alice', operation: 'ps:scale'})
+      expect(await slot(1)).to.equal(undefined)
       const failing = withAppLock(ctx, app, 'rollback', async () => {
         throw new HerogateError('boom')
-      }, {holder: 'alice'})
+      }, {holder: 'alice', plan: plan('Rollback to v0')})
       expect(await failing.catch((error: Error) => error.message)).to.equal('boom')
-      expect(await store.read(app)).to.equal(undefined)
+      // The release never started: its claim is removed and its number is free again.
+      expect(await slot(1)).to.equal(undefined)
+      expect(await releases(ctx, app, {num: 10})).to.deep.equal([])
     })
 
     it('makes a second operation fail with LockHeld naming the holder once its wait is over', async () => {
@@ -72,54 +74,54 @@ describe('AWS releases (moto)', function () {
       expect(ctx.clock.now().getTime()).to.be.at.least(Date.parse('2026-11-21T10:00:06.000Z'))
     })
 
-    it('takes over a lock left behind by a crashed run once it has expired', async () => {
-      const stale = {holder: 'crashed', operation: 'deploy', since: '2026-11-21T09:00:00.000Z', expiresAt: '2026-11-21T09:15:00.000Z', token: 'old'}
-      await ssm.send(new PutParameterCommand({Name: names.lockParameter(app), Value: JSON.stringify(stale), Type: 'String'}))
-      expect(await withAppLock(ctx, app, 'rollback', async () => 'ran', {holder: 'bob', waitMs: 0})).to.equal('ran')
-      const fresh = {...stale, expiresAt: '2026-11-21T10:14:00.000Z'}
-      await ssm.send(new PutParameterCommand({Name: names.lockParameter(app), Value: JSON.stringify(fresh), Type: 'String', Overwrite: true}))
+    it('serialises concurrent changes: each gets the next number once the one before it has ended', async () => {
+      const made = await Promise.all(['A', 'B', 'C'].map((key) => setConfig({[key]: key.toLowerCase()})))
+      expect(made.map((r) => r.version).sort()).to.deep.equal([1, 2, 3])
+      expect(await new ConfigStore(ssm).get(app)).to.deep.equal({A: 'a', B: 'b', C: 'c'})
+      const listed = await releases(ctx, app, {num: 10})
+      expect(listed.map((r) => `v${r.version} ${r.status}`)).to.deep.equal(['v3 succeeded', 'v2 succeeded', 'v1 succeeded'])
+    })
+
+    it('takes over a claim left behind by a crashed run once it has expired, recording its release as interrupted', async () => {
+      await setConfig({A: '1'})
+      // Written without how v1 ended (as a herogate from before claims would): the claim after it keeps that.
+      const crashed = {
+        version: 2, record: {version: 2, kind: 'config', description: 'Set B config vars', status: 'pending', author: 'crashed', createdAt: '2026-11-21T09:00:00.000Z'},
+        lock: {holder: 'crashed', operation: 'config:set', since: '2026-11-21T09:00:00.000Z', expiresAt: '2026-11-21T09:15:00.000Z', token: 'old'},
+      }
+      await ssm.send(new PutParameterCommand({Name: names.releaseParameter(app, 2), Value: JSON.stringify(crashed), Type: 'String'}))
+      const v3 = await setConfig({A: '2'})
+      expect(v3.version).to.equal(3)
+      const listed = await releases(ctx, app, {num: 10})
+      expect(listed.map((r) => `v${r.version} ${r.status}${r.failure ? ` (${r.failure})` : ''}`)).to.deep.equal([
+        'v3 succeeded', 'v2 failed (the run making it stopped before it ended)', 'v1 succeeded',
+      ])
+      // A claim still within its time is waited for, then refused.
+      const live = {...crashed, version: 4, record: {...crashed.record, version: 4}, lock: {...crashed.lock, expiresAt: '2026-11-21T11:00:00.000Z'}}
+      await ssm.send(new PutParameterCommand({Name: names.releaseParameter(app, 4), Value: JSON.stringify(live), Type: 'String'}))
       const error = await withAppLock(ctx, app, 'rollback', async () => 'ran', {holder: 'bob', waitMs: 0}).catch((e) => e)
       expect(error).to.be.instanceOf(LockHeld)
-    })
-  })
-
-  describe('release store', () => {
-    it('gives concurrent creators distinct versions and lists newest first', async () => {
-      const store = new ReleaseStore(ssm)
-      const base = {kind: 'config' as const, status: 'succeeded' as const, author: 'a', createdAt: '2026-11-21T10:00:00.000Z'}
-      const made = await Promise.all([1, 2, 3, 4].map((n) => new ReleaseStore(new SSMClient({region: REGION})).create(app, {...base, description: `r${n}`})))
-      expect(made.map((r) => r.version).sort()).to.deep.equal([1, 2, 3, 4])
-      await store.create(app, {...base, status: 'failed', description: 'bad'})
-      expect((await store.list(app, 3)).map((r) => r.version)).to.deep.equal([5, 4, 3])
-      expect((await store.latest(app))?.version).to.equal(4)
-      const stored = await ssm.send(new GetParameterCommand({Name: names.releaseParameter(app, 5)}))
-      expect(stored.Parameter?.Type).to.equal('String')
+      expect(error.message).to.equal('App demo is busy: config:set by crashed since 2026-11-21T09:00:00.000Z.')
     })
 
-    it('keeps a record within the 4 KB parameter limit by shortening long commands', () => {
-      const long = 'x'.repeat(1500)
-      const record: ReleaseRecord = {version: 1, kind: 'deploy', description: 'Deploy 1a2b3c4', status: 'pending', author: 'a', createdAt: 'now', processTypes: {web: long, worker: long, clock: long}}
-      const text = fitRecord(record)
-      expect(Buffer.byteLength(text)).to.be.at.most(4096)
-      expect(JSON.parse(text).processTypes.web).to.match(/^x+…$/)
-      expect(JSON.parse(fitRecord({...record, processTypes: {web: 'npm start'}})).processTypes).to.deep.equal({web: 'npm start'})
-    })
-
-    it('snapshots config larger than one parameter as numbered SecureString chunks', async () => {
-      const versions = new ConfigVersionStore(ssm)
-      const values = {BIG: 'é'.repeat(3000) + 'z'.repeat(3000), SMALL: 'v', EMPTY: ''}
-      expect(await versions.write(app, values)).to.equal(1)
-      expect(await versions.write(app, {A: '1'})).to.equal(2)
-      expect(await versions.latestVersion(app)).to.equal(2)
-      expect(await versions.read(app, 1)).to.deep.equal(values)
-      const chunk = await ssm.send(new GetParameterCommand({Name: names.configVersionParameter(app, 1, 1)}))
-      expect(chunk.Parameter?.Type).to.equal('SecureString')
+    it('reads the head and the caller\'s parameters in one call, and claims with one more', async () => {
+      await setConfig({A: '1'})
+      const calls: string[] = []
+      ssm.middlewareStack.add((next, context) => async (args) => {
+        calls.push(context.commandName!)
+        return next(args)
+      }, {step: 'initialize', name: 'count'})
+      ctx.clients.set('ssm', ssm)
+      const found = await withAppLock(ctx, app, 'config:set', async (lock) => [...lock.state.found.keys()], {read: [names.configParameter(app, 'A')], plan: plan('Set A config vars')}).catch((e) => e)
+      // The release was never started, so its claim was removed: read, claim, delete.
+      expect(calls).to.deep.equal(['GetParametersCommand', 'PutParameterCommand', 'DeleteParameterCommand'])
+      expect(found).to.include.members([names.releaseHeadParameter(app), names.configParameter(app, 'A')])
     })
   })
 
   it('records config changes before the first deploy as releases with no code', async () => {
     const release = await setConfig({FOO: 'one'})
-    expect(release).to.include({version: 1, description: 'Set FOO config vars', status: 'succeeded', author: 'dev', current: true, configVersion: 1})
+    expect(release).to.include({version: 1, description: 'Set FOO config vars', status: 'succeeded', author: 'moto', current: true})
     expect(release.taskDefinitions).to.equal(undefined)
   })
 
@@ -127,7 +129,7 @@ describe('AWS releases (moto)', function () {
     await setConfig({FOO: 'one'})
     const events: ProgressEvent[] = []
     const v2 = await deploy({image: GOOD, commit: 'a1b2c3d4e5f6'}, {web: 'node server.js', worker: 'node worker.js', release: 'node release.js'}, events)
-    expect(v2).to.include({version: 2, description: 'Deploy a1b2c3d', status: 'succeeded', current: true, image: GOOD, commit: 'a1b2c3d4e5f6', author: 'dev@example.com', configVersion: 1})
+    expect(v2).to.include({version: 2, description: 'Deploy a1b2c3d', status: 'succeeded', current: true, image: GOOD, commit: 'a1b2c3d4e5f6', author: 'dev@example.com'})
     expect(Object.keys(v2.taskDefinitions!).sort()).to.deep.equal(['web', 'worker'])
     expect(events).to.deep.include({kind: 'step', id: 'release-phase', message: 'Running the release command', status: 'done'})
     expect(events).to.deep.include({kind: 'output', stream: 'release', line: 'New process type worker: start it with herogate scale worker=1 -a demo'})
@@ -142,14 +144,14 @@ describe('AWS releases (moto)', function () {
     expect(webContainer.environment).to.deep.include({name: 'HEROGATE_RELEASE', value: 'v2'})
 
     const v3 = await setConfig({FOO: 'two', BAR: 'b'})
-    expect(v3).to.include({version: 3, description: 'Set FOO, BAR config vars', status: 'succeeded', image: GOOD, configVersion: 2})
+    expect(v3).to.include({version: 3, description: 'Set FOO, BAR config vars', status: 'succeeded', image: GOOD})
     const v3web = await container(v3.taskDefinitions!.web)
     expect(v3web.secrets!.map((s) => s.name)).to.deep.equal(['BAR', 'FOO'])
     expect(v3web.image).to.equal(GOOD)
     expect((await service('web'))?.taskDefinition).to.equal(v3.taskDefinitions!.web)
 
     const v4 = await rollback(ctx, app, undefined, {author: 'dev'})
-    expect(v4).to.include({version: 4, description: 'Rollback to v2', status: 'succeeded', image: GOOD, configVersion: 1, current: true})
+    expect(v4).to.include({version: 4, description: 'Rollback to v2', status: 'succeeded', image: GOOD, current: true})
     expect(await new ConfigStore(ssm).get(app)).to.deep.equal({FOO: 'one'})
     const v4web = await container(v4.taskDefinitions!.web)
     expect(v4web.secrets!.map((s) => s.name)).to.deep.equal(['FOO'])
@@ -157,8 +159,10 @@ describe('AWS releases (moto)', function () {
     expect((await service('web'))?.taskDefinition).to.equal(v4.taskDefinitions!.web)
 
     // What the rollback did is in the app's log group, for `logs --source herogate`.
-    const journal = await new CloudWatchLogsClient({region: REGION}).send(new GetLogEventsCommand({logGroupName: resources.logGroup, logStreamName: 'herogate/deploy/v4', startFromHead: true}))
-    const lines = journal.events!.map((e) => e.message)
+    const journal = await new CloudWatchLogsClient({region: REGION}).send(new GetLogEventsCommand({logGroupName: resources.logGroup, logStreamName: 'herogate/deploy', startFromHead: true}))
+    const all = journal.events!.map((e) => e.message!)
+    expect(all).to.include.members(['v1: Set FOO config vars by moto', 'v1 succeeded', 'v3: Set FOO, BAR config vars by moto', 'v3 succeeded'])
+    const lines = all.slice(all.indexOf('v4: Rollback to v2 by dev'))
     expect(lines[0]).to.equal('v4: Rollback to v2 by dev')
     expect(lines).to.include.members(['Restoring the config of v2: done', 'Rolling out web: done'])
     expect(lines.at(-1)).to.equal('v4 succeeded')
@@ -208,19 +212,40 @@ describe('AWS releases (moto)', function () {
     expect((await new ReleaseStore(ssm).get(app, 1))?.failure).to.equal('The web service of demo is missing from its stack.')
   })
 
-  it('finds the current release from the head, and by listing when a release was made without updating it', async () => {
+  it('keeps the newest release and the current one in the head, and steps over a release recorded without it', async () => {
     await setConfig({FOO: 'one'})
     const v2 = await deploy({image: GOOD, commit: 'a1b2c3d4e5f6'}, {web: 'node server.js'})
-    const head = JSON.parse((await ssm.send(new GetParameterCommand({Name: names.releaseHeadParameter(app)}))).Parameter!.Value!)
-    expect(head).to.deep.include({latest: 2, configVersion: 1})
-    expect(head.current).to.include({version: 2, image: GOOD})
-    // An older herogate (or a crashed run) records v3 and leaves the head at v2.
-    await new ReleaseStore(ssm).create(app, {kind: 'deploy', description: 'Deploy fffffff', status: 'succeeded', author: 'old', createdAt: '2026-11-21T10:00:00.000Z', image: GOOD2, commit: 'fffffff', taskDefinitions: v2.taskDefinitions})
+    const head = async () => JSON.parse((await ssm.send(new GetParameterCommand({Name: names.releaseHeadParameter(app)}))).Parameter!.Value!)
+    expect((await head()).latest).to.include({version: 2, status: 'succeeded', image: GOOD})
+    expect((await head()).current).to.equal(undefined)
+    // A herogate from before claims records v3 as a whole record and leaves the head at v2.
+    const old = {version: 3, kind: 'deploy', description: 'Deploy fffffff', status: 'succeeded', author: 'old', createdAt: '2026-11-21T10:00:00.000Z', image: GOOD2, commit: 'fffffff', taskDefinitions: v2.taskDefinitions}
+    await ssm.send(new PutParameterCommand({Name: names.releaseParameter(app, 3), Value: JSON.stringify(old), Type: 'String'}))
     const v4 = await setConfig({FOO: 'two'})
-    expect(v4).to.include({version: 4, image: GOOD2, commit: 'fffffff', status: 'succeeded', configVersion: 2})
-    const after = JSON.parse((await ssm.send(new GetParameterCommand({Name: names.releaseHeadParameter(app)}))).Parameter!.Value!)
-    expect(after).to.deep.include({latest: 4, configVersion: 2})
-    expect(after.current.version).to.equal(4)
+    expect(v4).to.include({version: 4, image: GOOD2, commit: 'fffffff', status: 'succeeded'})
+    expect((await head()).latest.version).to.equal(4)
+    expect((await releases(ctx, app, {num: 10})).map((r) => `v${r.version} ${r.status}`)).to.deep.equal(['v4 succeeded', 'v3 succeeded', 'v2 succeeded', 'v1 succeeded'])
+    // A failed release keeps the current one in the head beside it.
+    await deploy({image: CRASHING, commit: 'bbbbbbb2'}, {web: 'node server.js'}).catch(() => undefined)
+    expect((await head()).latest).to.include({version: 5, status: 'failed'})
+    expect((await head()).current).to.include({version: 4})
+  })
+
+  it('restores values by parameter version on rollback, unset vars included, and leaves vars no release touched', async () => {
+    await setConfig({FOO: 'one', GONE: 'soon'})
+    const v2 = await deploy({image: GOOD, commit: 'a1b2c3d4e5f6'}, {web: 'node server.js'})
+    await setConfigOf(ctx, app, {FOO: 'two', NEW: 'n'})
+    const {unsetConfig} = await import('../../../src/platform/aws/config.js')
+    await unsetConfig(ctx, app, ['GONE'])
+    // Set outside herogate: no release knows it, so no rollback touches it.
+    await ssm.send(new PutParameterCommand({Name: names.configParameter(app, 'OUTSIDE'), Value: 'x', Type: 'SecureString'}))
+    const rolled = await rollback(ctx, app, v2.version, {author: 'dev'})
+    expect(rolled).to.include({version: 5, description: 'Rollback to v2', status: 'succeeded'})
+    expect(await new ConfigStore(ssm).get(app)).to.deep.equal({FOO: 'one', GONE: 'soon', OUTSIDE: 'x'})
+    expect((await container(rolled.taskDefinitions!.web)).secrets!.map((s) => s.name)).to.deep.equal(['FOO', 'GONE', 'OUTSIDE'])
+    // The rollback is itself a change that can be rolled back.
+    await rollback(ctx, app, 4, {author: 'dev'})
+    expect(await new ConfigStore(ssm).get(app)).to.deep.equal({FOO: 'two', NEW: 'n', OUTSIDE: 'x'})
   })
 
   it('refuses a rollback with nothing to roll back to', async () => {
