@@ -27,7 +27,7 @@ import {hostname, userInfo} from 'node:os'
 import {EcsRelease} from '../../aws/ecs-release.js'
 import {LogsService} from '../../aws/logs.js'
 import {
-  type ClaimLock, type NewRelease, type ReleaseHead, type ReleaseRecord, type Slot, interrupted, lockHeld, parseHead, parseSlot, ReleaseStore,
+  type ClaimLock, type NewRelease, type ReleaseHead, type ReleaseRecord, type Slot, interrupted, lockHeld, parseHead, ReleaseStore, resolveReleases,
 } from '../../aws/release-store.js'
 import {type ConfigDelta, ConfigStore, readParameters, splitKeys} from '../../aws/ssm.js'
 import {HerogateError, Interrupted, InvalidInput, LockHeld} from '../../lib/errors.js'
@@ -250,11 +250,7 @@ async function readState(ctx: AwsContext, store: ReleaseStore, app: string, read
   const newest = slots.at(-1)
   if (!newest) return {state: {found}, next: 1}
   const now = ctx.clock.now()
-  const records = slots.flatMap((s) => {
-    const record = slots.find((n) => n.previous?.version === s.version)?.previous ?? s.record
-    if (!record) return []
-    return [record.status === 'pending' && s.lock && !lockHeld(s, now) ? interrupted(record, now) : record]
-  }).sort((a, b) => b.version - a.version)
+  const records = resolveReleases(slots, undefined, now)
   // The newest slot's holder may still be at work: claiming its number makes the wait happen.
   if (lockHeld(newest, now) || !newest.record) return {state: {latest: records[0], current: records.find((r) => r.status === 'succeeded'), found}, next: newest.version}
   return {state: {latest: records[0], current: records.find((r) => r.status === 'succeeded'), found}, next: newest.version + 1}
@@ -289,7 +285,6 @@ interface Env {
   ctx: AwsContext
   resources: AppResources
   ecs: EcsRelease
-  store: ReleaseStore
   config: ConfigStore
   lock: AppLock
   onProgress?: Progress
@@ -312,7 +307,6 @@ async function env(ctx: AwsContext, app: string, options: ReleaseOptions): Promi
     ctx,
     resources: options.resources ?? (await appResources(ctx, app)),
     ecs: new EcsRelease(await ctx.clients.ecs()),
-    store: new ReleaseStore(ssm),
     config: new ConfigStore(ssm),
     lock,
     onProgress,
