@@ -6,11 +6,11 @@ import {awsFailure, isAwsError} from './errors.js'
 
 /**
  * Deletions that destroying an app needs beyond its stack: everything under its SSM path
- * (config, releases, lock), log groups, and services made outside the stack.
+ * (config, releases), log groups, and services made outside the stack.
  */
 
-/** Deletes every parameter under `path` (recursively); resolves with how many went. */
-export async function deleteParametersByPath(client: SSMClient, path: string): Promise<number> {
+/** Deletes every parameter under `path` (recursively) but those in `keep`; resolves with how many went. */
+export async function deleteParametersByPath(client: SSMClient, path: string, keep: string[] = []): Promise<number> {
   const {DeleteParametersCommand, GetParametersByPathCommand} = await import('@aws-sdk/client-ssm')
   const names: string[] = []
   let NextToken: string | undefined
@@ -18,7 +18,7 @@ export async function deleteParametersByPath(client: SSMClient, path: string): P
     do {
       // Names only: values (config) are never decrypted or read here.
       const response = await client.send(new GetParametersByPathCommand({Path: path, Recursive: true, WithDecryption: false, MaxResults: 10, NextToken}))
-      names.push(...(response.Parameters ?? []).map((parameter) => parameter.Name!).filter(Boolean))
+      names.push(...(response.Parameters ?? []).map((parameter) => parameter.Name!).filter((name) => name && !keep.includes(name)))
       NextToken = response.NextToken
     } while (NextToken)
     for (let i = 0; i < names.length; i += 10) {

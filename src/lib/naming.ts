@@ -64,6 +64,8 @@ export const names = {
   releaseHeadParameter: (app: string) => `/${PREFIX}/${app}/head`,
   /** Log stream (in the app's log group) where each release made by the CLI appends what it did. */
   releaseLogStream: () => `${PREFIX}/deploy`,
+  /** SSM: where the app's resources are (written by the app stack: templates/app.yml). */
+  appResourcesParameter: (app: string) => `/${PREFIX}/${app}/resources`,
   appPath: (app: string) => `/${PREFIX}/${app}/`,
   /** Artifact bucket key prefix for the app's pipeline and the pinned herogate release code. */
   artifactPrefix: (app: string) => `${PREFIX}/${app}/`,

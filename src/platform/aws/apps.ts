@@ -195,7 +195,8 @@ export async function destroyApp(ctx: AwsContext, app: string, options: Operatio
     if (artifacts > 0) removed.push(`${artifacts} artifact${artifacts === 1 ? '' : 's'} in s3://${bucket}/`)
   }
 
-  const parameters = await step('parameters', `Deleting the config and releases of ${app}`, async () => deleteParametersByPath(await ctx.clients.ssm(), names.appPath(app)))
+  // The stack deletes its own resources parameter (first: it depends on everything else).
+  const parameters = await step('parameters', `Deleting the config and releases of ${app}`, async () => deleteParametersByPath(await ctx.clients.ssm(), names.appPath(app), [names.appResourcesParameter(app)]))
   if (parameters > 0) removed.push(`${parameters} parameter${parameters === 1 ? '' : 's'} under ${names.appPath(app)} (config, releases)`)
 
   const templateBody = await readTemplate('app.yml')

@@ -1,11 +1,13 @@
 import {configDeltaFits} from '../../aws/release-store.js'
 import {checkValueSize, ConfigStore, type StoredValue} from '../../aws/ssm.js'
 import {InvalidInput, NoChanges} from '../../lib/errors.js'
+import {names} from '../../lib/naming.js'
 import {validateConfigKey} from '../../lib/parse.js'
 import type {ConfigChange, OperationOptions} from '../types.js'
 import type {AwsContext} from './context.js'
 import {appResources} from './formation.js'
-import {authorName, configReleasePlan, releaseConfigChange, withAppLock} from './releases.js'
+import {type AppState, authorName, configReleasePlan, releaseConfigChange, withAppLock} from './releases.js'
+import {type AppResources, publishedResources} from './resources.js'
 
 async function store(ctx: AwsContext): Promise<ConfigStore> {
   return new ConfigStore(await ctx.clients.ssm())
@@ -35,9 +37,9 @@ export async function setConfig(ctx: AwsContext, app: string, vars: Record<strin
   }
 
   checkChangeSize(keys)
-  const resources = await appResources(ctx, app)
   const author = await authorName(ctx)
   const config = await store(ctx)
+  let resources: AppResources | undefined
   let before = new Map<string, StoredValue>()
   let changed: string[] = []
   return withAppLock(ctx, app, 'config:set', async (lock) => {
@@ -53,8 +55,9 @@ export async function setConfig(ctx: AwsContext, app: string, vars: Record<strin
     return {keys: changed, release}
   }, {
     onProgress: options.onProgress,
-    read: ConfigStore.parameterNames(app, keys),
-    plan(state) {
+    read: [names.appResourcesParameter(app), ...ConfigStore.parameterNames(app, keys)],
+    async plan(state) {
+      resources ??= await resourcesOf(ctx, app, state)
       before = ConfigStore.valuesIn(app, keys, state.found)
       changed = keys.filter((key) => before.get(key)?.value !== vars[key])
       if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length > 1 ? 'have these values' : 'has this value'}; nothing changed.`)
@@ -68,9 +71,9 @@ export async function unsetConfig(ctx: AwsContext, app: string, keys: string[], 
   if (keys.length === 0) throw new InvalidInput('No config var names given.', {suggestions: ['herogate config:unset KEY']})
   for (const key of keys) validateConfigKey(key)
   checkChangeSize(keys)
-  const resources = await appResources(ctx, app)
   const author = await authorName(ctx)
   const config = await store(ctx)
+  let resources: AppResources | undefined
   let before = new Map<string, StoredValue>()
   let present: string[] = []
   return withAppLock(ctx, app, 'config:unset', async (lock) => {
@@ -80,8 +83,9 @@ export async function unsetConfig(ctx: AwsContext, app: string, keys: string[], 
     return {keys: present, release}
   }, {
     onProgress: options.onProgress,
-    read: ConfigStore.parameterNames(app, keys),
-    plan(state) {
+    read: [names.appResourcesParameter(app), ...ConfigStore.parameterNames(app, keys)],
+    async plan(state) {
+      resources ??= await resourcesOf(ctx, app, state)
       before = ConfigStore.valuesIn(app, keys, state.found)
       // Only keys that are set are removed: unsetting nothing claims nothing.
       present = [...new Set(keys.filter((key) => before.has(key)))]
@@ -89,6 +93,11 @@ export async function unsetConfig(ctx: AwsContext, app: string, keys: string[], 
       return configReleasePlan(ctx, state, `Remove ${present.join(', ')} config vars`, author)
     },
   })
+}
+
+/** The app's resources: from the parameter read with the head when its stack publishes one, else as every command finds them. */
+async function resourcesOf(ctx: AwsContext, app: string, state: AppState): Promise<AppResources> {
+  return (ctx.appResources ? undefined : publishedResources(ctx, app, state.found.get(names.appResourcesParameter(app)))) ?? appResources(ctx, app)
 }
 
 /** A release records each changed var with its versions; refuse a change too big to record before anything is written. */

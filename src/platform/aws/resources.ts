@@ -1,4 +1,7 @@
+import type {Parameter} from '@aws-sdk/client-ssm'
+
 import {CloudFormation, type StackSummary} from '../../aws/cloudformation.js'
+import {readParameters} from '../../aws/ssm.js'
 import {AppNotFound, HerogateError, StackBusy} from '../../lib/errors.js'
 import {codeCommitUrl, names} from '../../lib/naming.js'
 import type {AwsContext} from './context.js'
@@ -49,14 +52,59 @@ export function appNotFound(ctx: AwsContext, app: string): AppNotFound {
 const READY = /^(CREATE_COMPLETE|UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE)$/
 
 /**
- * Reads both stacks (one DescribeStacks each). CodeCommit, CodeBuild and CodePipeline
- * names come from naming.ts rather than outputs: they are fixed by the app's name.
+ * The resources the app stack publishes in its SSM parameter (ResourcesParameter in
+ * templates/app.yml, made once everything else exists and deleted first), or undefined when
+ * there is none (an app made before it, or one being created or deleted).
+ */
+export function publishedResources(ctx: AwsContext, app: string, parameter: Parameter | undefined): AppResources | undefined {
+  try {
+    const published = JSON.parse(parameter?.Value ?? '') as Record<string, string>
+    if (!published.cluster || !published.executionRoleArn || !published.logGroup) return undefined
+    return {
+      app,
+      region: ctx.region,
+      stackName: names.appStack(app),
+      cluster: published.cluster,
+      subnets: (published.subnets ?? '').split(',').filter(Boolean),
+      securityGroup: published.securityGroup ?? '',
+      executionRoleArn: published.executionRoleArn,
+      taskRoleArn: published.taskRoleArn ?? '',
+      logGroup: published.logGroup,
+      ecrRepositoryUri: published.ecrRepositoryUri ?? '',
+      targetGroupArn: published.targetGroupArn ?? '',
+      webUrl: published.webUrl ?? '',
+      gitUrl: codeCommitUrl(ctx.region, app),
+      artifactBucket: published.artifactBucket ?? '',
+      pipeline: names.pipeline(app),
+      codeBuildProject: names.codeBuildProject(app),
+    }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The app's resources from the parameter its stack publishes (one GetParameter), else from
+ * both stacks (one DescribeStacks each), which also say why an app is not usable. CodeCommit,
+ * CodeBuild and CodePipeline names come from naming.ts: they are fixed by the app's name.
  */
 export const loadAppResources: LoadAppResources = async (ctx, app) => {
+  const published = await readPublished(ctx, app)
+  if (published) return published
   const stacks = await stacksOf(ctx)
   const [appStack, platformStack] = await Promise.all([stacks.describe(names.appStack(app)), stacks.describe(names.platformStack())])
   if (!appStack || !appStack.tags[names.appTag()] || appStack.status.startsWith('DELETE_')) throw appNotFound(ctx, app)
   return appResourcesFrom(ctx, app, appStack, platformStack)
+}
+
+async function readPublished(ctx: AwsContext, app: string): Promise<AppResources | undefined> {
+  try {
+    const found = await readParameters(await ctx.clients.ssm(), [names.appResourcesParameter(app)], `reading the resources of ${app}`)
+    return publishedResources(ctx, app, found.get(names.appResourcesParameter(app)))
+  } catch {
+    // Not readable (permissions, an emulator without SSM): the stacks tell the same.
+    return undefined
+  }
 }
 
 export function appResourcesFrom(ctx: AwsContext, app: string, appStack: StackSummary, platformStack: StackSummary | undefined): AppResources {

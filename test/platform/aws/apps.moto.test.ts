@@ -10,7 +10,7 @@ import {codeCommitUrl, names} from '../../../src/lib/naming.js'
 import * as apps from '../../../src/platform/aws/apps.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import {AwsPlatform} from '../../../src/platform/aws/index.js'
-import {loadAppResources} from '../../../src/platform/aws/resources.js'
+import {appResourcesFrom, loadAppResources, publishedResources, stacksOf} from '../../../src/platform/aws/resources.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 import {useMoto} from '../../helpers/moto.js'
 
@@ -77,6 +77,12 @@ describe('AWS apps against moto', function () {
     expect(resources.artifactBucket).to.match(/^herogate-platform-artifactbucket/)
     expect(resources.pipeline).to.equal('herogate-demo')
     expect(resources.codeBuildProject).to.equal('herogate-demo')
+    // They come from the parameter the stack publishes (one read); the stacks say the same.
+    const ssmSdk = await import('@aws-sdk/client-ssm')
+    const published = await new ssmSdk.SSMClient({region: 'us-east-1'}).send(new ssmSdk.GetParameterCommand({Name: names.appResourcesParameter('demo')}))
+    expect(publishedResources(ctx, 'demo', published.Parameter)).to.deep.equal(resources)
+    const stacks = await stacksOf(ctx)
+    expect(appResourcesFrom(ctx, 'demo', (await stacks.describe('herogate-demo'))!, await stacks.describe('herogate-platform'))).to.deep.equal(resources)
 
     const {CloudFormationClient, DescribeStacksCommand} = await import('@aws-sdk/client-cloudformation')
     const described = await new CloudFormationClient({region: 'us-east-1'}).send(new DescribeStacksCommand({StackName: 'herogate-demo'}))
@@ -126,7 +132,8 @@ describe('AWS apps against moto', function () {
     expect(git(repo, 'remote')).to.equal('')
     expect(() => git(repo, 'config', '--get-all', `credential.${created.gitUrl}.helper`)).to.throw()
     const left = await ssm.send(new GetParametersByPathCommand({Path: '/herogate/', Recursive: true}))
-    expect(left.Parameters?.map((p) => p.Name)).to.deep.equal([names.configParameter('other', 'KEEP')])
+    // demo's parameters are gone (its stack deleted its resources parameter); the other app keeps its own.
+    expect(left.Parameters?.map((p) => p.Name).sort()).to.deep.equal([names.configParameter('other', 'KEEP'), names.appResourcesParameter('other')])
 
     expect((await apps.listApps(ctx)).map((a) => a.name)).to.deep.equal(['other'])
     try {
