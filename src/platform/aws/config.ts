@@ -6,7 +6,7 @@ import {validateConfigKey} from '../../lib/parse.js'
 import type {ConfigChange, OperationOptions} from '../types.js'
 import type {AwsContext} from './context.js'
 import {appResources} from './formation.js'
-import {type AppState, authorName, configReleasePlan, releaseConfigChange, withAppLock} from './releases.js'
+import {type AppState, authorName, type ConfigChangeSet, configReleasePlan, releaseConfigChange, withAppLock} from './releases.js'
 import {type AppResources, publishedResources} from './resources.js'
 
 async function store(ctx: AwsContext): Promise<ConfigStore> {
@@ -36,33 +36,19 @@ export async function setConfig(ctx: AwsContext, app: string, vars: Record<strin
     checkValueSize(key, vars[key])
   }
 
-  checkChangeSize(keys)
-  const author = await authorName(ctx)
-  const config = await store(ctx)
-  let resources: AppResources | undefined
-  let before = new Map<string, StoredValue>()
-  let changed: string[] = []
-  return withAppLock(ctx, app, 'config:set', async (lock) => {
-    const delta = await config.set(app, Object.fromEntries(changed.map((key) => [key, vars[key]])), before)
-    options.onProgress?.({kind: 'step', id: 'config', message: `Set ${changed.join(', ')}`, status: 'done'})
-    const release = await releaseConfigChange(ctx, app, {
-      delta,
+  return changeConfig(ctx, app, 'config:set', keys, options, {
+    changed: (before) => {
+      const changed = keys.filter((key) => before.get(key)?.value !== vars[key])
+      if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length > 1 ? 'have these values' : 'has this value'}; nothing changed.`)
+      return {keys: changed, description: `Set ${changed.join(', ')} config vars`, step: `Set ${changed.join(', ')}`}
+    },
+    write: async (config, changed, before) => ({
+      delta: await config.set(app, Object.fromEntries(changed.map((key) => [key, vars[key]])), before),
       secret: changed.filter((key) => vars[key] !== ''),
       empty: changed.filter((key) => vars[key] === ''),
       unset: [],
       sameKeys: changed.every((key) => before.has(key) && (before.get(key)!.value === '') === (vars[key] === '')),
-    }, {...options, lock, resources})
-    return {keys: changed, release}
-  }, {
-    onProgress: options.onProgress,
-    read: [names.appResourcesParameter(app), ...ConfigStore.parameterNames(app, keys)],
-    async plan(state) {
-      resources ??= await resourcesOf(ctx, app, state)
-      before = ConfigStore.valuesIn(app, keys, state.found)
-      changed = keys.filter((key) => before.get(key)?.value !== vars[key])
-      if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length > 1 ? 'have these values' : 'has this value'}; nothing changed.`)
-      return configReleasePlan(ctx, state, `Set ${changed.join(', ')} config vars`, author)
-    },
+    }),
   })
 }
 
@@ -70,27 +56,48 @@ export async function setConfig(ctx: AwsContext, app: string, vars: Record<strin
 export async function unsetConfig(ctx: AwsContext, app: string, keys: string[], options: OperationOptions = {}): Promise<ConfigChange> {
   if (keys.length === 0) throw new InvalidInput('No config var names given.', {suggestions: ['herogate config:unset KEY']})
   for (const key of keys) validateConfigKey(key)
+  return changeConfig(ctx, app, 'config:unset', keys, options, {
+    changed: (before) => {
+      // Only keys that are set are removed: unsetting nothing claims nothing.
+      const present = [...new Set(keys.filter((key) => before.has(key)))]
+      if (present.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} not set; nothing changed.`, {suggestions: [`herogate config -a ${app}`]})
+      return {keys: present, description: `Remove ${present.join(', ')} config vars`, step: `Unset ${present.join(', ')}`}
+    },
+    write: async (config, present, before) => ({delta: await config.unset(app, present, before), secret: [], empty: [], unset: present, sameKeys: false}),
+  })
+}
+
+interface ConfigEdit {
+  /** Which of the keys the change touches, from their current values; throws NoChanges when none. */
+  changed(before: Map<string, StoredValue>): {keys: string[]; description: string; step: string}
+  /** Writes the change (all or nothing) and says how the key set changed. */
+  write(config: ConfigStore, keys: string[], before: Map<string, StoredValue>): Promise<ConfigChangeSet>
+}
+
+/**
+ * What config:set and config:unset share: the lock is taken with the head, the app's resources
+ * and the keys' values read in one call, then the change is written and released.
+ */
+async function changeConfig(ctx: AwsContext, app: string, operation: string, keys: string[], options: OperationOptions, edit: ConfigEdit): Promise<ConfigChange> {
   checkChangeSize(keys)
   const author = await authorName(ctx)
   const config = await store(ctx)
   let resources: AppResources | undefined
   let before = new Map<string, StoredValue>()
-  let present: string[] = []
-  return withAppLock(ctx, app, 'config:unset', async (lock) => {
-    const delta = await config.unset(app, present, before)
-    options.onProgress?.({kind: 'step', id: 'config', message: `Unset ${present.join(', ')}`, status: 'done'})
-    const release = await releaseConfigChange(ctx, app, {delta, secret: [], empty: [], unset: present, sameKeys: false}, {...options, lock, resources})
-    return {keys: present, release}
+  let changed = {keys: [] as string[], description: '', step: ''}
+  return withAppLock(ctx, app, operation, async (lock) => {
+    const change = await edit.write(config, changed.keys, before)
+    options.onProgress?.({kind: 'step', id: 'config', message: changed.step, status: 'done'})
+    const release = await releaseConfigChange(ctx, app, change, {...options, lock, resources})
+    return {keys: changed.keys, release}
   }, {
     onProgress: options.onProgress,
     read: [names.appResourcesParameter(app), ...ConfigStore.parameterNames(app, keys)],
     async plan(state) {
       resources ??= await resourcesOf(ctx, app, state)
       before = ConfigStore.valuesIn(app, keys, state.found)
-      // Only keys that are set are removed: unsetting nothing claims nothing.
-      present = [...new Set(keys.filter((key) => before.has(key)))]
-      if (present.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} not set; nothing changed.`, {suggestions: [`herogate config -a ${app}`]})
-      return configReleasePlan(ctx, state, `Remove ${present.join(', ')} config vars`, author)
+      changed = edit.changed(before)
+      return configReleasePlan(ctx, state, changed.description, author)
     },
   })
 }

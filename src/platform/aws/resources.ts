@@ -60,24 +60,7 @@ export function publishedResources(ctx: AwsContext, app: string, parameter: Para
   try {
     const published = JSON.parse(parameter?.Value ?? '') as Record<string, string>
     if (!published.cluster || !published.executionRoleArn || !published.logGroup) return undefined
-    return {
-      app,
-      region: ctx.region,
-      stackName: names.appStack(app),
-      cluster: published.cluster,
-      subnets: (published.subnets ?? '').split(',').filter(Boolean),
-      securityGroup: published.securityGroup ?? '',
-      executionRoleArn: published.executionRoleArn,
-      taskRoleArn: published.taskRoleArn ?? '',
-      logGroup: published.logGroup,
-      ecrRepositoryUri: published.ecrRepositoryUri ?? '',
-      targetGroupArn: published.targetGroupArn ?? '',
-      webUrl: published.webUrl ?? '',
-      gitUrl: codeCommitUrl(ctx.region, app),
-      artifactBucket: published.artifactBucket ?? '',
-      pipeline: names.pipeline(app),
-      codeBuildProject: names.codeBuildProject(app),
-    }
+    return resourcesOf(ctx, app, names.appStack(app), published)
   } catch {
     return undefined
   }
@@ -122,21 +105,37 @@ export function appResourcesFrom(ctx: AwsContext, app: string, appStack: StackSu
 
   const appOut = appStack.outputs
   const platformOut = platformStack.outputs
+  return resourcesOf(ctx, app, appStack.name, {
+    cluster: appOut.Cluster || platformOut.Cluster,
+    subnets: platformOut.Subnets,
+    securityGroup: platformOut.TaskSecurityGroup,
+    executionRoleArn: appOut.ExecutionRoleArn,
+    taskRoleArn: appOut.TaskRoleArn,
+    logGroup: appOut.LogGroup || names.logGroup(app),
+    ecrRepositoryUri: appOut.ImageRepositoryUri,
+    targetGroupArn: appOut.TargetGroupArn,
+    webUrl: appOut.WebUrl,
+    artifactBucket: platformOut.ArtifactBucket,
+  })
+}
+
+/** AppResources from what the stacks or the published parameter give (subnets comma-separated); names fixed by the app's name come from naming.ts. */
+function resourcesOf(ctx: AwsContext, app: string, stackName: string, found: Partial<Record<string, string>>): AppResources {
   return {
     app,
     region: ctx.region,
-    stackName: appStack.name,
-    cluster: appOut.Cluster || platformOut.Cluster,
-    subnets: (platformOut.Subnets ?? '').split(',').filter(Boolean),
-    securityGroup: platformOut.TaskSecurityGroup ?? '',
-    executionRoleArn: appOut.ExecutionRoleArn ?? '',
-    taskRoleArn: appOut.TaskRoleArn ?? '',
-    logGroup: appOut.LogGroup || names.logGroup(app),
-    ecrRepositoryUri: appOut.ImageRepositoryUri ?? '',
-    targetGroupArn: appOut.TargetGroupArn ?? '',
-    webUrl: appOut.WebUrl ?? '',
+    stackName,
+    cluster: found.cluster ?? '',
+    subnets: (found.subnets ?? '').split(',').filter(Boolean),
+    securityGroup: found.securityGroup ?? '',
+    executionRoleArn: found.executionRoleArn ?? '',
+    taskRoleArn: found.taskRoleArn ?? '',
+    logGroup: found.logGroup || names.logGroup(app),
+    ecrRepositoryUri: found.ecrRepositoryUri ?? '',
+    targetGroupArn: found.targetGroupArn ?? '',
+    webUrl: found.webUrl ?? '',
     gitUrl: codeCommitUrl(ctx.region, app),
-    artifactBucket: platformOut.ArtifactBucket ?? '',
+    artifactBucket: found.artifactBucket ?? '',
     pipeline: names.pipeline(app),
     codeBuildProject: names.codeBuildProject(app),
   }
