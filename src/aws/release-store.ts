@@ -75,8 +75,7 @@ export interface ReleaseHead {
   current?: ReleaseRecord
 }
 
-/** Standard-tier parameters hold 4 KB; Intelligent-Tiering moves a bigger one to the Advanced tier (8 KB). */
-export const PARAMETER_LIMIT = 4096
+/** Intelligent-Tiering keeps a parameter Standard up to 4 KB and moves a bigger one to the Advanced tier, up to 8 KB. */
 export const ADVANCED_PARAMETER_LIMIT = 8192
 /** What one record may take of a slot or the head, which hold two. */
 export const RECORD_BUDGET = 3800

@@ -87,11 +87,6 @@ export class ConfigStore {
     return vars
   }
 
-  /** Names only, split into secret and empty ones, for building task definitions. */
-  async keys(app: string): Promise<ConfigKeys> {
-    return splitKeys(await this.get(app))
-  }
-
   /** The parameter names that hold these keys, for reading them along with other parameters (readParameters). */
   static parameterNames(app: string, keys: string[]): string[] {
     return keys.map((key) => names.configParameter(app, key))
