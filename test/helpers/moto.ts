@@ -39,8 +39,6 @@ export async function startMoto(): Promise<Moto> {
   if (server) return server.moto
   const port = await freePort()
   const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {stdio: 'ignore'})
-  // Not a reason to keep the test process alive: the exit hook below stops it.
-  child.unref()
   // The server must not keep the test process alive: the 'exit' hook below stops it.
   child.unref()
   const endpoint = `http://127.0.0.1:${port}`
