@@ -143,9 +143,9 @@ export function parseHead(parameter: Parameter | undefined): ReleaseHead | undef
   }
 }
 
-/** Whether a slot's lock still holds: its release has not ended and it has not expired. */
+/** Whether a slot's lock has not expired (slots written before claims have none). Whether its release ended is the head's to say. */
 export function lockHeld(slot: Slot, now: Date): boolean {
-  return Boolean(slot.lock && (!slot.record || slot.record.status === 'pending') && new Date(slot.lock.expiresAt).getTime() > now.getTime())
+  return Boolean(slot.lock && new Date(slot.lock.expiresAt).getTime() > now.getTime())
 }
 
 /** A release whose run stopped before it ended, as it is recorded once its lock has expired. */

@@ -171,7 +171,8 @@ export class ConfigStore {
       const now = current.get(key)
       if (now?.value === value) continue
       try {
-        delta[key] = [now?.version ?? 0, value === undefined ? (await this.put(app, key, undefined), 0) : await this.put(app, key, value)]
+        const written = await this.put(app, key, value)
+        delta[key] = [now?.version ?? 0, value === undefined ? 0 : written]
       } catch (error) {
         throw await this.undone(app, delta, current, awsFailure(error, `restoring ${key}`, {keepMessage: false}))
       }

@@ -4,10 +4,10 @@ import {InvalidInput, NoChanges} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
 import {validateConfigKey} from '../../lib/parse.js'
 import type {ConfigChange, OperationOptions} from '../types.js'
+import {authorName} from './author.js'
 import type {AwsContext} from './context.js'
-import {appResources} from './formation.js'
-import {type AppState, authorName, type ConfigChangeSet, configReleasePlan, releaseConfigChange, withAppLock} from './releases.js'
-import {type AppResources, publishedResources} from './resources.js'
+import {type ConfigChangeSet, configReleasePlan, releaseConfigChange, withAppLock} from './releases.js'
+import {type AppResources, appResources, resourcesRead} from './resources.js'
 
 async function store(ctx: AwsContext): Promise<ConfigStore> {
   return new ConfigStore(await ctx.clients.ssm())
@@ -94,17 +94,12 @@ async function changeConfig(ctx: AwsContext, app: string, operation: string, key
     onProgress: options.onProgress,
     read: [names.appResourcesParameter(app), ...ConfigStore.parameterNames(app, keys)],
     async plan(state) {
-      resources ??= await resourcesOf(ctx, app, state)
+      resources ??= await resourcesRead(ctx, app, state.found)
       before = ConfigStore.valuesIn(app, keys, state.found)
       changed = edit.changed(before)
       return configReleasePlan(ctx, state, changed.description, author)
     },
   })
-}
-
-/** The app's resources: from the parameter read with the head when its stack publishes one, else as every command finds them. */
-async function resourcesOf(ctx: AwsContext, app: string, state: AppState): Promise<AppResources> {
-  return (ctx.appResources ? undefined : publishedResources(ctx, app, state.found.get(names.appResourcesParameter(app)))) ?? appResources(ctx, app)
 }
 
 /** A release records each changed var with its versions; refuse a change too big to record before anything is written. */

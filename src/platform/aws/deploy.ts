@@ -9,7 +9,8 @@ import {getRemoteUrl, headCommit} from '../../lib/git.js'
 import {names} from '../../lib/naming.js'
 import type {DeployOptions, Progress, Release} from '../types.js'
 import type {AwsContext} from './context.js'
-import {appResources, toRelease} from './releases.js'
+import {toRelease} from './releases.js'
+import {appResources} from './resources.js'
 
 /**
  * `herogate deploy`: pushes HEAD to the app's CodeCommit branch and follows what the push

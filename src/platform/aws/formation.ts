@@ -6,14 +6,10 @@ import {sizeFor, sizeSpec} from '../../lib/sizes.js'
 import type {OperationOptions, ProcessFormation, ProcessInfo, ScaleChange, ScaleResult} from '../types.js'
 import type {AwsContext} from './context.js'
 import {withAppLock} from './releases.js'
-import {type AppResources, loadAppResources} from './resources.js'
+import {type AppResources, appResources} from './resources.js'
 import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
 /** The app's infrastructure: ctx.appResources when set (tests, benches), else read from its stacks. */
-export async function appResources(ctx: AwsContext, app: string): Promise<AppResources> {
-  return (ctx.appResources ?? loadAppResources)(ctx, app)
-}
-
 export async function ecsService(ctx: AwsContext): Promise<EcsService> {
   return new EcsService(await ctx.clients.ecs())
 }

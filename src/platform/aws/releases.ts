@@ -36,11 +36,9 @@ import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {DeployOptions, OperationOptions, Progress, ProgressEvent, Release} from '../types.js'
 import {authorName, knownAuthor} from './author.js'
 import type {AwsContext} from './context.js'
-import {type AppResources, loadAppResources} from './resources.js'
+import {type AppResources, appResources} from './resources.js'
 import {INTERRUPTED, type RolloutSettings, type RolloutTarget, watchRollout} from './rollout.js'
 import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
-
-export {authorName} from './author.js'
 
 /** A lock left behind by a crashed run is taken over after this long. */
 export const LOCK_TTL_MS = 15 * 60_000
@@ -177,10 +175,10 @@ export async function withAppLock<T>(ctx: AwsContext, app: string, operation: st
     }
   }
 
+  const claimed: Slot = slot
   let refreshed = ctx.clock.now().getTime()
   let ended = false
-  const since = new Date(refreshed)
-  const claimed: Slot = slot
+  const since = new Date(claimed.lock!.since)
   // Whether nobody can have taken the lock over: it was refreshed less than half its TTL ago.
   const surelyOurs = () => ctx.clock.now().getTime() - refreshed < ttl / 2
   const stillOurs = async () => surelyOurs() || ((await store.slot(app, claimed.version))?.lock?.token === token && !(await store.slot(app, claimed.version + 1)))
@@ -251,9 +249,9 @@ async function readState(ctx: AwsContext, store: ReleaseStore, app: string, read
   if (!newest) return {state: {found}, next: 1}
   const now = ctx.clock.now()
   const records = resolveReleases(slots, undefined, now)
-  // The newest slot's holder may still be at work: claiming its number makes the wait happen.
-  if (lockHeld(newest, now) || !newest.record) return {state: {latest: records[0], current: records.find((r) => r.status === 'succeeded'), found}, next: newest.version}
-  return {state: {latest: records[0], current: records.find((r) => r.status === 'succeeded'), found}, next: newest.version + 1}
+  // The newest slot's holder may still be at work (or it made no release): claiming its number makes the wait, or the takeover, happen.
+  const busy = lockHeld(newest, now) || !newest.record
+  return {state: {latest: records[0], current: records.find((r) => r.status === 'succeeded'), found}, next: busy ? newest.version : newest.version + 1}
 }
 
 /**
@@ -273,10 +271,6 @@ function localUser(): string {
   } catch {
     return hostname() || 'unknown'
   }
-}
-
-export async function appResources(ctx: AwsContext, app: string): Promise<AppResources> {
-  return (ctx.appResources ?? loadAppResources)(ctx, app)
 }
 
 /** What a release needs from AWS, made once per operation. */

@@ -80,6 +80,20 @@ export const loadAppResources: LoadAppResources = async (ctx, app) => {
   return appResourcesFrom(ctx, app, appStack, platformStack)
 }
 
+/**
+ * The app's resources when the caller has read their parameter already (in `found`, by name,
+ * with other parameters), else as loadAppResources finds them. Injected resources (tests) win.
+ */
+export async function resourcesRead(ctx: AwsContext, app: string, found: Map<string, Parameter>): Promise<AppResources> {
+  const published = ctx.appResources ? undefined : publishedResources(ctx, app, found.get(names.appResourcesParameter(app)))
+  return published ?? appResources(ctx, app)
+}
+
+/** The app's resources: injected (tests, benches) or as loadAppResources finds them. */
+export async function appResources(ctx: AwsContext, app: string): Promise<AppResources> {
+  return (ctx.appResources ?? loadAppResources)(ctx, app)
+}
+
 async function readPublished(ctx: AwsContext, app: string): Promise<AppResources | undefined> {
   try {
     const found = await readParameters(await ctx.clients.ssm(), [names.appResourcesParameter(app)], `reading the resources of ${app}`)

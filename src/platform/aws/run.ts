@@ -5,8 +5,8 @@ import {names} from '../../lib/naming.js'
 import {sizeSpec} from '../../lib/sizes.js'
 import type {RunOptions, RunResult} from '../types.js'
 import type {AwsContext} from './context.js'
-import {appResources, ecsService, RUN_TYPE, runName, runStartedBy} from './formation.js'
-import type {AppResources} from './resources.js'
+import {ecsService, RUN_TYPE, runName, runStartedBy} from './formation.js'
+import {type AppResources, appResources} from './resources.js'
 import {containerName, type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
 /** How often a running one-off task and its log stream are read. */
