@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {
   configDeltaFits, fitRecord, INTERRUPTED_FAILURE, lockHeld, nameFromArn, parseHead, parseSlot, type ReleaseRecord, resolveReleases, type Slot,
 } from '../../src/aws/release-store.js'
-import {configAt} from '../../src/platform/aws/releases.js'
+import {configAt} from '../../src/platform/aws/rollback.js'
 
 const NOW = new Date('2026-11-21T10:00:00.000Z')
 const record = (version: number, fields: Partial<ReleaseRecord> = {}): ReleaseRecord => ({

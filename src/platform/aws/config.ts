@@ -6,7 +6,8 @@ import {validateConfigKey} from '../../lib/parse.js'
 import type {ConfigChange, OperationOptions} from '../types.js'
 import {authorName} from './author.js'
 import type {AwsContext} from './context.js'
-import {type ConfigChangeSet, configReleasePlan, releaseConfigChange, withAppLock} from './releases.js'
+import {type ConfigChangeSet, configReleasePlan, releaseConfigChange} from './config-release.js'
+import {withAppLock} from './lock.js'
 import {type AppResources, appResources, resourcesRead} from './resources.js'
 
 async function store(ctx: AwsContext): Promise<ConfigStore> {
@@ -23,7 +24,7 @@ export async function getConfig(ctx: AwsContext, app: string): Promise<Record<st
 /**
  * config:set. The app's lock is taken with the head and the keys' current values read in one
  * call (and NoChanges said before anything is claimed); under it the values go to SSM (all or
- * nothing), then the change becomes a release (releases.ts): every process type's service
+ * nothing), then the change becomes a release (config-release.ts): every process type's service
  * rolls, with a task definition revision whose `secrets` name the new key set when the keys
  * changed, else with the task definition it runs (ECS reads the values at task start); a failed
  * rollout puts the old values back. The whole config is never read.

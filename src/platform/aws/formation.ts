@@ -5,7 +5,7 @@ import {applyScale} from '../../lib/parse.js'
 import {sizeFor, sizeSpec} from '../../lib/sizes.js'
 import type {OperationOptions, ProcessFormation, ProcessInfo, ScaleChange, ScaleResult} from '../types.js'
 import type {AwsContext} from './context.js'
-import {withAppLock} from './releases.js'
+import {withAppLock} from './lock.js'
 import {type AppResources, appResources} from './resources.js'
 import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 

@@ -11,6 +11,7 @@ import {type AwsContext, systemClock} from './context.js'
 import * as formation from './formation.js'
 import * as logs from './logs.js'
 import * as releases from './releases.js'
+import {rollback} from './rollback.js'
 import * as run from './run.js'
 
 /** The AWS driver: CloudFormation for infrastructure, direct ECS/SSM/Logs calls for everything else. */
@@ -94,7 +95,7 @@ export class AwsPlatform implements Platform {
   }
 
   rollback(app: string, version?: number, options: OperationOptions = {}): Promise<Release> {
-    return releases.rollback(this.ctx, app, version, options)
+    return rollback(this.ctx, app, version, options)
   }
 
   deploy(app: string, options: DeployOptions): Promise<Release> {

@@ -130,7 +130,7 @@ export async function deployProcesses(
 /**
  * moto keeps a service's deployments as they were when it was created; AWS replaces them on
  * UpdateService and completes the rollout once the new tasks run. This middleware reports the
- * latter, so that release rollouts watched by releases.ts complete against moto.
+ * latter, so that release rollouts watched by apply.ts complete against moto.
  */
 export function completingRollouts(client: ECSClient): ECSClient {
   client.middlewareStack.add(

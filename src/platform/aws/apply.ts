@@ -1,0 +1,317 @@
+/**
+ * A release's lifecycle once its lock is held: register the task definitions, point each
+ * process type's service at them, watch the rollout (rollout.ts), then record how it ended in
+ * the head (which frees the lock) and the release log. A failed rollout puts the previous
+ * release back (task definitions and config, by parameter version) before it is recorded.
+ * An unexpected error also ends the release as failed, so no record stays pending.
+ *
+ * The releases that go through it: config-release.ts (config changes), release-image.ts
+ * (deploys of a built image, with the release phase) and rollback.ts.
+ */
+import type {Service} from '@aws-sdk/client-ecs'
+
+import {EcsRelease} from '../../aws/ecs-release.js'
+import {LogsService} from '../../aws/logs.js'
+import type {NewRelease, ReleaseRecord} from '../../aws/release-store.js'
+import {ConfigStore} from '../../aws/ssm.js'
+import {HerogateError, Interrupted} from '../../lib/errors.js'
+import {names} from '../../lib/naming.js'
+import type {OperationOptions, Progress, ProgressEvent, Release} from '../types.js'
+import type {AwsContext} from './context.js'
+import type {AppLock} from './lock.js'
+import {toRelease} from './releases.js'
+import {type AppResources, appResources} from './resources.js'
+import {INTERRUPTED, type RolloutSettings, type RolloutTarget, watchRollout} from './rollout.js'
+import {type ProcessSpec, taskDefinitionInput} from './taskdef.js'
+
+export interface ReleaseOptions extends OperationOptions {
+  /** The app's infrastructure, when the caller has it already. */
+  resources?: AppResources
+  /** Who the release is by; default: the caller's AWS identity. */
+  author?: string
+  /** The app lock the caller holds (required: releases are only made under it). */
+  lock?: AppLock
+  rollout?: Partial<RolloutSettings>
+  /**
+   * Also write the release's progress to the app's log group (stream herogate/deploy), so that
+   * `logs --source herogate` shows it. Off inside CodeBuild, whose own log already has it.
+   */
+  journal?: boolean
+}
+
+
+/** What a release needs from AWS, made once per operation. */
+export interface Env {
+  app: string
+  ctx: AwsContext
+  resources: AppResources
+  ecs: EcsRelease
+  config: ConfigStore
+  lock: AppLock
+  onProgress?: Progress
+  journal?: Array<{timestamp: number; message: string}>
+}
+
+export async function env(ctx: AwsContext, app: string, options: ReleaseOptions): Promise<Env> {
+  const lock = requireLock(app, options)
+  const ssm = await ctx.clients.ssm()
+  const journal = options.journal === false ? undefined : ([] as Array<{timestamp: number; message: string}>)
+  const onProgress: Progress | undefined = journal
+    ? (event) => {
+        const message = journalLine(event)
+        if (message) journal.push({timestamp: ctx.clock.now().getTime(), message})
+        options.onProgress?.(event)
+      }
+    : options.onProgress
+  return {
+    app,
+    ctx,
+    resources: options.resources ?? (await appResources(ctx, app)),
+    ecs: new EcsRelease(await ctx.clients.ecs()),
+    config: new ConfigStore(ssm),
+    lock,
+    onProgress,
+    journal,
+  }
+}
+
+function journalLine(event: ProgressEvent): string | undefined {
+  switch (event.kind) {
+    case 'step':
+      return event.status === 'start' ? `${event.message}...` : `${event.message}: ${event.status}`
+    case 'output':
+      return event.line
+    case 'warning':
+      return `Warning: ${event.message}`
+    default:
+      return undefined
+  }
+}
+
+/** Appends what the release did to herogate/deploy; a failure to write is a warning, not a failed release. */
+async function flushJournal(e: Env, record: ReleaseRecord): Promise<void> {
+  if (!e.journal) return
+  const now = e.ctx.clock.now().getTime()
+  const first = e.journal[0]?.timestamp ?? now
+  const events = [
+    {timestamp: first, message: `v${record.version}: ${record.description} by ${record.author}`},
+    ...e.journal,
+    {timestamp: now, message: `v${record.version} ${record.status}${record.failure ? `: ${record.failure}` : ''}`},
+  ]
+  e.journal.length = 0
+  try {
+    const logs = new LogsService(await e.ctx.clients.logs())
+    await logs.put(e.resources.logGroup, names.releaseLogStream(), events)
+  } catch (error) {
+    e.onProgress?.({kind: 'warning', message: `Could not write the release's log: ${(error as Error).message}`})
+  }
+}
+
+function requireLock(app: string, options: ReleaseOptions): AppLock {
+  if (options.lock?.app !== app || !options.lock.record) throw new HerogateError(`Releases of ${app} are made under its lock (withAppLock with a plan).`)
+  return options.lock
+}
+
+export function step(e: Env, id: string, message: string, status: 'start' | 'done' | 'failed' | 'skipped'): void {
+  e.onProgress?.({kind: 'step', id, message, status})
+}
+
+export function note(e: Env, line: string): void {
+  e.onProgress?.({kind: 'output', stream: 'release', line})
+}
+
+export function inherited(current: ReleaseRecord | undefined): Partial<NewRelease> {
+  if (!current) return {}
+  return {
+    ...(current.commit ? {commit: current.commit} : {}),
+    ...(current.image ? {image: current.image} : {}),
+    ...(current.processTypes ? {processTypes: current.processTypes} : {}),
+    ...(current.taskDefinitions ? {taskDefinitions: current.taskDefinitions} : {}),
+  }
+}
+
+
+export function hasCode(release: ReleaseRecord | undefined): release is ReleaseRecord & {taskDefinitions: Record<string, string>} {
+  return Boolean(release?.taskDefinitions && Object.keys(release.taskDefinitions).length > 0)
+}
+
+/** Puts back the config vars a release changed, by the versions they had before it. */
+export async function undoConfig(e: Env, record: ReleaseRecord): Promise<void> {
+  if (!record.config || Object.keys(record.config).length === 0) return
+  await e.config.restoreVersions(e.app, Object.fromEntries(Object.entries(record.config).map(([key, [before]]) => [key, before])))
+}
+
+
+/** Watches a rollout, then marks the release succeeded, or puts the previous one back and marks it failed. */
+export async function watchAndSettle(
+  e: Env, record: ReleaseRecord, previous: ReleaseRecord | undefined, options: ReleaseOptions,
+  targets: RolloutTarget[], updated: Map<string, Service>,
+  then: {succeeded: () => Promise<Release>; putBack: () => Promise<void>; taskDefinitions: Record<string, string>},
+): Promise<Release> {
+  const outcome = await watchRollout(e.ecs, e.resources.cluster, targets.filter((t) => t.desiredCount > 0), {
+    clock: e.ctx.clock,
+    settings: options.rollout,
+    onProgress: e.onProgress,
+    signal: options.signal,
+    onTick: () => e.lock.keepAlive(),
+    updated,
+  })
+  if (outcome.ok) return then.succeeded()
+  step(e, 'rollback', previous ? `Rolling back to v${previous.version}` : 'Stopping the failed release', 'start')
+  await then.putBack()
+  step(e, 'rollback', previous ? `Rolling back to v${previous.version}` : 'Stopping the failed release', 'done')
+  const failure = outcome.reason ?? 'the rollout failed'
+  await finish(e, record, 'failed', {taskDefinitions: then.taskDefinitions, failure})
+  if (failure === INTERRUPTED) {
+    throw new Interrupted(`Interrupted: release v${record.version} of ${e.app} was rolled back${previous ? `; v${previous.version} keeps serving` : ''}.`)
+  }
+
+  throw new HerogateError(`Release v${record.version} of ${e.app} failed: ${failure}. ${previous ? `v${previous.version} keeps serving.` : 'Nothing is serving yet.'}`, {
+    suggestions: [`herogate logs -a ${e.app}`, `herogate releases:info v${record.version} -a ${e.app}`],
+  })
+}
+
+/** Services of the given process types that exist, by type. */
+export async function servicesOf(e: Env, types: string[]): Promise<Map<string, Service>> {
+  const services = await e.ecs.services(e.resources.cluster, types.map((type) => names.service(e.app, type)))
+  const byType = new Map<string, Service>()
+  for (const type of types) {
+    const service = services.get(names.service(e.app, type))
+    if (service) byType.set(type, service)
+  }
+
+  return byType
+}
+
+/** Runs the rest of a release; an unexpected error marks it failed, so no record stays pending. */
+export async function settle(e: Env, record: ReleaseRecord, fn: () => Promise<Release>): Promise<Release> {
+  e.lock.started = true
+  try {
+    return await fn()
+  } catch (error) {
+    if (!e.lock.ended) {
+      const failure = error instanceof Error ? error.message.split('\n')[0].slice(0, 300) : 'the release stopped'
+      await finish(e, {...record, phase: undefined}, 'failed', {failure}).catch(() => undefined)
+    }
+
+    throw error
+  }
+}
+
+/** Records how the release ended (in the head, which frees the lock) and appends its journal. */
+export async function finish(e: Env, record: ReleaseRecord, status: 'succeeded' | 'failed', extra: Partial<ReleaseRecord>): Promise<Release> {
+  const final: ReleaseRecord = {...record, ...extra, status, finishedAt: e.ctx.clock.now().toISOString()}
+  delete final.phase
+  const current = e.lock.state.current
+  await e.lock.end({latest: final, ...(status !== 'succeeded' && current ? {current} : {})})
+  await flushJournal(e, final)
+  return toRelease(final, status === 'succeeded' ? final.version : undefined)
+}
+
+/**
+ * Registers the specs' task definitions, points each process type's service at them
+ * (creating services for new types at zero processes), watches the rollout, and either
+ * removes the types that are gone and marks the release succeeded, or puts the previous
+ * release back and marks it failed.
+ */
+export async function applyRelease(e: Env, record: ReleaseRecord, specs: ProcessSpec[], previous: ReleaseRecord | undefined, options: ReleaseOptions, running?: Map<string, Service>): Promise<Release> {
+  const {cluster} = e.resources
+  const taskDefinitions: Record<string, string> = {}
+  for (const spec of specs) {
+    taskDefinitions[spec.processType] = await e.ecs.registerTaskDefinition(taskDefinitionInput(e.app, e.resources, spec))
+  }
+
+  const types = specs.map((s) => s.processType)
+  const gone = Object.keys(previous?.taskDefinitions ?? {}).filter((type) => !types.includes(type))
+  const existing = running ?? (await servicesOf(e, types))
+  const created: string[] = []
+  const started: string[] = []
+  const targets: RolloutTarget[] = []
+  const updated = new Map<string, Service>()
+  if (record.phase !== 'rollout') {
+    record.phase = 'rollout'
+    await e.lock.update(record)
+  }
+
+  if (!existing.has('web') && types.includes('web')) {
+    throw new HerogateError(`The web service of ${e.app} is missing from its stack.`, {suggestions: [`herogate info -a ${e.app}`]})
+  }
+
+  try {
+    for (const spec of specs) {
+      const type = spec.processType
+      const service = existing.get(type)
+      const name = names.service(e.app, type)
+      let desiredCount = service?.desiredCount ?? 0
+      if (service) {
+        // The first release starts one web process, as Heroku does; other types wait for `scale`.
+        const first = type === 'web' && desiredCount === 0 && !previous?.taskDefinitions?.web
+        if (first) desiredCount = 1
+        updated.set(name, await e.ecs.updateService(cluster, name, {taskDefinition: taskDefinitions[type], ...(first ? {desiredCount} : {})}))
+        if (first) started.push(type)
+      } else {
+        updated.set(name, await e.ecs.createService(serviceInput(e, type, taskDefinitions[type])))
+        created.push(type)
+        note(e, `New process type ${type}: start it with herogate scale ${type}=1 -a ${e.app}`)
+      }
+
+      targets.push({processType: type, service: name, taskDefinition: taskDefinitions[type], desiredCount})
+    }
+  } catch (error) {
+    // Some services may run the new release already: put them all back before giving up.
+    await putBack(e, record, previous, {created, started}).catch(() => undefined)
+    throw error
+  }
+
+  return watchAndSettle(e, record, previous, options, targets, updated, {
+    async succeeded() {
+      for (const type of gone) {
+        await e.ecs.deleteService(cluster, names.service(e.app, type))
+        note(e, `Process type ${type} is no longer in the Procfile: its service was removed`)
+      }
+
+      return finish(e, record, 'succeeded', {taskDefinitions})
+    },
+    putBack: () => putBack(e, record, previous, {created, started}),
+    taskDefinitions,
+  })
+}
+
+/** Undoes a failed release: the previous config, the previous task definitions, no new services. */
+async function putBack(e: Env, record: ReleaseRecord, previous: ReleaseRecord | undefined, changes: {created: string[]; started: string[]}): Promise<void> {
+  const {cluster} = e.resources
+  await undoConfig(e, record)
+  for (const type of changes.created) await e.ecs.deleteService(cluster, names.service(e.app, type))
+  const prior = previous?.taskDefinitions ?? {}
+  for (const spec of Object.keys(prior)) {
+    if (changes.created.includes(spec)) continue
+    await e.ecs.updateService(cluster, names.service(e.app, spec), {taskDefinition: prior[spec]})
+  }
+
+  for (const type of changes.started) {
+    if (!prior[type]) await e.ecs.updateService(cluster, names.service(e.app, type), {desiredCount: 0})
+  }
+}
+
+function serviceInput(e: Env, type: string, taskDefinition: string) {
+  return {
+    cluster: e.resources.cluster,
+    serviceName: names.service(e.app, type),
+    taskDefinition,
+    desiredCount: 0,
+    launchType: 'FARGATE' as const,
+    enableECSManagedTags: true,
+    propagateTags: 'SERVICE' as const,
+    networkConfiguration: {
+      awsvpcConfiguration: {subnets: e.resources.subnets, securityGroups: [e.resources.securityGroup], assignPublicIp: 'ENABLED' as const},
+    },
+    // The same rollout settings as the stack's web service.
+    deploymentConfiguration: {
+      minimumHealthyPercent: 100,
+      maximumPercent: 200,
+      deploymentCircuitBreaker: {enable: true, rollback: true},
+    },
+    tags: [{key: names.appTag(), value: e.app}, {key: 'herogate:process-type', value: type}],
+  }
+}
+
