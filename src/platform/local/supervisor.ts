@@ -303,7 +303,7 @@ export class Supervisor {
     if (process.child) this.manager.kill(process.child, 'SIGKILL')
   }
 
-  /** Waits until the process is ready: a web process answers HTTP, any other survives its grace period. */
+  /** Waits until the process is ready: a web process answers its health check, any other survives its grace period. */
   private async check(process: ManagedProcess, abort: {reason: string | undefined}): Promise<Check> {
     const generation = process.generation
     const started = this.clock.now()
