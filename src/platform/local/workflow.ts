@@ -70,7 +70,7 @@ export function formationFor(processTypes: Record<string, string>, current: Reco
 }
 
 /** The supervisor's boot check from the app's settings. */
-export function bootCheck(stored: Partial<AppSettings> | undefined): BootCheck {
+function bootCheck(stored: Partial<AppSettings> | undefined): BootCheck {
   const settings = effectiveSettings(stored)
   return {timeoutMs: settings['boot-timeout'] * 1000, path: settings['health-check-path']}
 }
