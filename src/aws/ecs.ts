@@ -104,7 +104,7 @@ export class EcsService {
   async updateService(
     cluster: string,
     service: string,
-    change: {desiredCount?: number; taskDefinition?: string; forceNewDeployment?: boolean},
+    change: {desiredCount?: number; taskDefinition?: string; forceNewDeployment?: boolean; healthCheckGracePeriodSeconds?: number},
   ): Promise<void> {
     const {UpdateServiceCommand} = await this.sdk()
     try {

@@ -2,7 +2,17 @@ import type {ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-ba
 
 import {awsFailure} from './errors.js'
 
-/** The shared load balancer in herogate's words: which app ports and rule priorities are taken. */
+/** A registered target of a target group and what its health checks say. */
+export interface TargetState {
+  /** ip:port */
+  id: string
+  /** initial | healthy | unhealthy | unused | draining | unavailable */
+  state: string
+  /** Why, when it is not healthy: e.g. "Health checks failed with these codes: [404]". */
+  description?: string
+}
+
+/** The shared load balancer in herogate's words: which app ports and rule priorities are taken, an app's health check. */
 export class LoadBalancer {
   constructor(private readonly client: ElasticLoadBalancingV2Client) {}
 
@@ -24,6 +34,31 @@ export class LoadBalancer {
       return {items: response.Rules ?? [], next: response.NextMarker}
     })
     return rules.map((rule) => Number(rule.Priority)).filter((priority) => Number.isInteger(priority))
+  }
+
+  /** Points the target group's health check at `path`; targets are checked on it from their next check. */
+  async setHealthCheckPath(targetGroupArn: string, path: string): Promise<void> {
+    const {ModifyTargetGroupCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
+    try {
+      await this.client.send(new ModifyTargetGroupCommand({TargetGroupArn: targetGroupArn, HealthCheckPath: path}))
+    } catch (error) {
+      throw awsFailure(error, 'changing the health check path of the load balancer')
+    }
+  }
+
+  /** The registered targets of a target group and their health. */
+  async targetHealth(targetGroupArn: string): Promise<TargetState[]> {
+    const {DescribeTargetHealthCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
+    try {
+      const response = await this.client.send(new DescribeTargetHealthCommand({TargetGroupArn: targetGroupArn}))
+      return (response.TargetHealthDescriptions ?? []).map((target) => ({
+        id: `${target.Target?.Id ?? '?'}:${target.Target?.Port ?? target.HealthCheckPort ?? '?'}`,
+        state: target.TargetHealth?.State ?? 'unavailable',
+        ...(target.TargetHealth?.Description || target.TargetHealth?.Reason ? {description: target.TargetHealth.Description ?? target.TargetHealth.Reason} : {}),
+      }))
+    } catch (error) {
+      throw awsFailure(error, 'reading the health of the web processes')
+    }
   }
 
   /** Every page of a Marker-paginated ELB call; failures say what herogate was doing. */

@@ -66,6 +66,8 @@ export const names = {
   releaseLogStream: () => `${PREFIX}/deploy`,
   /** SSM: where the app's resources are (written by the app stack: templates/app.yml). */
   appResourcesParameter: (app: string) => `/${PREFIX}/${app}/resources`,
+  /** SSM: one String parameter per app setting that differs from its default (lib/settings.ts). */
+  settingParameter: (app: string, setting: string) => `/${PREFIX}/${app}/settings/${setting}`,
   appPath: (app: string) => `/${PREFIX}/${app}/`,
   /** Artifact bucket key prefix for the app's pipeline and the pinned herogate release code. */
   artifactPrefix: (app: string) => `${PREFIX}/${app}/`,

@@ -158,6 +158,8 @@ export interface DestroyResult {
 export interface CreateOptions {
   /** Omitted: the platform picks a Heroku-style random name. */
   name?: string
+  /** Settings that differ from the defaults (lib/settings.ts validates them). */
+  settings?: Partial<AppSettings>
   /** Directory whose git repo gets the "herogate" remote. */
   cwd: string
   /** AWS: the branch whose pushes deploy (default main). The local platform deploys main or master. */
@@ -171,6 +173,36 @@ export interface CreateResult extends AppInfo {
   platformCreated?: boolean
   /** Set when no remote was added (not a git repo, or a remote already points elsewhere): what to run instead. */
   remoteNote?: string
+}
+
+/** Per-app settings (lib/settings.ts: names, defaults, allowed values). Not part of releases. */
+export interface AppSettings {
+  /** Seconds a new web process has to answer its health check before it counts as failed. */
+  'boot-timeout': number
+  /** The path probed during deploys (AWS: the target group's health check path). */
+  'health-check-path': string
+}
+
+export type SettingName = keyof AppSettings
+
+/** One setting as `apps:settings` shows it. */
+export interface AppSetting {
+  name: SettingName
+  value: number | string
+  default: number | string
+  /** True when the value is the default one. */
+  isDefault: boolean
+}
+
+export interface SettingsChange {
+  /** Every setting, after the change. */
+  settings: AppSetting[]
+  /** The settings whose value changed (none: nothing was done). */
+  changed: SettingName[]
+  /** 'now': what runs uses them from now on; 'next-deploy': nothing runs yet, the next deploy uses them. */
+  takesEffect: 'now' | 'next-deploy'
+  /** What the change did, one line each (shown on stderr). */
+  notes: string[]
 }
 
 export interface DeployOptions {
@@ -216,6 +248,12 @@ export interface Platform {
   getConfig(app: string): Promise<Record<string, string>>
   setConfig(app: string, vars: Record<string, string>, options?: OperationOptions): Promise<ConfigChange>
   unsetConfig(app: string, keys: string[], options?: OperationOptions): Promise<ConfigChange>
+
+  settings(app: string): Promise<AppSetting[]>
+  /** Not a release: applied at once where the platform can, else by the next deploy. */
+  setSettings(app: string, settings: Partial<AppSettings>, options?: OperationOptions): Promise<SettingsChange>
+  /** Puts the named settings back to their defaults. */
+  unsetSettings(app: string, names: SettingName[], options?: OperationOptions): Promise<SettingsChange>
 
   formation(app: string): Promise<ProcessFormation[]>
   scale(app: string, changes: ScaleChange[], options?: OperationOptions): Promise<ScaleResult>

@@ -1,9 +1,10 @@
 import type {
-  AppInfo, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
-  Platform, ProcessFormation, ProcessInfo, Release, RunOptions, RunResult, ScaleChange, ScaleResult,
+  AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
+  Platform, ProcessFormation, ProcessInfo, Release, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../../src/platform/types.js'
 import {AppNotFound} from '../../src/lib/errors.js'
 import {applyScale} from '../../src/lib/parse.js'
+import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../src/lib/settings.js'
 
 /** An in-memory Platform that records every call, for command tests. */
 export class FakePlatform implements Platform {
@@ -15,6 +16,8 @@ export class FakePlatform implements Platform {
   releaseList: Release[] = []
   logLines: LogLine[] = []
   runResult: RunResult = {id: 'task-1', name: 'run.1', detached: false, exitCode: 0}
+  /** Stored settings per app (only those that differ from the defaults). */
+  storedSettings = new Map<string, Partial<AppSettings>>()
 
   constructor(apps: string[] = ['demo']) {
     for (const name of apps) this.apps.set(name, fakeApp(name))
@@ -31,9 +34,10 @@ export class FakePlatform implements Platform {
   }
 
   async createApp(options: CreateOptions): Promise<CreateResult> {
-    this.record('createApp', options.name, ...(options.branch ? [options.branch] : []))
+    this.record('createApp', options.name, ...(options.branch ? [options.branch] : []), ...(options.settings ? [options.settings] : []))
     const app = fakeApp(options.name ?? 'random-name-1234')
     this.apps.set(app.name, app)
+    if (options.settings) this.storedSettings.set(app.name, changeSettings({}, options.settings).stored)
     return {...app, platformCreated: true}
   }
 
@@ -70,6 +74,33 @@ export class FakePlatform implements Platform {
     this.record('unsetConfig', app, keys)
     for (const key of keys) delete this.config[key]
     return {keys, release: fakeRelease(8, `Remove ${keys.join(', ')} config vars`)}
+  }
+
+  async settings(app: string): Promise<AppSetting[]> {
+    this.record('settings', app)
+    this.app(app)
+    return settingsView(this.storedSettings.get(app) ?? {})
+  }
+
+  async setSettings(app: string, settings: Partial<AppSettings>): Promise<SettingsChange> {
+    this.record('setSettings', app, settings)
+    return this.changeSettings(app, settings)
+  }
+
+  async unsetSettings(app: string, names: SettingName[]): Promise<SettingsChange> {
+    this.record('unsetSettings', app, names)
+    return this.changeSettings(app, defaultsOf(names))
+  }
+
+  /** As the AWS driver answers: applied at once. */
+  private changeSettings(app: string, wanted: Partial<AppSettings>): SettingsChange {
+    this.app(app)
+    const change = changeSettings(this.storedSettings.get(app), wanted)
+    this.storedSettings.set(app, change.stored)
+    const notes = change.changed.length === 0
+      ? [nothingChanged(Object.keys(wanted) as SettingName[], change.after)]
+      : [`Applied now: ${change.changed.join(', ')}.`]
+    return {settings: settingsView(change.stored), changed: change.changed, takesEffect: 'now', notes}
   }
 
   async formation(app: string): Promise<ProcessFormation[]> {

@@ -4,7 +4,8 @@ import {HerogateCommand} from '../../lib/base.js'
 import {awsFlags} from '../../lib/flags.js'
 import {validateAppName} from '../../lib/naming.js'
 import {validateBranch} from '../../lib/parse.js'
-import type {CreateResult} from '../../platform/types.js'
+import {BOOT_TIMEOUT_RANGE, DEFAULT_SETTINGS, parseSettingValue} from '../../lib/settings.js'
+import type {AppSettings, CreateResult} from '../../platform/types.js'
 
 export default class AppsCreate extends HerogateCommand {
   static aliases = ['create']
@@ -13,20 +14,28 @@ export default class AppsCreate extends HerogateCommand {
 On AWS (the default) the first app in a region also creates the shared platform (VPC, ECS cluster, load balancer); later apps reuse it. With --local the app runs on this machine: no cloud account needed.`
   static enableJsonFlag = true
   static examples = ['<%= config.bin %> create demo --local', '<%= config.bin %> create demo --region eu-west-1',
-    '<%= config.bin %> create demo --branch master', '<%= config.bin %> create']
+    '<%= config.bin %> create demo --branch master', '<%= config.bin %> create demo --boot-timeout 120 --health-check-path /health', '<%= config.bin %> create']
   static args = {name: Args.string({description: 'app name (3 to 29 lowercase letters, digits and dashes); random when omitted'})}
   static flags = {
     ...awsFlags,
     local: Flags.boolean({description: 'create the app on the local platform (this machine, no AWS account)'}),
     branch: Flags.string({description: 'AWS: the branch whose pushes deploy (default main; local apps deploy main or master)', exclusive: ['local']}),
+    'boot-timeout': Flags.string({description: `seconds a new web process has to answer its health check (default ${DEFAULT_SETTINGS['boot-timeout']}, ${BOOT_TIMEOUT_RANGE.min} to ${BOOT_TIMEOUT_RANGE.max}; see apps:settings)`}),
+    'health-check-path': Flags.string({description: `the path probed during deploys (default ${DEFAULT_SETTINGS['health-check-path']}; see apps:settings)`}),
   }
 
   async run(): Promise<CreateResult> {
     const {args, flags} = await this.parse(AppsCreate)
     if (args.name) validateAppName(args.name)
     if (flags.branch) validateBranch(flags.branch)
+    const settings: Partial<AppSettings> = {
+      ...(flags['boot-timeout'] === undefined ? {} : {'boot-timeout': parseSettingValue('boot-timeout', flags['boot-timeout'])}),
+      ...(flags['health-check-path'] === undefined ? {} : {'health-check-path': parseSettingValue('health-check-path', flags['health-check-path'])}),
+    }
     const platform = await this.platform(flags.local ? 'local' : 'aws', flags)
-    const app = await platform.createApp({name: args.name, cwd: process.cwd(), branch: flags.branch, onProgress: this.progress, signal: this.signal})
+    const app = await platform.createApp({
+      name: args.name, cwd: process.cwd(), branch: flags.branch, ...(Object.keys(settings).length > 0 ? {settings} : {}), onProgress: this.progress, signal: this.signal,
+    })
     if (app.platformCreated) this.note(`Created the shared herogate platform in ${app.region}; later apps in this region reuse it.`)
     this.log(`Created ${app.name}${app.region ? ` in ${app.region}` : ' on the local platform'}`)
     this.log(`${app.webUrl ?? '(no web URL yet)'} | ${app.gitUrl}`)

@@ -21,6 +21,7 @@ import type {AwsContext} from './context.js'
 import {uploadReleaseCode} from './release-code.js'
 import {releaseInfo} from './releases.js'
 import {appNotFound, appResourcesFrom, stacksOf} from './resources.js'
+import {recordCreated, templateParameters} from './settings.js'
 
 /** Ports of per-app listeners on the shared load balancer (the platform's security group opens this range). */
 export const APP_PORTS = {from: 10_000, to: 10_999}
@@ -66,6 +67,7 @@ export async function createApp(ctx: AwsContext, options: CreateOptions, extras:
     BuildSpec: extras.buildSpec ?? (await readTemplate('buildspec.yml')),
     HerogatePackage: await releaseCodeFor(ctx, name, platform.outputs.ArtifactBucket, progress, extras),
     ...(options.branch ? {Branch: options.branch} : {}),
+    ...templateParameters(options.settings),
   }
 
   const stackName = names.appStack(name)
@@ -99,6 +101,10 @@ export async function createApp(ctx: AwsContext, options: CreateOptions, extras:
   }
 
   progress({kind: 'step', id: 'app-stack', message: `Created app ${name}`, status: 'done'})
+  await recordCreated(ctx, name, options.settings).catch((error: unknown) => {
+    // The stack applies the settings already; only `apps:settings` would show the defaults.
+    progress({kind: 'warning', message: `Could not record the settings of ${name} (${(error as Error).message}); it runs with them, but apps:settings shows the defaults until you run herogate apps:settings:set again.`})
+  })
   const remoteNote = await addGitRemote(ctx, name, options.cwd, extras.cliPath).catch((error: unknown) => {
     // The app exists by now; a git problem must not hide that, only say what to run.
     if (!(error instanceof HerogateError)) throw error

@@ -2,8 +2,8 @@ import {AwsClients} from '../../aws/clients.js'
 import {resolveRegion} from '../../aws/region.js'
 import type {PlatformOptions} from '../index.js'
 import type {
-  AppInfo, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
-  OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, RunOptions, RunResult, ScaleChange, ScaleResult,
+  AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
+  OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
 import * as apps from './apps.js'
 import * as config from './config.js'
@@ -13,6 +13,7 @@ import * as logs from './logs.js'
 import * as releases from './releases.js'
 import {rollback} from './rollback.js'
 import * as run from './run.js'
+import * as settings from './settings.js'
 
 /** The AWS driver: CloudFormation for infrastructure, direct ECS/SSM/Logs calls for everything else. */
 export class AwsPlatform implements Platform {
@@ -56,6 +57,18 @@ export class AwsPlatform implements Platform {
 
   unsetConfig(app: string, keys: string[], options: OperationOptions = {}): Promise<ConfigChange> {
     return config.unsetConfig(this.ctx, app, keys, options)
+  }
+
+  settings(app: string): Promise<AppSetting[]> {
+    return settings.settings(this.ctx, app)
+  }
+
+  setSettings(app: string, wanted: Partial<AppSettings>, options: OperationOptions = {}): Promise<SettingsChange> {
+    return settings.setSettings(this.ctx, app, wanted, options)
+  }
+
+  unsetSettings(app: string, names: SettingName[], options: OperationOptions = {}): Promise<SettingsChange> {
+    return settings.unsetSettings(this.ctx, app, names, options)
   }
 
   formation(app: string): Promise<ProcessFormation[]> {

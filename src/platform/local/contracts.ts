@@ -17,10 +17,20 @@ export interface RunSpec {
   env: Record<string, string>
 }
 
+/** How a new web process shows it is up: the app's boot-timeout and health-check-path settings. */
+export interface BootCheck {
+  /** It must answer within this long after it starts... */
+  timeoutMs: number
+  /** ...a GET of this path with a 200-399 status, as the AWS load balancer's health check asks. */
+  path: string
+}
+
 export interface DesiredState {
   release: RunSpec
   /** Process type to count. */
   formation: Record<string, number>
+  /** Kept by the supervisor for every process it starts from now on (deploys, restarts, scaling). */
+  boot?: BootCheck
 }
 
 export interface DeployOutcome {

@@ -8,10 +8,11 @@ import {localAppsDir} from '../../lib/home.js'
 import {names, validateAppName} from '../../lib/naming.js'
 import {applyScale, validateConfigKey} from '../../lib/parse.js'
 import {randomAppName} from '../../lib/random-name.js'
+import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../lib/settings.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {
-  AppInfo, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
-  OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, RunOptions, RunResult, ScaleChange, ScaleResult,
+  AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
+  OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
 import {runStreaming} from './build.js'
 import {describeConfigChange, readConfig, writeConfig} from './config.js'
@@ -19,10 +20,11 @@ import type {SupervisorClient} from './contracts.js'
 import {installHook} from './git-hook.js'
 import {freePort} from './ports.js'
 import {allReleases, createRelease, finishRelease, previousRelease, readRelease, type ReleaseRecord, toRelease} from './releases.js'
+import {probeHttp} from './router.js'
 import {runOneOff} from './run.js'
-import {defaultRuntime} from './runtime.js'
+import {bindHost, defaultRuntime} from './runtime.js'
 import {type AppRecord, appExists, appPaths, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
-import {activate, baseEnv, connect, currentAuthor, defaultContext, type LocalContext, processEnv, runnableTypes} from './workflow.js'
+import {activate, baseEnv, connect, currentAuthor, defaultContext, desiredState, type LocalContext, processEnv, runnableTypes} from './workflow.js'
 
 export type {LocalContext} from './workflow.js'
 
@@ -60,7 +62,11 @@ export class LocalPlatform implements Platform {
     try {
       await git(paths.dir, ['init', '--quiet', '--bare', '--initial-branch=main', paths.repo])
       installHook(paths.repo, name)
-      record = {name, port: await this.unusedPort(), createdAt: this.ctx.now().toISOString(), formation: {}, current: 0, configVersion: 0}
+      const settings = changeSettings({}, options.settings ?? {}).stored
+      record = {
+        name, port: await this.unusedPort(), createdAt: this.ctx.now().toISOString(), formation: {}, current: 0, configVersion: 0,
+        ...(Object.keys(settings).length > 0 ? {settings} : {}),
+      }
       writeApp(record)
     } catch (error) {
       rmSync(paths.dir, {recursive: true, force: true})
@@ -140,6 +146,18 @@ export class LocalPlatform implements Platform {
       for (const key of present) delete next[key]
       return {next, description: describeConfigChange('Remove', present), keys: present}
     })
+  }
+
+  async settings(app: string): Promise<AppSetting[]> {
+    return settingsView(readApp(app).settings ?? {})
+  }
+
+  async setSettings(app: string, wanted: Partial<AppSettings>, options: OperationOptions = {}): Promise<SettingsChange> {
+    return this.changeSettings(app, wanted, options)
+  }
+
+  async unsetSettings(app: string, names: SettingName[], options: OperationOptions = {}): Promise<SettingsChange> {
+    return this.changeSettings(app, defaultsOf(names), options)
   }
 
   async formation(app: string): Promise<ProcessFormation[]> {
@@ -405,6 +423,51 @@ export class LocalPlatform implements Platform {
 
     if (!existing) await addRemote(root, names.gitRemote(), repo)
     return undefined
+  }
+
+  /**
+   * Settings are no release: they are kept in app.json and handed to the supervisor with the
+   * release it runs (a deploy of the same release restarts nothing), so every process it
+   * starts from now on gets them; every later deploy brings them too.
+   */
+  private async changeSettings(app: string, wanted: Partial<AppSettings>, options: OperationOptions): Promise<SettingsChange> {
+    const client = await this.ensure(app)
+    return withLock(
+      app,
+      'settings',
+      async () => {
+        const record = readApp(app)
+        const next = changeSettings(record.settings, wanted)
+        const {after, changed} = next
+        const release = client ? this.serving(app, record) : undefined
+        const takesEffect = release ? 'now' : 'next-deploy'
+        if (changed.length === 0) return {settings: settingsView(next.stored), changed, takesEffect, notes: [nothingChanged(Object.keys(wanted) as SettingName[], after)]}
+        const path = after['health-check-path']
+        if (client && release && changed.includes('health-check-path') && (await client.status()).some((p) => p.type === 'web' && p.status === 'up')) {
+          // As on AWS: a path the running release does not answer would fail its next restart.
+          step(options.onProgress, 'health-check-path', `Checking that the running web processes answer GET ${path}`, 'start')
+          const host = /^(0\.0\.0\.0|::)$/.test(bindHost()) ? '127.0.0.1' : bindHost()
+          if (!(await probeHttp(record.port, {host, path, timeoutMs: 5000}))) {
+            step(options.onProgress, 'health-check-path', `Checking that the running web processes answer GET ${path}`, 'failed')
+            throw new HerogateError(`The running web processes of ${app} do not answer GET ${path} with 200-399, so health-check-path stays ${next.before['health-check-path']}.`, {
+              suggestions: [`deploy a release that answers GET ${path}, then: herogate apps:settings:set health-check-path=${path} -a ${app}`],
+            })
+          }
+
+          step(options.onProgress, 'health-check-path', `Checking that the running web processes answer GET ${path}`, 'done')
+        }
+
+        const {settings: _old, ...rest} = record
+        writeApp({...rest, ...(Object.keys(next.stored).length > 0 ? {settings: next.stored} : {})})
+        const boot = `${after['boot-timeout']} s to answer GET ${path} with 200-399`
+        if (!client || !release) return {settings: settingsView(next.stored), changed, takesEffect, notes: [`The first deploy gives its web processes ${boot}.`]}
+        const outcome = await client.deploy(desiredState(appPaths(app), release, record.formation, next.stored))
+        const notes = [`Web processes started from now on (deploys, restarts, scaling, crash restarts) get ${boot}; the running ones keep running.`]
+        if (!outcome.ok) notes.push(`v${release.version} is not running: ${outcome.reason ?? 'its processes did not start'}.`)
+        return {settings: settingsView(next.stored), changed, takesEffect, notes}
+      },
+      {waitMs: this.ctx.lockWaitMs},
+    )
   }
 
   /** Config changes: a new snapshot and a release; with a running release, a rolling restart onto it. */

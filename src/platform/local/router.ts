@@ -327,12 +327,14 @@ export class Router {
   }
 }
 
-/** One health probe: any HTTP response from 127.0.0.1:port within the timeout counts as healthy. */
-export async function probeHttp(port: number, timeoutMs = 1000): Promise<boolean> {
+/** One health probe: GET `path` (default /) on host:port answered with 200-399 within the timeout. */
+export async function probeHttp(port: number, options: {path?: string; timeoutMs?: number; host?: string} = {}): Promise<boolean> {
+  const {path = '/', timeoutMs = 1000, host = '127.0.0.1'} = options
   return new Promise((resolve) => {
-    const req = request({host: '127.0.0.1', port, method: 'GET', path: '/', agent: false, timeout: timeoutMs, headers: {'user-agent': 'herogate-health'}}, (res) => {
+    const req = request({host, port, method: 'GET', path, agent: false, timeout: timeoutMs, headers: {'user-agent': 'herogate-health'}}, (res) => {
       res.resume()
-      resolve(true)
+      // What the AWS load balancer's health check takes as healthy (templates/app.yml, Matcher).
+      resolve(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 400)
     })
     req.on('timeout', () => req.destroy())
     req.on('error', () => resolve(false))

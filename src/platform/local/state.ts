@@ -4,10 +4,11 @@ import {join} from 'node:path'
 
 import {AppNotFound, LockHeld} from '../../lib/errors.js'
 import {localAppDir, localAppsDir, localRepoPath} from '../../lib/home.js'
+import type {AppSettings} from '../types.js'
 
 /**
  * A local app's state on disk, under HEROGATE_HOME/apps/NAME (mode 0700):
- *   app.json            AppRecord (port, formation, current release, current config version)
+ *   app.json            AppRecord (port, formation, current release, current config version, settings)
  *   repo.git/           the bare repo that is the "herogate" remote
  *   releases/NNNNNN.json  one immutable release record each (only its status moves on)
  *   config/NNNNNN.json    one config snapshot each, 0600: releases refer to them by number
@@ -28,6 +29,8 @@ export interface AppRecord {
   current: number
   /** The config snapshot in effect now (0: empty config). */
   configVersion: number
+  /** App settings that differ from their defaults (lib/settings.ts); not part of releases. */
+  settings?: Partial<AppSettings>
 }
 
 export const appPaths = (app: string) => {

@@ -23,8 +23,8 @@ import {socketDirSafe, supervisorPaths} from './supervisor-paths.js'
  *
  * Errors are HerogateErrors: the router port taken by another program, the daemon failing to
  * start, an unknown process id (stop), a restart whose new processes failed (the old ones keep serving).
- * Set HEROGATE_BOOT_TIMEOUT (seconds, default 60) to change how long a new web process has
- * to answer HTTP before its release is abandoned; it applies when the daemon starts.
+ * How long a new web process has to answer, and on which path, comes with each deploy (the
+ * app's boot-timeout and health-check-path settings), whatever daemon runs.
  */
 
 export interface SupervisorTimings {
@@ -206,8 +206,6 @@ async function startDaemon(options: SupervisorOptions & {tuning?: SupervisorTimi
   // Run from source (tests, bin/dev.js), the daemon needs the same TypeScript loader.
   const args = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, main] : [main]
   const tuning: SupervisorTimings = {...options.tuning}
-  const boot = Number(process.env.HEROGATE_BOOT_TIMEOUT)
-  if (tuning.bootTimeoutMs === undefined && boot > 0) tuning.bootTimeoutMs = boot * 1000
   const env: Record<string, string> = {}
   for (const key of ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ', 'HEROGATE_HOME'])
     if (process.env[key] !== undefined) env[key] = process.env[key] as string

@@ -3,7 +3,7 @@ import {chmodSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 
 import type {ProcessInfo} from '../types.js'
-import type {DeployOutcome, DesiredState, LogWriter, RunSpec, SupervisorOptions} from './contracts.js'
+import type {BootCheck, DeployOutcome, DesiredState, LogWriter, RunSpec, SupervisorOptions} from './contracts.js'
 import {openLogStore} from './logstore.js'
 import {PortAllocator} from './ports.js'
 import {type Clock, groupRunning, ManagedProcess, ProcessManager, type ProcessManagerOptions, type ProcessSpec, systemClock} from './processes.js'
@@ -25,7 +25,7 @@ export interface RouterControl {
 }
 
 export interface SupervisorTuning {
-  /** How long a new web process has to answer its first HTTP request (Heroku: 60 s). */
+  /** How long a new web process has to answer its health check when no deploy said (Heroku: 60 s); deploys bring the app's boot-timeout. */
   bootTimeoutMs: number
   /** Pause between health probes of a booting web process. */
   probeIntervalMs: number
@@ -42,8 +42,8 @@ export interface SupervisorDeps {
   router: RouterControl
   /** A free port for a new web process. */
   nextPort(): Promise<number>
-  /** One health probe of a web process: true when it answered any HTTP response. */
-  probe(port: number): Promise<boolean>
+  /** One health probe of a web process: true when it answered GET `path` with 200-399. */
+  probe(port: number, path: string): Promise<boolean>
   clock?: Clock
   sleep?(ms: number): Promise<void>
   tuning?: Partial<SupervisorTuning>
@@ -62,6 +62,8 @@ export class Supervisor {
   readonly manager: ProcessManager
   private release: RunSpec | undefined
   private formation: Record<string, number> = {}
+  /** The app's boot check as the last deploy brought it. */
+  private boot: BootCheck | undefined
   private queue: Promise<unknown> = Promise.resolve()
   private closing = false
   private readonly tuning: SupervisorTuning
@@ -96,6 +98,7 @@ export class Supervisor {
   /** Health-checked rolling deploy of `state`; on failure the running release is left untouched. */
   deploy(state: DesiredState): Promise<DeployOutcome> {
     return this.serial(async () => {
+      if (state.boot) this.boot = state.boot
       if (this.release && sameRelease(this.release, state.release)) {
         await this.applyFormation(state.formation)
         return {ok: true}
@@ -300,7 +303,7 @@ export class Supervisor {
     if (process.child) this.manager.kill(process.child, 'SIGKILL')
   }
 
-  /** Waits until the process is ready: a web process answers HTTP, any other survives its grace period. */
+  /** Waits until the process is ready: a web process answers its health check, any other survives its grace period. */
   private async check(process: ManagedProcess, abort: {reason: string | undefined}): Promise<Check> {
     const generation = process.generation
     const started = this.clock.now()
@@ -310,14 +313,15 @@ export class Supervisor {
     }
 
     const web = process.type === 'web'
-    const deadline = started + (web ? this.tuning.bootTimeoutMs : this.tuning.graceMs)
+    const {timeoutMs, path} = this.boot ?? {timeoutMs: this.tuning.bootTimeoutMs, path: '/'}
+    const deadline = started + (web ? timeoutMs : this.tuning.graceMs)
     for (;;) {
       if (abort.reason) return {ok: false, reason: abort.reason}
       if (this.closing) return fail('the supervisor is shutting down')
       if (process.generation !== generation || !process.alive)
         return fail(`${process.name} crashed during boot (${process.exitCode === null ? 'killed by a signal' : `exit status ${process.exitCode}`})`)
       if (web) {
-        if (await this.deps.probe(process.spec.port as number)) {
+        if (await this.deps.probe(process.spec.port as number, path)) {
           if (process.generation === generation && process.alive) return {ok: true}
           continue
         }
@@ -326,7 +330,7 @@ export class Supervisor {
       }
 
       if (this.clock.now() >= deadline) {
-        return fail(`${process.name} did not answer HTTP on its $PORT (${process.spec.port}) within ${Math.round(this.tuning.bootTimeoutMs / 1000)} s`)
+        return fail(`${process.name} did not answer GET ${path} with 200-399 on its $PORT (${process.spec.port}) within the boot-timeout (${Math.round(timeoutMs / 1000)} s)`)
       }
 
       await this.sleep(web ? this.tuning.probeIntervalMs : Math.min(this.tuning.probeIntervalMs, Math.max(0, deadline - this.clock.now())))
@@ -414,7 +418,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     router,
     nextPort: () => ports.next(),
     // Refused connections answer at once; a slow first page gets a few seconds.
-    probe: (port) => probeHttp(port, 5000),
+    probe: (port, path) => probeHttp(port, {path, timeoutMs: 5000}),
     tuning: config.tuning,
     onChange: recordChildren,
   })

@@ -1,9 +1,10 @@
 import {join} from 'node:path'
 
 import {git} from '../../lib/git.js'
-import type {LogLine} from '../types.js'
+import type {AppSettings, LogLine} from '../types.js'
+import {effectiveSettings} from '../../lib/settings.js'
 import {readConfig} from './config.js'
-import type {DesiredState, SupervisorClient} from './contracts.js'
+import type {BootCheck, DesiredState, SupervisorClient} from './contracts.js'
 import {finishRelease, readRelease, type ReleaseRecord} from './releases.js'
 import {bindHost, defaultRuntime, type LocalRuntime} from './runtime.js'
 import {type AppPaths, type AppRecord, appPaths, readApp, tryLock, writeApp} from './state.js'
@@ -68,7 +69,14 @@ export function formationFor(processTypes: Record<string, string>, current: Reco
   return formation
 }
 
-export function desiredState(paths: AppPaths, release: ReleaseRecord, formation: Record<string, number>): DesiredState {
+/** The supervisor's boot check from the app's settings. */
+function bootCheck(stored: Partial<AppSettings> | undefined): BootCheck {
+  const settings = effectiveSettings(stored)
+  return {timeoutMs: settings['boot-timeout'] * 1000, path: settings['health-check-path']}
+}
+
+/** `settings`: the app's (AppRecord.settings), which travel with every deploy. */
+export function desiredState(paths: AppPaths, release: ReleaseRecord, formation: Record<string, number>, settings: Partial<AppSettings> | undefined): DesiredState {
   return {
     release: {
       version: release.version,
@@ -77,6 +85,7 @@ export function desiredState(paths: AppPaths, release: ReleaseRecord, formation:
       env: readConfig(paths, release.configVersion ?? 0),
     },
     formation: formationFor(release.processTypes ?? {}, formation),
+    boot: bootCheck(settings),
   }
 }
 
@@ -105,7 +114,7 @@ export async function connect(ctx: LocalContext, app: string, options: {locked?:
     const fresh = readApp(app)
     const release = readRelease(paths, fresh.current)
     if (!release?.image) return
-    const state = desiredState(paths, release, fresh.formation)
+    const state = desiredState(paths, release, fresh.formation, fresh.settings)
     if (!Object.values(state.formation).some((n) => n > 0)) return
     if ((await client.status()).length > 0) return
     log(ctx, app, 'deploy', `Supervisor started: bringing back v${release.version}`)
@@ -144,7 +153,7 @@ export async function activate(
 ): Promise<{ok: true; release: ReleaseRecord; record: AppRecord} | {ok: false; release: ReleaseRecord; reason: string}> {
   const paths = appPaths(app)
   const client = await connect(ctx, app, {locked: true})
-  const state = desiredState(paths, release, formation)
+  const state = desiredState(paths, release, formation, readApp(app).settings)
   let outcome
   try {
     outcome = await client.deploy(state)

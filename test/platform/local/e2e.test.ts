@@ -37,17 +37,12 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
   const push = (...args: string[]) => exec(repo, 'git', ['push', 'herogate', 'main', ...args])
   const body = async (path = '/') => (await get(url + path)).body
 
-  let bootTimeout: string | undefined
-
   before(async () => {
-    // The supervisor this block starts (from the first push's hook) gives a new web process
-    // 5 s to answer, so the never-answers case fails quickly.
-    bootTimeout = process.env.HEROGATE_BOOT_TIMEOUT
-    process.env.HEROGATE_BOOT_TIMEOUT = '5'
     home = tempHome()
     repo = fixtureRepo()
     platform = new LocalPlatform()
-    const created = await platform.createApp({name: app, cwd: repo})
+    // A new web process gets 5 s to answer, so the never-answers case fails quickly.
+    const created = await platform.createApp({name: app, cwd: repo, settings: {'boot-timeout': 5}})
     url = created.webUrl!
   })
 
@@ -55,8 +50,6 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
     try {
       await defaultRuntime.stopSupervisor(appPaths(app).dir)
     } finally {
-      if (bootTimeout === undefined) delete process.env.HEROGATE_BOOT_TIMEOUT
-      else process.env.HEROGATE_BOOT_TIMEOUT = bootTimeout
       home.cleanup()
       rmSync(repo, {recursive: true, force: true})
     }

@@ -201,7 +201,7 @@ describe('local Router', () => {
     await again.close()
   })
 
-  it('probeHttp: any HTTP answer is healthy, a closed port is not', async () => {
+  it('probeHttp: a 2xx answer is healthy, a closed port is not (statuses and paths: settings.test.ts)', async () => {
     const b = await add('web.1')
     expect(await probeHttp(b.port)).to.equal(true)
     expect(await probeHttp(await freePort())).to.equal(false)

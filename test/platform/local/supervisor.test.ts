@@ -120,7 +120,7 @@ describe('local Supervisor (injected spawn, clock, ports, health)', () => {
     await supervisor.deploy({release: release(1), formation: {web: 1}})
     const before = clock.now()
     const outcome = await supervisor.deploy({release: release(2), formation: {web: 1}})
-    expect(outcome).to.deep.equal({ok: false, reason: 'web.1 did not answer HTTP on its $PORT (6002) within 5 s'})
+    expect(outcome).to.deep.equal({ok: false, reason: 'web.1 did not answer GET / with 200-399 on its $PORT (6002) within the boot-timeout (5 s)'})
     expect(clock.now() - before).to.be.within(5000, 5200)
     expect(fakes.children[1].signals).to.deep.equal(['SIGTERM'])
     expect([...router.serving]).to.deep.equal(['web.1@6001'])
@@ -310,7 +310,7 @@ describe('local supervisor daemon (real processes, HTTP through the router)', fu
     const silent = await supervisor.deploy({release: spec(3, {NO_LISTEN: '1'}), formation: {web: 2, worker: 1}})
     expect(silent.ok).to.equal(false)
     // Whichever of web.1 and web.2 runs out of time first names the failure.
-    expect(silent.reason).to.match(/^web\.[12] did not answer HTTP on its \$PORT \(\d+\) within 3 s$/)
+    expect(silent.reason).to.match(/^web\.[12] did not answer GET \/ with 200-399 on its \$PORT \(\d+\) within the boot-timeout \(3 s\)$/)
     const body = JSON.parse(await (await fetch(`http://127.0.0.1:${port}/`)).text()) as {release: string}
     expect(body.release).to.equal('v1')
     expect((await supervisor.status()).map((p) => p.release)).to.deep.equal([1, 1, 1])
