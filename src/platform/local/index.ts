@@ -6,7 +6,7 @@ import {AppExists, HerogateError, InvalidInput, NoChanges} from '../../lib/error
 import {addRemote, getRemoteUrl, git, gitRoot, removeRemote} from '../../lib/git.js'
 import {localAppsDir} from '../../lib/home.js'
 import {names, validateAppName} from '../../lib/naming.js'
-import {applyScale, validateConfigKey} from '../../lib/parse.js'
+import {applyScale, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import {randomAppName} from '../../lib/random-name.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {
@@ -122,7 +122,8 @@ export class LocalPlatform implements Platform {
   }
 
   async setConfig(app: string, vars: Record<string, string>, options: OperationOptions = {}): Promise<ConfigChange> {
-    const keys = Object.keys(vars).map((key) => validateConfigKey(key))
+    const keys = Object.keys(vars)
+    for (const key of keys) validateConfigVar(key, vars[key])
     if (keys.length === 0) throw new InvalidInput('No config vars given.', {suggestions: ['herogate config:set KEY=VALUE']})
     return this.changeConfig(app, options, (config) => {
       const changed = keys.filter((key) => config[key] !== vars[key])
@@ -133,6 +134,7 @@ export class LocalPlatform implements Platform {
 
   async unsetConfig(app: string, keys: string[], options: OperationOptions = {}): Promise<ConfigChange> {
     if (keys.length === 0) throw new InvalidInput('No config var names given.', {suggestions: ['herogate config:unset KEY']})
+    for (const key of keys) validateConfigKey(key)
     return this.changeConfig(app, options, (config) => {
       const present = keys.filter((key) => Object.hasOwn(config, key))
       if (present.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length === 1 ? 'is' : 'are'} not set: no new release.`)
