@@ -189,6 +189,17 @@ export function parseProcfile(text: string): Record<string, string> {
   return types
 }
 
+/**
+ * What to tell the user about process types that deploy fine yet serve no HTTP: only `web`
+ * receives requests, so without it the app's URL answers 503 (H14). Undefined with a web type.
+ */
+export function procfileWarning(types: Record<string, string>): string | undefined {
+  if (Object.hasOwn(types, 'web')) return undefined
+  const cased = Object.keys(types).find((type) => type.toLowerCase() === 'web')
+  if (cased) return `The Procfile declares "${cased}", not "web": process type names are lower-case, and only web receives HTTP requests, so the app's URL answers 503. Rename it to web.`
+  return 'The Procfile has no web process type: no process receives HTTP requests, and the app\'s URL answers 503 (H14). Add a line like "web: node server.js" if the app serves HTTP.'
+}
+
 /** A branch name git and CodeCommit both accept (the branch whose pushes deploy). */
 export function validateBranch(name: string): string {
   if (!/^[A-Za-z0-9._/-]{1,100}$/.test(name) || /^[-/.]|[/.]$|\.\.|\/\/|\.lock$/.test(name)) {

@@ -6,7 +6,7 @@ import {AppExists, HerogateError, InvalidInput, NoChanges} from '../../lib/error
 import {addRemote, getRemoteUrl, git, gitRoot, removeRemote} from '../../lib/git.js'
 import {localAppsDir} from '../../lib/home.js'
 import {names, validateAppName} from '../../lib/naming.js'
-import {applyScale, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
+import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import {randomAppName} from '../../lib/random-name.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {
@@ -17,6 +17,7 @@ import {runStreaming} from './build.js'
 import {describeConfigChange, readConfig, writeConfig} from './config.js'
 import type {SupervisorClient} from './contracts.js'
 import {installHook} from './git-hook.js'
+import {listenWarning} from './listening.js'
 import {freePort} from './ports.js'
 import {allReleases, createRelease, finishRelease, previousRelease, readRelease, type ReleaseRecord, toRelease} from './releases.js'
 import {runOneOff} from './run.js'
@@ -181,9 +182,15 @@ export class LocalPlatform implements Platform {
     )
   }
 
-  async ps(app: string): Promise<ProcessInfo[]> {
+  async ps(app: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {
     const client = await this.ensure(app)
-    return client ? client.status() : []
+    if (!client) return []
+    const processes = await client.status()
+    for (const warning of [procfileWarning(this.serving(app, readApp(app))?.processTypes ?? {}), listenWarning(processes)]) {
+      if (warning) options.onProgress?.({kind: 'warning', message: warning})
+    }
+
+    return processes
   }
 
   async restart(app: string, processType?: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {
