@@ -19,45 +19,60 @@ const LISTEN = '0A'
  */
 export function listenWarning(processes: ProcessInfo[], bind = process.env.HEROGATE_BIND): string | undefined {
   if (bind) return undefined
-  const found = processes
-    .filter((process) => process.type === 'web' && process.id && process.status !== 'crashed')
-    .flatMap((process) => {
-      const addresses = publicListeners(Number(process.id))
-      return addresses?.length ? [`${process.name} listens on ${addresses.join(', ')}`] : []
-    })
-  if (found.length === 0) return undefined
-  return `${found.join('; ')}: beyond 127.0.0.1, so other machines can reach ${found.length > 1 ? 'these processes' : 'it'} without the router. Listen on 127.0.0.1 (e.g. server.listen(process.env.PORT, '127.0.0.1')), or set HEROGATE_BIND if the app is meant to be reachable.`
+  const web = processes.filter((process) => process.type === 'web' && process.id && process.status !== 'crashed')
+  if (web.length === 0) return undefined
+  const found = publicListeners(web.map((process) => Number(process.id)))
+  if (!found) return undefined
+  const lines = web.flatMap((process) => {
+    const addresses = found.get(Number(process.id))
+    return addresses?.length ? [`${process.name} listens on ${addresses.join(', ')}`] : []
+  })
+  if (lines.length === 0) return undefined
+  return `${lines.join('; ')}: beyond 127.0.0.1, so other machines can reach ${lines.length > 1 ? 'these processes' : 'it'} without the router. Listen on 127.0.0.1 (e.g. server.listen(process.env.PORT, '127.0.0.1')), or set HEROGATE_BIND if the app is meant to be reachable.`
 }
 
-/** `ADDRESS:PORT` of every socket of the process group `pgid` that listens beyond loopback; undefined where /proc cannot tell. */
-export function publicListeners(pgid: number): string[] | undefined {
-  const listening = listeningSockets()
-  const members = listening && groupMembers(pgid)
-  if (!listening || !members) return undefined
-  const found = new Set<string>()
-  for (const pid of members) {
-    let fds: string[]
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`)
-    } catch {
-      continue
-    }
-
-    for (const fd of fds) {
-      let link
-      try {
-        link = readlinkSync(`/proc/${pid}/fd/${fd}`)
-      } catch {
-        continue
-      }
-
-      const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1]
-      const address = inode && listening.get(inode)
-      if (address) found.add(address)
-    }
+/**
+ * `ADDRESS:PORT` of every socket that each process group listens on beyond loopback, by group
+ * id; undefined where /proc cannot tell. /proc is read once for all the groups: a busy
+ * machine's socket table takes a while to read.
+ */
+export function publicListeners(pgids: number[]): Map<number, string[]> | undefined {
+  const members = groupMembers(new Set(pgids))
+  if (!members) return undefined
+  const inodes = new Map<string, number>()
+  for (const [pgid, pids] of members) {
+    for (const pid of pids) for (const inode of socketInodes(pid)) inodes.set(inode, pgid)
   }
 
-  return [...found]
+  const found = new Map<number, string[]>(pgids.map((pgid) => [pgid, []]))
+  if (inodes.size === 0) return found
+  const listening = listeningSockets()
+  if (!listening) return undefined
+  for (const [inode, pgid] of inodes) {
+    const address = listening.get(inode)
+    if (address && !found.get(pgid)!.includes(address)) found.get(pgid)!.push(address)
+  }
+
+  return found
+}
+
+/** Inodes of the sockets a process holds (`socket:[INODE]` links in /proc/PID/fd); none when it cannot be read. */
+function socketInodes(pid: number): string[] {
+  let fds: string[]
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`)
+  } catch {
+    return []
+  }
+
+  return fds.flatMap((fd) => {
+    try {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1]
+      return inode ? [inode] : []
+    } catch {
+      return []
+    }
+  })
 }
 
 /** Listening TCP sockets not bound to loopback, by inode; undefined without /proc/net/tcp. */

@@ -83,11 +83,15 @@ export function groupRunning(pgid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 
-  return groupMembers(pgid, true)?.length !== 0
+  const members = groupMembers(new Set([pgid]), true)
+  return members === undefined || members.size > 0
 }
 
-/** The live (not zombie) processes of a group, from /proc; undefined without /proc. `first`: stop at the first one found. */
-export function groupMembers(pgid: number, first = false): number[] | undefined {
+/**
+ * The live (not zombie) processes of each of the groups `pgids`, from one pass over /proc;
+ * a group with none is left out. Undefined without /proc. `first`: stop at the first one found.
+ */
+export function groupMembers(pgids: ReadonlySet<number>, first = false): Map<number, number[]> | undefined {
   let entries: string[]
   try {
     entries = readdirSync('/proc')
@@ -95,17 +99,17 @@ export function groupMembers(pgid: number, first = false): number[] | undefined 
     return undefined
   }
 
-  const members: number[] = []
+  const members = new Map<number, number[]>()
   for (const entry of entries) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
       // After the command name (which may hold spaces): state, ppid, pgrp, ...
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') {
-        members.push(Number(entry))
-        if (first) break
-      }
+      const pgid = Number(fields[2])
+      if (!pgids.has(pgid) || fields[0] === 'Z' || fields[0] === 'X') continue
+      members.set(pgid, [...(members.get(pgid) ?? []), Number(entry)])
+      if (first) break
     } catch {}
   }
 

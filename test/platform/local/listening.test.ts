@@ -51,7 +51,7 @@ describe('local listen check (/proc)', function () {
   for (const [title, host, expected] of cases) {
     it(`finds what a process group listens on beyond loopback: ${title}`, async () => {
       const {pid, port} = await start(host)
-      const found = publicListeners(pid)!
+      const found = publicListeners([pid])!.get(pid)!
       const patterns = expected(port)
       expect(found).to.have.lengthOf(patterns.length)
       for (const [i, pattern] of patterns.entries()) expect(found[i]).to.match(pattern)
@@ -62,7 +62,7 @@ describe('local listen check (/proc)', function () {
     if (!existsSync('/proc/net/tcp6')) this.skip()
     const {pid} = await start('::1').catch(() => ({pid: 0}))
     if (!pid) this.skip()
-    expect(publicListeners(pid)).to.deep.equal([])
+    expect(publicListeners([pid])!.get(pid)).to.deep.equal([])
   })
 
   it('warns once for every web process that listens beyond loopback, unless HEROGATE_BIND is set', async () => {
