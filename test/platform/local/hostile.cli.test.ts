@@ -47,6 +47,16 @@ describe('local platform under hostile input (built CLI, real git push)', functi
 
   const push = () => exec(repo, 'git', ['push', 'herogate', 'main'])
 
+  /** Commits `change` and pushes it, which must deploy; the pushed commit is then the deployed one. */
+  async function deploys(message: string, change: () => void): Promise<string> {
+    change()
+    commitAll(repo, message)
+    const {code, output} = await push()
+    expect(code, output).to.equal(0)
+    deployed = sh(repo, 'git', ['rev-parse', 'HEAD'])
+    return output
+  }
+
   /** Back to the last deployed commit, with nothing else in the work tree. */
   const resetRepo = () => {
     sh(repo, 'git', ['reset', '--quiet', '--hard', deployed])
@@ -160,15 +170,13 @@ describe('local platform under hostile input (built CLI, real git push)', functi
     })
 
     it('follows a link that stays inside the repo', async () => {
-      mkdirSync(join(repo, 'deploy'))
-      writeFileSync(join(repo, 'deploy', 'Procfile'), 'web: node server.js\n')
-      link(join('deploy', 'Procfile'), 'Procfile')
-      writeFileSync(join(repo, 'message.txt'), 'linked')
-      commitAll(repo, 'procfile inside')
-      const {code, output} = await push()
-      expect(code, output).to.equal(0)
+      await deploys('procfile inside', () => {
+        mkdirSync(join(repo, 'deploy'))
+        writeFileSync(join(repo, 'deploy', 'Procfile'), 'web: node server.js\n')
+        link(join('deploy', 'Procfile'), 'Procfile')
+        writeFileSync(join(repo, 'message.txt'), 'linked')
+      })
       expect((await get(url)).body).to.equal('linked from web.1\n')
-      deployed = sh(repo, 'git', ['rev-parse', 'HEAD'])
     })
   })
 
@@ -180,10 +188,7 @@ describe('local platform under hostile input (built CLI, real git push)', functi
     ]
     for (const [title, procfile, warning] of cases) {
       it(`warns in the push output and in ps: ${title}`, async () => {
-        writeFileSync(join(repo, 'Procfile'), procfile)
-        commitAll(repo, title)
-        const {code, output} = await push()
-        expect(code, output).to.equal(0)
+        const output = await deploys(title, () => writeFileSync(join(repo, 'Procfile'), procfile))
         expect(output).to.match(/remote: -----> Released v\d+/)
         expect(output).to.include(`remote:  !     Warning: ${warning}`)
         expect((await get(url)).status).to.equal(503)
@@ -193,18 +198,12 @@ describe('local platform under hostile input (built CLI, real git push)', functi
         const json = herogate(['ps', '--json'])
         expect(JSON.parse(json.stdout)).to.deep.equal([])
         expect(json.stderr).to.not.include('Warning')
-        deployed = sh(repo, 'git', ['rev-parse', 'HEAD'])
       })
     }
 
     it('says nothing once web is back', async () => {
-      writeFileSync(join(repo, 'Procfile'), 'web: node server.js\n')
-      commitAll(repo, 'web again')
-      const {code, output} = await push()
-      expect(code, output).to.equal(0)
-      expect(output).to.not.include('Warning')
+      expect(await deploys('web again', () => writeFileSync(join(repo, 'Procfile'), 'web: node server.js\n'))).to.not.include('Warning')
       expect(herogate(['ps']).stderr).to.not.include('Warning')
-      deployed = sh(repo, 'git', ['rev-parse', 'HEAD'])
     })
   })
 
@@ -216,25 +215,16 @@ describe('local platform under hostile input (built CLI, real git push)', functi
     const LISTENS = /Warning: web\.1 listens on (\[::\]|0\.0\.0\.0):\d+: beyond 127\.0\.0\.1, so other machines can reach it without the router/g
 
     it('warns once in the push output and in ps when the app listens on every interface', async () => {
-      writeFileSync(join(repo, 'listen-all'), '')
-      commitAll(repo, 'listen on every interface')
-      const {code, output} = await push()
-      expect(code, output).to.equal(0)
+      const output = await deploys('listen on every interface', () => writeFileSync(join(repo, 'listen-all'), ''))
       expect(output.match(LISTENS), output).to.have.lengthOf(1)
       const ps = herogate(['ps'])
       expect(ps.stderr.match(LISTENS), ps.stderr).to.have.lengthOf(1)
       expect(herogate(['ps'], {env: {HEROGATE_BIND: '127.0.0.1'}}).stderr, 'HEROGATE_BIND says it is meant').to.not.include('Warning')
-      deployed = sh(repo, 'git', ['rev-parse', 'HEAD'])
     })
 
     it('says nothing for an app that listens on 127.0.0.1', async () => {
-      rmSync(join(repo, 'listen-all'))
-      commitAll(repo, 'listen on loopback')
-      const {code, output} = await push()
-      expect(code, output).to.equal(0)
-      expect(output).to.not.include('Warning')
+      expect(await deploys('listen on loopback', () => rmSync(join(repo, 'listen-all')))).to.not.include('Warning')
       expect(herogate(['ps']).stderr).to.not.include('Warning')
-      deployed = sh(repo, 'git', ['rev-parse', 'HEAD'])
     })
   })
 })
