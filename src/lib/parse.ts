@@ -7,10 +7,13 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
 /** Names herogate sets itself; a user value would be overwritten or would break routing. */
 const RESERVED_KEYS = new Set(['PORT', 'DYNO'])
 const RESERVED_PREFIX = 'HEROGATE_'
+/** Long enough for any real name, short enough for an SSM parameter name on AWS (1011 characters with the path and ARN). */
+const MAX_KEY_LENGTH = 256
 
 /** Why `key` cannot be a config var name, or undefined when it can. */
 export function configKeyProblem(key: string): string | undefined {
   if (!ENV_KEY.test(key)) return 'config var names use letters, digits and underscores and do not start with a digit'
+  if (key.length > MAX_KEY_LENGTH) return `config var names are at most ${MAX_KEY_LENGTH} characters`
   if (RESERVED_KEYS.has(key)) return `${key} is set by herogate itself`
   if (key.toUpperCase().startsWith(RESERVED_PREFIX)) return `names starting with ${RESERVED_PREFIX} are reserved for herogate`
   return undefined
@@ -18,22 +21,55 @@ export function configKeyProblem(key: string): string | undefined {
 
 export function validateConfigKey(key: string): string {
   const problem = configKeyProblem(key)
-  if (problem) throw new InvalidInput(`Invalid config var name "${key}": ${problem}.`)
+  // JSON quoting shows control characters as escapes instead of sending them to the terminal.
+  if (problem) throw new InvalidInput(`Invalid config var name ${JSON.stringify(key)}: ${problem}.`)
   return key
+}
+
+/** Linux refuses to start a process with a `KEY=VALUE` string longer than this (MAX_ARG_STRLEN), its closing NUL counted. */
+const MAX_ENV_STRING_BYTES = 131_072
+
+/**
+ * Why `value` cannot reach a process as the environment variable `key` (with what to do
+ * instead), or undefined when it can. Never quotes the value: the reason ends up in error text.
+ */
+export function configValueProblem(key: string, value: string): {reason: string; fix: string} | undefined {
+  if (value.includes('\0')) {
+    return {reason: 'it holds a NUL byte, which no environment variable can hold', fix: `remove the NUL byte from the value of ${key}`}
+  }
+
+  const limit = MAX_ENV_STRING_BYTES - key.length - 2
+  const bytes = Buffer.byteLength(value)
+  if (bytes > limit) {
+    return {reason: `it is ${bytes} bytes, and no process starts with an environment variable ${key} over ${limit} bytes`, fix: `keep ${key} shorter (a file path or URL instead of the contents)`}
+  }
+
+  return undefined
+}
+
+/** One config var as every platform takes it: a valid name, and a value an environment variable can hold. */
+export function validateConfigVar(key: string, value: string): void {
+  validateConfigKey(key)
+  const problem = configValueProblem(key, value)
+  if (problem) throw new InvalidInput(`The value of ${key} cannot be set: ${problem.reason}. Nothing was changed.`, {suggestions: [problem.fix]})
 }
 
 /** `KEY=VALUE` arguments; the value is everything after the first `=` and may be empty. */
 export function parseConfigArgs(args: string[]): Record<string, string> {
   const vars: Record<string, string> = {}
-  for (const arg of args) {
+  for (const [i, arg] of args.entries()) {
     const at = arg.indexOf('=')
     if (at <= 0) {
-      throw new InvalidInput(`"${at === 0 ? arg : arg.split(/\s/)[0]}" is not KEY=VALUE.`, {
+      // Quoted only when it reads as a name: an argument without a name may well be a value.
+      const what = at < 0 && ENV_KEY.test(arg) ? `"${arg}" is not KEY=VALUE` : `Argument ${i + 1} is not KEY=VALUE (${at === 0 ? 'no name before the =' : 'no ='})`
+      throw new InvalidInput(`${what}.`, {
         suggestions: ['herogate config:set KEY=VALUE', 'herogate config:set KEY= (an empty value)'],
       })
     }
 
-    vars[validateConfigKey(arg.slice(0, at))] = arg.slice(at + 1)
+    const key = arg.slice(0, at)
+    vars[key] = arg.slice(at + 1)
+    validateConfigVar(key, vars[key])
   }
 
   return vars
@@ -66,6 +102,7 @@ export function parseDotenv(text: string): Record<string, string> {
       value = value.replace(/\s+#.*$/, '').trim()
     }
 
+    validateConfigVar(key, value)
     vars[key] = value
   }
 
@@ -150,6 +187,17 @@ export function parseProcfile(text: string): Record<string, string> {
   }
 
   return types
+}
+
+/**
+ * What to tell the user about process types that deploy fine yet serve no HTTP: only `web`
+ * receives requests, so without it the app's URL answers 503 (H14). Undefined with a web type.
+ */
+export function procfileWarning(types: Record<string, string>): string | undefined {
+  if (Object.hasOwn(types, 'web')) return undefined
+  const cased = Object.keys(types).find((type) => type.toLowerCase() === 'web')
+  if (cased) return `The Procfile declares "${cased}", not "web": process type names are lower-case, and only web receives HTTP requests, so the app's URL answers 503. Rename it to web.`
+  return 'The Procfile has no web process type: no process receives HTTP requests, and the app\'s URL answers 503 (H14). Add a line like "web: node server.js" if the app serves HTTP.'
 }
 
 /** A branch name git and CodeCommit both accept (the branch whose pushes deploy). */

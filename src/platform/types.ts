@@ -257,7 +257,8 @@ export interface Platform {
 
   formation(app: string): Promise<ProcessFormation[]>
   scale(app: string, changes: ScaleChange[], options?: OperationOptions): Promise<ScaleResult>
-  ps(app: string): Promise<ProcessInfo[]>
+  /** Warnings about what runs (no web process type, a process reachable beyond the router) go to onProgress. */
+  ps(app: string, options?: OperationOptions): Promise<ProcessInfo[]>
   restart(app: string, processType?: string, options?: OperationOptions): Promise<ProcessInfo[]>
   stop(app: string, id: string): Promise<void>
   run(app: string, options: RunOptions): Promise<RunResult>

@@ -11,7 +11,7 @@ import type {ConfigChange} from '../../platform/types.js'
 export default class ConfigSet extends HerogateCommand {
   static description = `set config vars: a new release, then every process type restarts with them
 
-Prints the keys it set, never the values. Values may hold =, spaces, newlines and unicode; KEY= sets an empty value.`
+Prints the keys it set, never the values. Values may hold =, spaces, newlines and unicode, not NUL bytes (no environment variable can); KEY= sets an empty value.`
   static enableJsonFlag = true
   static strict = false
   static examples = [

@@ -12,7 +12,7 @@ export default class Ps extends HerogateCommand {
   async run(): Promise<ProcessInfo[]> {
     const {flags} = await this.parse(Ps)
     const {target, platform} = await this.resolveTarget(flags)
-    const processes = await platform.ps(target.name)
+    const processes = await platform.ps(target.name, {onProgress: this.progress})
     if (processes.length === 0) {
       this.log(`No processes are running on ${target.name}. Scale up with: herogate scale web=1 -a ${target.name}`)
     } else {

@@ -2,7 +2,7 @@ import {configDeltaFits} from '../../aws/release-store.js'
 import {checkValueSize, ConfigStore, type StoredValue} from '../../aws/ssm.js'
 import {InvalidInput, NoChanges} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
-import {validateConfigKey} from '../../lib/parse.js'
+import {validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import type {ConfigChange, OperationOptions} from '../types.js'
 import {authorName} from './author.js'
 import type {AwsContext} from './context.js'
@@ -33,7 +33,7 @@ export async function setConfig(ctx: AwsContext, app: string, vars: Record<strin
   const keys = Object.keys(vars)
   if (keys.length === 0) throw new InvalidInput('No config vars given.', {suggestions: ['herogate config:set KEY=VALUE']})
   for (const key of keys) {
-    validateConfigKey(key)
+    validateConfigVar(key, vars[key])
     checkValueSize(key, vars[key])
   }
 

@@ -8,6 +8,7 @@ import {LogsService} from '../../aws/logs.js'
 import {splitKeys} from '../../aws/ssm.js'
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
+import {procfileWarning} from '../../lib/parse.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {Release} from '../types.js'
 import {applyRelease, env, type Env, finish, note, type ReleaseOptions, servicesOf, settle, step} from './apply.js'
@@ -46,6 +47,9 @@ export function processCommands(types: Record<string, string>, buildpacks: boole
 export async function releaseImage(ctx: AwsContext, app: string, built: BuiltImage, options: ReleaseOptions & {processTypes: Record<string, string>; lockOptions?: Pick<LockOptions, 'holder' | 'waitMs' | 'ttlMs'>}): Promise<Release> {
   const {release: releaseCommand, ...types} = options.processTypes
   if (Object.keys(types).length === 0) throw new InvalidInput('The Procfile has no process types besides release.')
+  // Said first: it explains a release that goes live while the app's URL answers 503, or one that fails over a WEB type.
+  const noWeb = procfileWarning(types)
+  if (noWeb) options.onProgress?.({kind: 'warning', message: noWeb})
   const short = built.commit ? built.commit.slice(0, 7) : built.image.slice(built.image.indexOf('@sha256:') + 8, built.image.indexOf('@sha256:') + 15)
   const author = options.author ?? (await authorName(ctx))
   const plan = (): NewRelease => ({

@@ -1,10 +1,11 @@
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {join, sep} from 'node:path'
 
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
 import {parseProcfile} from '../../lib/parse.js'
+import {spawnErrorMessage} from './processes.js'
 import {allReleases} from './releases.js'
 import type {AppPaths} from './state.js'
 
@@ -29,7 +30,16 @@ export function runStreaming(
   options: {cwd: string; env: NodeJS.ProcessEnv; onLine: LineSink; signal?: AbortSignal},
 ): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe']})
+    // No cause: node's own message may quote the environment.
+    const failed = (error: unknown) => new HerogateError(`Could not start ${command}: ${spawnErrorMessage(error)}`)
+    let child
+    try {
+      child = spawn(command, args, {cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe']})
+    } catch (error) {
+      reject(failed(error))
+      return
+    }
+
     const abort = () => child.kill('SIGTERM')
     options.signal?.addEventListener('abort', abort, {once: true})
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -49,7 +59,7 @@ export function runStreaming(
 
     child.once('error', (error) => {
       options.signal?.removeEventListener('abort', abort)
-      reject(new HerogateError(`Could not start ${command}: ${error.message}`, {cause: error}))
+      reject(failed(error))
     })
     child.once('close', (code, signal) => {
       options.signal?.removeEventListener('abort', abort)
@@ -88,9 +98,51 @@ interface PackageJson {
   optionalDependencies?: Record<string, string>
 }
 
+/**
+ * The files of a checkout that herogate reads itself or hands to npm before any of the app's
+ * own code runs. A pushed repo may hold symbolic links: each must be a regular file inside the
+ * checkout, or the build stops before reading it.
+ */
+const BUILD_FILES = ['Procfile', 'package.json', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc']
+
+/**
+ * The path to read for `name` in the checkout `dir`, undefined when there is none. A symbolic
+ * link is followed only to a regular file inside the checkout; anything else (a link out of
+ * it or to nothing, a directory, a device) is refused by name, without saying where it leads.
+ */
+export function checkoutFile(dir: string, name: string): string | undefined {
+  const file = join(dir, name)
+  let stat
+  try {
+    stat = lstatSync(file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+
+  if (stat.isFile()) return file
+  const refuse = (what: string) =>
+    new InvalidInput(`${name} in the pushed commit ${what}: builds read only regular files inside the repository.`, {
+      suggestions: [`commit ${name} itself instead of a link (git rm --cached ${name}, copy the file in its place, git add ${name})`],
+    })
+  if (!stat.isSymbolicLink()) throw refuse('is not a regular file')
+  let target
+  try {
+    target = realpathSync(file)
+  } catch {
+    // The same words as a link out of the checkout: the refusal must not tell which files exist outside it.
+    throw refuse('is a symbolic link that leads outside the repository')
+  }
+
+  const root = realpathSync(dir)
+  if (!target.startsWith(root + sep)) throw refuse('is a symbolic link that leads outside the repository')
+  if (!statSync(target).isFile()) throw refuse('is a symbolic link to something that is not a regular file')
+  return target
+}
+
 function readPackageJson(dir: string): PackageJson | undefined {
-  const file = join(dir, 'package.json')
-  if (!existsSync(file)) return undefined
+  const file = checkoutFile(dir, 'package.json')
+  if (!file) return undefined
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as PackageJson
   } catch (error) {
@@ -100,8 +152,8 @@ function readPackageJson(dir: string): PackageJson | undefined {
 
 /** Process types from the Procfile, or `web: npm start` for a Node app without one. */
 export function processTypesOf(dir: string): Record<string, string> {
-  const procfile = join(dir, 'Procfile')
-  if (existsSync(procfile)) {
+  const procfile = checkoutFile(dir, 'Procfile')
+  if (procfile) {
     const types = parseProcfile(readFileSync(procfile, 'utf8'))
     if (Object.keys(types).length > 0) return types
   }
@@ -131,25 +183,39 @@ export async function buildCommit(paths: AppPaths, options: BuildOptions): Promi
   mkdirSync(paths.builds, {recursive: true, mode: 0o700})
   try {
     await checkout(paths.repo, options.commit, dir, options.gitEnv)
+    for (const name of BUILD_FILES) checkoutFile(dir, name)
     const processTypes = processTypesOf(dir)
     const pkg = readPackageJson(dir)
     if (pkg) {
       options.log('Node.js app detected')
       const hasDependencies = [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies].some((deps) => deps && Object.keys(deps).length > 0)
       if (hasDependencies) {
+        // Installing writes into node_modules: a link there would make it write outside the checkout.
+        if (lstatSync(join(dir, 'node_modules'), {throwIfNoEntry: false})?.isSymbolicLink()) {
+          throw new InvalidInput('node_modules in the pushed commit is a symbolic link: dependencies are installed inside the repository.', {
+            suggestions: ['git rm --cached node_modules, add node_modules to .gitignore and push again'],
+          })
+        }
+
         const key = dependencyKey(dir, pkg)
         const cached = key ? cachedModules(paths, key, id) : undefined
         if (cached) {
           options.log('Reusing dependencies from the previous build (same lockfile)')
+          // As npm ci would: a committed node_modules goes first, so the copy never lands where its links lead.
+          rmSync(join(dir, 'node_modules'), {recursive: true, force: true})
           cpSync(cached, join(dir, 'node_modules'), {recursive: true, verbatimSymlinks: true})
         } else {
-          const locked = existsSync(join(dir, 'package-lock.json')) || existsSync(join(dir, 'npm-shrinkwrap.json'))
+          const locked = LOCKFILES.some((name) => checkoutFile(dir, name))
           const install = locked ? 'ci' : 'install'
           options.log(`Installing dependencies (npm ${install})`)
           await npm(dir, [install, '--no-audit', '--no-fund', '--prefer-offline'], options)
         }
 
-        if (key && existsSync(join(dir, 'node_modules'))) writeFileSync(join(dir, DEPS_MARK), key)
+        if (key && existsSync(join(dir, 'node_modules'))) {
+          // Replaced, never written through: a committed node_modules may hold a link by this name.
+          rmSync(join(dir, DEPS_MARK), {force: true})
+          writeFileSync(join(dir, DEPS_MARK), key, {flag: 'wx'})
+        }
       } else {
         options.log('No dependencies to install')
       }
@@ -175,8 +241,10 @@ const DEPS_MARK = join('node_modules', '.herogate-deps')
  * Node version. Undefined (no reuse) without a lockfile, or with a `file:`/`link:` directory
  * dependency, whose contents no lockfile pins.
  */
+const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json']
+
 function dependencyKey(dir: string, pkg: PackageJson): string | undefined {
-  const lockfile = ['npm-shrinkwrap.json', 'package-lock.json'].map((name) => join(dir, name)).find((file) => existsSync(file))
+  const lockfile = LOCKFILES.map((name) => checkoutFile(dir, name)).find((file) => file !== undefined)
   if (!lockfile) return undefined
   const declared = [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies]
   const local = declared.some((deps) => Object.values(deps ?? {}).some((spec) => /^(file|link):/.test(spec) && !/\.(tgz|tar\.gz)$/.test(spec)))
@@ -188,9 +256,10 @@ function dependencyKey(dir: string, pkg: PackageJson): string | undefined {
 function cachedModules(paths: AppPaths, key: string, except: string): string | undefined {
   const candidates = readdirSync(paths.builds)
     .filter((name) => name !== except)
-    .map((name) => ({name, mark: join(paths.builds, name, DEPS_MARK)}))
-    .filter(({mark}) => existsSync(mark))
-    .sort((a, b) => statSync(b.mark).mtimeMs - statSync(a.mark).mtimeMs)
+    .map((name) => ({name, mark: join(paths.builds, name, DEPS_MARK), stat: lstatSync(join(paths.builds, name, DEPS_MARK), {throwIfNoEntry: false})}))
+    // Not followed when a link: a build without a lockfile keeps whatever its commit held under that name.
+    .filter(({stat}) => stat?.isFile())
+    .sort((a, b) => b.stat!.mtimeMs - a.stat!.mtimeMs)
   const match = candidates.find(({mark}) => readFileSync(mark, 'utf8') === key)
   return match ? join(paths.builds, match.name, 'node_modules') : undefined
 }

@@ -4,12 +4,14 @@ import {join} from 'node:path'
 import {HerogateError} from '../../lib/errors.js'
 import {git} from '../../lib/git.js'
 import {herogateHome} from '../../lib/home.js'
+import {procfileWarning} from '../../lib/parse.js'
 import {buildCommit, pruneBuilds, runStreaming} from './build.js'
 import {readConfig} from './config.js'
+import {listenWarning} from './listening.js'
 import {createRelease, describeDeploy, finishRelease} from './releases.js'
 import {entryCommand} from './run.js'
 import {appPaths, readApp, withLock, writeFileAtomic} from './state.js'
-import {activate, baseEnv, formationFor, type LocalContext, log, processEnv} from './workflow.js'
+import {activate, baseEnv, connect, formationFor, type LocalContext, log, processEnv} from './workflow.js'
 
 /**
  * `git push herogate main` runs the bare repo's pre-receive hook, which runs herogate's own
@@ -142,6 +144,14 @@ export async function receivePush(ctx: LocalContext, app: string, commit: string
       }
 
       say('deploy', `Released v${release.version}: http://127.0.0.1:${record.port}`)
+      // Best effort: a warning must not fail a deploy that succeeded.
+      const running = await connect(ctx, app, {locked: true}).then((client) => client.status()).catch(() => [])
+      for (const warning of [procfileWarning(build.processTypes), listenWarning(running)]) {
+        if (!warning) continue
+        out.write(` !     Warning: ${warning}\n`)
+        log(ctx, app, 'deploy', `Warning: ${warning}`)
+      }
+
       return release
     },
     {waitMs: ctx.lockWaitMs},

@@ -6,7 +6,7 @@ import {AppExists, HerogateError, InvalidInput, NoChanges} from '../../lib/error
 import {addRemote, getRemoteUrl, git, gitRoot, removeRemote} from '../../lib/git.js'
 import {localAppsDir} from '../../lib/home.js'
 import {names, validateAppName} from '../../lib/naming.js'
-import {applyScale, validateConfigKey} from '../../lib/parse.js'
+import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import {randomAppName} from '../../lib/random-name.js'
 import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../lib/settings.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
@@ -18,6 +18,7 @@ import {runStreaming} from './build.js'
 import {describeConfigChange, readConfig, writeConfig} from './config.js'
 import type {SupervisorClient} from './contracts.js'
 import {installHook} from './git-hook.js'
+import {listenWarning} from './listening.js'
 import {freePort} from './ports.js'
 import {allReleases, createRelease, finishRelease, previousRelease, readRelease, type ReleaseRecord, toRelease} from './releases.js'
 import {probeHttp} from './router.js'
@@ -128,7 +129,8 @@ export class LocalPlatform implements Platform {
   }
 
   async setConfig(app: string, vars: Record<string, string>, options: OperationOptions = {}): Promise<ConfigChange> {
-    const keys = Object.keys(vars).map((key) => validateConfigKey(key))
+    const keys = Object.keys(vars)
+    for (const key of keys) validateConfigVar(key, vars[key])
     if (keys.length === 0) throw new InvalidInput('No config vars given.', {suggestions: ['herogate config:set KEY=VALUE']})
     return this.changeConfig(app, options, (config) => {
       const changed = keys.filter((key) => config[key] !== vars[key])
@@ -139,6 +141,7 @@ export class LocalPlatform implements Platform {
 
   async unsetConfig(app: string, keys: string[], options: OperationOptions = {}): Promise<ConfigChange> {
     if (keys.length === 0) throw new InvalidInput('No config var names given.', {suggestions: ['herogate config:unset KEY']})
+    for (const key of keys) validateConfigKey(key)
     return this.changeConfig(app, options, (config) => {
       const present = keys.filter((key) => Object.hasOwn(config, key))
       if (present.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length === 1 ? 'is' : 'are'} not set: no new release.`)
@@ -197,9 +200,15 @@ export class LocalPlatform implements Platform {
     )
   }
 
-  async ps(app: string): Promise<ProcessInfo[]> {
+  async ps(app: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {
     const client = await this.ensure(app)
-    return client ? client.status() : []
+    if (!client) return []
+    const processes = await client.status()
+    for (const warning of [procfileWarning(this.serving(app, readApp(app))?.processTypes ?? {}), listenWarning(processes)]) {
+      if (warning) options.onProgress?.({kind: 'warning', message: warning})
+    }
+
+    return processes
   }
 
   async restart(app: string, processType?: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {

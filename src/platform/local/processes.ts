@@ -45,6 +45,18 @@ const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_A
 export const spawnShell: SpawnFn = (command, options) =>
   spawnChild('sh', ['-c', shellLine(command)], {cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
 
+/**
+ * A failed spawn as one line. Node's error for an environment it cannot pass quotes the
+ * offending value, and environments carry config values: name the variable instead.
+ */
+export function spawnErrorMessage(error: unknown): string {
+  const message = (error as Error).message
+  const key = /options\.env\['([^']*)'\]/.exec(message)?.[1]
+  if (key !== undefined) return `the environment variable ${key} cannot be passed to a process (it holds a NUL byte)`
+  if ((error as NodeJS.ErrnoException).code?.startsWith('ERR_INVALID_ARG')) return 'an argument or environment variable cannot be passed to a process'
+  return message
+}
+
 export const killGroup: KillFn = (child, signal) => {
   if (!child.pid) return
   try {
@@ -71,24 +83,37 @@ export function groupRunning(pgid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 
+  const members = groupMembers(new Set([pgid]), true)
+  return members === undefined || members.size > 0
+}
+
+/**
+ * The live (not zombie) processes of each of the groups `pgids`, from one pass over /proc;
+ * a group with none is left out. Undefined without /proc. `first`: stop at the first one found.
+ */
+export function groupMembers(pgids: ReadonlySet<number>, first = false): Map<number, number[]> | undefined {
   let entries: string[]
   try {
     entries = readdirSync('/proc')
   } catch {
-    return true
+    return undefined
   }
 
+  const members = new Map<number, number[]>()
   for (const entry of entries) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
       // After the command name (which may hold spaces): state, ppid, pgrp, ...
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true
+      const pgid = Number(fields[2])
+      if (!pgids.has(pgid) || fields[0] === 'Z' || fields[0] === 'X') continue
+      members.set(pgid, [...(members.get(pgid) ?? []), Number(entry)])
+      if (first) break
     } catch {}
   }
 
-  return false
+  return members
 }
 
 /** The process exists and is not a zombie (which signal 0 would still reach). */
@@ -310,7 +335,7 @@ export class ProcessManager {
     try {
       child = this.spawn(spec.command, {cwd: spec.dir, env})
     } catch (error) {
-      this.event(process, `Process failed to start: ${(error as Error).message}`)
+      this.event(process, `Process failed to start: ${spawnErrorMessage(error)}`)
       process.child = undefined
       this.exited(process, 127, null)
       return
@@ -332,7 +357,7 @@ export class ProcessManager {
 
     child.on('exit', onGone)
     child.on('error', (error) => {
-      this.event(process, `Process failed to start: ${error.message}`)
+      this.event(process, `Process failed to start: ${spawnErrorMessage(error)}`)
       onGone(127, null)
     })
   }

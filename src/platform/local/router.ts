@@ -33,6 +33,18 @@ interface BackendEntry {
   idle: Array<() => void>
 }
 
+/** Heroku's router keeps a client's X-Request-Id only when it is 20 to 200 of these characters. */
+const REQUEST_ID = /^[A-Za-z0-9+=/-]{20,200}$/
+
+/**
+ * The request id the router logs and passes on: the client's when valid, else a fresh one.
+ * A client's id goes into log lines, so anything else (spaces, quotes, newlines) would let
+ * it write log fields of its own.
+ */
+export function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID()
+}
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'])
 
 export class Router {
@@ -165,7 +177,7 @@ export class Router {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const started = process.hrtime.bigint()
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID()
+    const requestId = requestIdOf(req.headers['x-request-id'])
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined
     const headers: Record<string, string | string[]> = {}
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value
@@ -301,8 +313,10 @@ export class Router {
       const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`]
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
         const name = req.rawHeaders[i].toLowerCase()
-        if (name !== 'x-forwarded-for' && name !== 'x-forwarded-proto') lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
+        if (name !== 'x-forwarded-for' && name !== 'x-forwarded-proto' && name !== 'x-request-id') lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
       }
+
+      lines.push(`X-Request-Id: ${requestIdOf(req.headers['x-request-id'])}`)
 
       const forwarded = req.headers['x-forwarded-for']
       const remote = req.socket.remoteAddress ?? ''

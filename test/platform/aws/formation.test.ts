@@ -120,6 +120,7 @@ describe('aws driver: formation, scale, ps, restart, stop (moto)', () => {
       ['reserved config key', (c) => setConfig(c, 'demo', {PORT: '80'}), /PORT is set by herogate itself/],
       ['reserved config prefix', (c) => setConfig(c, 'demo', {HEROGATE_X: '1', A: '1'}), /reserved for herogate/],
       ['oversize config value', (c) => setConfig(c, 'demo', {A: '1', BIG: 'z'.repeat(9000)}), /at most 8192 bytes/],
+      ['config value with a NUL byte, never quoted', (c) => setConfig(c, 'demo', {A: '1', TOKEN: 's3cret\0'}), /^The value of TOKEN cannot be set: it holds a NUL byte, which no environment variable can hold\. Nothing was changed\.$/],
       ['invalid key to unset', (c) => unsetConfig(c, 'demo', ['no-dash']), /Invalid config var name/],
       ['unknown task name', (c) => stop(c, 'demo', 'web.9'), /^No process web\.9 in demo\.$/],
       ['unknown task id', (c) => stop(c, 'demo', '0123456789abcdef0123456789abcdef'), /^No process 0123456789abcdef0123456789abcdef in demo\.$/],

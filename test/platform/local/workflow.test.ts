@@ -148,7 +148,7 @@ describe('local platform workflow (fake supervisor)', function () {
     expect(change.keys).to.deep.equal(['UNI'])
     expect(change.release).to.include({version: 3, description: 'Remove UNI config vars'})
     expect(await platform.getConfig(app)).to.not.have.property('UNI')
-    for (const attempt of [() => platform.setConfig(app, {FOO: 'a=b c'}), () => platform.unsetConfig(app, ['NOPE']), () => platform.setConfig(app, {PORT: '1'})]) {
+    for (const attempt of [() => platform.setConfig(app, {FOO: 'a=b c'}), () => platform.unsetConfig(app, ['NOPE']), () => platform.setConfig(app, {PORT: '1'}), () => platform.setConfig(app, {TOKEN: 'x\0'})]) {
       let error: unknown
       try {
         await attempt()

@@ -1,0 +1,81 @@
+import {expect} from 'chai'
+import {type ChildProcess, spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+
+import {listenWarning, publicListeners} from '../../../src/platform/local/listening.js'
+import {freePort} from '../../../src/platform/local/ports.js'
+import type {ProcessInfo} from '../../../src/platform/types.js'
+
+/** A real process group (as the supervisor starts one) whose grandchild listens on `host`. */
+async function listener(host: string | undefined, port: number): Promise<ChildProcess> {
+  const script = `require('node:http').createServer((q, s) => s.end()).listen(${port}, ${host === undefined ? 'undefined' : JSON.stringify(host)}, () => console.log('up'))`
+  // Through sh, not exec'd: the socket belongs to a child of the group leader, not to the leader itself.
+  const child = spawn('sh', ['-c', `"${process.execPath}" -e "$SCRIPT"; true`], {detached: true, stdio: ['ignore', 'pipe', 'inherit'], env: {...process.env, SCRIPT: script}})
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve())
+    child.once('exit', (code) => reject(new Error(`listener exited with ${code}`)))
+  })
+  return child
+}
+
+describe('local listen check (/proc)', function () {
+  this.timeout(20_000)
+  const children: ChildProcess[] = []
+
+  before(function () {
+    if (!existsSync('/proc/net/tcp')) this.skip()
+  })
+
+  afterEach(() => {
+    for (const child of children.splice(0)) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {}
+    }
+  })
+
+  const start = async (host: string | undefined) => {
+    const port = await freePort()
+    const child = await listener(host, port)
+    children.push(child)
+    return {pid: child.pid!, port}
+  }
+
+  // Without a host node listens on [::] (IPv4 too), or on 0.0.0.0 where the machine has no IPv6.
+  const cases: Array<[string, string | undefined, (port: number) => RegExp[]]> = [
+    ['no host (every interface)', undefined, (port) => [new RegExp(`^(\\[::\\]|0\\.0\\.0\\.0):${port}$`)]],
+    ['0.0.0.0', '0.0.0.0', (port) => [new RegExp(`^0\\.0\\.0\\.0:${port}$`)]],
+    ['127.0.0.1', '127.0.0.1', () => []],
+    ['another loopback address', '127.0.0.2', () => []],
+  ]
+  for (const [title, host, expected] of cases) {
+    it(`finds what a process group listens on beyond loopback: ${title}`, async () => {
+      const {pid, port} = await start(host)
+      const found = publicListeners([pid])!.get(pid)!
+      const patterns = expected(port)
+      expect(found).to.have.lengthOf(patterns.length)
+      for (const [i, pattern] of patterns.entries()) expect(found[i]).to.match(pattern)
+    })
+  }
+
+  it('::1 is loopback too', async function () {
+    if (!existsSync('/proc/net/tcp6')) this.skip()
+    const {pid} = await start('::1').catch(() => ({pid: 0}))
+    if (!pid) this.skip()
+    expect(publicListeners([pid])!.get(pid)).to.deep.equal([])
+  })
+
+  it('warns once for every web process that listens beyond loopback, unless HEROGATE_BIND is set', async () => {
+    const open = await start('0.0.0.0')
+    const closed = await start('127.0.0.1')
+    const worker = await start('0.0.0.0')
+    const info = (name: string, pid: number): ProcessInfo => ({name, type: name.split('.')[0], id: String(pid), status: 'up', health: 'healthy', size: 'standard-1x'})
+    const processes = [info('web.1', open.pid), info('web.2', closed.pid), info('worker.1', worker.pid)]
+    expect(listenWarning(processes, '')).to.equal(
+      `web.1 listens on 0.0.0.0:${open.port}: beyond 127.0.0.1, so other machines can reach it without the router. ` +
+        "Listen on 127.0.0.1 (e.g. server.listen(process.env.PORT, '127.0.0.1')), or set HEROGATE_BIND if the app is meant to be reachable.",
+    )
+    expect(listenWarning(processes, '0.0.0.0')).to.equal(undefined)
+    expect(listenWarning([processes[1]], '')).to.equal(undefined)
+  })
+})
