@@ -85,7 +85,7 @@ export function forOtherApp(requests: IamRequest[], app: string, other: string):
     action: request.action,
     resource: swap(request.resource),
     context: Object.fromEntries(Object.entries(request.context).map(([key, value]) => [key, Array.isArray(value) ? value.map(swap) : swap(value)])),
-    source: `${request.source} (as app ${other})`,
+    source: `${swap(request.source)} (as app ${other})`,
   }))
 }
 
