@@ -22,6 +22,8 @@ describe('IAM contract (moto)', function () {
   let analysis: Analysis
 
   before(async function () {
+    // Before-all hooks run ahead of useMoto's reset: start from an empty account here.
+    await moto().reset()
     await moto().immediateTasks()
     recording = await recordEverything()
     analysis = analyse(recording)
