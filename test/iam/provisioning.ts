@@ -123,6 +123,11 @@ export const PROVISIONING: Record<string, Handlers> = {
       delete: on(arn, 'ecr:DeleteRepository', 'ecr:ListImages', 'ecr:BatchDeleteImage'),
     }
   },
+  // Pull-through cache rules have no resource-level permissions.
+  'AWS::ECR::PullThroughCacheRule': () => ({
+    create: on('*', 'ecr:CreatePullThroughCacheRule', 'ecr:DescribePullThroughCacheRules'),
+    delete: on('*', 'ecr:DeletePullThroughCacheRule', 'ecr:DescribePullThroughCacheRules'),
+  }),
   'AWS::Logs::LogGroup': (r, facts) => {
     const arn = facts.logGroupArn(r.properties.LogGroupName)
     return {

@@ -42,6 +42,9 @@ export const CLIENTS = {
   codePipeline: 'codepipeline',
 } as const
 
+/** AwsClients' members that make no client. */
+const NOT_CLIENTS = new Set(['constructor', 'region', 'set', 'options', 'make'])
+
 type MiddlewareClient = {middlewareStack: {add: (middleware: any, options: Record<string, unknown>) => void}}
 
 export class Recorder {
@@ -49,9 +52,15 @@ export class Recorder {
   readonly commands: CommandRun[] = []
   step = 'setup'
 
-  /** Records the calls of every client of `clients` (creating each one, so call after any clients.set). */
+  /**
+   * Records the calls of every client of `clients` (creating each one, so call after any
+   * clients.set). A client AwsClients gains later is recorded too, its IAM prefix taken
+   * from its method's name until CLIENTS names it.
+   */
   async attach(clients: AwsClients, principal: Principal): Promise<void> {
-    for (const [method, service] of Object.entries(CLIENTS)) {
+    const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(clients)).filter((name) => !NOT_CLIENTS.has(name))
+    for (const method of methods) {
+      const service = (CLIENTS as Record<string, string>)[method] ?? method.toLowerCase()
       const client = (await (clients as unknown as Record<string, () => Promise<MiddlewareClient>>)[method]()) as MiddlewareClient
       client.middlewareStack.add(
         (next: (args: {input: unknown}) => Promise<{output: unknown}>, context: {commandName?: string}) => async (args: {input: unknown}) => {

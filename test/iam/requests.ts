@@ -336,6 +336,15 @@ export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
       return [request(call, `codepipeline:${call.operation}`, facts.arn('codepipeline', name))]
     }
 
+    case 'iam':
+      // ECS's service-linked role, made before the first cluster: its path and name are AWS's.
+      if (call.operation === 'CreateServiceLinkedRole') {
+        const service = String(input.AWSServiceName)
+        const role = {'ecs.amazonaws.com': 'AWSServiceRoleForECS', 'elasticloadbalancing.amazonaws.com': 'AWSServiceRoleForElasticLoadBalancing'}[service] ?? `AWSServiceRoleFor${service.split('.')[0]}`
+        return [request(call, 'iam:CreateServiceLinkedRole', `arn:${partition}:iam::${facts.scope.account}:role/aws-service-role/${service}/${role}`, {'iam:AWSServiceName': service})]
+      }
+
+      break
     case 'codebuild':
       // A build id is PROJECT:UUID; builds are authorized on their project.
       if (call.operation === 'BatchGetBuilds') return (input.ids as string[]).map((id) => request(call, 'codebuild:BatchGetBuilds', facts.arn('codebuild', `project/${id.split(':')[0]}`)))
