@@ -20,6 +20,8 @@ export interface RunTaskRequest {
   subnets: string[]
   securityGroup: string
   startedBy: string
+  /** The task's tags: the build's role reads and stops only tasks tagged with its app. */
+  tags?: Array<{key: string; value: string}>
 }
 
 export class EcsRelease {
@@ -138,6 +140,7 @@ export class EcsRelease {
         launchType: 'FARGATE',
         count: 1,
         startedBy: request.startedBy,
+        ...(request.tags ? {tags: request.tags} : {}),
         networkConfiguration: {
           awsvpcConfiguration: {subnets: request.subnets, securityGroups: [request.securityGroup], assignPublicIp: 'ENABLED'},
         },

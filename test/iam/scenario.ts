@@ -1,0 +1,213 @@
+import {CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand} from '@aws-sdk/client-cloudformation'
+import {ECSClient, type Task} from '@aws-sdk/client-ecs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {Writable} from 'node:stream'
+import {execFileSync} from 'node:child_process'
+
+import {AwsClients} from '../../src/aws/clients.js'
+import {names} from '../../src/lib/naming.js'
+import type {AwsContext} from '../../src/platform/aws/context.js'
+import {deploy} from '../../src/platform/aws/deploy.js'
+import {AwsPlatform} from '../../src/platform/aws/index.js'
+import {runRelease} from '../../src/release/index.js'
+import type {Runner} from '../../src/release/build.js'
+import {completingRollouts, enableDnsHostnames, fakeClock} from '../platform/aws/formation.fixture.js'
+import type {StackResource} from './provisioning.js'
+import {Recorder} from './record.js'
+import {standIns, type PipelineState} from './stand-ins.js'
+import {loadTemplate, resolver, type StackValues} from './template.js'
+
+/**
+ * Every command a herogate user runs on AWS, in a user's order, against moto: create (the
+ * platform and the app), config, a deploy whose push runs the build's `internal:release`
+ * under the build role, scale, ps, run, stop, restart, logs, releases, rollback, info, apps,
+ * destroy and platform:destroy. The calls are recorded per principal, and the stacks are
+ * read (unrecorded) so the template's policies can be resolved for this very app.
+ */
+
+export const REGION = 'us-east-1'
+export const APP = 'demo'
+export const COMMIT = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
+const DIGEST = `sha256:${'d'.repeat(64)}`
+
+export interface StackSnapshot {
+  file: string
+  name: string
+  values: StackValues
+  resources: StackResource[]
+}
+
+export interface Recording {
+  recorder: Recorder
+  account: string
+  platform: StackSnapshot
+  app: StackSnapshot
+}
+
+/** A stack as CloudFormation left it: its parameters and its resources' physical names. */
+export async function snapshot(file: string, stackName: string, account: string): Promise<StackSnapshot> {
+  const cfn = new CloudFormationClient({region: REGION})
+  const stack = (await cfn.send(new DescribeStacksCommand({StackName: stackName}))).Stacks![0]
+  const listed = (await cfn.send(new ListStackResourcesCommand({StackName: stackName}))).StackResourceSummaries ?? []
+  const physical = Object.fromEntries(listed.map((r) => [r.LogicalResourceId!, r.PhysicalResourceId!]))
+  const {body} = loadTemplate(file)
+  const parameters: Record<string, string> = {}
+  for (const [key, spec] of Object.entries((body.Parameters ?? {}) as Record<string, {Default?: unknown}>)) {
+    if (spec.Default !== undefined) parameters[key] = String(spec.Default)
+  }
+
+  for (const p of stack.Parameters ?? []) parameters[p.ParameterKey!] = p.ParameterValue!
+  const values: StackValues = {partition: 'aws', region: REGION, account, stackName, stackId: stack.StackId!, parameters, refs: {}, attributes: {}}
+  const resources = body.Resources as Record<string, {Type: string; Condition?: string; Properties?: Record<string, unknown>}>
+  for (const [id, resource] of Object.entries(resources)) {
+    // moto makes no CodeCommit, CodeBuild or CodePipeline resources: those are named by their Name properties.
+    const name = physical[id] ?? `${stackName}-${id}`
+    values.refs[id] = name
+    for (const [attribute, value] of Object.entries(attributesOf(resource.Type, name, values))) values.attributes[`${id}.${attribute}`] = value
+  }
+
+  const resolve = resolver(body, values, {loose: true})
+  const live = Object.entries(resources).filter(([, r]) => !r.Condition || resolve({fn: 'Condition', arg: r.Condition}))
+  return {
+    file,
+    name: stackName,
+    values,
+    resources: live.map(([id, r]) => ({id, type: r.Type, physicalId: physical[id] ?? '', properties: resolve(r.Properties ?? {}) as Record<string, any>})),
+  }
+}
+
+function attributesOf(type: string, name: string, v: StackValues): Record<string, string> {
+  switch (type) {
+    case 'AWS::IAM::Role': return {Arn: `arn:${v.partition}:iam::${v.account}:role/${name}`}
+    case 'AWS::ECR::Repository': return {Arn: `arn:${v.partition}:ecr:${v.region}:${v.account}:repository/${name}`, RepositoryUri: `${v.account}.dkr.ecr.${v.region}.amazonaws.com/${name}`}
+    case 'AWS::Logs::LogGroup': return {Arn: `arn:${v.partition}:logs:${v.region}:${v.account}:log-group:${name}:*`}
+    case 'AWS::S3::Bucket': return {Arn: `arn:${v.partition}:s3:::${name}`}
+    default: return {}
+  }
+}
+
+/** Records what the build runs; buildx "pushes" by writing the digest where herogate reads it. */
+function recordingRunner(recorder: Recorder): Runner {
+  return async (argv) => {
+    recorder.commands.push({principal: 'build', argv, step: recorder.step})
+    const metadata = argv.indexOf('--metadata-file')
+    if (metadata > 0) writeFileSync(argv[metadata + 1], JSON.stringify({'containerimage.digest': DIGEST}))
+    return ''
+  }
+}
+
+/** moto reports no exit code for a task that ran to its end: here it exited 0, as the release command and run do. */
+function exitingTasks(client: ECSClient): ECSClient {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args)
+      if (context.commandName === 'DescribeTasksCommand') {
+        for (const task of (result.output as {tasks?: Task[]}).tasks ?? []) {
+          if (task.lastStatus !== 'STOPPED') continue
+          for (const container of task.containers ?? []) container.exitCode ??= 0
+        }
+      }
+
+      return result
+    },
+    {step: 'initialize', name: 'exitingTasks'},
+  )
+  return client
+}
+
+async function context(recorder: Recorder, principal: 'user' | 'build', pipeline: PipelineState, clock: ReturnType<typeof fakeClock>): Promise<AwsContext> {
+  const clients = new AwsClients({region: REGION})
+  // Deployments complete as ECS reports them; one-off tasks exit 0.
+  clients.set('ecs', exitingTasks(completingRollouts(new ECSClient({region: REGION}))))
+  await standIns(clients, pipeline)
+  await recorder.attach(clients, principal)
+  return {region: REGION, clients, clock}
+}
+
+const sink = new Writable({write: (_chunk, _encoding, done) => done()})
+
+export async function recordEverything(): Promise<Recording> {
+  const recorder = new Recorder()
+  const clock = fakeClock()
+  const pipeline: PipelineState = {buildId: `${names.codeBuildProject(APP)}:0b1c2d3e-0000-4000-8000-000000000001`, author: {name: 'Dev', email: 'dev@example.com'}, logGroup: names.logGroup(APP)}
+  const user = await context(recorder, 'user', pipeline, clock)
+  const build = await context(recorder, 'build', pipeline, clock)
+  const platform = new AwsPlatform(user)
+  const repo = mkdtempSync(join(tmpdir(), 'hg-iam-repo-'))
+  const source = mkdtempSync(join(tmpdir(), 'hg-iam-source-'))
+  const home = process.env.HEROGATE_HOME
+  const scratchHome = mkdtempSync(join(tmpdir(), 'hg-iam-home-'))
+  process.env.HEROGATE_HOME = scratchHome
+  try {
+    execFileSync('git', ['init', '-q', '-b', 'main', repo])
+    writeFileSync(join(source, 'Dockerfile'), 'FROM scratch\n')
+    writeFileSync(join(source, 'Procfile'), 'web: node server.js\nworker: node worker.js\nrelease: node migrate.js\n')
+    mkdirSync(join(tmpdir(), 'herogate-build'), {recursive: true})
+    const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+      recorder.at(name)
+      return work()
+    }
+
+    await step('create', () => platform.createApp({name: APP, cwd: repo}))
+    const account = '123456789012'
+    const platformStack = await snapshot('platform.yml', names.platformStack(), account)
+    const appStack = await snapshot('app.yml', names.appStack(APP), account)
+    // moto's CloudFormation leaves DNS host names off, which its RunTask needs.
+    await enableDnsHostnames(platformStack.values.refs.Vpc)
+
+    await step('apps', () => platform.listApps())
+    await step('info', () => platform.appInfo(APP))
+    await step('config:set', () => platform.setConfig(APP, {DATABASE_URL: 'postgres://db/demo', EMPTY: ''}))
+    await step('config', () => platform.getConfig(APP))
+    // The push starts the pipeline, whose build runs `herogate internal:release` with the build role.
+    await step('deploy', () => deploy(user, APP, {cwd: repo}, {
+      head: async () => COMMIT,
+      push: async () => {
+        pipeline.commit = COMMIT
+        pipeline.startedAt = clock.now()
+        recorder.at('internal:release')
+        await runRelease({app: APP, source, commit: COMMIT, buildId: pipeline.buildId, ctx: build, runner: recordingRunner(recorder), onProgress: () => {}})
+        recorder.at('deploy')
+        return {upToDate: false}
+      },
+    }))
+    await step('ps:scale', () => platform.scale(APP, [{type: 'worker', quantity: 1}]))
+    await step('ps:scale (size)', () => platform.scale(APP, [{type: 'web', quantity: 2, size: 'standard-2x'}]))
+    await step('ps', () => platform.ps(APP))
+    await step('releases', () => platform.releases(APP, {num: 10}))
+    await step('releases:info', () => platform.releaseInfo(APP, 1))
+    const detached = await step('run --detached', () => platform.run(APP, {command: ['sleep', '60'], env: {}, detached: true, tty: false, stdout: sink, stderr: sink}))
+    await step('ps:stop', () => platform.stop(APP, detached.id))
+    await step('run', () => platform.run(APP, {command: ['rake', 'db:migrate'], env: {VERBOSE: '1'}, detached: false, tty: false, stdout: sink, stderr: sink}))
+    await step('ps:restart', () => platform.restart(APP))
+    await step('logs', async () => {
+      for await (const _ of platform.logs(APP, {num: 20, tail: false}));
+    })
+    await step('logs --tail', async () => {
+      const stop = new AbortController()
+      const lines = platform.logs(APP, {num: 1, tail: true, signal: stop.signal})[Symbol.asyncIterator]()
+      // The session starts and the history (the releases' own log lines) is read before the first line; then Ctrl-C.
+      await lines.next()
+      stop.abort()
+      await lines.return?.()
+    })
+    await step('config:unset', () => platform.unsetConfig(APP, ['EMPTY']))
+    await step('rollback', () => platform.rollback(APP, 2))
+    // git push and fetch are signed by herogate's credential helper (git:credentials) and
+    // authorized by CodeCommit as GitPush and GitPull: no SDK call shows them.
+    for (const operation of ['GitPull', 'GitPush']) {
+      recorder.calls.push({principal: 'user', service: 'codecommit', operation, input: {repositoryName: names.codeCommitRepo(APP)}, step: 'git push herogate main'})
+    }
+
+    await step('destroy', () => platform.destroyApp(APP, {cwd: repo}))
+    // moto cannot delete a stack with a route table (MOTO-NOTES.md): the calls up to the failure are what count.
+    await step('platform:destroy', () => platform.destroyPlatform().catch(() => undefined))
+    return {recorder, account, platform: platformStack, app: appStack}
+  } finally {
+    if (home === undefined) delete process.env.HEROGATE_HOME
+    else process.env.HEROGATE_HOME = home
+    for (const dir of [repo, source, scratchHome]) rmSync(dir, {recursive: true, force: true})
+  }
+}
