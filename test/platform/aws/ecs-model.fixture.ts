@@ -71,10 +71,13 @@ export interface ModelApp {
  * An app as its stack leaves it before the first deploy, with ECS played by the model. Other
  * services (SSM, CloudWatch Logs) come from the environment: moto in the tests that start it.
  */
-export async function modelApp(app = 'demo', options: {model?: EcsModel; clock?: Clock & {advance(ms: number): void}; gracePeriodSeconds?: number; timings?: Partial<Timings>} = {}): Promise<ModelApp> {
+export async function modelApp(
+  app = 'demo',
+  options: {model?: EcsModel; clock?: Clock & {advance(ms: number): void}; resources?: AppResources; gracePeriodSeconds?: number; timings?: Partial<Timings>} = {},
+): Promise<ModelApp> {
   const clock = options.clock ?? fakeClock()
   const model = options.model ?? new EcsModel(clock, {timings: options.timings})
-  const resources = modelResources(app)
+  const resources = options.resources ?? modelResources(app)
   const ctx = makeContext(resources, {clock})
   const ecs = model.client()
   ctx.clients.set('ecs', ecs)
