@@ -172,6 +172,7 @@ export async function watchRollout(ecs: RolloutEcs, cluster: string, targets: Ro
       // that ran and then exited, so it cannot say that new processes keep crashing.
       if (state !== 'done') {
         const graceMs = (service.healthCheckGracePeriodSeconds ?? 0) * 1000
+        const deployment = deploymentOf(service, target)?.id
         const arns = (await ecs.stoppedTaskArns(cluster, target.service)).filter((arn) => !seenTasks.has(arn))
         for (const task of arns.length > 0 ? await ecs.tasks(cluster, arns) : []) {
           if (!task.taskArn) continue
@@ -179,6 +180,9 @@ export async function watchRollout(ecs: RolloutEcs, cluster: string, targets: Ro
           if (task.lastStatus !== 'STOPPED' && task.stopCode === undefined) continue
           seenTasks.add(task.taskArn)
           if (task.taskDefinitionArn !== target.taskDefinition) continue
+          // A service's task carries its deployment's id as startedBy: after a forced new deployment
+          // (a restart, a config change) the old deployment's tasks run the same task definition.
+          if (deployment && task.startedBy?.startsWith('ecs-svc/') && task.startedBy !== deployment) continue
           const reason = taskFailure(task, graceMs)
           if (!reason) continue
           const failure: TaskFailure = {processType: target.processType, taskId: taskId(task.taskArn), reason, exitCode: exitCodeOf(task)}

@@ -69,6 +69,24 @@ describe('rollout watcher (ECS model)', () => {
     expect(deployment.rolloutState).to.equal('IN_PROGRESS')
   })
 
+  it('does not count crashes of the old deployment\'s processes after a restart (a forced new deployment of the same task definition)', async () => {
+    const clock = fakeClock()
+    const model = new EcsModel(clock)
+    const ecs = model.client()
+    await stackWebService(ecs, resources)
+    // A leak: the first two processes crash after 5 minutes; the restart's fresh processes are fine.
+    let nth = 0
+    model.behaviour = () => (nth++ < 2 ? {listensAfterMs: 1000, exitAfterMs: 5 * 60_000} : {listensAfterMs: 1000})
+    const taskDefinition = (await ecs.send(new RegisterTaskDefinitionCommand(taskDefinitionInput('demo', resources, {processType: 'web', image: OLD, size: 'standard-1x', configKeys: [], release: 1})))).taskDefinition!.taskDefinitionArn!
+    await ecs.send(new UpdateServiceCommand({cluster: resources.cluster, service: SERVICE, taskDefinition, desiredCount: 2}))
+    clock.advance(305_000)
+    const {service} = await ecs.send(new UpdateServiceCommand({cluster: resources.cluster, service: SERVICE, forceNewDeployment: true}))
+    const target = {processType: 'web', service: SERVICE, taskDefinition, desiredCount: 2}
+    const outcome = await watchRollout(new EcsRelease(ecs), resources.cluster, [target], {clock, updated: new Map([[SERVICE, service!]])})
+    expect(outcome).to.include({ok: true})
+    expect(model.describe({service: SERVICE}).filter((t) => t.stopCode === 'EssentialContainerExited')).to.have.length(2)
+  })
+
   it('waits out the grace period of a slow app instead of failing it', async () => {
     // Listening 45 s after start, well past the old 10 s grace and the 2 x 5 s health checks.
     const {watch} = await rollingOut({behaviour: {listensAfterMs: 45_000}, gracePeriodSeconds: 60})
