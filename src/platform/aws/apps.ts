@@ -265,7 +265,7 @@ async function untilStopped(ctx: AwsContext, app: string, cluster: string, servi
     throw error
   })
   progress({kind: 'step', id: 'draining', message, status: settled ? 'done' : 'skipped'})
-  if (!settled) progress({kind: 'warning', message: `ECS is still stopping processes of ${app}; it finishes on its own. Creating an app named ${app} again waits for it.`})
+  if (!settled) progress({kind: 'warning', message: `ECS is still stopping processes of ${app}; it finishes on its own within minutes. Wait for that before creating an app named ${app} again.`})
 }
 
 /** How destroy names a one-off task it stopped: run.1a2b3c4 as ps and logs show it, with what started it. */

@@ -474,7 +474,7 @@ describe('AWS destroyApp (mocked AWS, the ECS model for ECS)', () => {
     const result = await destroyApp(ctx, 'demo', {cwd, onProgress: (e) => events.push(e)})
     expect(result.removed).to.include('log group /herogate/demo')
     expect(events).to.deep.include({kind: 'step', id: 'draining', message: 'Waiting for ECS to stop the processes of demo', status: 'skipped'})
-    expect(events).to.deep.include({kind: 'warning', message: 'ECS is still stopping processes of demo; it finishes on its own. Creating an app named demo again waits for it.'})
+    expect(events).to.deep.include({kind: 'warning', message: 'ECS is still stopping processes of demo; it finishes on its own within minutes. Wait for that before creating an app named demo again.'})
   })
 
   it('shows why the stack could not be deleted', async () => {
