@@ -148,8 +148,8 @@ register and roll out; with 3 process types that is 16. Per call, for VAR_0=y:
 A new or removed var adds: the services' task definitions (ecs:DescribeServices 1), then per process
 type ecs:DescribeTaskDefinition + ecs:RegisterTaskDefinition (2 each), the UpdateService now naming the
 new revision. The first change made with an access key adds sts:GetCallerIdentity (the release's
-author), remembered in HEROGATE_HOME after. Stopped tasks are only listed when a deployment reports
-failed tasks. The figures leave out the polls a real rollout takes (one DescribeServices each, 3 s apart).`)
+author), remembered in HEROGATE_HOME after. The figures leave out the polls a real rollout takes (3 s
+apart: one DescribeServices, and per service still rolling out one ListTasks of its stopped tasks).`)
   } finally {
     stopMoto()
   }

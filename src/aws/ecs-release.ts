@@ -3,7 +3,7 @@ import type {
 } from '@aws-sdk/client-ecs'
 
 import {HerogateError} from '../lib/errors.js'
-import {awsFailure} from './errors.js'
+import {awsFailure, isAwsError} from './errors.js'
 
 /**
  * The ECS calls of the release path (deploy, config release, rollback, rollout watching):
@@ -13,6 +13,12 @@ import {awsFailure} from './errors.js'
 function wrap(error: unknown, what: string): never {
   throw awsFailure(error, what)
 }
+
+/**
+ * CreateService refused: a service of that name was deleted and ECS still drains it (until its
+ * tasks stop, it is DRAINING and its name cannot be used again).
+ */
+export class ServiceDraining extends HerogateError {}
 
 export interface RunTaskRequest {
   cluster: string
@@ -49,13 +55,21 @@ export class EcsRelease {
 
   /** Active services among `names` (missing or deleted ones are left out), by name. */
   async services(cluster: string, names: string[]): Promise<Map<string, Service>> {
+    const found = await this.describeServices(cluster, names)
+    for (const [name, service] of found) if (service.status === 'INACTIVE' || service.status === 'DRAINING') found.delete(name)
+    return found
+  }
+
+  /** The newest service of each of `names` in any status (ACTIVE, DRAINING, INACTIVE), by name; missing ones are left out. */
+  async describeServices(cluster: string, names: string[]): Promise<Map<string, Service>> {
     const {DescribeServicesCommand} = await import('@aws-sdk/client-ecs')
     const found = new Map<string, Service>()
     try {
       for (let i = 0; i < names.length; i += 10) {
         const result = await this.ecs.send(new DescribeServicesCommand({cluster, services: names.slice(i, i + 10)}))
         for (const service of result.services ?? []) {
-          if (service.serviceName && service.status !== 'INACTIVE' && service.status !== 'DRAINING') found.set(service.serviceName, service)
+          // A name deleted and created again is described once per record: the live one wins.
+          if (service.serviceName && (!found.has(service.serviceName) || service.status !== 'INACTIVE')) found.set(service.serviceName, service)
         }
       }
     } catch (error) {
@@ -65,11 +79,17 @@ export class EcsRelease {
     return found
   }
 
+  /** Throws ServiceDraining while a deleted service of the same name is still draining. */
   async createService(input: CreateServiceCommandInput): Promise<Service> {
     const {CreateServiceCommand} = await import('@aws-sdk/client-ecs')
     try {
       return (await this.ecs.send(new CreateServiceCommand(input))).service!
     } catch (error) {
+      // ECS says "Unable to Start a service that is still Draining."
+      if (isAwsError(error, 'InvalidParameterException') && /draining/i.test((error as Error).message)) {
+        throw new ServiceDraining(`Service ${input.serviceName} cannot be created while ECS still drains the one deleted before it.`, {cause: error})
+      }
+
       wrap(error, `creating service ${input.serviceName}`)
     }
   }

@@ -91,6 +91,54 @@ export class EcsService {
     }
   }
 
+  /** The app's task definition families (names.taskFamily(app, type): its process types, run and release), sorted. */
+  async taskFamilies(app: string): Promise<string[]> {
+    const {ListTaskDefinitionFamiliesCommand} = await this.sdk()
+    const prefix = names.taskFamily(app, '')
+    const families: string[] = []
+    let nextToken: string | undefined
+    try {
+      do {
+        const response = await this.client.send(new ListTaskDefinitionFamiliesCommand({familyPrefix: prefix, status: 'ALL', nextToken, maxResults: 100}))
+        // The prefix ends in "--", which no app name holds: app "demo" never claims app "demo-2"'s families.
+        families.push(...(response.families ?? []).filter((family) => family.startsWith(prefix) && PROCESS_TYPE.test(family.slice(prefix.length))))
+        nextToken = response.nextToken
+      } while (nextToken)
+    } catch (error) {
+      throw awsFailure(error, `listing the task definition families of ${app}`)
+    }
+
+    return families.sort()
+  }
+
+  /** The ACTIVE revisions of a task definition family, oldest first. */
+  async activeRevisions(family: string): Promise<string[]> {
+    const {ListTaskDefinitionsCommand} = await this.sdk()
+    const arns: string[] = []
+    let nextToken: string | undefined
+    try {
+      do {
+        // familyPrefix is a whole family name here (unlike ListTaskDefinitionFamilies).
+        const response = await this.client.send(new ListTaskDefinitionsCommand({familyPrefix: family, status: 'ACTIVE', nextToken, maxResults: 100}))
+        arns.push(...(response.taskDefinitionArns ?? []))
+        nextToken = response.nextToken
+      } while (nextToken)
+    } catch (error) {
+      throw awsFailure(error, `listing the task definitions of ${family}`)
+    }
+
+    return arns
+  }
+
+  async deregisterTaskDefinition(arn: string): Promise<void> {
+    const {DeregisterTaskDefinitionCommand} = await this.sdk()
+    try {
+      await this.client.send(new DeregisterTaskDefinitionCommand({taskDefinition: arn}))
+    } catch (error) {
+      throw awsFailure(error, `deregistering task definition ${arn.slice(arn.lastIndexOf('/') + 1)}`)
+    }
+  }
+
   async registerTaskDefinition(input: RegisterTaskDefinitionCommandInput): Promise<TaskDefinition> {
     const {RegisterTaskDefinitionCommand} = await this.sdk()
     try {

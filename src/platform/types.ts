@@ -153,6 +153,8 @@ export interface DestroyResult {
   name: string
   /** Human readable list of what was removed, in order. */
   removed: string[]
+  /** One-off processes (run, release phase) that were still running and were stopped, e.g. "run.1a2b3c4 (herogate run)". */
+  stopped?: string[]
 }
 
 export interface CreateOptions {

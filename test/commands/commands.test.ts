@@ -115,6 +115,15 @@ describe('commands against a fake platform', () => {
       expect(stdout).to.equal('Destroyed demo. Removed:\n  - stack herogate-demo\n  - git remote herogate\n')
     })
 
+    it('lists the one-off processes it stopped before what it removed, in the human view and --json', async () => {
+      const result = {name: 'demo', stopped: ['run.1a2b3c4 (herogate run)'], removed: ['12 task definitions (herogate-demo--run, herogate-demo--web)']}
+      platform.destroyApp = async () => result
+      const {stdout} = await runCommand(AppsDestroy, ['-a', 'demo', '--confirm', 'demo'], platform)
+      expect(stdout).to.equal('Destroyed demo. Stopped:\n  - run.1a2b3c4 (herogate run)\nRemoved:\n  - 12 task definitions (herogate-demo--run, herogate-demo--web)\n')
+      const json = await runCommand(AppsDestroy, ['-a', 'demo', '--confirm', 'demo', '--json'], platform)
+      expect(JSON.parse(json.stdout)).to.deep.equal(result)
+    })
+
     it('refuses a --confirm that does not match, changing nothing', async () => {
       const {stderr, exitCode} = await runCommand(AppsDestroy, ['-a', 'demo', '--confirm', 'other'], platform)
       expect(exitCode).to.equal(1)

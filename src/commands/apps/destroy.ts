@@ -14,8 +14,11 @@ export default class AppsDestroy extends HerogateCommand {
     const {target, platform} = await this.resolveTarget(flags)
     await this.confirmDestructive(target.name, flags.confirm, 'destroys the app')
     const result = await platform.destroyApp(target.name, {cwd: process.cwd(), onProgress: this.progress, signal: this.signal})
-    this.log(`Destroyed ${result.name}. Removed:`)
-    for (const item of result.removed) this.log(`  - ${item}`)
+    const lists: Array<[string, string[]]> = [...(result.stopped?.length ? [['Stopped', result.stopped] as [string, string[]]] : []), ['Removed', result.removed]]
+    for (const [i, [title, items]] of lists.entries()) {
+      this.log(i === 0 ? `Destroyed ${result.name}. ${title}:` : `${title}:`)
+      for (const item of items) this.log(`  - ${item}`)
+    }
     return result
   }
 }

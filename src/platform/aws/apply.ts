@@ -10,7 +10,7 @@
  */
 import type {Service} from '@aws-sdk/client-ecs'
 
-import {EcsRelease} from '../../aws/ecs-release.js'
+import {EcsRelease, ServiceDraining} from '../../aws/ecs-release.js'
 import {LogsService} from '../../aws/logs.js'
 import type {NewRelease, ReleaseRecord} from '../../aws/release-store.js'
 import {ConfigStore} from '../../aws/ssm.js'
@@ -18,6 +18,7 @@ import {HerogateError, Interrupted} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
 import type {OperationOptions, Progress, ProgressEvent, Release} from '../types.js'
 import type {AwsContext} from './context.js'
+import {DRAIN_WAIT_MS, pollUntil} from './draining.js'
 import type {AppLock} from './lock.js'
 import {toRelease} from './releases.js'
 import {type AppResources, appResources} from './resources.js'
@@ -250,7 +251,7 @@ export async function applyRelease(e: Env, record: ReleaseRecord, specs: Process
         updated.set(name, await e.ecs.updateService(cluster, name, {taskDefinition: taskDefinitions[type], ...(first ? {desiredCount} : {})}))
         if (first) started.push(type)
       } else {
-        updated.set(name, await e.ecs.createService(serviceInput(e, type, taskDefinitions[type])))
+        updated.set(name, await createService(e, type, taskDefinitions[type], options.signal))
         created.push(type)
         note(e, `New process type ${type}: start it with herogate scale ${type}=1 -a ${e.app}`)
       }
@@ -290,6 +291,40 @@ async function putBack(e: Env, record: ReleaseRecord, previous: ReleaseRecord | 
 
   for (const type of changes.started) {
     if (!prior[type]) await e.ecs.updateService(cluster, names.service(e.app, type), {desiredCount: 0})
+  }
+}
+
+/**
+ * Creates a process type's service. When a release just removed that type (a type taken out of
+ * the Procfile and brought back, a rollback, the put-back of a failed release, an app destroyed
+ * and created again), ECS still drains the deleted service and refuses its name: wait until it
+ * is INACTIVE (draining.ts says why waiting rather than another name), with a step and a deadline.
+ */
+async function createService(e: Env, type: string, taskDefinition: string, signal?: AbortSignal): Promise<Service> {
+  const name = names.service(e.app, type)
+  const message = `Waiting for ECS to finish draining the removed ${type} service`
+  let waited = false
+  for (;;) {
+    try {
+      const service = await e.ecs.createService(serviceInput(e, type, taskDefinition))
+      if (waited) step(e, `drain:${type}`, message, 'done')
+      return service
+    } catch (error) {
+      if (!(error instanceof ServiceDraining)) throw error
+    }
+
+    if (!waited) step(e, `drain:${type}`, message, 'start')
+    waited = true
+    const drained = await pollUntil(e.ctx.clock, async () => (await e.ecs.describeServices(e.resources.cluster, [name])).get(name)?.status !== 'DRAINING', {
+      signal,
+      onTick: () => e.lock.keepAlive(),
+    })
+    if (!drained) {
+      step(e, `drain:${type}`, message, 'failed')
+      throw new HerogateError(`ECS is still draining the removed ${type} service of ${e.app} after ${DRAIN_WAIT_MS / 60_000} minutes, so it cannot be created again yet.`, {
+        suggestions: [`aws ecs describe-services --cluster ${e.resources.cluster} --services ${name} --region ${e.resources.region}`, 'deploy again once it is INACTIVE'],
+      })
+    }
   }
 }
 

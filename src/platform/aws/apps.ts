@@ -2,10 +2,10 @@ import {readFile} from 'node:fs/promises'
 import {fileURLToPath} from 'node:url'
 
 import {ArtifactBucket} from '../../aws/artifacts.js'
-import {deleteLogGroups, deleteParametersByPath, deleteService} from '../../aws/cleanup.js'
+import {deleteLogGroups, deleteParametersByPath, deleteService, deregisterTaskDefinitions, stillStopping, stopOneOffTasks} from '../../aws/cleanup.js'
 import {CloudFormation, StackFailed, type StackSummary, templateResources, WaitAborted, type WaitOptions} from '../../aws/cloudformation.js'
 import {clusterServices, type ServiceCounts} from '../../aws/cluster.js'
-import {EcsService} from '../../aws/ecs.js'
+import {EcsService, type Task, taskId} from '../../aws/ecs.js'
 import {ImageRepository} from '../../aws/ecr.js'
 import {LoadBalancer, lowestFree} from '../../aws/elb.js'
 import {callerIdentity} from '../../aws/identity.js'
@@ -18,6 +18,8 @@ import type {
   AppInfo, AppSummary, CreateOptions, CreateResult, DestroyResult, OperationOptions, ProcessFormation, Progress, Release,
 } from '../types.js'
 import type {AwsContext} from './context.js'
+import {pollUntil} from './draining.js'
+import {RUN_TYPE, runName} from './formation.js'
 import {uploadReleaseCode} from './release-code.js'
 import {releaseInfo} from './releases.js'
 import {appNotFound, appResourcesFrom, stacksOf} from './resources.js'
@@ -164,13 +166,19 @@ export async function destroyApp(ctx: AwsContext, app: string, options: Operatio
   }
 
   const cluster = platformStack?.outputs.Cluster
+  const ecsClient = await ctx.clients.ecs()
+  const ecs = new EcsService(ecsClient)
+  const families = await ecs.taskFamilies(app)
+  const services: string[] = []
+  let stopped: Task[] = []
   if (cluster) {
-    const ecs = new EcsService(await ctx.clients.ecs())
+    // One-off tasks keep running (and billing) without their app, and hold the platform's security group.
+    stopped = await step('one-off', `Stopping the one-off processes of ${app}`, async () => stopOneOffTasks(ecsClient, cluster, families, `herogate destroy -a ${app}`))
     const types = await ecs.processTypes(cluster, app)
-    const ecsClient = await ctx.clients.ecs()
     await step('services', `Stopping the processes of ${app}`, async () => {
       for (const type of types) {
         const service = names.service(app, type)
+        services.push(service)
         if (type === 'web') {
           // The stack owns the web service; scaling it to zero first makes its deletion quick.
           await ecs.updateService(cluster, service, {desiredCount: 0}).catch(() => {})
@@ -233,13 +241,47 @@ export async function destroyApp(ctx: AwsContext, app: string, options: Operatio
   })
   removed.push(`stack ${appStack.name} (git repository, pipeline, build project, image repository, roles, routing, web service)`)
 
+  // Revisions are kept by ECS after the app is gone; releases registered them outside the stack.
+  const deregistered = await step('task-definitions', `Deregistering the task definitions of ${app}`, async () => deregisterTaskDefinitions(ecsClient, families))
+  if (deregistered > 0) removed.push(`${deregistered} task definition${deregistered === 1 ? '' : 's'} (${families.join(', ')})`)
+  if (cluster && (services.length > 0 || stopped.length > 0)) await untilStopped(ctx, app, cluster, services, stopped, options)
+
   const groups = await step('logs', `Deleting the logs of ${app}`, async () =>
     deleteLogGroups(await ctx.clients.logs(), [names.logGroup(app), `/aws/codebuild/${names.codeBuildProject(app)}`]),
   )
   for (const group of groups) removed.push(`log group ${group}`)
 
   if (await removeGitRemote(ctx, app, options.cwd)) removed.push(`git remote ${names.gitRemote()}`)
-  return {name: app, removed}
+  return {name: app, removed, ...(stopped.length > 0 ? {stopped: stopped.map((task) => oneOffName(app, task))} : {})}
+}
+
+/**
+ * Waits until ECS has drained the app's deleted services and stopped its one-off tasks: until
+ * then their names cannot be created again (a new app of the same name would fail) and their
+ * network interfaces hold the platform's security group. A deadline or Ctrl-C ends the wait
+ * with a warning, not a failure: the app is gone, and ECS finishes on its own.
+ */
+async function untilStopped(ctx: AwsContext, app: string, cluster: string, services: string[], stopped: Task[], options: OperationOptions): Promise<void> {
+  const progress: Progress = options.onProgress ?? (() => {})
+  const message = `Waiting for ECS to stop the processes of ${app}`
+  const client = await ctx.clients.ecs()
+  const tasks = stopped.map((task) => task.taskArn!)
+  progress({kind: 'step', id: 'draining', message, status: 'start'})
+  const settled = await pollUntil(ctx.clock, async () => !(await stillStopping(client, cluster, services, tasks)), {signal: options.signal}).catch((error: unknown) => {
+    if (options.signal?.aborted) return false
+    throw error
+  })
+  progress({kind: 'step', id: 'draining', message, status: settled ? 'done' : 'skipped'})
+  if (!settled) progress({kind: 'warning', message: `ECS is still stopping processes of ${app}; it finishes on its own within minutes. Wait for that before creating an app named ${app} again.`})
+}
+
+/** How destroy names a one-off task it stopped: run.1a2b3c4 as ps and logs show it, with what started it. */
+function oneOffName(app: string, task: Task): string {
+  const family = (task.taskDefinitionArn ?? '').slice((task.taskDefinitionArn ?? '').lastIndexOf('/') + 1).split(':')[0]
+  const type = family.slice(names.taskFamily(app, '').length)
+  const id = taskId(task.taskArn!)
+  if (type === RUN_TYPE) return `${runName(id)} (herogate run)`
+  return `${type}.${id.slice(0, 7)} (${type === 'release' ? 'release command' : 'one-off process'}${task.startedBy ? `, started by ${task.startedBy}` : ''})`
 }
 
 export async function destroyPlatform(ctx: AwsContext, options: OperationOptions = {}): Promise<DestroyResult> {

@@ -6,10 +6,11 @@ import type {Clock} from './context.js'
 /**
  * Watches a rollout of new task definitions across an app's services and gives up as soon
  * as a few new tasks crash or fail health checks, long before ECS's circuit breaker (which
- * waits for ten failures). A slow but healthy rollout is waited for, up to a generous bound.
+ * waits for at least three failures and never counts a process that started, then crashed).
+ * A slow but healthy rollout is waited for, up to a generous bound.
  */
 
-/** The ECS reads the watcher needs (EcsRelease in production, a simulation in tests). */
+/** The ECS reads the watcher needs (EcsRelease; in tests, over the ECS model of test/helpers/ecs-model.ts). */
 export interface RolloutEcs {
   services(cluster: string, names: string[]): Promise<Map<string, Service>>
   stoppedTaskArns(cluster: string, serviceName: string): Promise<string[]>
@@ -64,8 +65,14 @@ export interface WatchOptions {
   updated?: Map<string, Service>
 }
 
-/** Why a stopped task counts against the release, or undefined when it stopped for an ordinary reason. */
-export function taskFailure(task: Task): string | undefined {
+/**
+ * Why a stopped task counts against the release, or undefined when it stopped for an ordinary
+ * reason. An essential container that exits is a crash whenever it happens, grace period or not;
+ * a task stopped for failing health checks counts only once its grace period (the service's
+ * healthCheckGracePeriodSeconds, from the task's start) was over, as ECS itself ignores health
+ * checks until then.
+ */
+export function taskFailure(task: Task, graceMs = 0): string | undefined {
   const reason = task.stoppedReason ?? ''
   const container = task.containers?.find((c) => c.exitCode !== undefined && c.exitCode !== 0) ?? task.containers?.find((c) => c.reason)
   switch (task.stopCode) {
@@ -77,10 +84,17 @@ export function taskFailure(task: Task): string | undefined {
     }
 
     case 'ServiceSchedulerInitiated':
-      return /health ?check/i.test(reason) ? `failed health checks: ${reason}` : undefined
+      if (!/health ?check/i.test(reason) || withinGrace(task, graceMs)) return undefined
+      return `failed health checks: ${reason}`
     default:
       return undefined
   }
+}
+
+function withinGrace(task: Task, graceMs: number): boolean {
+  const started = task.startedAt?.getTime()
+  const stopping = (task.stoppingAt ?? task.stoppedAt)?.getTime()
+  return started !== undefined && stopping !== undefined && stopping - started < graceMs
 }
 
 function exitCodeOf(task: Task): number | undefined {
@@ -152,28 +166,35 @@ export async function watchRollout(ecs: RolloutEcs, cluster: string, targets: Ro
         onProgress?.({kind: 'output', stream: 'rollout', line: `${target.processType}: ${(event.message ?? '').replace(/^\(service [^)]+\) /, '')}`})
       }
 
-      // Stopped tasks are only listed when the deployment reports failed tasks not yet accounted for (to learn why).
-      const reported = deploymentOf(service, target)?.failedTasks ?? 0
-      const counted = failures.filter((f) => f.processType === target.processType).length
-      const arns = reported > counted ? (await ecs.stoppedTaskArns(cluster, target.service)).filter((arn) => !seenTasks.has(arn)) : []
-      for (const task of arns.length > 0 ? await ecs.tasks(cluster, arns) : []) {
-        if (!task.taskArn) continue
-        // Tasks still on their way down are looked at again once they have stopped.
-        if (task.lastStatus !== 'STOPPED' && task.stopCode === undefined) continue
-        seenTasks.add(task.taskArn)
-        if (task.taskDefinitionArn !== target.taskDefinition) continue
-        const reason = taskFailure(task)
-        if (!reason) continue
-        const failure: TaskFailure = {processType: target.processType, taskId: taskId(task.taskArn), reason, exitCode: exitCodeOf(task)}
-        failures.push(failure)
-        onProgress?.({kind: 'output', stream: 'rollout', line: `${target.processType}: task ${failure.taskId} ${reason}`})
+      const state = rolledOut(service, target)
+      // Until the rollout is done, the service's stopped tasks are read on every poll: ECS's
+      // failedTasks resets to zero once a task of the deployment runs and never counts a task
+      // that ran and then exited, so it cannot say that new processes keep crashing.
+      if (state !== 'done') {
+        const graceMs = (service.healthCheckGracePeriodSeconds ?? 0) * 1000
+        const deployment = deploymentOf(service, target)?.id
+        const arns = (await ecs.stoppedTaskArns(cluster, target.service)).filter((arn) => !seenTasks.has(arn))
+        for (const task of arns.length > 0 ? await ecs.tasks(cluster, arns) : []) {
+          if (!task.taskArn) continue
+          // Tasks on their way down without a stop code yet are looked at again on the next poll.
+          if (task.lastStatus !== 'STOPPED' && task.stopCode === undefined) continue
+          seenTasks.add(task.taskArn)
+          if (task.taskDefinitionArn !== target.taskDefinition) continue
+          // A service's task carries its deployment's id as startedBy: after a forced new deployment
+          // (a restart, a config change) the old deployment's tasks run the same task definition.
+          if (deployment && task.startedBy?.startsWith('ecs-svc/') && task.startedBy !== deployment) continue
+          const reason = taskFailure(task, graceMs)
+          if (!reason) continue
+          const failure: TaskFailure = {processType: target.processType, taskId: taskId(task.taskArn), reason, exitCode: exitCodeOf(task)}
+          failures.push(failure)
+          onProgress?.({kind: 'output', stream: 'rollout', line: `${target.processType}: task ${failure.taskId} ${reason}`})
+        }
       }
 
       if (failures.length >= settings.failFast) {
         return finish(false, `${failures.length} new processes failed (${failures.map((f) => `${f.processType}: ${f.reason}`).join('; ')})`)
       }
 
-      const state = rolledOut(service, target)
       if (state === 'done') {
         done.add(target.service)
         onProgress?.({kind: 'step', id: `rollout:${target.processType}`, message: `Rolling out ${target.processType}`, status: 'done'})

@@ -3,7 +3,7 @@ import {
 } from '@aws-sdk/client-cloudformation'
 import {CloudWatchLogsClient, DeleteLogGroupCommand} from '@aws-sdk/client-cloudwatch-logs'
 import {BatchDeleteImageCommand, ECRClient, ListImagesCommand} from '@aws-sdk/client-ecr'
-import {DeleteServiceCommand, DescribeServicesCommand, ECSClient, ListServicesCommand, UpdateServiceCommand} from '@aws-sdk/client-ecs'
+import {CreateServiceCommand, DeleteServiceCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand} from '@aws-sdk/client-ecs'
 import {DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import {DeleteParametersCommand, GetParametersByPathCommand, SSMClient} from '@aws-sdk/client-ssm'
@@ -17,11 +17,17 @@ import {parse} from 'yaml'
 
 import {AwsClients} from '../../../src/aws/clients.js'
 import {StackFailed} from '../../../src/aws/cloudformation.js'
+import {EcsRelease} from '../../../src/aws/ecs-release.js'
 import {AppExists, Interrupted, InvalidInput, NoCredentials, StackBusy} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
 import {appStatus, createApp, credentialHelper, destroyApp, destroyPlatform, pipelineArtifactPrefix} from '../../../src/platform/aws/apps.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
+import {run} from '../../../src/platform/aws/run.js'
+import {taskDefinitionInput} from '../../../src/platform/aws/taskdef.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
+import {EcsModel} from '../../helpers/ecs-model.js'
+import {modelResources, stackWebService} from './ecs-model.fixture.js'
+import {fakeClock} from './formation.fixture.js'
 
 const REGION = 'eu-west-1'
 const APP_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/herogate-demo/new'
@@ -295,23 +301,61 @@ describe('AWS app helpers', () => {
   })
 })
 
-describe('AWS destroyApp (mocked AWS)', () => {
+describe('AWS destroyApp (mocked AWS, the ECS model for ECS)', () => {
   const DEMO = stack(APP_ID, 'herogate-demo', 'CREATE_COMPLETE', APP_OUTPUTS, 'demo')
+  const CLUSTER = PLATFORM_OUTPUTS.Cluster
   let ctx: AwsContext
+  let clock: ReturnType<typeof fakeClock>
+  let model: EcsModel
   let cfn: AwsClientStub<CloudFormationClient>
-  let ecs: AwsClientStub<ECSClient>
   let ecr: AwsClientStub<ECRClient>
   let s3: AwsClientStub<S3Client>
   let ssm: AwsClientStub<SSMClient>
   let logs: AwsClientStub<CloudWatchLogsClient>
   let cwd: string
+  const resourcesOf = (app: string) => ({...modelResources(app), region: REGION, cluster: CLUSTER})
 
-  beforeEach(() => {
+  /** An app as a few releases leave it: web (the stack's) and worker running release 3; revisions 1-3 of each. */
+  async function deployed(app: string, counts: {web: number; worker: number}): Promise<void> {
+    const ecs = model.client()
+    const resources = resourcesOf(app)
+    await stackWebService(ecs, resources)
+    const register = async (type: string, release: number) =>
+      (await ecs.send(new RegisterTaskDefinitionCommand(taskDefinitionInput(app, resources, {processType: type, image: `${resources.ecrRepositoryUri}@sha256:${String(release).repeat(64)}`, size: 'standard-1x', configKeys: [], release})))).taskDefinition!.taskDefinitionArn!
+    for (const release of [1, 2]) for (const type of ['web', 'worker']) await register(type, release)
+    await ecs.send(new UpdateServiceCommand({cluster: CLUSTER, service: names.service(app, 'web'), taskDefinition: await register('web', 3), desiredCount: counts.web}))
+    await ecs.send(new CreateServiceCommand({
+      cluster: CLUSTER, serviceName: names.service(app, 'worker'), taskDefinition: await register('worker', 3), desiredCount: counts.worker, launchType: 'FARGATE',
+      networkConfiguration: {awsvpcConfiguration: {subnets: resources.subnets, securityGroups: [resources.securityGroup]}},
+    }))
+  }
+
+  /** A one-off process as `herogate run -d` starts it. */
+  async function runDetached(app: string): Promise<string> {
+    const context = {...ctx, appResources: async () => resourcesOf(app)}
+    const result = await run(context, app, {command: ['sleep', '3600'], env: {}, detached: true, tty: false, stdout: process.stdout, stderr: process.stderr})
+    return result.id
+  }
+
+  /** A release phase's task as release-image.ts starts it, still running (a long migration, a release that timed out). */
+  async function releasePhase(app: string, version: number): Promise<string> {
+    const resources = resourcesOf(app)
+    const ecs = new EcsRelease(model.client())
+    const taskDefinition = await ecs.registerTaskDefinition(taskDefinitionInput(app, resources, {processType: 'release', image: 'migrating', size: 'standard-1x', configKeys: [], release: version}))
+    const arn = await ecs.runTask({cluster: CLUSTER, taskDefinition, subnets: resources.subnets, securityGroup: resources.securityGroup, startedBy: `herogate-release-v${version}`})
+    return arn.slice(arn.lastIndexOf('/') + 1)
+  }
+
+  beforeEach(async () => {
     const clients = new AwsClients({region: REGION})
     const make = installer(clients)
-
+    clock = fakeClock()
+    model = new EcsModel(clock, {region: REGION, clusters: [CLUSTER]})
+    // One-off processes here run until stopped: `sleep 3600`, a long migration.
+    const serving = model.behaviour
+    model.behaviour = (context) => (context.family.endsWith('--run') || context.family.endsWith('--release') ? {} : serving(context))
+    clients.set('ecs', model.client())
     cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
-    ecs = mockClient(make('ecs', new ECSClient({region: REGION})))
     ecr = mockClient(make('ecr', new ECRClient({region: REGION})))
     s3 = mockClient(make('s3', new S3Client({region: REGION})))
     ssm = mockClient(make('ssm', new SSMClient({region: REGION})))
@@ -321,12 +365,12 @@ describe('AWS destroyApp (mocked AWS)', () => {
     cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS))
     cfn.on(DescribeStacksCommand, {StackName: 'herogate-demo'}).resolves(DEMO)
     cfn.on(DescribeStackEventsCommand).resolves({StackEvents: [event('e0', APP_ID, 'herogate-demo', 'CREATE_COMPLETE')]})
-    cfn.on(DeleteStackCommand).resolves({})
+    // The stack owns the web service: deleting the stack deletes it. CloudFormation may call the stack deleted while ECS still drains it.
+    cfn.on(DeleteStackCommand).callsFake(async () => {
+      await model.client().send(new DeleteServiceCommand({cluster: CLUSTER, service: 'demo--web', force: true}))
+      return {}
+    })
     cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'DELETE_COMPLETE', {}, 'demo'))
-    // demo-2--web belongs to app demo-2: process types have no dashes.
-    ecs.on(ListServicesCommand).resolves({serviceArns: ['arn:svc/demo--web', 'arn:svc/demo--worker', 'arn:svc/demo-2--web']})
-    ecs.on(UpdateServiceCommand).resolves({})
-    ecs.on(DeleteServiceCommand).resolves({})
     ecr.on(ListImagesCommand)
       .resolvesOnce({imageIds: [{imageDigest: 'sha256:a', imageTag: 'v1'}, {imageDigest: 'sha256:a', imageTag: 'latest'}], nextToken: 'next'})
       .resolves({imageIds: [{imageDigest: 'sha256:b'}]})
@@ -341,19 +385,18 @@ describe('AWS destroyApp (mocked AWS)', () => {
     ssm.on(DeleteParametersCommand).resolves({})
     logs.on(DeleteLogGroupCommand, {logGroupName: '/herogate/demo'}).resolves({})
     logs.on(DeleteLogGroupCommand, {logGroupName: '/aws/codebuild/herogate-demo'}).rejects(Object.assign(new Error('gone'), {name: 'ResourceNotFoundException'}))
-    ctx = {region: REGION, clients, clock: {now: () => new Date(), sleep: async () => {}}}
+    ctx = {region: REGION, clients, clock}
     cwd = mkdtempSync(join(tmpdir(), 'herogate-nogit-'))
+    // demo-2 shares the cluster; "demo" is a prefix of its name, and nothing of it may be touched.
+    await deployed('demo', {web: 2, worker: 1})
+    await deployed('demo-2', {web: 1, worker: 1})
+    clock.advance(5 * 60_000)
+    model.calls.length = 0
   })
 
   afterEach(() => rmSync(cwd, {recursive: true, force: true}))
 
-  it('removes services, images, artifacts, parameters, the stack and log groups, and lists them', async () => {
-    ecs.on(DescribeServicesCommand).resolves({
-      services: [
-        {serviceName: 'demo--web', status: 'ACTIVE', desiredCount: 2, runningCount: 2},
-        {serviceName: 'demo--worker', status: 'ACTIVE', desiredCount: 1, runningCount: 1},
-      ],
-    })
+  it('removes services, images, artifacts, parameters, the stack, task definitions and log groups, and lists them', async () => {
     const result = await destroyApp(ctx, 'demo', {cwd})
     expect(result).to.deep.equal({
       name: 'demo',
@@ -363,12 +406,16 @@ describe('AWS destroyApp (mocked AWS)', () => {
         '4 artifacts in s3://artifacts/',
         '12 parameters under /herogate/demo/ (config, releases)',
         'stack herogate-demo (git repository, pipeline, build project, image repository, roles, routing, web service)',
+        '7 task definitions (herogate-demo--web, herogate-demo--worker)',
         'log group /herogate/demo',
       ],
     })
     // web is the stack's: scaled to zero, not deleted; the worker is scaled to zero, then deleted.
-    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => [c.args[0].input.service, c.args[0].input.desiredCount])).to.deep.equal([['demo--web', 0], ['demo--worker', 0]])
-    expect(ecs.commandCalls(DeleteServiceCommand).map((c) => c.args[0].input)).to.deep.equal([{cluster: 'herogate-cluster', service: 'demo--worker', force: true}])
+    expect(model.calls.filter((c) => c.command === 'UpdateService').map((c) => [c.input.service, c.input.desiredCount])).to.deep.equal([['demo--web', 0], ['demo--worker', 0]])
+    expect(model.calls.filter((c) => c.command === 'DeleteService').map((c) => c.input)).to.deep.equal([
+      {cluster: CLUSTER, service: 'demo--worker', force: true},
+      {cluster: CLUSTER, service: 'demo--web', force: true},
+    ])
     expect(ecr.commandCalls(BatchDeleteImageCommand)[0].args[0].input.imageIds).to.deep.equal([{imageDigest: 'sha256:a'}, {imageDigest: 'sha256:b'}])
     expect(s3.commandCalls(ListObjectsV2Command)[1].args[0].input.ContinuationToken).to.equal('t')
     expect(ssm.commandCalls(DeleteParametersCommand).map((c) => c.args[0].input.Names!.length)).to.deep.equal([10, 2])
@@ -376,8 +423,63 @@ describe('AWS destroyApp (mocked AWS)', () => {
     expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).to.deep.equal([APP_ID])
   })
 
+  it('stops the app\'s detached run processes and a release command still running, and deregisters its task definitions; never another app\'s', async () => {
+    const runs = [await runDetached('demo'), await runDetached('demo')]
+    const release = await releasePhase('demo', 4)
+    const other = await runDetached('demo-2')
+    const otherRelease = await releasePhase('demo-2', 2)
+    clock.advance(60_000)
+    const events: ProgressEvent[] = []
+    const result = await destroyApp(ctx, 'demo', {cwd, onProgress: (e) => events.push(e)})
+    expect(result.stopped).to.have.members([
+      `run.${runs[0].slice(0, 7)} (herogate run)`,
+      `run.${runs[1].slice(0, 7)} (herogate run)`,
+      `release.${release.slice(0, 7)} (release command, started by herogate-release-v4)`,
+    ])
+    expect(result.removed).to.include('9 task definitions (herogate-demo--release, herogate-demo--run, herogate-demo--web, herogate-demo--worker)')
+    const tasks = model.describe()
+    const byId = (id: string) => tasks.find((t) => t.taskArn!.endsWith(id))!
+    for (const id of [...runs, release]) expect(byId(id)).to.include({lastStatus: 'STOPPED', stopCode: 'UserInitiated', stoppedReason: 'herogate destroy -a demo'})
+    // demo-2's processes and definitions are untouched.
+    for (const id of [other, otherRelease]) expect(byId(id)).to.include({lastStatus: 'RUNNING', desiredStatus: 'RUNNING'})
+    expect(tasks.filter((t) => t.group === 'service:demo-2--web' || t.group === 'service:demo-2--worker').every((t) => t.lastStatus === 'RUNNING')).to.equal(true)
+    const deregistered = model.calls.filter((c) => c.command === 'DeregisterTaskDefinition').map((c) => c.input.taskDefinition as string)
+    expect(deregistered.every((arn) => arn.includes('/herogate-demo--'))).to.equal(true)
+    expect(model.calls.filter((c) => c.command === 'StopTask').map((c) => c.input.task as string).sort()).to.deep.equal([...runs, release].map((id) => `arn:aws:ecs:${REGION}:123456789012:task/${CLUSTER}/${id}`).sort())
+    for (const family of ['herogate-demo-2--web', 'herogate-demo-2--run', 'herogate-demo-2--release']) {
+      expect(model.taskDefinitionStatus(family)).to.equal('ACTIVE')
+    }
+
+    expect(events).to.deep.include({kind: 'step', id: 'one-off', message: 'Stopping the one-off processes of demo', status: 'done'})
+    expect(events).to.deep.include({kind: 'step', id: 'task-definitions', message: 'Deregistering the task definitions of demo', status: 'done'})
+  })
+
+  it('returns once ECS has drained the app\'s services, so that an app of the same name can be created again at once', async () => {
+    const events: ProgressEvent[] = []
+    await destroyApp(ctx, 'demo', {cwd, onProgress: (e) => events.push(e)})
+    expect(model.service('demo--web')).to.include({status: 'INACTIVE'})
+    expect(model.service('demo--worker')).to.include({status: 'INACTIVE'})
+    expect(events).to.deep.include({kind: 'step', id: 'draining', message: 'Waiting for ECS to stop the processes of demo', status: 'done'})
+    // The new app's stack makes its web service; its first release the worker's.
+    const ecs = new EcsRelease(model.client())
+    await stackWebService(model.client(), resourcesOf('demo'))
+    const worker = await ecs.registerTaskDefinition(taskDefinitionInput('demo', resourcesOf('demo'), {processType: 'worker', image: 'worker', size: 'standard-1x', configKeys: [], release: 1}))
+    await ecs.createService({
+      cluster: CLUSTER, serviceName: 'demo--worker', taskDefinition: worker, desiredCount: 0, launchType: 'FARGATE',
+      networkConfiguration: {awsvpcConfiguration: {subnets: ['subnet-a'], securityGroups: ['sg-tasks']}},
+    }).catch((error: Error) => expect.fail(error.message))
+  })
+
+  it('warns, and does not fail, when ECS is still draining at its deadline', async () => {
+    model.timings.drainMinMs = 60 * 60_000
+    const events: ProgressEvent[] = []
+    const result = await destroyApp(ctx, 'demo', {cwd, onProgress: (e) => events.push(e)})
+    expect(result.removed).to.include('log group /herogate/demo')
+    expect(events).to.deep.include({kind: 'step', id: 'draining', message: 'Waiting for ECS to stop the processes of demo', status: 'skipped'})
+    expect(events).to.deep.include({kind: 'warning', message: 'ECS is still stopping processes of demo; it finishes on its own within minutes. Wait for that before creating an app named demo again.'})
+  })
+
   it('shows why the stack could not be deleted', async () => {
-    ecs.on(DescribeServicesCommand).resolves({services: []})
     cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'DELETE_FAILED', {}, 'demo'))
     cfn.on(DescribeStackEventsCommand)
       .resolvesOnce({StackEvents: [event('e0', APP_ID, 'herogate-demo', 'CREATE_COMPLETE')]})
@@ -399,11 +501,10 @@ describe('AWS destroyApp (mocked AWS)', () => {
   })
 
   it('on Ctrl-C stops waiting and says the deletion goes on', async () => {
-    ecs.on(DescribeServicesCommand).resolves({services: []})
     cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'DELETE_IN_PROGRESS', {}, 'demo'))
     const controller = new AbortController()
     ctx.clock = {
-      now: () => new Date(),
+      now: () => clock.now(),
       async sleep() {
         controller.abort(new Error('interrupted'))
         throw new Error('interrupted')
@@ -429,6 +530,7 @@ describe('AWS destroyApp (mocked AWS)', () => {
 
     expect(cfn.commandCalls(DeleteStackCommand)).to.have.length(0)
     expect(ssm.commandCalls(DeleteParametersCommand)).to.have.length(0)
+    expect(model.count('StopTask')).to.equal(0)
   })
 })
 

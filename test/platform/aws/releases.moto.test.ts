@@ -15,22 +15,23 @@ import {releaseInfo, releases} from '../../../src/platform/aws/releases.js'
 import {rollback} from '../../../src/platform/aws/rollback.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
+import type {EcsModel} from '../../helpers/ecs-model.js'
 import {useMoto} from '../../helpers/moto.js'
 import {REGION} from './formation.fixture.js'
 import {CRASHING, FAILING_RELEASE, GOOD, GOOD2, setUpApp} from './releases.fixture.js'
 
-describe('AWS releases (moto)', function () {
-  const {moto} = useMoto()
+describe('AWS releases (moto for config and releases, the ECS model for ECS)', function () {
+  useMoto()
   this.timeout(60_000)
   let resources: AppResources
   let ctx: AwsContext
   let ssm: SSMClient
-  let ecs: ECSClient & {crashedTasks: number}
+  let ecs: ECSClient
+  let model: EcsModel
   const app = 'demo'
 
   beforeEach(async () => {
-    await moto().immediateTasks()
-    ;({resources, ctx, ecs} = await setUpApp(app))
+    ;({resources, ctx, ecs, model} = await setUpApp(app))
     ssm = new SSMClient({region: REGION})
   })
 
@@ -184,7 +185,7 @@ describe('AWS releases (moto)', function () {
     const error = await deploy({image: CRASHING, commit: 'bbbbbbb2'}, {web: 'node server.js'}).catch((e) => e)
     expect(error).to.be.instanceOf(HerogateError)
     expect(error.message).to.match(/^Release v3 of demo failed: 2 new processes failed \(web: crashed with exit code 1; web: crashed with exit code 1\)\. v2 keeps serving\.$/)
-    expect(ecs.crashedTasks).to.equal(2)
+    expect(model.describe({service: 'demo--web'}).filter((t) => t.stopCode === 'EssentialContainerExited')).to.have.length(2)
     expect((await service('web'))?.taskDefinition).to.equal(v2.taskDefinitions!.web)
     // The worker type is only removed once a release without it succeeds.
     expect(await service('worker')).to.include({taskDefinition: v2.taskDefinitions!.worker})

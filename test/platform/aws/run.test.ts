@@ -2,7 +2,8 @@ import {Writable} from 'node:stream'
 
 import {CloudWatchLogsClient, GetLogEventsCommand} from '@aws-sdk/client-cloudwatch-logs'
 import {
-  DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand,
+  DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand,
+  UpdateServiceCommand,
 } from '@aws-sdk/client-ecs'
 import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
@@ -16,7 +17,9 @@ import type {AppResources} from '../../../src/platform/aws/resources.js'
 import {run} from '../../../src/platform/aws/run.js'
 import {taskDefinitionInput} from '../../../src/platform/aws/taskdef.js'
 import type {RunOptions} from '../../../src/platform/types.js'
+import type {Behaviour} from '../../helpers/ecs-model.js'
 import {useMoto} from '../../helpers/moto.js'
+import {modelApp} from './ecs-model.fixture.js'
 import {deployProcesses, fakeClock, IMAGE, makeContext, makeResources, putLogs, REGION} from './formation.fixture.js'
 
 function capture(): Writable & {text: () => string} {
@@ -215,5 +218,76 @@ describe('aws driver: run (mocked ECS and Logs)', () => {
     const input = ecs.commandCalls(RunTaskCommand)[0].args[0].input
     expect(input.networkConfiguration).to.deep.equal({awsvpcConfiguration: {subnets: ['subnet-1'], securityGroups: ['sg-1'], assignPublicIp: 'ENABLED'}})
     expect(input.taskDefinition).to.equal(runDefinition.taskDefinitionArn)
+  })
+})
+
+describe('aws driver: run (ECS model, mocked Logs)', () => {
+  const LINES = ['migrating', 'done']
+
+  /** An app whose web process runs release 3, ECS played by the model; a run task's stream holds LINES once the task runs. */
+  async function setup(behaviour: Behaviour) {
+    const app = await modelApp('demo')
+    const {model, ecs, resources, ctx} = app
+    const web = (await ecs.send(new RegisterTaskDefinitionCommand(taskDefinitionInput('demo', resources, {processType: 'web', image: IMAGE, size: 'standard-1x', configKeys: ['DATABASE_URL'], release: 3})))).taskDefinition!
+    await ecs.send(new UpdateServiceCommand({cluster: resources.cluster, service: 'demo--web', taskDefinition: web.taskDefinitionArn, desiredCount: 1}))
+    const serving = model.behaviour
+    model.behaviour = (context) => (context.family === names.taskFamily('demo', 'run') ? behaviour : serving(context))
+    const logsClient = new CloudWatchLogsClient({region: REGION})
+    const logs = mockClient(logsClient)
+    ctx.clients.set('logs', logsClient)
+    logs.on(GetLogEventsCommand).callsFake(async (input: {logStreamName: string; nextToken?: string}) => {
+      const [task] = model.describe({family: names.taskFamily('demo', 'run')}).filter((t) => input.logStreamName.endsWith(t.taskArn!.slice(t.taskArn!.lastIndexOf('/') + 1)))
+      if (!task?.startedAt) throw Object.assign(new Error('The specified log stream does not exist.'), {name: 'ResourceNotFoundException'})
+      return input.nextToken ? {events: [], nextForwardToken: 'f1'} : {events: LINES.map((message, i) => ({timestamp: i, message})), nextForwardToken: 'f1'}
+    })
+    return app
+  }
+
+  it('passes the exit code of the command through, with its output', async () => {
+    const {ctx, model} = await setup({exitAfterMs: 20_000, exitCode: 3})
+    const opts = options(['rake', 'db:migrate'])
+    const steps: string[] = []
+    opts.onProgress = (event) => event.kind === 'step' && steps.push(`${event.status} ${event.message}`)
+    const result = await run(ctx, 'demo', opts)
+    expect(result).to.deep.include({detached: false, exitCode: 3})
+    expect(opts.stdout.text()).to.equal('migrating\ndone\n')
+    expect(steps).to.deep.equal([`start Starting ${result.name}`, `done Starting ${result.name}`, `failed ${result.name} exited with 3`])
+    const [task] = model.describe({family: names.taskFamily('demo', 'run')})
+    expect(task).to.include({lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', startedBy: 'herogate-run/demo'})
+    expect(task.overrides?.containerOverrides?.[0].command).to.deep.equal(['sh', '-c', 'rake db:migrate'])
+  })
+
+  it('reports why a task that never started stopped, with no exit code', async () => {
+    const {ctx} = await setup({failToStart: 'ResourceInitializationError: unable to pull secrets or registry auth'})
+    const result = await run(ctx, 'demo', options(['ls']))
+    expect(result.exitCode).to.equal(undefined)
+    expect(result.stopReason).to.equal('ResourceInitializationError: unable to pull secrets or registry auth')
+  })
+
+  it('stops the task when interrupted, and ECS records who stopped it', async () => {
+    const {ctx, model} = await setup({})
+    const controller = new AbortController()
+    const sleep = ctx.clock.sleep
+    let sleeps = 0
+    ctx.clock.sleep = async (ms, signal) => {
+      // Ctrl-C once the command has run for a minute.
+      if (++sleeps === 60) controller.abort()
+      return sleep(ms, signal)
+    }
+
+    const result = await run(ctx, 'demo', options(['sleep', '3600'], {signal: controller.signal}))
+    expect(result).to.deep.include({interrupted: true, detached: false})
+    const [task] = model.describe({family: names.taskFamily('demo', 'run')})
+    expect(task).to.include({desiredStatus: 'STOPPED', stopCode: 'UserInitiated', stoppedReason: 'Interrupted with Ctrl-C in herogate run'})
+  })
+
+  it('leaves a detached task running, where ps finds it by its startedBy', async () => {
+    const {ctx, model, ecs, resources, clock} = await setup({})
+    const result = await run(ctx, 'demo', options(['worker'], {detached: true}))
+    expect(result).to.deep.include({detached: true})
+    clock.advance(10 * 60_000)
+    const listed = await ecs.send(new ListTasksCommand({cluster: resources.cluster, startedBy: 'herogate-run/demo'}))
+    expect(listed.taskArns).to.have.length(1)
+    expect(model.describe({family: names.taskFamily('demo', 'run')})[0]).to.include({lastStatus: 'RUNNING'})
   })
 })
