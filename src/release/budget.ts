@@ -27,25 +27,18 @@ export const BUILD_TIMEOUT_MINUTES = Math.ceil(Object.values(BUDGET_MS).reduce((
 /** Less than this left before the deadline once the image is built: the release is not started. */
 export const MIN_RELEASE_MS = 5 * 60_000
 
-/** What one release may spend, from when the build started and how long it may run. */
-export interface ReleaseBudget {
-  /** Epoch ms by which the release must have ended, put back included. */
-  deadline: number
-  lockWaitMs: number
-  releasePhaseMs: number
-  rolloutMs: number
+/** Epoch ms by which a release must have ended, putting back included. */
+export function releaseDeadline(buildStartedAt: number, timeoutMinutes = BUILD_TIMEOUT_MINUTES): number {
+  return buildStartedAt + timeoutMinutes * 60_000 - BUDGET_MS.margin
 }
 
-export function releaseBudget(buildStartedAt: number, now: number, timeoutMinutes = BUILD_TIMEOUT_MINUTES): ReleaseBudget {
-  const deadline = buildStartedAt + timeoutMinutes * 60_000 - BUDGET_MS.margin
-  const left = deadline - now
-  return {
-    deadline,
-    // A slow image build shortens the wait for the lock first: the rollout keeps its time.
-    lockWaitMs: Math.max(0, Math.min(BUDGET_MS.lockWait, left - BUDGET_MS.rollout)),
-    releasePhaseMs: Math.max(0, Math.min(BUDGET_MS.releasePhase, left)),
-    rolloutMs: Math.max(0, Math.min(BUDGET_MS.rollout, left)),
-  }
+/**
+ * How long to wait for the app's lock, `now` being after the image build: a slow build shortens
+ * the wait first, so that the rollout keeps its time. The release phase and the rollout keep
+ * their own budgets; when they would run past the deadline, the deadline stops them.
+ */
+export function lockWaitMs(deadline: number, now: number): number {
+  return Math.max(0, Math.min(BUDGET_MS.lockWait, deadline - now - BUDGET_MS.rollout))
 }
 
 /** The build is about to reach its timeout: what was running stops, and is put back. */

@@ -15,7 +15,7 @@ import {releaseImage} from '../platform/aws/release-image.js'
 import {appResources} from '../platform/aws/resources.js'
 import type {Progress, Release} from '../platform/types.js'
 import {buildImage, type Runner, spawnRunner} from './build.js'
-import {BUILD_TIMEOUT_MINUTES, BuildOutOfTime, deadlineClock, MIN_RELEASE_MS, releaseBudget} from './budget.js'
+import {BUDGET_MS, BUILD_TIMEOUT_MINUTES, BuildOutOfTime, deadlineClock, lockWaitMs, MIN_RELEASE_MS, releaseDeadline} from './budget.js'
 
 /**
  * What `herogate internal:release` does inside the app's CodeBuild project: build and push
@@ -86,7 +86,7 @@ export async function runRelease(options: ReleaseRunOptions): Promise<Release> {
   const base: AwsContext = options.ctx ?? {region, clients: new AwsClients({region}), clock: systemClock}
   const timeout = options.buildTimeoutMinutes ?? BUILD_TIMEOUT_MINUTES
   const startedAt = options.buildStartedAt ?? base.clock.now().getTime()
-  const {deadline} = releaseBudget(startedAt, startedAt, timeout)
+  const deadline = releaseDeadline(startedAt, timeout)
   const limit = deadlineClock(base.clock, deadline, () => new BuildOutOfTime(timeout))
   // Every wait below sleeps on this clock, so the deadline stops it wherever the release is.
   const ctx: AwsContext = {...base, clock: limit.clock}
@@ -107,8 +107,7 @@ export async function runRelease(options: ReleaseRunOptions): Promise<Release> {
     onProgress({kind: 'step', id: 'build', message: `Built ${image}`, status: 'done'})
   }
 
-  const budget = releaseBudget(startedAt, ctx.clock.now().getTime(), timeout)
-  if (budget.deadline - ctx.clock.now().getTime() < MIN_RELEASE_MS) {
+  if (deadline - ctx.clock.now().getTime() < MIN_RELEASE_MS) {
     throw new BuildOutOfTime(timeout, `the image build left too little time to release ${image}; nothing was changed`)
   }
 
@@ -120,9 +119,9 @@ export async function runRelease(options: ReleaseRunOptions): Promise<Release> {
     return await releaseImage(ctx, app, {image: image!, commit: options.commit, buildpacks}, {
       processTypes, author, resources, onProgress, journal: false,
       signal: limit.signal,
-      rollout: {timeoutMs: budget.rolloutMs},
-      releasePhaseTimeoutMs: budget.releasePhaseMs,
-      lockOptions: {holder: options.buildId ? `CodeBuild ${options.buildId}` : `CodeBuild for ${author}`, waitMs: options.lockWaitMs ?? budget.lockWaitMs},
+      rollout: {timeoutMs: BUDGET_MS.rollout},
+      releasePhaseTimeoutMs: BUDGET_MS.releasePhase,
+      lockOptions: {holder: options.buildId ? `CodeBuild ${options.buildId}` : `CodeBuild for ${author}`, waitMs: options.lockWaitMs ?? lockWaitMs(deadline, ctx.clock.now().getTime())},
     })
   } catch (error) {
     if (!limit.signal.aborted || error instanceof BuildOutOfTime) throw error
