@@ -23,24 +23,11 @@ import {names} from '../../../src/lib/naming.js'
 import {appStatus, createApp, credentialHelper, destroyApp, destroyPlatform, pipelineArtifactPrefix} from '../../../src/platform/aws/apps.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
+import {BUILDSPEC, installer, PLATFORM_OUTPUTS, REGION} from './apps.fixture.js'
 
-const REGION = 'eu-west-1'
 const APP_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/herogate-demo/new'
 const OLD_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/herogate-demo/old'
-const BUILDSPEC = 'version: 0.2\n'
-const PLATFORM_OUTPUTS = {
-  VpcId: 'vpc-1', Subnets: 'subnet-a,subnet-b', Cluster: 'herogate-cluster', TaskSecurityGroup: 'sg-tasks',
-  LoadBalancerArn: 'arn:lb', LoadBalancerDnsName: 'lb.example.com', HttpListenerArn: 'arn:listener/80', ArtifactBucket: 'artifacts',
-}
 const missing = () => Object.assign(new Error('Stack with id herogate-demo does not exist'), {name: 'ValidationError'})
-
-/** Puts a client in place of the one `clients` would make, returning it for mockClient. */
-function installer(clients: AwsClients) {
-  return <T>(name: string, client: T): T => {
-    clients.set(name, client)
-    return client
-  }
-}
 
 function stack(id: string, name: string, status: string, outputs: Record<string, string> = {}, app?: string) {
   return {

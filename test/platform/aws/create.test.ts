@@ -23,14 +23,9 @@ import {createApp, LoadBalancerFull} from '../../../src/platform/aws/apps.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 import {BUILD_TIMEOUT_MINUTES} from '../../../src/release/budget.js'
+import {BUILDSPEC, installer, PLATFORM_OUTPUTS, REGION} from './apps.fixture.js'
 
-const REGION = 'eu-west-1'
 const ACCOUNT = '123456789012'
-const BUILDSPEC = 'version: 0.2\n'
-const PLATFORM_OUTPUTS = {
-  VpcId: 'vpc-1', Subnets: 'subnet-a,subnet-b', Cluster: 'herogate-cluster', TaskSecurityGroup: 'sg-tasks',
-  LoadBalancerArn: 'arn:lb', LoadBalancerDnsName: 'lb.example.com', HttpListenerArn: 'arn:listener/80', ArtifactBucket: 'artifacts',
-}
 const APP_OUTPUTS = {WebUrl: 'http://lb.example.com:10000', Cluster: 'herogate-cluster', LogGroup: '/herogate/demo', ImageRepositoryUri: 'repo'}
 /** What CloudFormation reports when an ECS cluster with capacity providers meets an account without ECS's service-linked role. */
 const NO_ROLE = 'Resource handler returned message: "Invalid request provided: CreateCluster Invalid Request: Unable to assume the service linked role. Please verify that the ECS service linked role exists." (RequestToken: 1, HandlerErrorCode: InvalidRequest)'
@@ -119,10 +114,7 @@ interface Setup {
 
 function setUp(): Setup {
   const clients = new AwsClients({region: REGION})
-  const make = <T>(name: string, client: T): T => {
-    clients.set(name, client)
-    return client
-  }
+  const make = installer(clients)
 
   const cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
   const iam = mockClient(make('iam', new IAMClient({region: REGION})))

@@ -1,13 +1,8 @@
 import {expect} from 'chai'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {readFileSync} from 'node:fs'
 import {parse} from 'yaml'
 
-import type {Runner} from '../../src/release/build.js'
-import {buildEnvironment, runRelease} from '../../src/release/index.js'
-import {useMoto} from '../helpers/moto.js'
-import {setUpApp} from '../platform/aws/releases.fixture.js'
+import {buildEnvironment} from '../../src/release/index.js'
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567'
 
@@ -35,37 +30,5 @@ describe("the build's own facts: commit, build id, start and timeout", () => {
     const project = template.Resources.BuildProject.Properties
     expect(project.TimeoutInMinutes).to.equal('BuildTimeoutMinutes')
     expect(project.Environment.EnvironmentVariables).to.deep.include({Name: 'HEROGATE_BUILD_TIMEOUT_MINUTES', Value: 'BuildTimeoutMinutes'})
-  })
-})
-
-describe('a pushed commit through the build (moto)', function () {
-  const {moto} = useMoto()
-  this.timeout(60_000)
-  let source: string
-
-  beforeEach(async () => {
-    await moto().immediateTasks()
-    source = mkdtempSync(join(tmpdir(), 'hg-source-'))
-  })
-  afterEach(() => rmSync(source, {recursive: true, force: true}))
-
-  it('tags the image and records the release with the commit the pipeline passed', async () => {
-    const {ctx} = await setUpApp('demo')
-    writeFileSync(join(source, 'Dockerfile'), 'FROM scratch\n')
-    writeFileSync(join(source, 'Procfile'), 'web: ./server\n')
-    const tags: string[] = []
-    const runner: Runner = async (argv) => {
-      const tag = argv.indexOf('--tag')
-      if (tag > 0) tags.push(argv[tag + 1])
-      const at = argv.indexOf('--metadata-file')
-      if (at > 0) writeFileSync(argv[at + 1], JSON.stringify({'containerimage.digest': `sha256:${'c'.repeat(64)}`}))
-      return ''
-    }
-
-    const {commit} = buildEnvironment({HEROGATE_COMMIT: COMMIT})
-    const release = await runRelease({app: 'demo', source, commit, author: 'dev@example.com', ctx, runner, onProgress: () => {}, dockerHub: async () => undefined})
-    expect(tags).to.deep.equal([`${(await ctx.appResources!(ctx, 'demo')).ecrRepositoryUri}:${COMMIT}`])
-    // deploy matches its push to the release by this commit.
-    expect(release).to.include({commit: COMMIT, description: 'Deploy 0123456', status: 'succeeded'})
   })
 })
