@@ -6,7 +6,9 @@ import type {CodePipelineClient} from '@aws-sdk/client-codepipeline'
 import type {ECRClient} from '@aws-sdk/client-ecr'
 import type {ECSClient} from '@aws-sdk/client-ecs'
 import type {ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
+import type {IAMClient} from '@aws-sdk/client-iam'
 import type {S3Client} from '@aws-sdk/client-s3'
+import type {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import type {SSMClient} from '@aws-sdk/client-ssm'
 import type {STSClient} from '@aws-sdk/client-sts'
 
@@ -80,6 +82,14 @@ export class AwsClients {
 
   codePipeline(): Promise<CodePipelineClient> {
     return this.make('codepipeline', async () => new (await import('@aws-sdk/client-codepipeline')).CodePipelineClient(this.options()))
+  }
+
+  iam(): Promise<IAMClient> {
+    return this.make('iam', async () => new (await import('@aws-sdk/client-iam')).IAMClient(this.options()))
+  }
+
+  secretsManager(): Promise<SecretsManagerClient> {
+    return this.make('secretsmanager', async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(this.options()))
   }
 
   /** Tests put a mocked client in place of the real one. */

@@ -50,12 +50,15 @@ export class PipelineService {
     }
   }
 
-  /** The latest runs, newest first. */
+  /**
+   * The latest runs, newest first. CodePipeline starts every new pipeline once, on the app's
+   * still empty repository, and that run fails at its source: it was not a push and is left out.
+   */
   async runs(pipeline: string, max = 10): Promise<PipelineRun[]> {
     const {ListPipelineExecutionsCommand} = await this.sdk()
     try {
       const result = await this.client.send(new ListPipelineExecutionsCommand({pipelineName: pipeline, maxResults: max}))
-      return (result.pipelineExecutionSummaries ?? []).map((summary) => ({
+      return (result.pipelineExecutionSummaries ?? []).filter((summary) => summary.trigger?.triggerType !== 'CreatePipeline').map((summary) => ({
         id: summary.pipelineExecutionId ?? '',
         status: summary.status ?? 'Unknown',
         startTime: summary.startTime,

@@ -1,6 +1,16 @@
 import type {ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 
-import {awsFailure} from './errors.js'
+import {awsFailure, isAwsError} from './errors.js'
+
+/** The Application Load Balancer quotas a new app can run into (what AWS allows this account). */
+export interface LoadBalancerLimits {
+  /** Listener rules per load balancer, default rules not counted. */
+  rules: number
+  listeners: number
+}
+
+/** AWS's documented defaults, used where the account's own limits cannot be read. */
+export const DEFAULT_LIMITS: LoadBalancerLimits = {rules: 100, listeners: 50}
 
 /** A registered target of a target group and what its health checks say. */
 export interface TargetState {
@@ -18,12 +28,45 @@ export class LoadBalancer {
 
   /** Ports of every listener of the load balancer. */
   async listenerPorts(loadBalancerArn: string): Promise<number[]> {
+    return (await this.listeners(loadBalancerArn)).map((listener) => listener.port)
+  }
+
+  /** Every listener of the load balancer, with its port. */
+  async listeners(loadBalancerArn: string): Promise<Array<{arn: string; port: number}>> {
     const {DescribeListenersCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
     const listeners = await this.all('reading the listeners of the shared load balancer', async (Marker) => {
       const response = await this.client.send(new DescribeListenersCommand({LoadBalancerArn: loadBalancerArn, Marker}))
       return {items: response.Listeners ?? [], next: response.NextMarker}
     })
-    return listeners.flatMap((listener) => (listener.Port === undefined ? [] : [listener.Port]))
+    return listeners.flatMap((listener) => (listener.Port === undefined ? [] : [{arn: listener.ListenerArn ?? '', port: listener.Port}]))
+  }
+
+  /**
+   * The account's rule and listener quotas for Application Load Balancers. Reading them needs
+   * elasticloadbalancing:DescribeAccountLimits; without it, AWS's defaults stand in.
+   */
+  async limits(): Promise<LoadBalancerLimits> {
+    const {DescribeAccountLimitsCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
+    let found: Array<{Name?: string; Max?: string}>
+    try {
+      found = await this.all('reading the load balancer quotas of the account', async (Marker) => {
+        const response = await this.client.send(new DescribeAccountLimitsCommand({Marker}))
+        return {items: response.Limits ?? [], next: response.NextMarker}
+      })
+    } catch (error) {
+      if (isAwsError((error as {cause?: unknown}).cause, 'AccessDenied', 'AccessDeniedException')) return DEFAULT_LIMITS
+      throw error
+    }
+
+    const limit = (name: string, fallback: number) => {
+      const max = Number(found.find((item) => item.Name === name)?.Max)
+      return Number.isInteger(max) && max > 0 ? max : fallback
+    }
+
+    return {
+      rules: limit('rules-per-application-load-balancer', DEFAULT_LIMITS.rules),
+      listeners: limit('listeners-per-application-load-balancer', DEFAULT_LIMITS.listeners),
+    }
   }
 
   /** Priorities of the rules of a listener (the default rule has none). */

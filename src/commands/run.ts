@@ -11,7 +11,9 @@ import type {RunResult} from '../platform/types.js'
 export default class Run extends HerogateCommand {
   static description = `run a one-off process with the app's code and config
 
-Output streams live and herogate exits with the command's exit code. Everything after the command's first word belongs to the command. Ctrl-C stops the process.`
+Output streams live and herogate exits with the command's exit code. Everything after the command's first word belongs to the command. Ctrl-C stops the process.
+
+-e values are not secret: on AWS they travel in the task's plain environment overrides, which DescribeTasks and CloudTrail show. Put secrets in config vars (herogate config:set), which reach the process as ECS secrets.`
   static strict = false
   static examples = [
     '<%= config.bin %> run rake db:migrate -a demo',
@@ -21,7 +23,7 @@ Output streams live and herogate exits with the command's exit code. Everything 
   ]
   static flags = {
     ...appFlags,
-    env: Flags.string({char: 'e', description: 'extra environment for this process, KEY=VALUE (repeatable)', multiple: true}),
+    env: Flags.string({char: 'e', description: 'extra environment for this process, KEY=VALUE (repeatable; visible in AWS task details, not for secrets)', multiple: true}),
     size: Flags.string({char: 's', description: `process size: ${Object.keys(SIZES).join(', ')}`}),
     detached: Flags.boolean({char: 'd', description: 'start it and return at once, printing its id (output goes to logs)'}),
     'no-tty': Flags.boolean({description: 'never attach a TTY'}),

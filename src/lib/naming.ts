@@ -74,6 +74,13 @@ export const names = {
   gitRemote: () => PREFIX,
   /** Tag key put on every stack and taggable resource herogate makes. */
   appTag: () => `${PREFIX}:app`,
+  /** ECR repository prefix of the platform's pull-through cache of ECR Public (templates/platform.yml). */
+  publicImageCache: () => `${PREFIX}-public`,
+  /**
+   * Secrets Manager: Docker Hub credentials the builds log in with ({"username", "accessToken"}).
+   * The prefix is the one ECR requires, so the same secret can back a Docker Hub pull-through cache rule.
+   */
+  dockerHubSecret: () => `ecr-pullthroughcache/${PREFIX}-docker-hub`,
 }
 
 /** The HTTPS CodeCommit clone URL of an app's repo: also how the remote tells its app and region. */

@@ -4,20 +4,26 @@ import {existsSync} from 'node:fs'
 import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import type {RegistryCredentials} from '../aws/secrets.js'
 import {HerogateError} from '../lib/errors.js'
+import {names} from '../lib/naming.js'
+import {BUILDKIT, cachedImage, CNB_BUILDER, CNB_RUN_IMAGE, imageCache} from './images.js'
 
 /**
  * The image build inside CodeBuild: a Dockerfile with BuildKit and a registry layer cache in
  * the app's ECR repo, or, without a Dockerfile, Cloud Native Buildpacks with a pinned pack CLI
- * and builder. The command lines are built here (and unit-tested); a runner executes them.
+ * and builder. Every image of ours comes through the account's ECR (images.ts), never from
+ * Docker Hub. The command lines are built here (and unit-tested); a runner executes them.
  */
 
 export const PACK_VERSION = '0.36.4'
 /** sha256 of pack-v0.36.4-linux.tgz as published with the release. */
 export const PACK_SHA256 = '78bd1f089459eda04c932593331dd2e5c7dbd884a79f518927244159b9b41309'
 export const PACK_URL = `https://github.com/buildpacks/pack/releases/download/v${PACK_VERSION}/pack-v${PACK_VERSION}-linux.tgz`
-/** Builder pinned by version: the same commit builds the same way tomorrow. */
-export const CNB_BUILDER = 'paketobuildpacks/builder-jammy-base:0.4.539'
+/** Build argument that tells a Dockerfile where the account's cache of ECR Public is (README: Docker Hub). */
+export const IMAGE_CACHE_ARG = 'HEROGATE_IMAGE_CACHE'
+/** Where Docker Hub's registry is, for the build's login with the user's credentials. */
+const DOCKER_HUB = 'https://index.docker.io/v1/'
 /** Tag of the BuildKit layer cache in the app's repo (and of the buildpacks cache image). */
 export const CACHE_TAG = 'buildcache'
 export const CNB_CACHE_TAG = 'buildcache-cnb'
@@ -54,6 +60,7 @@ export function loginStep(input: Pick<BuildInput, 'repository' | 'region'>): str
 
 export function buildPlan(input: BuildInput, hasDockerfile: boolean): BuildPlan {
   const image = `${input.repository}:${input.tag}`
+  const registry = registryHost(input.repository)
   if (hasDockerfile) {
     const metadataFile = join(input.workDir, 'build-metadata.json')
     const cache = `type=registry,ref=${input.repository}:${CACHE_TAG}`
@@ -63,10 +70,11 @@ export function buildPlan(input: BuildInput, hasDockerfile: boolean): BuildPlan 
       steps: [
         loginStep(input),
         // The docker-container driver can export a registry cache; the default driver cannot.
-        ['docker', 'buildx', 'create', '--name', 'herogate', '--driver', 'docker-container', '--use', '--bootstrap'],
+        ['docker', 'buildx', 'create', '--name', 'herogate', '--driver', 'docker-container', '--driver-opt', `image=${cachedImage(registry, BUILDKIT)}`, '--use', '--bootstrap'],
         [
           'docker', 'buildx', 'build',
           '--platform', 'linux/amd64',
+          '--build-arg', `${IMAGE_CACHE_ARG}=${imageCache(registry)}`,
           '--cache-from', cache,
           '--cache-to', `${cache},mode=max,image-manifest=true,oci-mediatypes=true`,
           // A plain image manifest (no attestation index), so the digest is the image's.
@@ -89,7 +97,8 @@ export function buildPlan(input: BuildInput, hasDockerfile: boolean): BuildPlan 
       [
         packPath, 'build', image,
         '--path', input.source,
-        '--builder', CNB_BUILDER,
+        '--builder', cachedImage(registry, CNB_BUILDER),
+        '--run-image', cachedImage(registry, CNB_RUN_IMAGE),
         '--publish',
         '--cache-image', `${input.repository}:${CNB_CACHE_TAG}`,
         '--default-process', 'web',
@@ -120,12 +129,18 @@ export function imageByDigest(repository: string, digest: string): string {
   return `${repository}@${digest}`
 }
 
-/** Runs argv, passing each output line on; resolves with the whole output, rejects on a non-zero exit. */
-export type Runner = (argv: string[], onLine: (line: string) => void) => Promise<string>
+/**
+ * Runs argv, passing each output line on; resolves with the whole output, rejects on a non-zero
+ * exit. `stdin` is written to the command's input (passwords go there, never into argv).
+ */
+export type Runner = (argv: string[], onLine: (line: string) => void, options?: {stdin?: string}) => Promise<string>
 
-export const spawnRunner: Runner = (argv, onLine) =>
+export const spawnRunner: Runner = (argv, onLine, options = {}) =>
   new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), {stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(argv[0], argv.slice(1), {stdio: ['pipe', 'pipe', 'pipe']})
+    // Without input the command reads end-of-file at once, as with no stdin at all.
+    child.stdin.on('error', () => {})
+    child.stdin.end(options.stdin ?? '')
     let output = ''
     let partial = ''
     const take = (chunk: Buffer) => {
@@ -172,20 +187,65 @@ async function fetchBytes(url: string): Promise<Buffer> {
   return Buffer.from(await response.arrayBuffer())
 }
 
+/** Logs docker in to Docker Hub with the user's credentials; the password goes to stdin. */
+export function dockerHubLoginStep(credentials: RegistryCredentials): {argv: string[]; stdin: string} {
+  return {argv: ['docker', 'login', '--username', credentials.username, '--password-stdin', DOCKER_HUB], stdin: credentials.password}
+}
+
+/** Docker Hub refused a pull for the anonymous (or the account's) pull limit. */
+export class DockerHubRateLimited extends HerogateError {
+  constructor(authenticated: boolean) {
+    super(
+      authenticated
+        ? 'Docker Hub refused an image pull (toomanyrequests): the Docker Hub account in herogate\'s secret has used up its pull limit.'
+        : "Docker Hub refused an anonymous image pull (toomanyrequests): the Dockerfile's FROM (or # syntax=) pulls from Docker Hub, whose anonymous limit CodeBuild's shared addresses use up.",
+      {suggestions: [
+        `log the builds in to Docker Hub: aws secretsmanager create-secret --name ${names.dockerHubSecret()} --secret-string '{"username":"USER","accessToken":"TOKEN"}'`,
+        `or take official images from the account's cache of ECR Public: ARG ${IMAGE_CACHE_ARG}=public.ecr.aws, then FROM \${${IMAGE_CACHE_ARG}}/docker/library/node:20`,
+      ]},
+    )
+  }
+}
+
+const TOO_MANY_REQUESTS = /toomanyrequests|You have reached your (unauthenticated )?pull rate limit/i
+
 /** Builds and pushes the image; resolves with repo@sha256:… . */
 export async function buildImage(
   input: BuildInput,
   run: Runner,
   onLine: (line: string) => void,
-  pack: {download?: (url: string) => Promise<Buffer>; sha256?: string} = {},
+  options: {download?: (url: string) => Promise<Buffer>; sha256?: string; dockerHub?: RegistryCredentials} = {},
 ): Promise<{image: string; buildpacks: boolean}> {
   const hasDockerfile = existsSync(join(input.source, 'Dockerfile'))
   const plan = buildPlan(input, hasDockerfile)
-  onLine(hasDockerfile ? 'Building the image from the Dockerfile' : `No Dockerfile: building with Cloud Native Buildpacks (${CNB_BUILDER})`)
+  onLine(hasDockerfile ? 'Building the image from the Dockerfile' : `No Dockerfile: building with Cloud Native Buildpacks (${CNB_BUILDER.repository}:${CNB_BUILDER.tag})`)
   await mkdir(input.workDir, {recursive: true})
-  if (plan.packPath) await installPack(plan.packPath, run, onLine, pack.download, pack.sha256)
+  if (plan.packPath) await installPack(plan.packPath, run, onLine, options.download, options.sha256)
+  let limited = false
+  const watch = (line: string) => {
+    if (TOO_MANY_REQUESTS.test(line)) limited = true
+    onLine(line)
+  }
+
+  const step = async (argv: string[], stdin?: string) => {
+    try {
+      return await run(argv, watch, stdin === undefined ? undefined : {stdin})
+    } catch (error) {
+      if (limited) throw new DockerHubRateLimited(Boolean(options.dockerHub))
+      throw error
+    }
+  }
+
+  const [login, ...rest] = plan.steps
+  await step(login)
+  if (options.dockerHub) {
+    const hub = dockerHubLoginStep(options.dockerHub)
+    onLine(`Logging in to Docker Hub as ${options.dockerHub.username} (secret ${names.dockerHubSecret()})`)
+    await step(hub.argv, hub.stdin)
+  }
+
   let output = ''
-  for (const step of plan.steps) output = await run(step, onLine)
+  for (const argv of rest) output = await step(argv)
   const digest = plan.metadataFile ? digestFromMetadata(await readFile(plan.metadataFile, 'utf8')) : digestFromPackOutput(output)
   return {image: imageByDigest(input.repository, digest), buildpacks: !hasDockerfile}
 }

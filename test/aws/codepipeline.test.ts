@@ -34,6 +34,14 @@ describe('PipelineService', () => {
     ])
   })
 
+  it('leaves out the run CodePipeline starts on its own when the app is created, on the empty repository', async () => {
+    mock.on(ListPipelineExecutionsCommand).resolves({pipelineExecutionSummaries: [
+      {pipelineExecutionId: 'e2', status: 'Succeeded', sourceRevisions: [{actionName: 'Source', revisionId: 'abc'}], trigger: {triggerType: 'CloudWatchEvent'}},
+      {pipelineExecutionId: 'e1', status: 'Failed', statusSummary: 'The action failed because no branch named main was found in the selected AWS CodeCommit repository herogate-demo.', trigger: {triggerType: 'CreatePipeline'}},
+    ]})
+    expect((await pipelines.runs('p')).map((run) => run.id)).to.deep.equal(['e2'])
+  })
+
   it('orders a run\'s actions and gives the build id and error', async () => {
     mock.on(ListActionExecutionsCommand).resolves({actionExecutionDetails: [
       {stageName: 'Build', actionName: 'Build', status: 'Failed', startTime: new Date(2), output: {executionResult: {externalExecutionId: 'proj:1', errorDetails: {code: 'JobFailed', message: 'Build terminated with state: FAILED'}}}},

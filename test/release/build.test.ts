@@ -7,10 +7,12 @@ import {join} from 'node:path'
 import {parse} from 'yaml'
 
 import {
-  buildImage, buildPlan, CNB_BUILDER, digestFromMetadata, digestFromPackOutput, installPack, loginStep, PACK_URL, type Runner,
+  buildImage, buildPlan, digestFromMetadata, digestFromPackOutput, DockerHubRateLimited, installPack, loginStep, PACK_URL, type Runner,
 } from '../../src/release/build.js'
+import {BUILDKIT, CNB_BUILDER, CNB_RUN_IMAGE} from '../../src/release/images.js'
 
 const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/herogate/demo'
+const CACHE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/herogate-public'
 const DIGEST = 'sha256:' + 'ab'.repeat(32)
 const input = {repository: REPO, region: 'eu-west-1', source: '/src', tag: '1a2b3c4d', workDir: '/tmp/hg'}
 
@@ -20,9 +22,9 @@ describe('image build', () => {
     expect(plan.kind).to.equal('dockerfile')
     expect(plan.steps).to.deep.equal([
       ['sh', '-c', 'aws ecr get-login-password --region "$1" | docker login --username AWS --password-stdin "$2"', 'ecr-login', 'eu-west-1', '123456789012.dkr.ecr.eu-west-1.amazonaws.com'],
-      ['docker', 'buildx', 'create', '--name', 'herogate', '--driver', 'docker-container', '--use', '--bootstrap'],
+      ['docker', 'buildx', 'create', '--name', 'herogate', '--driver', 'docker-container', '--driver-opt', `image=${CACHE}/vend/moby/buildkit@${BUILDKIT.digest}`, '--use', '--bootstrap'],
       [
-        'docker', 'buildx', 'build', '--platform', 'linux/amd64',
+        'docker', 'buildx', 'build', '--platform', 'linux/amd64', '--build-arg', `HEROGATE_IMAGE_CACHE=${CACHE}`,
         '--cache-from', `type=registry,ref=${REPO}:buildcache`,
         '--cache-to', `type=registry,ref=${REPO}:buildcache,mode=max,image-manifest=true,oci-mediatypes=true`,
         '--provenance=false', '--tag', `${REPO}:1a2b3c4d`, '--push', '--metadata-file', '/tmp/hg/build-metadata.json', '/src',
@@ -34,10 +36,91 @@ describe('image build', () => {
     const plan = buildPlan(input, false)
     expect(plan.kind).to.equal('buildpacks')
     expect(plan.steps[1]).to.deep.equal([
-      '/tmp/hg/pack', 'build', `${REPO}:1a2b3c4d`, '--path', '/src', '--builder', CNB_BUILDER, '--publish',
+      '/tmp/hg/pack', 'build', `${REPO}:1a2b3c4d`, '--path', '/src',
+      '--builder', `${CACHE}/heroku/builder@${CNB_BUILDER.digest}`, '--run-image', `${CACHE}/heroku/heroku:24`, '--publish',
       '--cache-image', `${REPO}:buildcache-cnb`, '--default-process', 'web', '--pull-policy', 'if-not-present', '--trust-builder',
     ])
-    expect(CNB_BUILDER).to.match(/^paketobuildpacks\/builder-jammy-base:\d+\.\d+\.\d+$/)
+  })
+
+  it('pulls every image of its own through the account\'s ECR, pinned by digest, never from Docker Hub', () => {
+    const images: string[] = []
+    for (const plan of [buildPlan(input, true), buildPlan(input, false)]) {
+      for (const argv of plan.steps) {
+        argv.forEach((arg, i) => {
+          if (arg.startsWith('image=')) images.push(arg.slice('image='.length))
+          if (argv[i - 1] === '--builder' || argv[i - 1] === '--run-image' || argv[i - 1] === '--lifecycle-image') images.push(arg)
+        })
+      }
+    }
+
+    expect(images).to.have.length(3)
+    for (const image of images) expect(image.startsWith(`${CACHE}/`), image).to.equal(true)
+    // The run image is the one named by tag: Heroku moves it with the base image's security updates.
+    const unpinned = images.filter((image) => !/@sha256:[0-9a-f]{64}$/.test(image))
+    expect(unpinned).to.deep.equal([`${CACHE}/${CNB_RUN_IMAGE.repository}:${CNB_RUN_IMAGE.tag}`])
+    for (const pinned of [BUILDKIT, CNB_BUILDER]) expect(pinned.digest).to.match(/^sha256:[0-9a-f]{64}$/)
+    // Nothing in the build code or the buildspec names a Docker Hub image (its login URL is no image).
+    for (const file of ['../../src/release/build.ts', '../../src/release/images.ts', '../../templates/buildspec.yml']) {
+      const source = readFileSync(new URL(file, import.meta.url), 'utf8').replace("'https://index.docker.io/v1/'", 'the login URL')
+      expect(source, file).not.to.match(/docker\.io\/[a-z0-9]/)
+      expect(source, file).not.to.match(/paketobuildpacks\/|buildpacksio\/|['"`]moby\/buildkit/)
+    }
+  })
+
+  it('logs in to Docker Hub with the account\'s credentials through stdin, after ECR', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hg-build-'))
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM node:20\n')
+      const calls: Array<{argv: string[]; stdin?: string}> = []
+      const run: Runner = async (argv, _onLine, options) => {
+        calls.push({argv, stdin: options?.stdin})
+        const at = argv.indexOf('--metadata-file')
+        if (at > 0) writeFileSync(argv[at + 1], JSON.stringify({'containerimage.digest': DIGEST}))
+        return ''
+      }
+
+      const lines: string[] = []
+      await buildImage({...input, source: dir, workDir: join(dir, 'work')}, run, (line) => lines.push(line), {dockerHub: {username: 'ada', password: 'dckr_pat_secret'}})
+      expect(calls[1]).to.deep.equal({argv: ['docker', 'login', '--username', 'ada', '--password-stdin', 'https://index.docker.io/v1/'], stdin: 'dckr_pat_secret'})
+      expect(calls.map((c) => c.argv.join(' ')).join('\n')).not.to.include('dckr_pat_secret')
+      expect(lines.join('\n')).not.to.include('dckr_pat_secret')
+      expect(calls.map((c) => c.argv.slice(0, 3).join(' '))).to.deep.equal([
+        'sh -c aws ecr get-login-password --region "$1" | docker login --username AWS --password-stdin "$2"', 'docker login --username', 'docker buildx create', 'docker buildx build',
+      ])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('says a Docker Hub pull limit is what failed the build, and what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hg-build-'))
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM node:20\n')
+      const run: Runner = async (argv, onLine) => {
+        if (argv[2] !== 'build') return ''
+        onLine('#3 [internal] load metadata for docker.io/library/node:20')
+        onLine('ERROR: failed to solve: node:20: failed to resolve source metadata for docker.io/library/node:20: failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/node/manifests/20: 429 Too Many Requests - Server message: toomanyrequests: You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit')
+        throw new Error('docker buildx failed with exit code 1.')
+      }
+
+      const error = await buildImage({...input, source: dir, workDir: join(dir, 'work')}, run, () => {}).catch((e: Error) => e)
+      expect(error).to.be.instanceOf(DockerHubRateLimited)
+      expect((error as DockerHubRateLimited).message).to.equal(
+        "Docker Hub refused an anonymous image pull (toomanyrequests): the Dockerfile's FROM (or # syntax=) pulls from Docker Hub, whose anonymous limit CodeBuild's shared addresses use up.",
+      )
+      expect((error as DockerHubRateLimited).suggestions).to.deep.equal([
+        'log the builds in to Docker Hub: aws secretsmanager create-secret --name ecr-pullthroughcache/herogate-docker-hub --secret-string \'{"username":"USER","accessToken":"TOKEN"}\'',
+        'or take official images from the account\'s cache of ECR Public: ARG HEROGATE_IMAGE_CACHE=public.ecr.aws, then FROM ${HEROGATE_IMAGE_CACHE}/docker/library/node:20',
+      ])
+      // Any other failure stays what it was.
+      const other = await buildImage({...input, source: dir, workDir: join(dir, 'work')}, async (argv) => {
+        if (argv[2] === 'build') throw new Error('docker buildx failed with exit code 1.')
+        return ''
+      }, () => {}).catch((e: Error) => e)
+      expect(other).not.to.be.instanceOf(DockerHubRateLimited)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('never puts the registry password on a command line', () => {

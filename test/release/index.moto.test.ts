@@ -5,7 +5,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {names} from '../../src/lib/naming.js'
-import {processTypesOf, runRelease} from '../../src/release/index.js'
+import type {Runner} from '../../src/release/build.js'
+import {buildEnvironment, processTypesOf, runRelease} from '../../src/release/index.js'
 import type {ProgressEvent} from '../../src/platform/types.js'
 import {useMoto} from '../helpers/moto.js'
 import {GOOD, setUpApp} from '../platform/aws/releases.fixture.js'
@@ -55,5 +56,26 @@ describe('internal:release entry point (moto)', function () {
     const worker = (await ecs.send(new DescribeTaskDefinitionCommand({taskDefinition: release.taskDefinitions!.worker}))).taskDefinition!.containerDefinitions![0]
     expect(worker.entryPoint).to.deep.equal(['/cnb/process/worker'])
     expect(worker.command ?? []).to.deep.equal([])
+  })
+
+  it('tags the image and records the release with the commit the pipeline passed', async () => {
+    const {ctx} = await setUpApp('demo')
+    writeFileSync(join(source, 'Dockerfile'), 'FROM scratch\n')
+    writeFileSync(join(source, 'Procfile'), 'web: ./server\n')
+    const tags: string[] = []
+    const runner: Runner = async (argv) => {
+      const tag = argv.indexOf('--tag')
+      if (tag > 0) tags.push(argv[tag + 1])
+      const at = argv.indexOf('--metadata-file')
+      if (at > 0) writeFileSync(argv[at + 1], JSON.stringify({'containerimage.digest': `sha256:${'c'.repeat(64)}`}))
+      return ''
+    }
+
+    const COMMIT = '0123456789abcdef0123456789abcdef01234567'
+    const {commit} = buildEnvironment({HEROGATE_COMMIT: COMMIT})
+    const release = await runRelease({app: 'demo', source, commit, author: 'dev@example.com', ctx, runner, onProgress: () => {}, dockerHub: async () => undefined})
+    expect(tags).to.deep.equal([`${(await ctx.appResources!(ctx, 'demo')).ecrRepositoryUri}:${COMMIT}`])
+    // deploy matches its push to the release by this commit.
+    expect(release).to.include({commit: COMMIT, description: 'Deploy 0123456', status: 'succeeded'})
   })
 })

@@ -8,11 +8,13 @@ import {clusterServices, type ServiceCounts} from '../../aws/cluster.js'
 import {EcsService, type Task, taskId} from '../../aws/ecs.js'
 import {ImageRepository} from '../../aws/ecr.js'
 import {LoadBalancer, lowestFree} from '../../aws/elb.js'
+import {Iam, ServiceLinkedRoleDenied} from '../../aws/iam.js'
 import {callerIdentity} from '../../aws/identity.js'
 import {AppExists, HerogateError, Interrupted, InvalidInput, StackBusy} from '../../lib/errors.js'
 import {addRemote, getRemoteUrl, gitRoot, removeRemote, setConfig, unsetConfigSection} from '../../lib/git.js'
 import {codeCommitUrl, names, parseCodeCommitUrl, PROCESS_TYPE, validateAppName} from '../../lib/naming.js'
 import {randomAppName} from '../../lib/random-name.js'
+import {BUILD_TIMEOUT_MINUTES} from '../../release/budget.js'
 import {DEFAULT_SIZE, sizeFor} from '../../lib/sizes.js'
 import type {
   AppInfo, AppSummary, CreateOptions, CreateResult, DestroyResult, OperationOptions, ProcessFormation, Progress, Release,
@@ -32,6 +34,9 @@ const STACK_PLATFORM = 'herogate platform (shared by the apps of this region)'
 /** Stack states after a failed create: reported with the failing resource's reason, then replaced. */
 const FAILED_CREATE = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED', 'DELETE_FAILED'])
 const USABLE = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'])
+/** The platform template's cluster, and the service whose service-linked role it needs. */
+const CLUSTER_RESOURCE = 'Cluster'
+const ECS_SERVICE = 'ecs.amazonaws.com'
 
 export interface CreateExtras {
   /** Buildspec text; defaults to templates/buildspec.yml. */
@@ -64,10 +69,11 @@ export async function createApp(ctx: AwsContext, options: CreateOptions, extras:
     HttpListenerArn: platform.outputs.HttpListenerArn,
     HttpsListenerArn: platform.outputs.HttpsListenerArn ?? '',
     Domain: platform.outputs.Domain ?? '',
-    ...(await routeParameters(ctx, platform)),
+    ...(await routeParameters(ctx, platform, name)),
     ArtifactBucket: platform.outputs.ArtifactBucket,
     PipelineArtifactPrefix: pipelineArtifactPrefix(name),
     BuildSpec: extras.buildSpec ?? (await readTemplate('buildspec.yml')),
+    BuildTimeoutMinutes: String(BUILD_TIMEOUT_MINUTES),
     HerogatePackage: await releaseCodeFor(ctx, name, platform.outputs.ArtifactBucket, progress, extras),
     ...(options.branch ? {Branch: options.branch} : {}),
     ...templateParameters(options.settings),
@@ -512,38 +518,64 @@ async function ensurePlatform(ctx: AwsContext, stacks: CloudFormation, progress:
   }
 
   progress({kind: 'step', id: 'platform-stack', message: `Creating the herogate platform of ${ctx.region} (first app in this region; takes a few minutes)`, status: 'start'})
-  const parameters: Record<string, string> = {}
+  const parameters: Record<string, string> = {PublicImageCachePrefix: names.publicImageCache()}
   if (process.env.HEROGATE_DOMAIN) parameters.Domain = process.env.HEROGATE_DOMAIN
   if (process.env.HEROGATE_CERTIFICATE_ARN) parameters.CertificateArn = process.env.HEROGATE_CERTIFICATE_ARN
-  let id: string
-  try {
-    id = await stacks.create({name, templateBody, parameters, tags: {'herogate:platform': 'true'}})
-  } catch (error) {
-    // Another create in this region started the platform a moment ago: wait for that one.
-    const racing = error instanceof StackBusy ? await stacks.describe(name) : undefined
-    if (!racing) throw error
-    const ready = USABLE.has(racing.status) ? racing : await waitOrInterrupt(stacks, racing.id, waitOptions, interrupted)
-    if (!USABLE.has(ready.status)) throw new StackBusy(`The herogate platform stack of ${ctx.region} is ${ready.status}.`, {suggestions: [`herogate create --region ${ctx.region} (to retry)`]})
-    progress({kind: 'step', id: 'platform-stack', message: `The herogate platform of ${ctx.region} is ready`, status: 'done'})
-    return {platform: ready, created: false}
-  }
+  const role = await ecsServiceLinkedRole(ctx, progress)
+  for (let attempt = 1; ; attempt++) {
+    let id: string
+    try {
+      id = await stacks.create({name, templateBody, parameters, tags: {'herogate:platform': 'true'}})
+    } catch (error) {
+      // Another create in this region started the platform a moment ago: wait for that one.
+      const racing = error instanceof StackBusy ? await stacks.describe(name) : undefined
+      if (!racing) throw error
+      const ready = USABLE.has(racing.status) ? racing : await waitOrInterrupt(stacks, racing.id, waitOptions, interrupted)
+      if (!USABLE.has(ready.status)) throw new StackBusy(`The herogate platform stack of ${ctx.region} is ${ready.status}.`, {suggestions: [`herogate create --region ${ctx.region} (to retry)`]})
+      progress({kind: 'step', id: 'platform-stack', message: `The herogate platform of ${ctx.region} is ready`, status: 'done'})
+      return {platform: ready, created: false}
+    }
 
-  const created = await waitOrInterrupt(stacks, id, waitOptions, interrupted)
-  if (created.status !== 'CREATE_COMPLETE') {
-    progress({kind: 'step', id: 'platform-stack', message: 'Creating the herogate platform', status: 'failed'})
+    const created = await waitOrInterrupt(stacks, id, waitOptions, interrupted)
+    if (created.status === 'CREATE_COMPLETE') {
+      progress({kind: 'step', id: 'platform-stack', message: `Created the herogate platform of ${ctx.region}`, status: 'done'})
+      return {platform: created, created: true}
+    }
+
     const failure = await stacks.failure(id)
     await stacks.delete(id)
     const deleted = await stacks.wait(id, {...waitOptions, signal: undefined}).then((s) => s.status === 'DELETE_COMPLETE', () => false)
+    // On a new account the cluster fails until ECS's service-linked role is usable; a second try succeeds.
+    if (attempt === 1 && deleted && failure?.resource === CLUSTER_RESOURCE && role !== 'exists') {
+      progress({kind: 'warning', message: `The ECS cluster could not be created yet (${failure.reason}); ECS's service-linked role is new in this account and takes a moment to work. Trying once more.`})
+      continue
+    }
+
+    progress({kind: 'step', id: 'platform-stack', message: 'Creating the herogate platform', status: 'failed'})
     throw new StackFailed(
       `Could not create the herogate platform in ${ctx.region}: ${failure ? `${failure.resource} (${failure.resourceType}) failed: ${failure.reason}` : `stack ended ${created.status}`}. ${deleted ? 'Its stack was deleted.' : `Its stack ${name} could not be deleted.`}`,
       name,
       failure,
-      [`herogate create --region ${ctx.region} (after fixing the cause)`],
+      failure?.resource === CLUSTER_RESOURCE
+        ? [`aws iam create-service-linked-role --aws-service-name ${ECS_SERVICE} (if it does not exist yet), then herogate create --region ${ctx.region}`]
+        : [`herogate create --region ${ctx.region} (after fixing the cause)`],
     )
   }
+}
 
-  progress({kind: 'step', id: 'platform-stack', message: `Created the herogate platform of ${ctx.region}`, status: 'done'})
-  return {platform: created, created: true}
+/**
+ * An ECS cluster with capacity providers fails to create while ECS's service-linked role does
+ * not exist (a new account): it is made first. Without the permission to make it, the create
+ * goes on (the role may well exist) and a failure says what to run.
+ */
+async function ecsServiceLinkedRole(ctx: AwsContext, progress: Progress): Promise<'created' | 'exists' | 'unknown'> {
+  try {
+    return await new Iam(await ctx.clients.iam()).ensureServiceLinkedRole(ECS_SERVICE)
+  } catch (error) {
+    if (!(error instanceof ServiceLinkedRoleDenied)) throw error
+    progress({kind: 'warning', message: `Could not make sure ECS's service-linked role exists: ${error.message} If creating the ECS cluster fails, run: ${error.suggestions[0]}`})
+    return 'unknown'
+  }
 }
 
 /**
@@ -565,18 +597,45 @@ async function releaseCodeFor(ctx: AwsContext, app: string, bucket: string, prog
   }
 }
 
-/** Host-header rule priority when the platform has a domain, else the lowest free app port. */
-async function routeParameters(ctx: AwsContext, platform: StackSummary): Promise<Record<string, string>> {
+/** A new app would take the shared load balancer past one of its quotas: its stack would fail. */
+export class LoadBalancerFull extends HerogateError {}
+
+/**
+ * Host-header rule priority when the platform has a domain, else the lowest free app port;
+ * refused up front when the app's rules or listener would not fit in the load balancer's
+ * quotas (rules are counted per load balancer, across its listeners).
+ */
+async function routeParameters(ctx: AwsContext, platform: StackSummary, app: string): Promise<Record<string, string>> {
   const elb = new LoadBalancer(await ctx.clients.elbv2())
+  const [limits, listeners] = await Promise.all([elb.limits(), elb.listeners(platform.outputs.LoadBalancerArn)])
+  const quota = `ask AWS for a higher quota: Service Quotas > Elastic Load Balancing (region ${ctx.region})`
   if (platform.outputs.Domain) {
-    const priority = lowestFree(await elb.rulePriorities(platform.outputs.HttpListenerArn), 1, 50_000)
-    if (priority === undefined) throw new HerogateError('The shared load balancer has no free rule priority left.')
+    const https = Boolean(platform.outputs.HttpsListenerArn)
+    // With HTTPS an app takes two rules: HTTP redirects to HTTPS, HTTPS forwards to the app.
+    const needed = https ? 2 : 1
+    const byListener = await Promise.all(listeners.map(async (listener) => ({arn: listener.arn, priorities: await elb.rulePriorities(listener.arn)})))
+    const used = byListener.reduce((sum, listener) => sum + listener.priorities.length, 0)
+    if (used + needed > limits.rules) {
+      throw new LoadBalancerFull(`The shared load balancer of ${ctx.region} has ${used} of its ${limits.rules} rules in use and ${app} needs ${needed}${https ? ' (HTTP redirect and HTTPS)' : ''}, so its stack would fail.`, {
+        suggestions: ['destroy apps you no longer use', quota],
+      })
+    }
+
+    const taken = byListener.find((listener) => listener.arn === platform.outputs.HttpListenerArn)?.priorities ?? []
+    const priority = lowestFree(taken, 1, 50_000)
+    if (priority === undefined) throw new LoadBalancerFull('The shared load balancer has no free rule priority left.')
     return {RulePriority: String(priority)}
   }
 
-  const port = lowestFree(await elb.listenerPorts(platform.outputs.LoadBalancerArn), APP_PORTS.from, APP_PORTS.to)
+  if (listeners.length + 1 > limits.listeners) {
+    throw new LoadBalancerFull(`The shared load balancer of ${ctx.region} has ${listeners.length} of its ${limits.listeners} listeners in use (one per app without a domain), so the stack of ${app} would fail.`, {
+      suggestions: ['destroy apps you no longer use', quota],
+    })
+  }
+
+  const port = lowestFree(listeners.map((listener) => listener.port), APP_PORTS.from, APP_PORTS.to)
   if (port === undefined) {
-    throw new HerogateError(`All ${APP_PORTS.to - APP_PORTS.from + 1} app ports of the shared load balancer in ${ctx.region} are taken.`, {
+    throw new LoadBalancerFull(`All ${APP_PORTS.to - APP_PORTS.from + 1} app ports of the shared load balancer in ${ctx.region} are taken.`, {
       suggestions: ['destroy apps you no longer use', 'set a domain on the platform (HEROGATE_DOMAIN) so apps share ports 80/443'],
     })
   }

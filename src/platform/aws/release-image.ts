@@ -44,7 +44,10 @@ export function processCommands(types: Record<string, string>, buildpacks: boole
  * Releases a built image: takes the app's lock (the caller says how long to wait for it), runs
  * the Procfile's release command as a one-off task, then rolls every process type out.
  */
-export async function releaseImage(ctx: AwsContext, app: string, built: BuiltImage, options: ReleaseOptions & {processTypes: Record<string, string>; lockOptions?: Pick<LockOptions, 'holder' | 'waitMs' | 'ttlMs'>}): Promise<Release> {
+export async function releaseImage(
+  ctx: AwsContext, app: string, built: BuiltImage,
+  options: ReleaseOptions & {processTypes: Record<string, string>; lockOptions?: Pick<LockOptions, 'holder' | 'waitMs' | 'ttlMs'>; releasePhaseTimeoutMs?: number},
+): Promise<Release> {
   const {release: releaseCommand, ...types} = options.processTypes
   if (Object.keys(types).length === 0) throw new InvalidInput('The Procfile has no process types besides release.')
   // Said first: it explains a release that goes live while the app's URL answers 503, or one that fails over a WEB type.
@@ -80,7 +83,7 @@ export async function releaseImage(ctx: AwsContext, app: string, built: BuiltIma
         record.phase = 'release phase'
         await lock.update(record)
         const spec: ProcessSpec = {processType: 'release', image: built.image, ...commands.release, size: await sizeOf('web'), configKeys: keys.secret, emptyKeys: keys.empty, release: record.version}
-        const outcome = await runReleasePhase(e, spec, options.signal)
+        const outcome = await runReleasePhase(e, spec, options.signal, options.releasePhaseTimeoutMs)
         if (!outcome.ok) {
           await finish(e, record, 'failed', {failure: outcome.reason})
           throw new HerogateError(`Release phase of v${record.version} failed: ${outcome.reason}. ${current ? `v${current.version} keeps serving.` : ''}`.trim(), {
@@ -103,7 +106,7 @@ export async function releaseImage(ctx: AwsContext, app: string, built: BuiltIma
 export const RELEASE_PHASE_TIMEOUT_MS = 30 * 60_000
 
 /** Runs the release command to its end, copying its output to the progress (and so to the build log). */
-async function runReleasePhase(e: Env, spec: ProcessSpec, signal?: AbortSignal): Promise<{ok: boolean; reason?: string}> {
+async function runReleasePhase(e: Env, spec: ProcessSpec, signal?: AbortSignal, timeoutMs = RELEASE_PHASE_TIMEOUT_MS): Promise<{ok: boolean; reason?: string}> {
   const {cluster, subnets, securityGroup, logGroup} = e.resources
   step(e, 'release-phase', 'Running the release command', 'start')
   const taskDefinition = await e.ecs.registerTaskDefinition(taskDefinitionInput(e.app, e.resources, spec))
@@ -137,9 +140,9 @@ async function runReleasePhase(e: Env, spec: ProcessSpec, signal?: AbortSignal):
       return {ok: false, reason: code === undefined ? `the release task stopped: ${container?.reason ?? task.stoppedReason ?? 'no exit code'}` : `the release command exited with ${code}`}
     }
 
-    if (e.ctx.clock.now().getTime() - start > RELEASE_PHASE_TIMEOUT_MS) {
+    if (e.ctx.clock.now().getTime() - start > timeoutMs) {
       step(e, 'release-phase', 'Running the release command', 'failed')
-      return {ok: false, reason: `the release command ran longer than ${RELEASE_PHASE_TIMEOUT_MS / 60_000} minutes`}
+      return {ok: false, reason: `the release command ran longer than ${Math.round(timeoutMs / 60_000)} minutes`}
     }
 
     await e.lock.keepAlive()

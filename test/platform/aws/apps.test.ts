@@ -4,7 +4,8 @@ import {
 import {CloudWatchLogsClient, DeleteLogGroupCommand} from '@aws-sdk/client-cloudwatch-logs'
 import {BatchDeleteImageCommand, ECRClient, ListImagesCommand} from '@aws-sdk/client-ecr'
 import {CreateServiceCommand, DeleteServiceCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand} from '@aws-sdk/client-ecs'
-import {DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
+import {DescribeAccountLimitsCommand, DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
+import {IAMClient} from '@aws-sdk/client-iam'
 import {DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import {DeleteParametersCommand, GetParametersByPathCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
@@ -26,26 +27,13 @@ import {run} from '../../../src/platform/aws/run.js'
 import {taskDefinitionInput} from '../../../src/platform/aws/taskdef.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 import {EcsModel} from '../../helpers/ecs-model.js'
+import {BUILDSPEC, installer, PLATFORM_OUTPUTS, REGION} from './apps.fixture.js'
 import {modelResources, stackWebService} from './ecs-model.fixture.js'
 import {fakeClock} from './formation.fixture.js'
 
-const REGION = 'eu-west-1'
 const APP_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/herogate-demo/new'
 const OLD_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/herogate-demo/old'
-const BUILDSPEC = 'version: 0.2\n'
-const PLATFORM_OUTPUTS = {
-  VpcId: 'vpc-1', Subnets: 'subnet-a,subnet-b', Cluster: 'herogate-cluster', TaskSecurityGroup: 'sg-tasks',
-  LoadBalancerArn: 'arn:lb', LoadBalancerDnsName: 'lb.example.com', HttpListenerArn: 'arn:listener/80', ArtifactBucket: 'artifacts',
-}
 const missing = () => Object.assign(new Error('Stack with id herogate-demo does not exist'), {name: 'ValidationError'})
-
-/** Puts a client in place of the one `clients` would make, returning it for mockClient. */
-function installer(clients: AwsClients) {
-  return <T>(name: string, client: T): T => {
-    clients.set(name, client)
-    return client
-  }
-}
 
 function stack(id: string, name: string, status: string, outputs: Record<string, string> = {}, app?: string) {
   return {
@@ -88,7 +76,8 @@ describe('AWS createApp (mocked AWS)', () => {
     // The listing create makes to find apps that would share its build artifacts: none.
     cfn.on(DescribeStacksCommand).resolves({Stacks: []})
     cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS))
-    elb.on(DescribeListenersCommand).resolves({Listeners: [{Port: 80}, {Port: 10_000}]})
+    elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80}, {ListenerArn: 'arn:listener/10000', Port: 10_000}]})
+    elb.on(DescribeAccountLimitsCommand).resolves({Limits: [{Name: 'rules-per-application-load-balancer', Max: '100'}, {Name: 'listeners-per-application-load-balancer', Max: '50'}]})
     cfn.on(CreateStackCommand).resolves({StackId: APP_ID})
     cfn.on(DeleteStackCommand).resolves({})
     ctx = {region: REGION, clients, clock: {now: () => new Date(), sleep: async () => {}}}
@@ -221,7 +210,8 @@ describe('AWS createApp (mocked AWS)', () => {
 
   it('with a platform domain, routes by host header at the lowest free rule priority', async () => {
     cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', {...PLATFORM_OUTPUTS, Domain: 'apps.example.com'}))
-    elb.on(DescribeRulesCommand).resolves({Rules: [{Priority: 'default'}, {Priority: '1'}, {Priority: '3'}]})
+    elb.on(DescribeRulesCommand).resolves({Rules: [{Priority: 'default', IsDefault: true}]})
+    elb.on(DescribeRulesCommand, {ListenerArn: 'arn:listener/80'}).resolves({Rules: [{Priority: 'default'}, {Priority: '1'}, {Priority: '3'}]})
     cfn.on(DescribeStacksCommand, {StackName: 'herogate-demo'}).rejects(missing())
     cfn.on(DescribeStackEventsCommand).resolves({StackEvents: []})
     cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'ROLLBACK_COMPLETE', {}, 'demo'))
@@ -542,7 +532,10 @@ describe('AWS createApp racing another create for the platform (mocked AWS)', ()
     const cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
     cfn.on(DescribeStacksCommand).resolves({Stacks: []})
     mockClient(make('sts', new STSClient({region: REGION}))).on(GetCallerIdentityCommand).resolves({Account: '1'})
-    mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION}))).on(DescribeListenersCommand).resolves({Listeners: [{Port: 80}]})
+    const elb = mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION})))
+    elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80}]})
+    elb.on(DescribeAccountLimitsCommand).resolves({Limits: []})
+    mockClient(make('iam', new IAMClient({region: REGION}))).onAnyCommand().resolves({})
     mockClient(make('ecs', new ECSClient({region: REGION}))).onAnyCommand().resolves({})
     mockClient(make('ssm', new SSMClient({region: REGION}))).onAnyCommand().resolves({})
     mockClient(make('s3', new S3Client({region: REGION}))).onAnyCommand().resolves({})
