@@ -147,6 +147,7 @@ function ecsRequests(call: AwsCall, facts: Facts): IamRequest[] {
       return [request(call, `ecs:${call.operation}`, '*', cluster)]
     case 'DescribeTaskDefinition':
     case 'ListTaskDefinitions':
+    case 'ListTaskDefinitionFamilies':
     case 'DeregisterTaskDefinition':
       return [request(call, `ecs:${call.operation}`, '*')]
     case 'DescribeServices':
