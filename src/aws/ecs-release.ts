@@ -150,6 +150,15 @@ export class EcsRelease {
     return tasks
   }
 
+  async stopTask(cluster: string, arn: string, reason: string): Promise<void> {
+    const {StopTaskCommand} = await import('@aws-sdk/client-ecs')
+    try {
+      await this.ecs.send(new StopTaskCommand({cluster, task: arn, reason}))
+    } catch (error) {
+      wrap(error, `stopping task ${arn.slice(arn.lastIndexOf('/') + 1)}`)
+    }
+  }
+
   /** Starts one Fargate task in the app's network; resolves with its ARN. */
   async runTask(request: RunTaskRequest): Promise<string> {
     const {RunTaskCommand} = await import('@aws-sdk/client-ecs')

@@ -1,4 +1,4 @@
-import {DescribeServicesCommand, type ECSClient, type Service, type Task} from '@aws-sdk/client-ecs'
+import {DescribeServicesCommand, type ECSClient, ListTasksCommand} from '@aws-sdk/client-ecs'
 import {expect} from 'chai'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -11,44 +11,13 @@ import {BUDGET_MS, BUILD_TIMEOUT_MINUTES, BuildOutOfTime, deadlineClock, lockWai
 import {runRelease} from '../../src/release/index.js'
 import {useMoto} from '../helpers/moto.js'
 import {fakeClock} from '../platform/aws/formation.fixture.js'
+import type {ModelApp} from '../platform/aws/ecs-model.fixture.js'
 import {GOOD, image, setUpApp} from '../platform/aws/releases.fixture.js'
 
-/** Its web tasks never become healthy, and nothing crashes: ECS keeps the rollout IN_PROGRESS. */
+/** Its web tasks run but answer no health check for hours, and nothing crashes. */
 const STUCK = image('stuck')
 /** Its release command never ends. */
 const ENDLESS_RELEASE = image('endless')
-
-/**
- * On top of the releases fixture's ECS: deployments of STUCK stay IN_PROGRESS with no task
- * running and none failed, and release tasks of ENDLESS_RELEASE stay RUNNING, as ECS reports
- * a rollout waiting for health checks and a one-off task still at work.
- */
-function stalling(client: ECSClient): void {
-  const images = new Map<string, string>()
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const result = await next(args)
-      const output = result.output as {taskDefinition?: {taskDefinitionArn: string; containerDefinitions: Array<{image: string}>}; services?: Service[]; tasks?: Task[]}
-      if (context.commandName === 'RegisterTaskDefinitionCommand') images.set(output.taskDefinition!.taskDefinitionArn, output.taskDefinition!.containerDefinitions[0].image)
-      for (const service of output.services ?? []) {
-        if (images.get(service.taskDefinition!) !== STUCK) continue
-        service.runningCount = 0
-        service.deployments = [{id: 'stuck', status: 'PRIMARY', taskDefinition: service.taskDefinition, desiredCount: service.desiredCount, runningCount: 0, failedTasks: 0, rolloutState: 'IN_PROGRESS'}]
-      }
-
-      for (const task of output.tasks ?? []) {
-        if (images.get(task.taskDefinitionArn!) !== ENDLESS_RELEASE) continue
-        task.lastStatus = 'RUNNING'
-        delete task.stopCode
-        for (const container of task.containers ?? []) delete container.exitCode
-      }
-
-      return result
-    },
-    // Outside the fixture's own simulation, so that what it reports is what this one changes.
-    {step: 'initialize', priority: 'high', name: 'stalling'},
-  )
-}
 
 describe('a release inside the build\'s time (moto, injected clock)', function () {
   const {moto} = useMoto()
@@ -56,15 +25,17 @@ describe('a release inside the build\'s time (moto, injected clock)', function (
   let source: string
   let ctx: AwsContext
   let ecs: ECSClient
-  let clock: ReturnType<typeof fakeClock>
+  let clock: ModelApp['clock']
 
   beforeEach(async () => {
-    await moto().immediateTasks()
+    await moto()
     source = mkdtempSync(join(tmpdir(), 'hg-source-'))
-    clock = fakeClock()
-    ;({ctx, ecs} = await setUpApp('demo'))
-    ctx.clock = clock
-    stalling(ecs)
+    // A grace period of an hour: ECS ignores the STUCK tasks' failing health checks and stops
+    // none of them, so the rollout stays IN_PROGRESS with nothing failed, as a slow app's does.
+    const setUp = await setUpApp('demo', {gracePeriodSeconds: 3600})
+    ;({ctx, ecs, clock} = setUp)
+    setUp.model.images.set(STUCK, {listensAfterMs: 2 * 3_600_000})
+    setUp.model.images.set(ENDLESS_RELEASE, {})
   })
   afterEach(() => rmSync(source, {recursive: true, force: true}))
 
@@ -103,6 +74,11 @@ describe('a release inside the build\'s time (moto, injected clock)', function (
     expect(latest).to.include({version: 2, status: 'failed'})
     expect(latest.failure).to.match(/^The build stopped the release 5 minutes before its \d+-minute timeout/)
     expect(await webTaskDefinition()).to.equal(first.taskDefinitions!.web)
+    // The release command it gave up is stopped, not left running (and billed) until destroy.
+    const {cluster} = await ctx.appResources!(ctx, 'demo')
+    const releaseTasks = async (desiredStatus: 'RUNNING' | 'STOPPED') => (await ecs.send(new ListTasksCommand({cluster, startedBy: 'herogate-release-v2', desiredStatus}))).taskArns
+    expect(await releaseTasks('RUNNING')).to.deep.equal([])
+    expect(await releaseTasks('STOPPED')).to.have.length(1)
   })
 
   it('does not start a release the image build left no time for', async () => {

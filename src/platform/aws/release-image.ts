@@ -123,30 +123,38 @@ async function runReleasePhase(e: Env, spec: ProcessSpec, signal?: AbortSignal, 
   }
 
   const start = e.ctx.clock.now().getTime()
-  for (;;) {
-    const [task] = await e.ecs.tasks(cluster, [arn])
-    await copy()
-    if (task?.lastStatus === 'STOPPED') {
-      // Lines can arrive a moment after the task stops.
+  let stopped = false
+  try {
+    for (;;) {
+      const [task] = await e.ecs.tasks(cluster, [arn])
       await copy()
-      const container = task.containers?.[0]
-      const code = container?.exitCode
-      if (code === 0) {
-        step(e, 'release-phase', 'Running the release command', 'done')
-        return {ok: true}
+      if (task?.lastStatus === 'STOPPED') {
+        stopped = true
+        // Lines can arrive a moment after the task stops.
+        await copy()
+        const container = task.containers?.[0]
+        const code = container?.exitCode
+        if (code === 0) {
+          step(e, 'release-phase', 'Running the release command', 'done')
+          return {ok: true}
+        }
+
+        step(e, 'release-phase', 'Running the release command', 'failed')
+        return {ok: false, reason: code === undefined ? `the release task stopped: ${container?.reason ?? task.stoppedReason ?? 'no exit code'}` : `the release command exited with ${code}`}
       }
 
-      step(e, 'release-phase', 'Running the release command', 'failed')
-      return {ok: false, reason: code === undefined ? `the release task stopped: ${container?.reason ?? task.stoppedReason ?? 'no exit code'}` : `the release command exited with ${code}`}
-    }
+      if (e.ctx.clock.now().getTime() - start > timeoutMs) {
+        step(e, 'release-phase', 'Running the release command', 'failed')
+        return {ok: false, reason: `the release command ran longer than ${Math.round(timeoutMs / 60_000)} minutes`}
+      }
 
-    if (e.ctx.clock.now().getTime() - start > timeoutMs) {
-      step(e, 'release-phase', 'Running the release command', 'failed')
-      return {ok: false, reason: `the release command ran longer than ${Math.round(timeoutMs / 60_000)} minutes`}
+      await e.lock.keepAlive()
+      await e.ctx.clock.sleep(3000, signal)
     }
-
-    await e.lock.keepAlive()
-    await e.ctx.clock.sleep(3000, signal)
+  } finally {
+    // Given up (its time ran out, or the build's): a task left running would go on changing the
+    // database for a release that is not happening, and be billed until destroy.
+    if (!stopped) await e.ecs.stopTask(cluster, arn, 'herogate gave up the release phase').catch((error: Error) => note(e, `Could not stop the release task ${id}: ${error.message}`))
   }
 }
 

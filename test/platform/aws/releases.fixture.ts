@@ -17,10 +17,10 @@ export const FAILING_RELEASE = image('badmigrate')
  * model GOOD images serve, CRASHING ones exit 2 s after they start, and the release command
  * of FAILING_RELEASE exits 1.
  */
-export async function setUpApp(app = 'demo'): Promise<ModelApp> {
+export async function setUpApp(app = 'demo', options: Parameters<typeof modelApp>[1] = {}): Promise<ModelApp> {
   // moto holds the log group the release journal is written to.
   await new CloudWatchLogsClient({region: REGION}).send(new CreateLogGroupCommand({logGroupName: names.logGroup(app)}))
-  const setUp = await modelApp(app)
+  const setUp = await modelApp(app, options)
   setUp.model.images.set(CRASHING, {listensAfterMs: 1000, exitAfterMs: 2000})
   setUp.model.images.set(FAILING_RELEASE, {exitAfterMs: 5000, exitCode: 1})
   return setUp
