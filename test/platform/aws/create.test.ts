@@ -59,6 +59,8 @@ class NewAccount {
     })
     cfn.on(CreateStackCommand).callsFake((input: CreateStackCommandInput) => this.create(input))
     cfn.on(DescribeStacksCommand).callsFake(({StackName}: {StackName?: string}) => {
+      // Without a name, as create's look for apps whose build artifacts would share a prefix asks: every stack there is.
+      if (!StackName) return {Stacks: [...this.stacks.values()].map(({stack}) => stack).filter((stack) => stack.StackStatus !== 'DELETE_COMPLETE')}
       const found = [...this.stacks.values()].filter(({stack}) => stack.StackId === StackName || (stack.StackName === StackName && stack.StackStatus !== 'DELETE_COMPLETE'))
       if (found.length === 0) throw awsError('ValidationError', `Stack with id ${StackName} does not exist`)
       return {Stacks: [found.at(-1)!.stack]}
@@ -228,7 +230,11 @@ describe('AWS create checks the shared load balancer\'s quotas first', () => {
   beforeEach(() => {
     cwd = mkdtempSync(join(tmpdir(), 'herogate-nogit-'))
     s = setUp()
-    s.cfn.on(DescribeStacksCommand).rejects(awsError('ValidationError', 'Stack with id herogate-demo does not exist'))
+    s.cfn.on(DescribeStacksCommand).callsFake(({StackName}: {StackName?: string}) => {
+      // Listing every stack (create's look for apps sharing an artifact prefix) finds none.
+      if (!StackName) return {Stacks: []}
+      throw awsError('ValidationError', `Stack with id ${StackName} does not exist`)
+    })
   })
   afterEach(() => rmSync(cwd, {recursive: true, force: true}))
 
