@@ -2,7 +2,7 @@ import type {ECRClient, ImageIdentifier} from '@aws-sdk/client-ecr'
 
 import {awsFailure, isAwsError} from './errors.js'
 
-/** ECR in herogate's words: an app's images, removed when the app is destroyed. */
+/** ECR in herogate's words: an app's images and the platform's image cache, removed when they are destroyed. */
 export class ImageRepository {
   constructor(private readonly client: ECRClient) {}
 
@@ -33,5 +33,38 @@ export class ImageRepository {
     }
 
     return digests.length
+  }
+
+  /**
+   * Deletes, with their images, the repositories whose names begin with `prefix/`: those a
+   * pull-through cache rule made as images were pulled through it, which no stack owns.
+   * Resolves with their names.
+   */
+  async deleteRepositoriesUnder(prefix: string): Promise<string[]> {
+    const {DeleteRepositoryCommand, DescribeRepositoriesCommand} = await import('@aws-sdk/client-ecr')
+    const found: string[] = []
+    let nextToken: string | undefined
+    try {
+      do {
+        const response = await this.client.send(new DescribeRepositoriesCommand({nextToken, maxResults: 1000}))
+        found.push(...(response.repositories ?? []).map((repository) => repository.repositoryName ?? '').filter((name) => name.startsWith(`${prefix}/`)))
+        nextToken = response.nextToken
+      } while (nextToken)
+    } catch (error) {
+      throw awsFailure(error, `listing the repositories under ${prefix}/`)
+    }
+
+    const deleted: string[] = []
+    for (const repositoryName of found.sort()) {
+      try {
+        await this.client.send(new DeleteRepositoryCommand({repositoryName, force: true}))
+        deleted.push(repositoryName)
+      } catch (error) {
+        if (isAwsError(error, 'RepositoryNotFoundException')) continue
+        throw awsFailure(error, `deleting repository ${repositoryName}`)
+      }
+    }
+
+    return deleted
   }
 }

@@ -3,6 +3,7 @@ import {codeBuildRequests, eventsRequests, executionRoleRequests, pipelineReques
 import type {Recording, StackSnapshot} from './scenario.js'
 import type {Identity} from './simulate.js'
 import {type RolePolicy, rolePolicies} from './template.js'
+import {iamMatches} from './user-policy.js'
 
 /** Each principal's IAM requests, from the recorded calls and what AWS services do with the app's roles. */
 export interface Analysis {
@@ -98,3 +99,15 @@ export const APP_BLIND: Record<string, string> = {
   's3:GetBucketLocation': 'the shared artifact bucket\'s region, no object',
 }
 
+/**
+ * Resources all apps' roles share by design, with why reaching them reveals or changes
+ * nothing of another app. Their ARNs name no app; the cross-app check leaves them out.
+ */
+export const SHARED_BY_DESIGN: Record<string, string> = {
+  'arn:aws:ecr:*:*:repository/herogate-public/*': "the platform's pull-through cache of ECR Public: public images that no app can push to",
+  'arn:aws:secretsmanager:*:*:secret:ecr-pullthroughcache/herogate-docker-hub*': "the account's Docker Hub login for builds (README: Docker Hub), one for every app",
+}
+
+export function sharedByDesign(resource: string): boolean {
+  return Object.keys(SHARED_BY_DESIGN).some((pattern) => iamMatches(pattern, resource))
+}

@@ -51,6 +51,8 @@ function work(app: string): Record<string, IamRequest[]> {
       request('ecs:TagResource', arn('ecs', `task/${CLUSTER}/0123456789abcdef`), {'ecs:CreateAction': 'RunTask', 'aws:RequestTag/herogate:app': app}),
       request('ecs:RunTask', arn('ecs', `task-definition/${names.taskFamily(app, 'release')}:1`), cluster),
       request('ecs:DescribeTasks', arn('ecs', `task/${CLUSTER}/0123456789abcdef`), tagged),
+      // The release phase's task, stopped when the release gives it up.
+      request('ecs:StopTask', arn('ecs', `task/${CLUSTER}/0123456789abcdef`), tagged),
       request('iam:PassRole', role(app, 'ExecutionRole'), {'iam:PassedToService': 'ecs-tasks.amazonaws.com'}),
       request('ssm:GetParametersByPath', arn('ssm', `parameter${names.configPath(app)}`)),
       request('ssm:PutParameter', arn('ssm', `parameter${names.releaseHeadParameter(app)}`)),
@@ -93,6 +95,33 @@ describe('app roles stay within their app', () => {
     // Re-tagging an existing resource into the app is not possible: tags only on create, only the app's.
     expect(await decide(identity('BuildRole'), request('ecs:TagResource', task, {'aws:RequestTag/herogate:app': 'demo'}))).to.equal('ImplicitlyDenied')
     expect(await decide(identity('BuildRole'), request('ecs:StopTask', task, {...cluster, 'aws:ResourceTag/herogate:app': 'demo-2'}))).to.equal('ImplicitlyDenied')
+  })
+
+  it("shares by design only the platform's image cache (to pull through, never to push) and the Docker Hub secret", async () => {
+    const build = identity('BuildRole')
+    const decision = async (action: string, resource: string) => decide(build, request(action, resource))
+    const cached = arn('ecr', 'repository/herogate-public/vend/moby/buildkit')
+    for (const action of ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchImportUpstreamImage', 'ecr:CreateRepository']) {
+      expect(await decision(action, cached), action).to.equal('Allowed')
+    }
+
+    // What every app's build pulls stays what ECR Public serves: no app can write it.
+    for (const action of ['ecr:PutImage', 'ecr:InitiateLayerUpload', 'ecr:BatchDeleteImage', 'ecr:DeleteRepository', 'ecr:SetRepositoryPolicy']) {
+      expect(await decision(action, cached), action).to.not.equal('Allowed')
+    }
+
+    // The cache's import and repository creation reach no other repository.
+    for (const repository of [`herogate/demo-2`, 'herogate-publicity/x', 'other/app']) {
+      for (const action of ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository']) expect(await decision(action, arn('ecr', `repository/${repository}`)), `${action} ${repository}`).to.not.equal('Allowed')
+    }
+
+    const secret = (name: string) => arn('secretsmanager', `secret:${name}`)
+    expect(await decision('secretsmanager:GetSecretValue', secret('ecr-pullthroughcache/herogate-docker-hub-AbCdEf'))).to.equal('Allowed')
+    // Asked for while there is no such secret: answered "not found", not "denied".
+    expect(await decision('secretsmanager:GetSecretValue', secret('ecr-pullthroughcache/herogate-docker-hub'))).to.equal('Allowed')
+    for (const other of ['ecr-pullthroughcache/herogate-docker-hub-other-AbCdEf', 'ecr-pullthroughcache/herogate-docker-hubs-AbCdEf', 'prod/database-AbCdEf']) {
+      expect(await decision('secretsmanager:GetSecretValue', secret(other)), other).to.not.equal('Allowed')
+    }
   })
 
   it('lets no service of the app run another app\'s task definition', async () => {

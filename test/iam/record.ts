@@ -25,6 +25,8 @@ export interface CommandRun {
   principal: Principal
   argv: string[]
   step: string
+  /** Files of the build context the command reads (the Dockerfile), as they were when it ran. */
+  files?: Record<string, string>
 }
 
 /** AwsClients' factory methods and the IAM service prefix of each. */
@@ -40,6 +42,8 @@ export const CLIENTS = {
   codeCommit: 'codecommit',
   codeBuild: 'codebuild',
   codePipeline: 'codepipeline',
+  iam: 'iam',
+  secretsManager: 'secretsmanager',
 } as const
 
 /** AwsClients' members that make no client. */

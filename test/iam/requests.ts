@@ -1,3 +1,4 @@
+import {names} from '../../src/lib/naming.js'
 import type {AwsCall, CommandRun} from './record.js'
 import {PROVISIONING, type StackFacts} from './provisioning.js'
 
@@ -106,6 +107,12 @@ export class Facts {
       }
     }
   }
+}
+
+/** Service-linked roles by the service that uses each: their names are AWS's. */
+const SERVICE_LINKED_ROLES: Record<string, string> = {
+  'ecs.amazonaws.com': 'AWSServiceRoleForECS',
+  'elasticloadbalancing.amazonaws.com': 'AWSServiceRoleForElasticLoadBalancing',
 }
 
 const request = (call: {principal: string; step: string}, action: string, resource: string, context: Record<string, string | string[]> = {}): IamRequest => ({
@@ -312,6 +319,8 @@ export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
     case 'elasticloadbalancing':
       // Describe calls of ELB have no resource-level permissions.
       if (call.operation.startsWith('Describe')) return [request(call, `elasticloadbalancing:${call.operation}`, '*')]
+      // apps:settings:set moves the health check of the app's own target group.
+      if (call.operation === 'ModifyTargetGroup') return [request(call, 'elasticloadbalancing:ModifyTargetGroup', input.TargetGroupArn)]
       break
     case 's3': {
       const bucket = `arn:${partition}:s3:::${input.Bucket}`
@@ -322,8 +331,14 @@ export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
     }
 
     case 'ecr': {
-      const repository = facts.arn('ecr', `repository/${input.repositoryName}`)
-      if (['ListImages', 'BatchDeleteImage', 'DescribeImages', 'BatchGetImage', 'DescribeRepositories'].includes(call.operation)) return [request(call, `ecr:${call.operation}`, repository)]
+      const repository = (name: string) => facts.arn('ecr', `repository/${name}`)
+      if (['ListImages', 'BatchDeleteImage', 'DescribeImages', 'BatchGetImage', 'DeleteRepository'].includes(call.operation)) return [request(call, `ecr:${call.operation}`, repository(input.repositoryName))]
+      if (call.operation === 'DescribeRepositories') {
+        // Without names ECR lists the registry, authorized on every repository (repository/*).
+        const listed = (input.repositoryNames ?? []) as string[]
+        return listed.length > 0 ? listed.map((name) => request(call, 'ecr:DescribeRepositories', repository(name))) : [request(call, 'ecr:DescribeRepositories', repository('*'))]
+      }
+
       if (call.operation === 'GetAuthorizationToken') return [request(call, 'ecr:GetAuthorizationToken', '*')]
       break
     }
@@ -337,12 +352,27 @@ export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
       return [request(call, `codepipeline:${call.operation}`, facts.arn('codepipeline', name))]
     }
 
-    case 'iam':
-      // ECS's service-linked role, made before the first cluster: its path and name are AWS's.
+    case 'iam': {
+      // ECS's service-linked role, made before the first cluster (and read when it was there): its path and name are AWS's.
+      const serviceLinked = (service: string) => `arn:${partition}:iam::${facts.scope.account}:role/aws-service-role/${service}/${SERVICE_LINKED_ROLES[service] ?? `AWSServiceRoleFor${service.split('.')[0]}`}`
       if (call.operation === 'CreateServiceLinkedRole') {
         const service = String(input.AWSServiceName)
-        const role = {'ecs.amazonaws.com': 'AWSServiceRoleForECS', 'elasticloadbalancing.amazonaws.com': 'AWSServiceRoleForElasticLoadBalancing'}[service] ?? `AWSServiceRoleFor${service.split('.')[0]}`
-        return [request(call, 'iam:CreateServiceLinkedRole', `arn:${partition}:iam::${facts.scope.account}:role/aws-service-role/${service}/${role}`, {'iam:AWSServiceName': service})]
+        return [request(call, 'iam:CreateServiceLinkedRole', serviceLinked(service), {'iam:AWSServiceName': service})]
+      }
+
+      if (call.operation === 'GetRole') {
+        const service = Object.keys(SERVICE_LINKED_ROLES).find((key) => SERVICE_LINKED_ROLES[key] === input.RoleName)
+        return [request(call, 'iam:GetRole', service ? serviceLinked(service) : `arn:${partition}:iam::${facts.scope.account}:role/${input.RoleName}`)]
+      }
+
+      break
+    }
+
+    case 'secretsmanager':
+      if (call.operation === 'GetSecretValue') {
+        // A secret's ARN ends in six random characters; a name no secret has is authorized on the name's own ARN.
+        const id = String(input.SecretId)
+        return [request(call, 'secretsmanager:GetSecretValue', call.output?.ARN ?? (id.startsWith('arn:') ? id : facts.arn('secretsmanager', `secret:${id}`)))]
       }
 
       break
@@ -359,40 +389,91 @@ const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(
 const ECR_PULL = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']
 /** A push checks which layers exist, uploads the rest, then the manifest (and reads it back). */
 const ECR_PUSH = ['ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:BatchGetImage']
+/**
+ * A pull through a pull-through cache rule also has ECR fetch what it lacks from upstream
+ * with the caller's rights, and make the repository on the first pull (ECR user guide: IAM
+ * permissions required to sync an upstream registry).
+ */
+const ECR_CACHE_IMPORT = ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository']
+
+/** The repository of an image reference in an ECR registry (undefined for registries outside ECR). */
+export function ecrRepository(image: string): {account: string; region: string; repository: string} | undefined {
+  const match = ECR_IMAGE.exec(image.replace(/^type=registry,ref=/, ''))
+  return match ? {account: match[1], region: match[2], repository: match[3]} : undefined
+}
+
+/** Whether a repository is one the platform's pull-through cache of ECR Public makes. */
+export function inImageCache(repository: string): boolean {
+  return repository.startsWith(`${names.publicImageCache()}/`)
+}
 
 /** ECR requests of pushing or pulling an image reference (none for registries outside ECR). */
 export function imageRequests(origin: {principal: string; step: string}, image: string, use: 'pull' | 'push', facts: Facts): IamRequest[] {
-  const match = ECR_IMAGE.exec(image.replace(/^type=registry,ref=/, ''))
-  if (!match) return []
-  const [, account, region, repository] = match
-  const arn = `arn:${facts.scope.partition}:ecr:${region}:${account}:repository/${repository}`
-  return (use === 'pull' ? ECR_PULL : ECR_PUSH).map((action) => request(origin, action, arn))
+  const found = ecrRepository(image)
+  if (!found) return []
+  const arn = `arn:${facts.scope.partition}:ecr:${found.region}:${found.account}:repository/${found.repository}`
+  const actions = use === 'push' ? ECR_PUSH : [...ECR_PULL, ...(inImageCache(found.repository) ? ECR_CACHE_IMPORT : [])]
+  return actions.map((action) => request(origin, action, arn))
+}
+
+/**
+ * The images a Dockerfile's stages start FROM, with its global ARGs (those before the first
+ * FROM) and the build's --build-arg values put in; stages built on earlier stages and
+ * `scratch` pull nothing.
+ */
+export function dockerfileBases(dockerfile: string, buildArgs: Record<string, string>): string[] {
+  const args: Record<string, string> = {}
+  const stages = new Set<string>()
+  const bases: string[] = []
+  let global = true
+  for (const line of dockerfile.split(/\r?\n/).map((text) => text.trim())) {
+    const arg = /^ARG\s+([A-Za-z_]\w*)(?:=(\S*))?$/i.exec(line)
+    if (arg && global) args[arg[1]] = buildArgs[arg[1]] ?? (arg[2] ?? '').replace(/^"(.*)"$/, '$1')
+    const from = /^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(line)
+    if (!from) continue
+    global = false
+    const image = from[1].replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced?: string, bare?: string) => args[braced ?? bare ?? ''] ?? '')
+    if (image !== 'scratch' && !stages.has(image)) bases.push(image)
+    if (from[2]) stages.add(from[2].toLowerCase())
+  }
+
+  return bases
+}
+
+/** What a command the build runs pulls and pushes; undefined for a command this file does not know. */
+export function imageUse(run: CommandRun): {pull: string[]; push: string[]} | undefined {
+  const {argv} = run
+  const flag = (name: string) => argv.flatMap((arg, i) => (arg === name ? [argv[i + 1]] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : []))
+  const cacheRef = (spec: string) => spec.split(',').find((part) => part.startsWith('ref='))?.slice(4) ?? ''
+  // The registry logins (ECR's token is mapped on its own; Docker Hub is no AWS call) and pack's unpacking.
+  if ((argv[0] === 'sh' && /aws ecr get-login-password/.test(argv[2] ?? '')) || (argv[0] === 'docker' && argv[1] === 'login') || argv[0] === 'tar') return {pull: [], push: []}
+  // The builder's BuildKit container image.
+  if (argv[0] === 'docker' && argv[1] === 'buildx' && argv[2] === 'create') return {pull: flag('--driver-opt').filter((opt) => opt.startsWith('image=')).map((opt) => opt.slice('image='.length)), push: []}
+  if (argv[0] === 'docker' && argv[1] === 'buildx' && argv[2] === 'build') {
+    const buildArgs = Object.fromEntries(flag('--build-arg').map((arg) => [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]))
+    return {
+      pull: [...dockerfileBases(run.files?.Dockerfile ?? '', buildArgs), ...flag('--cache-from').map(cacheRef)],
+      push: [...(argv.includes('--push') ? flag('--tag') : []), ...flag('--cache-to').map(cacheRef)],
+    }
+  }
+
+  if (argv[0].endsWith('/pack') && argv[1] === 'build') {
+    return {
+      pull: [...flag('--builder'), ...flag('--run-image'), ...flag('--cache-image')],
+      push: [...(argv.includes('--publish') ? [argv[2]] : []), ...flag('--cache-image')],
+    }
+  }
+
+  return undefined
 }
 
 /** IAM requests of a command the build runs (its AWS calls are the tools' own). */
 export function commandRequests(run: CommandRun, facts: Facts): IamRequest[] {
-  const {argv} = run
-  const flag = (name: string) => argv.flatMap((arg, i) => (arg === name ? [argv[i + 1]] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : []))
-  if (argv[0] === 'sh' && /aws ecr get-login-password/.test(argv[2] ?? '')) return [request(run, 'ecr:GetAuthorizationToken', '*')]
-  if (argv[0] === 'docker' && argv[1] === 'buildx' && argv[2] === 'create') return []
-  if (argv[0] === 'tar') return []
-  if (argv[0] === 'docker' && argv[1] === 'buildx' && argv[2] === 'build') {
-    const cacheRef = (spec: string) => spec.split(',').find((part) => part.startsWith('ref='))?.slice(4) ?? ''
-    return [
-      ...(argv.includes('--push') ? flag('--tag').flatMap((tag) => imageRequests(run, tag, 'push', facts)) : []),
-      ...flag('--cache-from').flatMap((spec) => imageRequests(run, cacheRef(spec), 'pull', facts)),
-      ...flag('--cache-to').flatMap((spec) => imageRequests(run, cacheRef(spec), 'push', facts)),
-    ]
-  }
-
-  if (argv[0].endsWith('/pack') && argv[1] === 'build') {
-    return [
-      ...(argv.includes('--publish') ? imageRequests(run, argv[2], 'push', facts) : []),
-      ...flag('--cache-image').flatMap((image) => [...imageRequests(run, image, 'pull', facts), ...imageRequests(run, image, 'push', facts)]),
-      ...flag('--builder').flatMap((image) => imageRequests(run, image, 'pull', facts)),
-      ...flag('--run-image').flatMap((image) => imageRequests(run, image, 'pull', facts)),
-    ]
-  }
-
-  throw new UnmappedCall(`${run.principal}, ${run.step}: the build runs "${argv.slice(0, 3).join(' ')}", which test/iam/requests.ts does not map to the AWS calls it makes`)
+  const use = imageUse(run)
+  if (!use) throw new UnmappedCall(`${run.principal}, ${run.step}: the build runs "${run.argv.slice(0, 3).join(' ')}", which test/iam/requests.ts does not map to the AWS calls it makes`)
+  return [
+    ...(run.argv[0] === 'sh' && /aws ecr get-login-password/.test(run.argv[2] ?? '') ? [request(run, 'ecr:GetAuthorizationToken', '*')] : []),
+    ...use.pull.flatMap((image) => imageRequests(run, image, 'pull', facts)),
+    ...use.push.flatMap((image) => imageRequests(run, image, 'push', facts)),
+  ]
 }

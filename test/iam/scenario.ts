@@ -1,6 +1,8 @@
 import {CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand} from '@aws-sdk/client-cloudformation'
+import {CreateRepositoryCommand, ECRClient} from '@aws-sdk/client-ecr'
 import {ECSClient, type Task} from '@aws-sdk/client-ecs'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Writable} from 'node:stream'
@@ -15,22 +17,27 @@ import {runRelease} from '../../src/release/index.js'
 import type {Runner} from '../../src/release/build.js'
 import {completingRollouts, enableDnsHostnames, fakeClock} from '../platform/aws/formation.fixture.js'
 import type {StackResource} from './provisioning.js'
-import {Recorder} from './record.js'
+import {type CommandRun, Recorder} from './record.js'
+import {ecrRepository, imageUse, inImageCache} from './requests.js'
 import {standIns, type PipelineState} from './stand-ins.js'
 import {loadTemplate, resolver, type StackValues} from './template.js'
 
 /**
  * Every command a herogate user runs on AWS, in a user's order, against moto: create (the
- * platform and the app), config, a deploy whose push runs the build's `internal:release`
- * under the build role, scale, ps, run, stop, restart, logs, releases, rollback, info, apps,
- * destroy and platform:destroy. The calls are recorded per principal, and the stacks are
- * read (unrecorded) so the template's policies can be resolved for this very app.
+ * platform and the app), config, two deploys whose pushes run the build's `internal:release`
+ * under the build role (a Dockerfile whose FROM comes through the platform's image cache,
+ * then buildpacks with the account's Docker Hub secret), scale, ps, settings, run, stop,
+ * restart, logs, releases, rollback, info, apps, destroy and platform:destroy. The calls are
+ * recorded per principal, and the stacks are read (unrecorded) so the template's policies
+ * can be resolved for this very app.
  */
 
 export const REGION = 'us-east-1'
 export const APP = 'demo'
 export const COMMIT = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
+const BUILDPACKS_COMMIT = 'b2c3d4e5f60718293a4b5c6d7e8f9012345678a1'
 const DIGEST = `sha256:${'d'.repeat(64)}`
+const ACCOUNT = '123456789012'
 
 export interface StackSnapshot {
   file: string
@@ -88,13 +95,28 @@ function attributesOf(type: string, name: string, v: StackValues): Record<string
   }
 }
 
-/** Records what the build runs; buildx "pushes" by writing the digest where herogate reads it. */
+/**
+ * Records what the build runs, with the Dockerfile buildx reads. It stands in for the tools:
+ * buildx "pushes" by writing the digest where herogate reads it, pack prints it, and a pull
+ * through the platform's image cache makes the cache's repository as ECR does.
+ */
 function recordingRunner(recorder: Recorder): Runner {
+  const ecr = new ECRClient({region: REGION})
   return async (argv) => {
-    recorder.commands.push({principal: 'build', argv, step: recorder.step})
+    const run: CommandRun = {principal: 'build', argv, step: recorder.step}
+    const dockerfile = join(argv.at(-1) ?? '', 'Dockerfile')
+    if (argv[1] === 'buildx' && argv[2] === 'build' && existsSync(dockerfile)) run.files = {Dockerfile: readFileSync(dockerfile, 'utf8')}
+    recorder.commands.push(run)
+    for (const image of imageUse(run)?.pull ?? []) {
+      const repository = ecrRepository(image)?.repository
+      if (repository && inImageCache(repository)) await ecr.send(new CreateRepositoryCommand({repositoryName: repository})).catch((error: Error) => {
+        if (error.name !== 'RepositoryAlreadyExistsException') throw error
+      })
+    }
+
     const metadata = argv.indexOf('--metadata-file')
     if (metadata > 0) writeFileSync(argv[metadata + 1], JSON.stringify({'containerimage.digest': DIGEST}))
-    return ''
+    return argv[0].endsWith('/pack') ? `*** Digest: ${DIGEST}\n` : ''
   }
 }
 
@@ -131,29 +153,34 @@ const sink = new Writable({write: (_chunk, _encoding, done) => done()})
 export async function recordEverything(): Promise<Recording> {
   const recorder = new Recorder()
   const clock = fakeClock()
-  const pipeline: PipelineState = {buildId: `${names.codeBuildProject(APP)}:0b1c2d3e-0000-4000-8000-000000000001`, author: {name: 'Dev', email: 'dev@example.com'}, logGroup: names.logGroup(APP)}
+  const pipeline: PipelineState = {buildId: `${names.codeBuildProject(APP)}:0b1c2d3e-0000-4000-8000-000000000001`, author: {name: 'Dev', email: 'dev@example.com'}, logGroup: names.logGroup(APP), account: ACCOUNT}
   const user = await context(recorder, 'user', pipeline, clock)
   const build = await context(recorder, 'build', pipeline, clock)
   const platform = new AwsPlatform(user)
-  const repo = mkdtempSync(join(tmpdir(), 'hg-iam-repo-'))
-  const source = mkdtempSync(join(tmpdir(), 'hg-iam-source-'))
-  const home = process.env.HEROGATE_HOME
-  const scratchHome = mkdtempSync(join(tmpdir(), 'hg-iam-home-'))
+  const scratch = mkdtempSync(join(tmpdir(), 'hg-iam-'))
+  const [repo, source, buildpacksSource, scratchHome, buildTmp] = ['repo', 'source', 'buildpacks', 'home', 'tmp'].map((dir) => join(scratch, dir))
+  for (const dir of [repo, source, buildpacksSource, scratchHome, join(buildTmp, 'herogate-build')]) mkdirSync(dir, {recursive: true})
+  const saved = {home: process.env.HEROGATE_HOME, tmp: process.env.TMPDIR}
   process.env.HEROGATE_HOME = scratchHome
+  // The build's scratch directory (os.tmpdir()/herogate-build) lies in this run's own directory.
+  process.env.TMPDIR = buildTmp
   try {
     execFileSync('git', ['init', '-q', '-b', 'main', repo])
-    writeFileSync(join(source, 'Dockerfile'), 'FROM scratch\n')
-    writeFileSync(join(source, 'Procfile'), 'web: node server.js\nworker: node worker.js\nrelease: node migrate.js\n')
-    mkdirSync(join(tmpdir(), 'herogate-build'), {recursive: true})
+    const procfile = 'web: node server.js\nworker: node worker.js\nrelease: node migrate.js\n'
+    // The README's way around Docker Hub's pull limit: FROM through the platform's cache of ECR Public.
+    writeFileSync(join(source, 'Dockerfile'), 'ARG HEROGATE_IMAGE_CACHE=public.ecr.aws\nFROM ${HEROGATE_IMAGE_CACHE}/docker/library/node:20-slim AS base\nFROM base\n')
+    writeFileSync(join(source, 'Procfile'), procfile)
+    writeFileSync(join(buildpacksSource, 'Procfile'), procfile)
+    // The pinned pack CLI is in place, so the build downloads nothing (the runner stands in for it).
+    writeFileSync(join(buildTmp, 'herogate-build', 'pack'), '')
     const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
       recorder.at(name)
       return work()
     }
 
     await step('create', () => platform.createApp({name: APP, cwd: repo}))
-    const account = '123456789012'
-    const platformStack = await snapshot('platform.yml', names.platformStack(), account)
-    const appStack = await snapshot('app.yml', names.appStack(APP), account)
+    const platformStack = await snapshot('platform.yml', names.platformStack(), ACCOUNT)
+    const appStack = await snapshot('app.yml', names.appStack(APP), ACCOUNT)
     // moto's CloudFormation leaves DNS host names off, which its RunTask needs.
     await enableDnsHostnames(platformStack.values.refs.Vpc)
 
@@ -162,17 +189,23 @@ export async function recordEverything(): Promise<Recording> {
     await step('config:set', () => platform.setConfig(APP, {DATABASE_URL: 'postgres://db/demo', EMPTY: ''}))
     await step('config', () => platform.getConfig(APP))
     // The push starts the pipeline, whose build runs `herogate internal:release` with the build role.
-    await step('deploy', () => deploy(user, APP, {cwd: repo}, {
-      head: async () => COMMIT,
+    const push = (commit: string, from: string) => deploy(user, APP, {cwd: repo}, {
+      head: async () => commit,
       push: async () => {
-        pipeline.commit = COMMIT
+        pipeline.commit = commit
         pipeline.startedAt = clock.now()
-        recorder.at('internal:release')
-        await runRelease({app: APP, source, commit: COMMIT, buildId: pipeline.buildId, ctx: build, runner: recordingRunner(recorder), onProgress: () => {}})
-        recorder.at('deploy')
+        const pushing = recorder.step
+        recorder.at(`internal:release (${pushing})`)
+        await runRelease({app: APP, source: from, commit, buildId: pipeline.buildId, ctx: build, runner: recordingRunner(recorder), onProgress: () => {}})
+        recorder.at(pushing)
         return {upToDate: false}
       },
-    }))
+    })
+    // No Docker Hub secret yet: the build looks for it and pulls anonymously.
+    await step('deploy', () => push(COMMIT, source))
+    // The user keeps Docker Hub credentials for the builds (README: Docker Hub), with the AWS CLI.
+    await new SecretsManagerClient({region: REGION}).send(new CreateSecretCommand({Name: names.dockerHubSecret(), SecretString: JSON.stringify({username: 'dev', accessToken: 'dckr_pat_example'})}))
+    await step('deploy (buildpacks)', () => push(BUILDPACKS_COMMIT, buildpacksSource))
     await step('ps:scale', () => platform.scale(APP, [{type: 'worker', quantity: 1}]))
     await step('ps:scale (size)', () => platform.scale(APP, [{type: 'web', quantity: 2, size: 'standard-2x'}]))
     await step('ps', () => platform.ps(APP))
@@ -207,10 +240,13 @@ export async function recordEverything(): Promise<Recording> {
     await step('destroy', () => platform.destroyApp(APP, {cwd: repo}))
     // moto cannot delete a stack with a route table (MOTO-NOTES.md): the calls up to the failure are what count.
     await step('platform:destroy', () => platform.destroyPlatform().catch(() => undefined))
-    return {recorder, account, platform: platformStack, app: appStack}
+    return {recorder, account: ACCOUNT, platform: platformStack, app: appStack}
   } finally {
-    if (home === undefined) delete process.env.HEROGATE_HOME
-    else process.env.HEROGATE_HOME = home
-    for (const dir of [repo, source, scratchHome]) rmSync(dir, {recursive: true, force: true})
+    for (const [key, value] of [['HEROGATE_HOME', saved.home], ['TMPDIR', saved.tmp]] as const) {
+      if (value === undefined) delete process.env[key]
+      else process.env[key] = value
+    }
+
+    rmSync(scratch, {recursive: true, force: true})
   }
 }

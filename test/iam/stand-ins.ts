@@ -1,9 +1,10 @@
 import type {AwsClients} from '../../src/aws/clients.js'
 
 /**
- * What moto cannot answer (MOTO-NOTES.md): CodePipeline, CodeBuild and CodeCommit, and
- * CloudWatch Logs Live Tail. Each is answered here as AWS documents it, enough for the
- * commands to take their normal path; the recorder (outermost) still records every call.
+ * What moto cannot answer (MOTO-NOTES.md): CodePipeline, CodeBuild and CodeCommit,
+ * CloudWatch Logs Live Tail, and ECS's service-linked role (moto names it
+ * AWSServiceRoleForecs). Each is answered here as AWS documents it, enough for the commands
+ * to take their normal path; the recorder (outermost) still records every call.
  */
 
 export interface PipelineState {
@@ -13,16 +14,20 @@ export interface PipelineState {
   buildId: string
   author: {name: string; email: string}
   logGroup: string
+  /** The account moto answers for. */
+  account: string
 }
 
 type MiddlewareClient = {middlewareStack: {add: (middleware: any, options: Record<string, unknown>) => void}}
 
 const answer = (output: Record<string, unknown>) => ({output: {$metadata: {}, ...output}, response: {}})
 
-function answers(client: MiddlewareClient, name: string, reply: (operation: string, input: Record<string, any>) => Record<string, unknown> | undefined): void {
+/** A reply is an output, an error AWS would answer with (thrown), or undefined to let moto answer. */
+function answers(client: MiddlewareClient, name: string, reply: (operation: string, input: Record<string, any>) => Record<string, unknown> | Error | undefined): void {
   client.middlewareStack.add(
     (next: (args: unknown) => Promise<unknown>, context: {commandName?: string}) => async (args: {input: Record<string, any>}) => {
       const output = reply((context.commandName ?? '').replace(/Command$/, ''), args.input)
+      if (output instanceof Error) throw output
       return output ? answer(output) : next(args)
     },
     {step: 'initialize', name, priority: 'low'},
@@ -58,4 +63,16 @@ export async function standIns(clients: AwsClients, state: PipelineState): Promi
         await new Promise(() => {})
       })()}
       : undefined)
+  // This account has used ECS before (most have): its service-linked role exists, and IAM
+  // answers a second CreateServiceLinkedRole with InvalidInput. On a new account create only
+  // makes it, which needs the same grant.
+  const ecsRole = {RoleName: 'AWSServiceRoleForECS', Path: '/aws-service-role/ecs.amazonaws.com/', RoleId: 'AROAECSSERVICELINKED0', CreateDate: new Date(0), AssumeRolePolicyDocument: '{}'}
+  answers(await clients.iam() as unknown as MiddlewareClient, 'iamStandIn', (operation, input) => {
+    if (operation === 'CreateServiceLinkedRole' && input.AWSServiceName === 'ecs.amazonaws.com') {
+      return Object.assign(new Error('Service role name AWSServiceRoleForECS has been taken in this account, please try a different suffix.'), {name: 'InvalidInput', $fault: 'client', $metadata: {httpStatusCode: 400}})
+    }
+
+    if (operation === 'GetRole' && input.RoleName === ecsRole.RoleName) return {Role: {...ecsRole, Arn: `arn:aws:iam::${state.account}:role${ecsRole.Path}${ecsRole.RoleName}`}}
+    return undefined
+  })
 }

@@ -30,11 +30,15 @@ export const FAMILIES: string[] = [
   // CodeBuild's default log group, which destroy removes for builds made before LogsConfig.
   'arn:aws:logs:*:*:log-group:/aws/codebuild/herogate-*',
   'arn:aws:ecr:*:*:repository/herogate/*',
+  // The repositories the platform's pull-through cache makes (platform:destroy deletes them).
+  'arn:aws:ecr:*:*:repository/herogate-public/*',
   'arn:aws:s3:::herogate-platform-artifactbucket-*',
   'arn:aws:codecommit:*:*:herogate-*',
   'arn:aws:codebuild:*:*:project/herogate-*',
   'arn:aws:codepipeline:*:*:herogate-*',
   'arn:aws:iam::*:role/herogate-*',
+  // ECS's service-linked role, which create makes sure of before the first cluster.
+  'arn:aws:iam::*:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS',
   'arn:aws:events:*:*:rule/herogate-*',
   'arn:aws:elasticloadbalancing:*:*:targetgroup/hg-*/*',
   // The shared load balancer, its listeners and rules carry CloudFormation's generated name.
@@ -48,6 +52,7 @@ const KEPT_CONDITIONS: Record<string, string> = {
   'iam:PassRole': 'iam:PassedToService',
   'ecs:TagResource': 'ecs:CreateAction',
   'cloudformation:TagResource': 'cloudformation:CreateAction',
+  'iam:CreateServiceLinkedRole': 'iam:AWSServiceName',
 }
 
 /** IAM's wildcard match of a resource pattern (* any run, ? one character). */
@@ -56,8 +61,14 @@ export function iamMatches(pattern: string, arn: string): boolean {
   return new RegExp(`^${regex}$`).test(arn)
 }
 
+/** A listing of every resource of a kind (ECR's DescribeRepositories: ...:repository/*). */
+const LISTING = /^arn:aws:([a-z0-9-]+):[a-z0-9-]*:\d{12}:([a-z-]+)\/\*$/
+
 function familyOf(request: IamRequest): string {
   if (request.resource === '*') return '*'
+  // A listing names no resource but the kind, in any region and account.
+  const listing = LISTING.exec(request.resource)
+  if (listing) return `arn:aws:${listing[1]}:*:*:${listing[2]}/*`
   // A pattern's * spans slashes: the artifact bucket's pattern holds its objects too.
   const family = FAMILIES.find((pattern) => iamMatches(pattern, request.resource))
   if (!family) throw new Error(`No resource family of test/iam/user-policy.ts holds ${request.resource} (${request.source}): add herogate's name for it to FAMILIES`)

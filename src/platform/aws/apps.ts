@@ -312,6 +312,20 @@ export async function destroyPlatform(ctx: AwsContext, options: OperationOptions
     if (count > 0) removed.push(`${count} object${count === 1 ? '' : 's'} in s3://${bucket}/`)
   }
 
+  // The stack owns the image cache's rule, not the repositories the cache made as builds pulled (billed storage).
+  const cacheMessage = `Deleting the image cache (ECR repositories ${names.publicImageCache()}/*)`
+  progress({kind: 'step', id: 'image-cache', message: cacheMessage, status: 'start'})
+  let cached: string[]
+  try {
+    cached = await new ImageRepository(await ctx.clients.ecr()).deleteRepositoriesUnder(names.publicImageCache())
+  } catch (error) {
+    progress({kind: 'step', id: 'image-cache', message: cacheMessage, status: 'failed'})
+    throw error
+  }
+
+  progress({kind: 'step', id: 'image-cache', message: cacheMessage, status: 'done'})
+  for (const repository of cached) removed.push(`ECR repository ${repository} (image cache)`)
+
   const templateBody = await readTemplate('platform.yml')
   progress({kind: 'step', id: 'platform-stack', message: `Deleting stack ${platform.name}`, status: 'start'})
   const marker = await stacks.latestEventId(platform.id)

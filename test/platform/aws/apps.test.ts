@@ -2,7 +2,7 @@ import {
   CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, type StackEvent,
 } from '@aws-sdk/client-cloudformation'
 import {CloudWatchLogsClient, DeleteLogGroupCommand} from '@aws-sdk/client-cloudwatch-logs'
-import {BatchDeleteImageCommand, ECRClient, ListImagesCommand} from '@aws-sdk/client-ecr'
+import {BatchDeleteImageCommand, DeleteRepositoryCommand, DescribeRepositoriesCommand, ECRClient, ListImagesCommand} from '@aws-sdk/client-ecr'
 import {CreateServiceCommand, DeleteServiceCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand} from '@aws-sdk/client-ecs'
 import {DescribeAccountLimitsCommand, DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {IAMClient} from '@aws-sdk/client-iam'
@@ -19,7 +19,7 @@ import {parse} from 'yaml'
 import {AwsClients} from '../../../src/aws/clients.js'
 import {StackFailed} from '../../../src/aws/cloudformation.js'
 import {EcsRelease} from '../../../src/aws/ecs-release.js'
-import {AppExists, Interrupted, InvalidInput, NoCredentials, StackBusy} from '../../../src/lib/errors.js'
+import {AppExists, HerogateError, Interrupted, InvalidInput, NoCredentials, StackBusy} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
 import {appStatus, createApp, credentialHelper, destroyApp, destroyPlatform, pipelineArtifactPrefix} from '../../../src/platform/aws/apps.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
@@ -561,11 +561,17 @@ describe('AWS createApp racing another create for the platform (mocked AWS)', ()
 })
 
 describe('AWS destroyPlatform (mocked AWS: moto cannot delete a stack with a route table)', () => {
-  it('empties the artifact bucket, deletes the platform stack, and lists what went', async () => {
+  let cfn: AwsClientStub<CloudFormationClient>
+  let s3: AwsClientStub<S3Client>
+  let ecr: AwsClientStub<ECRClient>
+  let ctx: AwsContext
+
+  beforeEach(() => {
     const clients = new AwsClients({region: REGION})
     const make = installer(clients)
-    const cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
-    const s3 = mockClient(make('s3', new S3Client({region: REGION})))
+    cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
+    s3 = mockClient(make('s3', new S3Client({region: REGION})))
+    ecr = mockClient(make('ecr', new ECRClient({region: REGION})))
     const platform = stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS)
     cfn.on(DescribeStacksCommand, {}).resolves(platform)
     cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(platform)
@@ -574,13 +580,37 @@ describe('AWS destroyPlatform (mocked AWS: moto cannot delete a stack with a rou
     cfn.on(DescribeStacksCommand, {StackName: 'arn:platform'}).resolves(stack('arn:platform', 'herogate-platform', 'DELETE_COMPLETE'))
     s3.on(ListObjectsV2Command).resolves({Contents: [{Key: 'herogate/old/x'}, {Key: 'herogate-old/Source/y.zip'}], IsTruncated: false})
     s3.on(DeleteObjectsCommand).resolves({})
-    const ctx: AwsContext = {region: REGION, clients, clock: {now: () => new Date(), sleep: async () => {}}}
-    const result = await destroyPlatform(ctx)
+    ctx = {region: REGION, clients, clock: {now: () => new Date(), sleep: async () => {}}}
+  })
+
+  it('empties the artifact bucket, deletes the image cache\'s repositories and the platform stack, and lists what went', async () => {
+    // Two pages of the registry: the cache's repositories beside an app's and a name that only begins alike.
+    ecr.on(DescribeRepositoriesCommand).resolves({repositories: [{repositoryName: 'herogate-public/vend/moby/buildkit'}, {repositoryName: 'herogate/old'}], nextToken: 'page-2'})
+    ecr.on(DescribeRepositoriesCommand, {nextToken: 'page-2'}).resolves({repositories: [{repositoryName: 'herogate-publicity/x'}, {repositoryName: 'herogate-public/heroku/builder'}]})
+    ecr.on(DeleteRepositoryCommand).resolves({})
+    const events: ProgressEvent[] = []
+    const result = await destroyPlatform(ctx, {onProgress: (e) => events.push(e)})
     expect(s3.commandCalls(DeleteObjectsCommand).flatMap((c) => c.args[0].input.Delete!.Objects!.map((o) => o.Key))).to.deep.equal(['herogate/old/x', 'herogate-old/Source/y.zip'])
+    // With their images (force): the cache's repositories hold the pulled images.
+    expect(ecr.commandCalls(DeleteRepositoryCommand).map((c) => c.args[0].input)).to.deep.equal([
+      {repositoryName: 'herogate-public/heroku/builder', force: true},
+      {repositoryName: 'herogate-public/vend/moby/buildkit', force: true},
+    ])
     expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).to.deep.equal(['arn:platform'])
     expect(result.removed).to.deep.equal([
       `2 objects in s3://${PLATFORM_OUTPUTS.ArtifactBucket}/`,
+      'ECR repository herogate-public/heroku/builder (image cache)',
+      'ECR repository herogate-public/vend/moby/buildkit (image cache)',
       'stack herogate-platform (network, ECS cluster, load balancer, artifact bucket)',
     ])
+    expect(events.filter((e) => e.kind === 'step' && e.id === 'image-cache').map((e) => e.kind === 'step' && e.status)).to.deep.equal(['start', 'done'])
+  })
+
+  it('leaves the stack in place when the image cache cannot be listed, and says what failed', async () => {
+    ecr.on(DescribeRepositoriesCommand).rejects(Object.assign(new Error('User is not authorized to perform: ecr:DescribeRepositories'), {name: 'AccessDeniedException', $metadata: {httpStatusCode: 400}}))
+    const error = await destroyPlatform(ctx).catch((e: Error) => e)
+    expect(error).to.be.instanceOf(HerogateError)
+    expect((error as Error).message).to.equal('AWS denied listing the repositories under herogate-public/ (AccessDeniedException: User is not authorized to perform: ecr:DescribeRepositories).')
+    expect(cfn.commandCalls(DeleteStackCommand)).to.have.length(0)
   })
 })
