@@ -433,20 +433,22 @@ export function dockerfileBases(dockerfile: string, buildArgs: Record<string, st
     if (!from) continue
     global = false
     const image = from[1].replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced?: string, bare?: string) => args[braced ?? bare ?? ''] ?? '')
-    if (image !== 'scratch' && !stages.has(image)) bases.push(image)
+    if (image !== 'scratch' && !stages.has(image.toLowerCase())) bases.push(image)
     if (from[2]) stages.add(from[2].toLowerCase())
   }
 
   return bases
 }
 
+const ecrLogin = (argv: string[]) => argv[0] === 'sh' && /aws ecr get-login-password/.test(argv[2] ?? '')
+
 /** What a command the build runs pulls and pushes; undefined for a command this file does not know. */
 export function imageUse(run: CommandRun): {pull: string[]; push: string[]} | undefined {
   const {argv} = run
   const flag = (name: string) => argv.flatMap((arg, i) => (arg === name ? [argv[i + 1]] : arg.startsWith(`${name}=`) ? [arg.slice(name.length + 1)] : []))
   const cacheRef = (spec: string) => spec.split(',').find((part) => part.startsWith('ref='))?.slice(4) ?? ''
-  // The registry logins (ECR's token is mapped on its own; Docker Hub is no AWS call) and pack's unpacking.
-  if ((argv[0] === 'sh' && /aws ecr get-login-password/.test(argv[2] ?? '')) || (argv[0] === 'docker' && argv[1] === 'login') || argv[0] === 'tar') return {pull: [], push: []}
+  // The registry logins (ECR's token is its own request; Docker Hub's is no AWS call) and pack's unpacking.
+  if (ecrLogin(argv) || (argv[0] === 'docker' && argv[1] === 'login') || argv[0] === 'tar') return {pull: [], push: []}
   // The builder's BuildKit container image.
   if (argv[0] === 'docker' && argv[1] === 'buildx' && argv[2] === 'create') return {pull: flag('--driver-opt').filter((opt) => opt.startsWith('image=')).map((opt) => opt.slice('image='.length)), push: []}
   if (argv[0] === 'docker' && argv[1] === 'buildx' && argv[2] === 'build') {
@@ -472,7 +474,7 @@ export function commandRequests(run: CommandRun, facts: Facts): IamRequest[] {
   const use = imageUse(run)
   if (!use) throw new UnmappedCall(`${run.principal}, ${run.step}: the build runs "${run.argv.slice(0, 3).join(' ')}", which test/iam/requests.ts does not map to the AWS calls it makes`)
   return [
-    ...(run.argv[0] === 'sh' && /aws ecr get-login-password/.test(run.argv[2] ?? '') ? [request(run, 'ecr:GetAuthorizationToken', '*')] : []),
+    ...(ecrLogin(run.argv) ? [request(run, 'ecr:GetAuthorizationToken', '*')] : []),
     ...use.pull.flatMap((image) => imageRequests(run, image, 'pull', facts)),
     ...use.push.flatMap((image) => imageRequests(run, image, 'push', facts)),
   ]
