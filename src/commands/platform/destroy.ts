@@ -6,7 +6,9 @@ import type {AwsPlatform} from '../../platform/aws/index.js'
 export default class PlatformDestroy extends HerogateCommand {
   static description = `remove the shared AWS platform stack of a region (VPC, cluster, load balancer)
 
-Refused while any app still uses it. Asks first, or takes --confirm REGION.`
+Also empties its artifact bucket and deletes the image cache's ECR repositories
+(herogate-public/*), so nothing billable is left. Refused while any app still uses it.
+Asks first, or takes --confirm REGION.`
   static enableJsonFlag = true
   static examples = ['<%= config.bin %> platform:destroy --region eu-west-1 --confirm eu-west-1']
   static flags = {...awsFlags, confirm: {...confirm, description: 'skip the prompt by giving the region'}}
