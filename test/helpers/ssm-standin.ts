@@ -78,6 +78,8 @@ const meta = {$metadata: {httpStatusCode: 400}}
 export class SsmStandIn {
   readonly client: SSMClient
   readonly calls: Call[] = []
+  /** Every call the stand-in refused, by command, parameter and error name. */
+  readonly refused: Array<{command: string; name?: string; error: string}> = []
   private readonly parameters = new Map<string, Stored>()
   private readonly writing = new Set<string>()
   private readonly scripted: Array<{command: string; name?: string; error: () => Error}> = []
@@ -89,8 +91,13 @@ export class SsmStandIn {
         const command = (context.commandName ?? '').replace(/Command$/, '')
         const input = args.input as Record<string, any>
         this.calls.push({command, input})
-        const output = await this.answer(command, input)
-        return {output: {$metadata: {httpStatusCode: 200}, ...output}, response: {}} as never
+        try {
+          const output = await this.answer(command, input)
+          return {output: {$metadata: {httpStatusCode: 200}, ...output}, response: {}} as never
+        } catch (error) {
+          this.refused.push({command, name: input.Name, error: (error as Error).name})
+          throw error
+        }
       },
       {step: 'initialize', name: 'ssmStandIn', priority: 'low'},
     )

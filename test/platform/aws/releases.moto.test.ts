@@ -117,7 +117,7 @@ describe('AWS releases (moto)', function () {
       ctx.clients.set('ssm', ssm)
       const found = await withAppLock(ctx, app, 'config:set', async (lock) => [...lock.state.found.keys()], {read: [names.configParameter(app, 'A')], plan: plan('Set A config vars')}).catch((e) => e)
       // The release was never started, so its claim was removed: read, claim, delete.
-      expect(calls).to.deep.equal(['GetParametersCommand', 'PutParameterCommand', 'DeleteParameterCommand'])
+      expect(calls).to.deep.equal(['GetParametersCommand', 'PutParameterCommand', 'DeleteParametersCommand'])
       expect(found).to.include.members([names.releaseHeadParameter(app), names.configParameter(app, 'A')])
     })
   })

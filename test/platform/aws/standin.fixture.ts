@@ -1,0 +1,90 @@
+import {CloudWatchLogsClient, PutLogEventsCommand} from '@aws-sdk/client-cloudwatch-logs'
+import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
+import {mockClient} from 'aws-sdk-client-mock'
+
+import {AwsClients} from '../../../src/aws/clients.js'
+import {AppNotFound} from '../../../src/lib/errors.js'
+import {names} from '../../../src/lib/naming.js'
+import type {AwsContext, Clock} from '../../../src/platform/aws/context.js'
+import type {AppResources} from '../../../src/platform/aws/resources.js'
+import {SsmStandIn, type StandInOptions} from '../../helpers/ssm-standin.js'
+
+const REGION = 'us-east-1'
+
+/**
+ * A clock for runs that go on side by side, as separate CLI processes do: each sleep ends at
+ * its own wake-up time, the earliest first, one per turn of the event loop, and `now` is then
+ * that time. Two runs that each wait 2 s take 2 s together, not 4; nothing waits in wall time.
+ */
+export function concurrentClock(start = Date.parse('2026-11-21T10:00:00.000Z')): Clock & {sleeps: number[]} {
+  let now = start
+  const sleeps: number[] = []
+  const sleepers: Array<{wake: number; resolve: () => void}> = []
+  let ticking = false
+  const tick = () => {
+    ticking = false
+    sleepers.sort((a, b) => a.wake - b.wake)
+    const next = sleepers.shift()
+    if (!next) return
+    now = Math.max(now, next.wake)
+    next.resolve()
+    if (sleepers.length > 0) schedule()
+  }
+
+  const schedule = () => {
+    if (ticking) return
+    ticking = true
+    setImmediate(tick)
+  }
+
+  return {
+    sleeps,
+    now: () => new Date(now),
+    sleep(ms, signal) {
+      if (signal?.aborted) return Promise.reject(signal.reason)
+      sleeps.push(ms)
+      return new Promise<void>((resolve) => {
+        sleepers.push({wake: now + ms, resolve})
+        schedule()
+      })
+    },
+  }
+}
+
+/** What an app's stack would give; only names matter to the release store and the lock. */
+export function fakeResources(app: string): AppResources {
+  return {
+    app, region: REGION, stackName: names.appStack(app), cluster: 'herogate', subnets: ['subnet-1'], securityGroup: 'sg-1',
+    executionRoleArn: 'arn:aws:iam::123456789012:role/exec', taskRoleArn: 'arn:aws:iam::123456789012:role/task', logGroup: names.logGroup(app),
+    ecrRepositoryUri: `123456789012.dkr.ecr.${REGION}.amazonaws.com/herogate/${app}`, targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/hg/1',
+    webUrl: `http://${app}.example.com`, gitUrl: `https://git-codecommit.${REGION}.amazonaws.com/v1/repos/herogate-${app}`, artifactBucket: 'artifacts',
+    pipeline: names.pipeline(app), codeBuildProject: names.codeBuildProject(app),
+  }
+}
+
+/**
+ * The AWS driver's context with SSM played by the stand-in, for an app that has not been
+ * deployed yet (its releases are config changes, which touch no ECS): STS names the caller
+ * "alice", the release log accepts what it is given, and any other app does not exist.
+ */
+export function standInContext(app = 'demo', options: StandInOptions & {clock?: Clock} = {}): {ctx: AwsContext; ssm: SsmStandIn; clients: AwsClients} {
+  const ssm = new SsmStandIn(options)
+  const clients = new AwsClients({region: REGION})
+  clients.set('ssm', ssm.client)
+  const sts = new STSClient({region: REGION})
+  mockClient(sts).on(GetCallerIdentityCommand).resolves({Arn: 'arn:aws:iam::123456789012:user/alice', Account: '123456789012'})
+  clients.set('sts', sts)
+  const logs = new CloudWatchLogsClient({region: REGION})
+  mockClient(logs).on(PutLogEventsCommand).resolves({})
+  clients.set('logs', logs)
+  const ctx: AwsContext = {
+    region: REGION,
+    clients,
+    clock: options.clock ?? concurrentClock(),
+    appResources: async (_ctx, name) => {
+      if (name !== app) throw new AppNotFound(name, REGION, [`herogate apps --region ${REGION}`])
+      return fakeResources(app)
+    },
+  }
+  return {ctx, ssm, clients}
+}
