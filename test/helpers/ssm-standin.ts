@@ -67,6 +67,8 @@ export interface StandInOptions {
 export interface Call {
   command: string
   input: Record<string, any>
+  /** Which of the stand-in's clients made it (newClient), for tests where two runs share one account. */
+  client: string
 }
 
 export function validation(message: string): SSMServiceException {
@@ -85,12 +87,17 @@ export class SsmStandIn {
   private readonly scripted: Array<{command: string; name?: string; error: () => Error}> = []
 
   constructor(private readonly options: StandInOptions = {}) {
-    this.client = new SSMClient({region: 'us-east-1', credentials: {accessKeyId: 'standin', secretAccessKey: 'standin'}, maxAttempts: 1})
-    this.client.middlewareStack.add(
+    this.client = this.newClient('main')
+  }
+
+  /** Another client of the same account and region (another process, such as the release code in CodeBuild). */
+  newClient(label: string): SSMClient {
+    const client = new SSMClient({region: 'us-east-1', credentials: {accessKeyId: 'standin', secretAccessKey: 'standin'}, maxAttempts: 1})
+    client.middlewareStack.add(
       (_next, context) => async (args) => {
         const command = (context.commandName ?? '').replace(/Command$/, '')
         const input = args.input as Record<string, any>
-        this.calls.push({command, input})
+        this.calls.push({command, input, client: label})
         try {
           const output = await this.answer(command, input)
           return {output: {$metadata: {httpStatusCode: 200}, ...output}, response: {}} as never
@@ -101,6 +108,7 @@ export class SsmStandIn {
       },
       {step: 'initialize', name: 'ssmStandIn', priority: 'low'},
     )
+    return client
   }
 
   /** The next `command` (of parameter `name`, when given) fails with `error` (default TooManyUpdates). */

@@ -3,9 +3,11 @@ import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {mockClient} from 'aws-sdk-client-mock'
 
 import {AwsClients} from '../../../src/aws/clients.js'
+import type {NewRelease} from '../../../src/aws/release-store.js'
 import {AppNotFound} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
 import type {AwsContext, Clock} from '../../../src/platform/aws/context.js'
+import {withAppLock} from '../../../src/platform/aws/lock.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 import {SsmStandIn, type StandInOptions} from '../../helpers/ssm-standin.js'
 
@@ -87,4 +89,19 @@ export function standInContext(app = 'demo', options: StandInOptions & {clock?: 
     },
   }
   return {ctx, ssm, clients}
+}
+
+/**
+ * Makes `count` releases the way every run does (claim, then the head that ends it), in the
+ * stand-in's memory: config changes by alice that succeed, with `fields` (code, for instance).
+ */
+export async function makeReleases(ctx: AwsContext, app: string, count: number, fields: Partial<NewRelease> = {}): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    await withAppLock(ctx, app, 'config:set', async (lock) => {
+      await lock.end({latest: {...lock.record!, status: 'succeeded', finishedAt: ctx.clock.now().toISOString()}})
+    }, {
+      holder: 'alice',
+      plan: (state) => ({kind: 'config', description: `Set V${(state.latest?.version ?? 0) + 1} config vars`, status: 'pending', author: 'alice', createdAt: ctx.clock.now().toISOString(), ...fields}),
+    })
+  }
 }
