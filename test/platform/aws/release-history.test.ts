@@ -13,10 +13,15 @@ import {HISTORY_KEPT, type ReleaseRecord} from '../../../src/aws/release-store.j
 import {names} from '../../../src/lib/naming.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import {deploy} from '../../../src/platform/aws/deploy.js'
+import {getConfig, setConfig} from '../../../src/platform/aws/config.js'
 import {withAppLock} from '../../../src/platform/aws/lock.js'
+import {releaseImage} from '../../../src/platform/aws/release-image.js'
 import {releaseInfo, releases} from '../../../src/platform/aws/releases.js'
+import {rollback} from '../../../src/platform/aws/rollback.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
-import type {SsmStandIn} from '../../helpers/ssm-standin.js'
+import {useMoto} from '../../helpers/moto.js'
+import {SsmStandIn} from '../../helpers/ssm-standin.js'
+import {GOOD, setUpApp} from './releases.fixture.js'
 import {makeReleases, standInContext} from './standin.fixture.js'
 
 const HEAD = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d'
@@ -166,4 +171,32 @@ describe('release history: bounded, and the same cost however long (SSM stand-in
       expect(Math.max(...many.map((poll) => poll.length))).to.equal(1)
     })
   })
+
+  describe('rollback (moto for ECS)', function () {
+    const {moto} = useMoto()
+    this.timeout(60_000)
+
+    it('rolls back to an archived release, code and config, and refuses one older than the history keeps', async () => {
+      await moto().immediateTasks()
+      const {resources, ctx} = await setUpApp(app)
+      const ssm = new SsmStandIn()
+      ctx.clients.set('ssm', ssm.client)
+      const v1 = await releaseImage(ctx, app, {image: GOOD, commit: 'a1b2c3d4'}, {processTypes: {web: 'node server.js'}, author: 'dev', resources, lockOptions: {holder: 'codebuild'}})
+      await setConfig(ctx, app, {FOO: 'one'})
+      await setConfig(ctx, app, {FOO: 'two'})
+      for (let i = 4; i <= 21; i++) await setConfig(ctx, app, {BAR: String(i)})
+      // v2 is in the archive now: its slot is gone.
+      expect(ssm.namesUnder(names.releasesPath(app))).not.to.include(names.releaseParameter(app, 2))
+      const rolled = await rollback(ctx, app, 2, {author: 'dev'})
+      expect(rolled).to.include({version: 22, description: 'Rollback to v2', status: 'succeeded', image: GOOD})
+      expect(await getConfig(ctx, app)).to.deep.equal({FOO: 'one'})
+      expect(Object.keys(rolled.taskDefinitions!)).to.deep.equal(Object.keys(v1.taskDefinitions!))
+
+      // A hundred more releases (the same code) push v2 out of the history.
+      await makeReleases(ctx, app, HISTORY_KEPT, {image: GOOD, taskDefinitions: rolled.taskDefinitions, processTypes: {web: 'node server.js'}})
+      const error = await rollback(ctx, app, 2, {author: 'dev'}).catch((e: Error) => e)
+      expect((error as Error).message).to.equal('Release v2 of demo is no longer kept: herogate keeps the newest 100 releases of an app.')
+    })
+  })
 })
+
