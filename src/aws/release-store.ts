@@ -277,6 +277,13 @@ export class ReleaseStore {
     return resolveReleases(slots, head, now, await this.archived(app))
   }
 
+  /** Records as recent() read them, with the archive's added: what the slots no longer hold. */
+  async withArchive(app: string, records: ReleaseRecord[]): Promise<ReleaseRecord[]> {
+    const read = new Set(records.map((r) => r.version))
+    const older = (await this.archived(app)).filter((r) => !read.has(r.version))
+    return [...records, ...older].sort((a, b) => b.version - a.version)
+  }
+
   async get(app: string, version: number, now: Date = new Date()): Promise<ReleaseRecord | undefined> {
     const [slots, head] = await Promise.all([this.slots(app), this.head(app)])
     const found = resolveReleases(slots, head, now).find((r) => r.version === version)

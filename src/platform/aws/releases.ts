@@ -47,7 +47,7 @@ export async function releaseInfo(ctx: AwsContext, app: string, version?: number
   let records = await knownReleases(ctx, app, await releaseStore.recent(app, 1, ctx.clock.now()))
   if (records.length === 0) throw new InvalidInput(`${app} has no releases yet.`, {suggestions: ['git push herogate main', `herogate deploy -a ${app}`]})
   // Older than the slots: the archive has it, if it is kept.
-  if (version !== undefined && !records.some((r) => r.version === version)) records = await releaseStore.all(app, ctx.clock.now())
+  if (version !== undefined && !records.some((r) => r.version === version)) records = await releaseStore.withArchive(app, records)
   const record = version === undefined ? records[0] : records.find((r) => r.version === version)
   if (!record) throw releaseNotFound(app, version!, records)
   return toRelease(record, records.find((r) => r.status === 'succeeded')?.version)
