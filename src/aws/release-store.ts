@@ -198,7 +198,7 @@ export function resolveReleases(slots: Slot[], head: ReleaseHead | undefined, no
 }
 
 /** An archive parameter: the final records of releases `from` to `to`, gzip-compressed JSON in base64. */
-interface ArchiveChunk {
+export interface ArchiveChunk {
   name: string
   from: number
   to: number
@@ -210,7 +210,7 @@ async function packChunk(records: ReleaseRecord[]): Promise<string> {
   return JSON.stringify({from: records[0].version, to: records.at(-1)!.version, records: gzipSync(JSON.stringify(records)).toString('base64')})
 }
 
-async function unpackChunk(parameter: Parameter): Promise<ArchiveChunk | undefined> {
+export async function unpackChunk(parameter: Parameter): Promise<ArchiveChunk | undefined> {
   try {
     const {gunzipSync} = await import('node:zlib')
     const value = JSON.parse(parameter.Value ?? '') as {from: number; to: number; records: string}
@@ -225,7 +225,7 @@ async function unpackChunk(parameter: Parameter): Promise<ArchiveChunk | undefin
  * Splits records (oldest first) into archive values: each holds as many as fit the Standard
  * tier (4 KB), or one alone in the Advanced tier (8 KB) when it does not fit there by itself.
  */
-async function packChunks(records: ReleaseRecord[]): Promise<Array<{from: number; value: string}>> {
+export async function packChunks(records: ReleaseRecord[]): Promise<Array<{from: number; value: string}>> {
   const chunks: Array<{from: number; value: string}> = []
   let start = 0
   while (start < records.length) {

@@ -112,6 +112,35 @@ describe('release history: bounded, and the same cost however long (SSM stand-in
     expect(versions(await releases(ctx, app, {num: 100}))).to.deep.equal(Array.from({length: 30}, (_, i) => 30 - i))
   })
 
+  describe('records over 4 KB (SSM tiers)', () => {
+    /** A command SSM cannot compress much: random text. */
+    const noise = (bytes: number) => Array.from({length: bytes}, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(Math.random() * 36)]).join('')
+
+    it('keeps the head writable after it held more than 4 KB, in one write, and archives big records', async () => {
+      const {ctx, ssm} = fresh()
+      const big = {processTypes: {web: noise(1700), worker: noise(1700)}}
+      await makeReleases(ctx, app, 1, big)
+      // A failed release beside the current one: the head holds two big records, over 4 KB.
+      await withAppLock(ctx, app, 'deploy', async (lock) => {
+        await lock.end({latest: {...lock.record!, status: 'failed', failure: 'crashed'}, current: lock.state.current})
+      }, {holder: 'alice', plan: () => ({kind: 'deploy', description: 'Deploy 2', status: 'pending', author: 'alice', createdAt: ctx.clock.now().toISOString(), ...big})})
+      expect(ssm.tierOf(names.releaseHeadParameter(app))).to.equal('Advanced')
+      // A small release after it: the head is written as Advanced at once (it says so itself), never refused.
+      const writes = ssm.callsOf('PutParameter').length
+      await makeReleases(ctx, app, 1)
+      expect(ssm.callsOf('PutParameter').length - writes).to.equal(2)
+      expect(ssm.refused).to.deep.equal([])
+      expect((await releases(ctx, app, {num: 5})).map((r) => `v${r.version} ${r.status}`)).to.deep.equal(['v3 succeeded', 'v2 failed', 'v1 succeeded'])
+
+      // Big records are archived too.
+      await makeReleases(ctx, app, 27, big)
+      expect(ssm.namesUnder(names.releaseArchivePath(app))).to.deep.equal([names.releaseArchiveParameter(app, 1), names.releaseArchiveParameter(app, 11)])
+      const listed = await releases(ctx, app, {num: 100})
+      expect(versions(listed)).to.deep.equal(Array.from({length: 30}, (_, i) => 30 - i))
+      expect((await releaseInfo(ctx, app, 4)).processTypes!.web).to.have.length(1700)
+    })
+  })
+
   describe('deploy', () => {
     let cwd: string
     beforeEach(() => {
