@@ -3,13 +3,13 @@ import {spawn} from 'node:child_process'
 import {type BuildInfo, buildFailure, BuildService} from '../../aws/codebuild.js'
 import {type PipelineRun, PipelineService} from '../../aws/codepipeline.js'
 import {LogsService} from '../../aws/logs.js'
-import {type ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
+import type {ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
 import {HerogateError, Interrupted, InvalidInput} from '../../lib/errors.js'
 import {getRemoteUrl, headCommit} from '../../lib/git.js'
 import {names} from '../../lib/naming.js'
 import type {DeployOptions, Progress, Release} from '../types.js'
 import type {AwsContext} from './context.js'
-import {toRelease} from './releases.js'
+import {releaseStore, toRelease} from './releases.js'
 import {appResources} from './resources.js'
 
 /**
@@ -73,7 +73,7 @@ export async function deploy(ctx: AwsContext, app: string, options: DeployOption
   if (!head) throw new InvalidInput('Nothing to deploy: this directory is not a git repository with a commit.', {suggestions: ['git init && git add . && git commit -m "First commit"']})
   const resources = await appResources(ctx, app)
   const pipelines = new PipelineService(await ctx.clients.codePipeline())
-  const store = new ReleaseStore(await ctx.clients.ssm(), (ms) => ctx.clock.sleep(ms))
+  const store = await releaseStore(ctx)
   const branch = options.branch ?? (await pipelines.sourceBranch(resources.pipeline)) ?? 'main'
   const before = await store.latestVersion(app, ctx.clock.now())
   const remote = (await getRemoteUrl(options.cwd, names.gitRemote())) ? names.gitRemote() : resources.gitUrl

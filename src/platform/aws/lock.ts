@@ -10,7 +10,7 @@ import type {Parameter} from '@aws-sdk/client-ssm'
 import {hostname, userInfo} from 'node:os'
 
 import {
-  type ClaimLock, COMPACT_EVERY, type NewRelease, type ReleaseHead, type ReleaseRecord, type Slot, interrupted, lockHeld, ReleaseStore, resolveReleases,
+  type ClaimLock, COMPACT_EVERY, type NewRelease, type ReleaseHead, type ReleaseRecord, type Slot, interrupted, lockHeld, type ReleaseStore, resolveReleases,
 } from '../../aws/release-store.js'
 import {readParameters} from '../../aws/ssm.js'
 import {HerogateError, LockHeld} from '../../lib/errors.js'
@@ -18,6 +18,7 @@ import {names} from '../../lib/naming.js'
 import type {Progress} from '../types.js'
 import {knownAuthor} from './author.js'
 import type {AwsContext} from './context.js'
+import {releaseStore} from './releases.js'
 
 /** A lock left behind by a crashed run is taken over after this long. */
 export const LOCK_TTL_MS = 15 * 60_000
@@ -79,7 +80,7 @@ export interface LockOptions {
  * its release is recorded as failed (interrupted) and the next number is claimed.
  */
 export async function withAppLock<T>(ctx: AwsContext, app: string, operation: string, fn: (lock: AppLock) => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const store = new ReleaseStore(await ctx.clients.ssm(), (ms) => ctx.clock.sleep(ms))
+  const store = await releaseStore(ctx)
   const ttl = options.ttlMs ?? LOCK_TTL_MS
   const holder = options.holder ?? (await lockHolder(ctx))
   const started = ctx.clock.now().getTime()

@@ -37,17 +37,17 @@ export function toRelease(record: ReleaseRecord, currentVersion?: number): Relea
 // Platform methods
 
 export async function releases(ctx: AwsContext, app: string, options: {num: number}): Promise<Release[]> {
-  const recent = await knownReleases(ctx, app, await (await store(ctx)).recent(app, options.num, ctx.clock.now()))
+  const recent = await knownReleases(ctx, app, await (await releaseStore(ctx)).recent(app, options.num, ctx.clock.now()))
   const current = recent.find((r) => r.status === 'succeeded')
   return recent.slice(0, Math.max(options.num, 0)).map((r) => toRelease(r, current?.version))
 }
 
 export async function releaseInfo(ctx: AwsContext, app: string, version?: number): Promise<Release> {
-  const releaseStore = await store(ctx)
-  let records = await knownReleases(ctx, app, await releaseStore.recent(app, 1, ctx.clock.now()))
+  const store = await releaseStore(ctx)
+  let records = await knownReleases(ctx, app, await store.recent(app, 1, ctx.clock.now()))
   if (records.length === 0) throw new InvalidInput(`${app} has no releases yet.`, {suggestions: ['git push herogate main', `herogate deploy -a ${app}`]})
   // Older than the slots: the archive has it, if it is kept.
-  if (version !== undefined && !records.some((r) => r.version === version)) records = await releaseStore.withArchive(app, records)
+  if (version !== undefined && !records.some((r) => r.version === version)) records = await store.withArchive(app, records)
   const record = version === undefined ? records[0] : records.find((r) => r.version === version)
   if (!record) throw releaseNotFound(app, version!, records)
   return toRelease(record, records.find((r) => r.status === 'succeeded')?.version)
@@ -72,7 +72,8 @@ export function releaseNotFound(app: string, version: number, records: ReleaseRe
   return new InvalidInput(`Release v${version} of ${app} not found.`, {suggestions: [`herogate releases -a ${app}`]})
 }
 
-async function store(ctx: AwsContext): Promise<ReleaseStore> {
+/** The app's release history, its waits on the context's clock. */
+export async function releaseStore(ctx: AwsContext): Promise<ReleaseStore> {
   return new ReleaseStore(await ctx.clients.ssm(), (ms) => ctx.clock.sleep(ms))
 }
 

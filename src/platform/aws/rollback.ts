@@ -3,7 +3,6 @@
  * successful release changed, at the parameter version it had then) as a new release; no rebuild.
  */
 import type {NewRelease, ReleaseRecord} from '../../aws/release-store.js'
-import {ReleaseStore} from '../../aws/release-store.js'
 import {splitKeys} from '../../aws/ssm.js'
 import {InvalidInput} from '../../lib/errors.js'
 import type {Release} from '../types.js'
@@ -11,7 +10,7 @@ import {applyRelease, env, inherited, type ReleaseOptions, servicesOf, settle, s
 import {authorName} from './author.js'
 import type {AwsContext} from './context.js'
 import {type AppState, withAppLock} from './lock.js'
-import {knownReleases, releaseNotFound} from './releases.js'
+import {knownReleases, releaseNotFound, releaseStore} from './releases.js'
 import {type ProcessSpec, specFromTaskDefinition} from './taskdef.js'
 
 /**
@@ -32,7 +31,7 @@ export function configAt(all: ReleaseRecord[], target: ReleaseRecord): Record<st
 
 /** Restores a release's code and config as a new release; no rebuild. Default: the release before the current one. */
 export async function rollback(ctx: AwsContext, app: string, version?: number, options: ReleaseOptions = {}): Promise<Release> {
-  const store = new ReleaseStore(await ctx.clients.ssm(), (ms) => ctx.clock.sleep(ms))
+  const store = await releaseStore(ctx)
   const author = options.author ?? (await authorName(ctx))
   let all: ReleaseRecord[] = []
   let target: ReleaseRecord | undefined
