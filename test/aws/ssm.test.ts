@@ -2,10 +2,11 @@ import {GetParametersByPathCommand, GetParametersCommand, PutParameterCommand, S
 import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
-import {ConfigStore, EMPTY_MARKER, splitKeys, UNSET_MARKER} from '../../src/aws/ssm.js'
+import {ConfigStore, EMPTY_MARKER, ParameterWriter, splitKeys, UNSET_MARKER} from '../../src/aws/ssm.js'
 import {HerogateError, InvalidInput} from '../../src/lib/errors.js'
 
 const path = (key: string) => `/herogate/demo/config/${key}`
+const DOWNGRADE = 'This parameter uses the advanced-parameter tier. You can\'t downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.'
 
 function setup() {
   const client = new SSMClient({region: 'us-east-1', maxAttempts: 1})
@@ -109,6 +110,40 @@ describe('aws/ssm ConfigStore (mocked)', () => {
     const error = await store.restoreVersions('demo', {A: 3}).catch((e: unknown) => e)
     expect((error as Error).message).to.equal('The config of that release can no longer be restored: SSM no longer holds the old value of A (it keeps a parameter\'s last 100 versions).')
     expect(mock.commandCalls(PutParameterCommand)).to.have.length(0)
+  })
+
+  it('learns that a parameter is Advanced from SSM\'s refusal, and writes it so in one call after', async () => {
+    const client = new SSMClient({region: 'us-east-1', maxAttempts: 1})
+    const mock = mockClient(client)
+    const writer = new ParameterWriter(client, async () => {})
+    mock.on(PutParameterCommand, {Tier: 'Standard'}).rejects(Object.assign(new Error(DOWNGRADE), {name: 'ValidationException'}))
+    mock.on(PutParameterCommand, {Tier: 'Advanced'}).resolves({Version: 7, Tier: 'Advanced'})
+    expect(await writer.put({name: '/p', value: 'small', type: 'SecureString', overwrite: true})).to.equal(7)
+    expect(await writer.put({name: '/p', value: 'smaller', type: 'SecureString', overwrite: true})).to.equal(7)
+    expect(mock.commandCalls(PutParameterCommand).map((call) => call.args[0].input.Tier)).to.deep.equal(['Standard', 'Advanced', 'Advanced'])
+    // A create (no Overwrite) is never retried as Advanced: there is no tier to keep.
+    const refused = await writer.put({name: '/new', value: 'x', type: 'String', overwrite: false}).catch((e: Error) => e)
+    expect(refused).to.include({name: 'ValidationException'})
+  })
+
+  it('waits out TooManyUpdates on the clock it is given, five tries at most', async () => {
+    const client = new SSMClient({region: 'us-east-1', maxAttempts: 1})
+    const mock = mockClient(client)
+    const waits: number[] = []
+    const writer = new ParameterWriter(client, async (ms) => {
+      waits.push(ms)
+    })
+    const busy = () => Object.assign(new Error('There are concurrent updates for a resource that supports one update at a time.'), {name: 'TooManyUpdates'})
+    mock.on(PutParameterCommand).rejectsOnce(busy()).rejectsOnce(busy()).resolves({Version: 3, Tier: 'Standard'})
+    expect(await writer.put({name: '/p', value: 'v', type: 'String', overwrite: true})).to.equal(3)
+    expect(waits).to.have.length(2)
+    expect(waits[1]).to.be.greaterThan(waits[0])
+    mock.reset()
+    mock.on(PutParameterCommand).rejects(busy())
+    expect(await writer.put({name: '/p', value: 'v', type: 'String', overwrite: true}).catch((e: Error) => e)).to.include({name: 'TooManyUpdates'})
+    expect(mock.commandCalls(PutParameterCommand)).to.have.length(5)
+    expect(await writer.put({name: '/p', value: 'v', type: 'String', overwrite: true, tries: 1}).catch((e: Error) => e)).to.include({name: 'TooManyUpdates'})
+    expect(mock.commandCalls(PutParameterCommand)).to.have.length(6)
   })
 
   it('turns access denied into one line with what to check', async () => {
