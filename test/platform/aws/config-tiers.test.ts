@@ -101,6 +101,19 @@ describe('config vars that went over 4 KB (Advanced tier, SSM stand-in)', functi
     expect(ssm.tierOf(parameter('CERT'))).to.equal('Advanced')
   })
 
+  it('puts a new var over 4 KB back to unset when its release (new task definitions) fails', async () => {
+    await set({OTHER: '1'})
+    failWeb = true
+    const error = await setConfig(ctx, app, {CERT: BIG}).catch((e: unknown) => e)
+    expect((error as Error).message).to.equal('Release v3 of demo failed: ECS stopped the web rollout: tasks failed to start. v2 keeps serving.')
+    expect(await getConfig(ctx, app)).to.deep.equal({OTHER: '1'})
+    // The unset marker went into the parameter, which stays Advanced.
+    expect(ssm.tierOf(parameter('CERT'))).to.equal('Advanced')
+    failWeb = false
+    await set({CERT: 'now small'})
+    expect(await getConfig(ctx, app)).to.deep.equal({CERT: 'now small', OTHER: '1'})
+  })
+
   it('puts vars already written back when a later write of the same change fails', async () => {
     await set({CERT: 'small'})
     // A refusal that no tier lifts (the writer's second try, as Advanced, gets it too).
