@@ -95,7 +95,7 @@ export const RECORD_BUDGET = 3800
 export const SLOTS_KEPT = 10
 /** The run that ends a release whose number is a multiple of this compacts the history. */
 export const COMPACT_EVERY = 10
-/** Releases kept in all: older ones are dropped from the archive (their lines stay in the herogate/deploy log stream). */
+/** Releases kept in all: older ones are dropped from the archive (what they did stays in the app's log group, `logs --source herogate`). */
 export const HISTORY_KEPT = 100
 
 export const INTERRUPTED_FAILURE = 'the run making it stopped before it ended'
