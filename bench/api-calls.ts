@@ -11,6 +11,10 @@
  * remembers in HEROGATE_HOME, is asked once (the "first run" row).
  * The app's resources come as the CLI finds them: from the parameter its stack publishes
  * (which the script writes as the stack would), so every figure is what a CLI run makes.
+ *
+ * Then the same app's history grows to 10, 100 and 1,000 releases (made as every run makes
+ * them: claim, then head), and the commands that read it are counted at each size: it exits 1
+ * too when one costs more at 1,000 releases than at 100, or a compacting release over its goal.
  */
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
