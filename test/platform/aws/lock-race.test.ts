@@ -39,14 +39,18 @@ describe('the app lock and the release store under TooManyUpdates (SSM stand-in)
     expect(clock.sleeps[0]).to.be.within(500, 999)
   })
 
-  it('lets six config changes started at once all land, numbered 1 to 6, none lost', async () => {
-    const keys = ['A', 'B', 'C', 'D', 'E', 'F']
+  it('lets three config changes started at once all land, numbered 1 to 3, none lost', async () => {
+    // Three, so that the last one's wait for the two before it (about 3 s each: a 2 s poll, and
+    // a moment after each lost claim) stays well within the lock's 20 s.
+    const keys = ['A', 'B', 'C']
     const made = await Promise.all(keys.map((key) => setConfig(ctx, app, {[key]: key.toLowerCase()})))
-    expect(made.map((change) => change.release!.version).sort()).to.deep.equal([1, 2, 3, 4, 5, 6])
-    expect(await getConfig(ctx, app)).to.deep.equal({A: 'a', B: 'b', C: 'c', D: 'd', E: 'e', F: 'f'})
-    expect((await releases(ctx, app, {num: 10})).map((r) => `v${r.version} ${r.status}`)).to.deep.equal(['v6 succeeded', 'v5 succeeded', 'v4 succeeded', 'v3 succeeded', 'v2 succeeded', 'v1 succeeded'])
-    // They did race: SSM refused claims in flight at the same time.
-    expect(tooManyUpdates().length).to.be.greaterThan(0)
+    expect(made.map((change) => change.release!.version).sort()).to.deep.equal([1, 2, 3])
+    expect(await getConfig(ctx, app)).to.deep.equal({A: 'a', B: 'b', C: 'c'})
+    expect((await releases(ctx, app, {num: 10})).map((r) => `v${r.version} ${r.status}`)).to.deep.equal(['v3 succeeded', 'v2 succeeded', 'v1 succeeded'])
+    // They did race: SSM refused the losers' claims (ParameterAlreadyExists, or TooManyUpdates
+    // while the winner's write was in flight: most runs see both; the first test makes sure of the latter).
+    expect(ssm.refused.filter((r) => r.command === 'PutParameter').length).to.be.greaterThan(0)
+    expect(ssm.refused.every((r) => r.error === 'TooManyUpdates' || r.error === 'ParameterAlreadyExists')).to.equal(true)
   })
 
   it('waits out TooManyUpdates on the config var, the head that ends the release, and the slot it rewrites', async () => {

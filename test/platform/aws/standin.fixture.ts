@@ -17,8 +17,9 @@ const REGION = 'us-east-1'
  * A clock for runs that go on side by side, as separate CLI processes do: each sleep ends at
  * its own wake-up time, the earliest first, one per turn of the event loop, and `now` is then
  * that time. Two runs that each wait 2 s take 2 s together, not 4; nothing waits in wall time.
+ * `elapse` is time that passes without being a sleep of the code under test (an AWS call).
  */
-export function concurrentClock(start = Date.parse('2026-11-21T10:00:00.000Z')): Clock & {sleeps: number[]} {
+export function concurrentClock(start = Date.parse('2026-11-21T10:00:00.000Z')): Clock & {sleeps: number[]; elapse(ms: number): Promise<void>} {
   let now = start
   const sleeps: number[] = []
   const sleepers: Array<{wake: number; resolve: () => void}> = []
@@ -39,17 +40,20 @@ export function concurrentClock(start = Date.parse('2026-11-21T10:00:00.000Z')):
     setImmediate(tick)
   }
 
+  const wait = (ms: number) => new Promise<void>((resolve) => {
+    sleepers.push({wake: now + ms, resolve})
+    schedule()
+  })
+
   return {
     sleeps,
     now: () => new Date(now),
     sleep(ms, signal) {
       if (signal?.aborted) return Promise.reject(signal.reason)
       sleeps.push(ms)
-      return new Promise<void>((resolve) => {
-        sleepers.push({wake: now + ms, resolve})
-        schedule()
-      })
+      return wait(ms)
     },
+    elapse: wait,
   }
 }
 
@@ -70,7 +74,10 @@ export function fakeResources(app: string): AppResources {
  * "alice", the release log accepts what it is given, and any other app does not exist.
  */
 export function standInContext(app = 'demo', options: StandInOptions & {clock?: Clock} = {}): {ctx: AwsContext; ssm: SsmStandIn; clients: AwsClients} {
-  const ssm = new SsmStandIn(options)
+  const clock = options.clock ?? concurrentClock()
+  // A write takes 50 ms of the clock's time, as one to AWS does: runs waiting for each other see it.
+  const elapse = (clock as {elapse?: (ms: number) => Promise<void>}).elapse
+  const ssm = new SsmStandIn({...options, writeLatency: options.writeLatency ?? (elapse ? () => elapse(50) : undefined)})
   const clients = new AwsClients({region: REGION})
   clients.set('ssm', ssm.client)
   const sts = new STSClient({region: REGION})
@@ -82,7 +89,7 @@ export function standInContext(app = 'demo', options: StandInOptions & {clock?: 
   const ctx: AwsContext = {
     region: REGION,
     clients,
-    clock: options.clock ?? concurrentClock(),
+    clock,
     appResources: async (_ctx, name) => {
       if (name !== app) throw new AppNotFound(name, REGION, [`herogate apps --region ${REGION}`])
       return fakeResources(app)
