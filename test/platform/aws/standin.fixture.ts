@@ -1,4 +1,5 @@
 import {CloudWatchLogsClient, PutLogEventsCommand} from '@aws-sdk/client-cloudwatch-logs'
+import {ECSClient} from '@aws-sdk/client-ecs'
 import {GetCallerIdentityCommand, STSClient} from '@aws-sdk/client-sts'
 import {mockClient} from 'aws-sdk-client-mock'
 
@@ -86,6 +87,11 @@ export function standInContext(app = 'demo', options: StandInOptions & {clock?: 
   const logs = new CloudWatchLogsClient({region: REGION})
   mockClient(logs).on(PutLogEventsCommand).resolves({})
   clients.set('logs', logs)
+  // Set here rather than made (and its SDK package loaded) mid-test: loading takes wall time, in
+  // which a concurrentClock's sleepers would race ahead. An app with no code never calls it.
+  const ecs = new ECSClient({region: REGION})
+  mockClient(ecs).onAnyCommand().rejects(new Error('ECS is not part of this test: the app has no code'))
+  clients.set('ecs', ecs)
   const ctx: AwsContext = {
     region: REGION,
     clients,
