@@ -32,7 +32,9 @@ const HEAD = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d'
  * 1,000. Releases are made the way every run makes them (claim, then the head that ends it),
  * against the SSM stand-in.
  */
-describe('release history: bounded, and the same cost however long (SSM stand-in)', () => {
+describe('release history: bounded, and the same cost however long (SSM stand-in)', function () {
+  // Hundreds of releases made in memory: seconds, more on a busy machine.
+  this.timeout(120_000)
   const app = 'demo'
 
   const fresh = () => standInContext(app)
