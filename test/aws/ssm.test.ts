@@ -4,6 +4,7 @@ import {expect} from 'chai'
 
 import {ConfigStore, EMPTY_MARKER, ParameterWriter, splitKeys, UNSET_MARKER} from '../../src/aws/ssm.js'
 import {HerogateError, InvalidInput} from '../../src/lib/errors.js'
+import {SsmStandIn} from '../helpers/ssm-standin.js'
 
 const path = (key: string) => `/herogate/demo/config/${key}`
 const DOWNGRADE = 'This parameter uses the advanced-parameter tier. You can\'t downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.'
@@ -152,4 +153,17 @@ describe('aws/ssm ConfigStore (mocked)', () => {
     const error = await store.get('demo').catch((e: unknown) => e)
     expect((error as Error).message).to.equal('AWS denied reading the config of demo (AccessDeniedException).')
   })
+
+  it('against the stand-in: restores a version SSM still keeps, and refuses one past the newest 100 before writing anything', async () => {
+    const ssm = new SsmStandIn()
+    const store = new ConfigStore(ssm.client, async () => {})
+    for (let i = 1; i <= 105; i++) await store.set('demo', {A: `v${i}`, ...(i === 1 ? {B: 'b'} : {})})
+    expect(await store.restoreVersions('demo', {A: 50})).to.deep.equal({A: [105, 106]})
+    expect(await store.get('demo')).to.deep.equal({A: 'v50', B: 'b'})
+    const writes = ssm.callsOf('PutParameter').length
+    const error = await store.restoreVersions('demo', {A: 5, B: 0}).catch((e: Error) => e)
+    expect((error as Error).message).to.equal('The config of that release can no longer be restored: SSM no longer holds the old value of A (it keeps a parameter\'s last 100 versions).')
+    expect(ssm.callsOf('PutParameter').length).to.equal(writes)
+  })
 })
+
