@@ -295,14 +295,13 @@ export class ReleaseStore {
    * Releases `from` to `from + count - 1` as they stand, with the head, in one call whatever the
    * history's length: for pollers. Each release's final record is in the next slot (read too) or the head.
    */
-  async window(app: string, from: number, count: number, now: Date = new Date()): Promise<{head?: ReleaseHead; records: ReleaseRecord[]}> {
+  async window(app: string, from: number, count: number, now: Date = new Date()): Promise<ReleaseRecord[]> {
     const headName = names.releaseHeadParameter(app)
     const slotNames = Array.from({length: count + 1}, (_, i) => names.releaseParameter(app, from + i))
     const found = await this.read([headName, ...slotNames], `reading the releases of ${app}`)
     const head = this.headIn(app, found)
     const slots = slotNames.map((name) => found.get(name)).filter((p): p is Parameter => p !== undefined).map(parseSlot).filter((slot): slot is Slot => slot !== undefined)
-    const records = resolveReleases(slots, head, now).filter((r) => r.version >= from && r.version < from + count)
-    return {head, records}
+    return resolveReleases(slots, head, now).filter((r) => r.version >= from && r.version < from + count)
   }
 
   /** The newest release number that has ended (0: none), from the head alone when there is one. */

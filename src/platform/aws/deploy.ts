@@ -164,7 +164,7 @@ async function follow(ctx: AwsContext, f: Following): Promise<Release> {
    * commit's deploy), which it steps over.
    */
   const findRecord = async (): Promise<ReleaseRecord | undefined> => {
-    const {records} = await f.store.window(f.app, record?.version ?? from, 3, ctx.clock.now())
+    const records = await f.store.window(f.app, record?.version ?? from, 3, ctx.clock.now())
     if (record) return records.find((r) => r.version === record!.version) ?? record
     for (const candidate of records.reverse()) {
       if (candidate.version !== from) break
