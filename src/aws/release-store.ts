@@ -298,7 +298,7 @@ export class ReleaseStore {
   async window(app: string, from: number, count: number, now: Date = new Date()): Promise<ReleaseRecord[]> {
     const headName = names.releaseHeadParameter(app)
     const slotNames = Array.from({length: count + 1}, (_, i) => names.releaseParameter(app, from + i))
-    const found = await this.read([headName, ...slotNames], `reading the releases of ${app}`)
+    const found = await readParameters(this.ssm, [headName, ...slotNames], `reading the releases of ${app}`)
     const head = this.headIn(app, found)
     const slots = slotNames.map((name) => found.get(name)).filter((p): p is Parameter => p !== undefined).map(parseSlot).filter((slot): slot is Slot => slot !== undefined)
     return resolveReleases(slots, head, now).filter((r) => r.version >= from && r.version < from + count)
@@ -472,10 +472,6 @@ export class ReleaseStore {
     }
 
     return parameters
-  }
-
-  private async read(wanted: string[], what: string): Promise<Map<string, Parameter>> {
-    return readParameters(this.ssm, wanted, what)
   }
 
   private async putSlot(app: string, slot: Slot, overwrite: boolean): Promise<void> {
