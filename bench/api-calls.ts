@@ -11,23 +11,31 @@
  * remembers in HEROGATE_HOME, is asked once (the "first run" row).
  * The app's resources come as the CLI finds them: from the parameter its stack publishes
  * (which the script writes as the stack would), so every figure is what a CLI run makes.
+ *
+ * Then the same app's history grows to 10, 100 and 1,000 releases (made as every run makes
+ * them: claim, then head), and the commands that read it are counted at each size: it exits 1
+ * too when one costs more at 1,000 releases than at 100, or a compacting release over its goal.
  */
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Writable} from 'node:stream'
 
-import {PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
+import {GetParametersByPathCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 
+import {HISTORY_KEPT, ReleaseStore} from '../src/aws/release-store.js'
 import {ConfigStore} from '../src/aws/ssm.js'
 import {names} from '../src/lib/naming.js'
 import {getConfig, setConfig, unsetConfig} from '../src/platform/aws/config.js'
 import type {AwsContext} from '../src/platform/aws/context.js'
 import {formation, ps, restart, scale} from '../src/platform/aws/formation.js'
 import {logs} from '../src/platform/aws/logs.js'
+import {releaseInfo, releases} from '../src/platform/aws/releases.js'
+import {rollback} from '../src/platform/aws/rollback.js'
 import {run} from '../src/platform/aws/run.js'
 import {startMoto, stopMoto} from '../test/helpers/moto.js'
 import {deployProcesses, fakeClock, makeContext, makeResources, putLogs, recordDeploy, REGION} from '../test/platform/aws/formation.fixture.js'
+import {makeReleases} from '../test/platform/aws/standin.fixture.js'
 
 interface Row {
   command: string
@@ -111,10 +119,62 @@ async function main(): Promise<void> {
     ]
 
     const total = (row: Row) => Object.values(row.calls).reduce((a, b) => a + b, 0)
+
+    // The same app as its history grows: every command must cost the same at 10 as at 1,000 releases.
+    const ssm = new SSMClient({region: REGION})
+    const code = (await new ReleaseStore(ssm).current('bench'))!
+    const inherited = {image: code.image, processTypes: code.processTypes, taskDefinitions: code.taskDefinitions}
+    const seed = async (upTo: number) => {
+      ctx = context()
+      await makeReleases(ctx, 'bench', upTo - (await new ReleaseStore(ssm).latestVersion('bench')), inherited)
+    }
+
+    const historyParameters = async () => {
+      let count = 0
+      for (const path of [names.releasesPath('bench'), names.releaseArchivePath('bench')]) {
+        let NextToken: string | undefined
+        do {
+          const page = await ssm.send(new GetParametersByPathCommand({Path: path, MaxResults: 10, NextToken}))
+          count += page.Parameters?.length ?? 0
+          NextToken = page.NextToken
+        } while (NextToken)
+      }
+
+      return count + 1
+    }
+
+    const growth: Array<{releases: number; rows: Row[]; parameters: number}> = []
+    for (const size of [10, 100, 1000]) {
+      await seed(size - 1)
+      // Listing slots (2-3) and archive (1), one archive parameter, deleting 10 slots and the archive parameter that fell out of the kept history (1-2).
+      const compacting = await measure('config:set, a 10th release (compacts)', () => setConfig(ctx, 'bench', {VAR_0: `c${size}`}), {goal: 9 + 7})
+      const listed = await releases(ctx, 'bench', {num: 1000})
+      const oldest = listed.at(-1)!.version
+      const latest = listed[0].version
+      growth.push({
+        releases: size,
+        parameters: await historyParameters(),
+        rows: [
+          await measure('releases (-n 15)', () => releases(ctx, 'bench', {num: 15})),
+          await measure('releases:info (newest)', () => releaseInfo(ctx, 'bench')),
+          await measure('releases:info (oldest kept)', () => releaseInfo(ctx, 'bench', oldest)),
+          await measure('config:set VAR_0=y', () => setConfig(ctx, 'bench', {VAR_0: `y${size}`})),
+          compacting,
+          await measure('rollback (to the one before)', () => rollback(ctx, 'bench')),
+          await measure('deploy: a 3 s poll (release records)', async () => new ReleaseStore(await ctx.clients.ssm()).window('bench', latest + 1, 3)),
+        ],
+      })
+    }
+
     const missed = rows.filter((row) => row.goal !== undefined && total(row) > row.goal)
-    process.exitCode = missed.length > 0 ? 1 : 0
+    // Bounded: nothing costs more at 1,000 releases than at 100 (at 10 there is no archive yet to read), or than its goal.
+    const grew = growth[1].rows.filter((row, i) => (row.goal === undefined ? total(growth[2].rows[i]) > total(row) : growth.some((g) => total(g.rows[i]) > row.goal!)))
+    process.exitCode = missed.length > 0 || grew.length > 0 ? 1 : 0
     if (process.argv.includes('--json')) {
-      console.log(JSON.stringify(rows.map((row) => ({...row, total: total(row)})), null, 2))
+      console.log(JSON.stringify({
+        commands: rows.map((row) => ({...row, total: total(row)})),
+        releaseGrowth: growth.map((g) => ({releases: g.releases, historyParameters: g.parameters, commands: g.rows.map((row) => ({...row, total: total(row)}))})),
+      }, null, 2))
       return
     }
 
@@ -150,6 +210,28 @@ type ecs:DescribeTaskDefinition + ecs:RegisterTaskDefinition (2 each), the Updat
 new revision. The first change made with an access key adds sts:GetCallerIdentity (the release's
 author), remembered in HEROGATE_HOME after. The figures leave out the polls a real rollout takes (3 s
 apart: one DescribeServices, and per service still rolling out one ListTasks of its stopped tasks).`)
+
+    const sizes = growth.map((g) => g.releases.toLocaleString('en'))
+    const growthHeader = ['calls per command, at N releases', ...sizes.map((n) => `N=${n}`), 'bounded']
+    const growthLines = [
+      ...growth[1].rows.map((row, i) => [row.command, ...growth.map((g) => String(total(g.rows[i]))), `${grew.includes(row) ? 'MISSED' : 'met'}${row.goal === undefined ? '' : ` (<= ${row.goal})`}`]),
+      ['SSM parameters of the history', ...growth.map((g) => String(g.parameters)), ''],
+    ]
+    const growthWidths = growthHeader.map((h, i) => Math.max(h.length, ...growthLines.map((l) => l[i].length)))
+    const renderGrowth = (cells: string[]) => cells.map((c, i) => c.padEnd(growthWidths[i])).join('  ').trimEnd()
+    console.log(`\nAs the app's release history grows (moto; the same app, releases made as every run makes them)`)
+    console.log(renderGrowth(growthHeader))
+    console.log(renderGrowth(growthWidths.map((w) => '-'.repeat(w))))
+    for (const line of growthLines) console.log(renderGrowth(line))
+    console.log(`
+Every command reads the head and the release slots (at most about 20: older releases are moved to
+compressed archive parameters by the run that ends every 10th release), and the archive only when
+it needs older releases; the history keeps the newest ${HISTORY_KEPT} releases, so it stays a few dozen
+parameters (the account's limit is 10,000 Standard parameters). A deploy's poll reads the head and
+three slots in one call. Every 10th release also compacts: it lists the slots and the archive,
+writes one archive parameter, and deletes the slots it archived (10 a call) and, past 100 releases,
+the archive parameter that fell out of the history. 'bounded': no more calls at 1,000 releases than
+at 100, and the compaction within its goal.`)
   } finally {
     stopMoto()
   }

@@ -2,24 +2,51 @@ import {readFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 
-import {NoRegion} from '../lib/errors.js'
+import {InvalidInput, NoRegion} from '../lib/errors.js'
+
+/**
+ * Region names of every AWS partition, as the SDK's partition table spells them (us-east-1,
+ * ap-southeast-5, us-gov-west-1, cn-north-1, us-isob-east-1, eusc-de-east-1…). A name that is
+ * not one would otherwise reach the network as a host name, and fail there in ways that say
+ * nothing about the region (a DNS error, or a proxy's page that the SDK cannot parse).
+ */
+const REGION_NAME = /^(?:(?:us|eu|ap|sa|ca|me|af|il|mx|cn)-[a-z]+|us-gov-[a-z]+|us-iso[bf]?-[a-z]+|eu-isoe-[a-z]+|eusc-de-[a-z]+)-\d+$/
 
 /**
  * The region as the AWS CLI resolves it: --region, AWS_REGION, AWS_DEFAULT_REGION, then the
  * `region` of the profile (--profile, AWS_PROFILE, else default) in the shared config file.
+ * A value that cannot be a region is refused, naming where it came from.
  */
 export async function resolveRegion(options: {region?: string; profile?: string}): Promise<string> {
-  const region = options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (await profileRegion(options.profile))
+  const given: Array<[string | undefined, string, string]> = [
+    [options.region, `--region ${options.region}`, '--region us-east-1'],
+    [process.env.AWS_REGION, `AWS_REGION=${process.env.AWS_REGION}`, 'export AWS_REGION=us-east-1'],
+    [process.env.AWS_DEFAULT_REGION, `AWS_DEFAULT_REGION=${process.env.AWS_DEFAULT_REGION}`, 'export AWS_DEFAULT_REGION=us-east-1'],
+  ]
+  let [region, source, instead] = given.find(([value]) => value) ?? []
+  if (!region) {
+    region = await profileRegion(options.profile)
+    source = `region = ${region} (profile ${options.profile || process.env.AWS_PROFILE || 'default'} in ${configFile()})`
+    instead = '--region us-east-1'
+  }
+
   if (!region) throw new NoRegion()
+  if (!REGION_NAME.test(region)) {
+    throw new InvalidInput(`${source} is not an AWS region: region names look like us-east-1 or eu-west-2.`, {suggestions: [instead!]})
+  }
+
   return region
+}
+
+function configFile(): string {
+  return process.env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config')
 }
 
 export async function profileRegion(profile?: string): Promise<string | undefined> {
   const name = profile || process.env.AWS_PROFILE || 'default'
-  const file = process.env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config')
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    text = await readFile(configFile(), 'utf8')
   } catch {
     return undefined
   }

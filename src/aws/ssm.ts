@@ -2,11 +2,112 @@ import type {Parameter, SSMClient} from '@aws-sdk/client-ssm'
 
 import {HerogateError, InvalidInput} from '../lib/errors.js'
 import {names} from '../lib/naming.js'
-import {awsFailure} from './errors.js'
+import {awsFailure, isAwsError} from './errors.js'
 
 /** SSM's value limits: Standard tier up to 4 KB, Advanced tier up to 8 KB (bytes of UTF-8). */
 export const STANDARD_VALUE_LIMIT = 4096
 export const ADVANCED_VALUE_LIMIT = 8192
+
+export type Tier = 'Standard' | 'Advanced'
+
+/** How the SSM wrappers wait between tries; the platform passes its clock's, so tests wait in zero time. */
+export type Sleep = (ms: number) => Promise<void>
+
+const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Tries of a write that SSM answers TooManyUpdates (another write of the parameter in flight): the SDK does not retry those. */
+export const WRITE_TRIES = 5
+
+export interface ParameterWrite {
+  name: string
+  /** The value, or the value for a tier (a parameter that records its own tier). */
+  value: string | ((tier: Tier) => string)
+  type: 'String' | 'SecureString'
+  overwrite: boolean
+  description?: string
+  /** Tries when another write of the parameter is in flight (TooManyUpdates); 1 leaves that to the caller. */
+  tries?: number
+}
+
+/**
+ * Writes parameters the way SSM lets them be written, for every wrapper here:
+ *
+ * - **Tiers.** Every write names its tier: Advanced when the value needs more than 4 KB or the
+ *   parameter is Advanced already, else Standard. SSM never moves a parameter back from
+ *   Advanced (a write asking for Standard is refused with a ValidationException, and one naming
+ *   no tier asks for the account's default, Standard), so a parameter that once held a big value
+ *   is written as Advanced from then on. Whether it is, the writer knows from an earlier answer
+ *   or a caller's hint (a value read over 4 KB); when it does not know, SSM's refusal tells it,
+ *   and the write is made again as Advanced (one call more, once per parameter and process).
+ *   Intelligent-Tiering is never used: what it does to an Advanced parameter given a small value
+ *   is not documented.
+ * - **TooManyUpdates.** SSM refuses a write while another write of the same parameter is in
+ *   flight, and the SDK does not retry that: the writer waits a little and tries again.
+ */
+export class ParameterWriter {
+  private readonly advanced = new Set<string>()
+
+  constructor(private readonly client: SSMClient, private readonly sleep: Sleep = realSleep) {}
+
+  /** A caller knows this parameter is Advanced (it read a value over 4 KB, or the parameter says so). */
+  knownAdvanced(name: string): void {
+    this.advanced.add(name)
+  }
+
+  /** Writes the parameter and returns its new version; SDK errors are thrown as they come. */
+  async put(write: ParameterWrite): Promise<number> {
+    const {PutParameterCommand} = await import('@aws-sdk/client-ssm')
+    const valueFor = (tier: Tier) => (typeof write.value === 'string' ? write.value : write.value(tier))
+    let tier: Tier = this.advanced.has(write.name) || Buffer.byteLength(valueFor('Standard'), 'utf8') > STANDARD_VALUE_LIMIT ? 'Advanced' : 'Standard'
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await this.client.send(new PutParameterCommand({
+          Name: write.name,
+          Value: valueFor(tier),
+          Type: write.type,
+          Overwrite: write.overwrite,
+          Tier: tier,
+          ...(write.description ? {Description: write.description} : {}),
+        }))
+        if ((response.Tier ?? tier) === 'Advanced') this.advanced.add(write.name)
+        return response.Version ?? 0
+      } catch (error) {
+        // For a value that fits Standard, the only validation that Advanced passes is the tier's: the parameter is Advanced.
+        if (tier === 'Standard' && write.overwrite && isAwsError(error, 'ValidationException')) {
+          tier = 'Advanced'
+          continue
+        }
+
+        if (!(await this.waited(error, attempt, write.tries))) throw error
+      }
+    }
+  }
+
+  /** Deletes parameters, 10 a call; names that do not exist are skipped. */
+  async delete(names: string[]): Promise<void> {
+    const {DeleteParametersCommand} = await import('@aws-sdk/client-ssm')
+    for (let i = 0; i < names.length; i += 10) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // Names that do not exist come back as InvalidParameters: gone is what was wanted.
+          await this.client.send(new DeleteParametersCommand({Names: names.slice(i, i + 10)}))
+          break
+        } catch (error) {
+          if (!(await this.waited(error, attempt))) throw error
+        }
+      }
+    }
+
+    for (const name of names) this.advanced.delete(name)
+  }
+
+  /** After TooManyUpdates, waits (longer each time, with jitter so that racing writers part) and says whether to try again. */
+  private async waited(error: unknown, attempt: number, tries = WRITE_TRIES): Promise<boolean> {
+    if (!isAwsError(error, 'TooManyUpdates') || attempt >= tries) return false
+    await this.sleep(100 * 2 ** attempt + Math.floor(Math.random() * 100))
+    return true
+  }
+}
 
 /**
  * SSM refuses empty values, so an empty config var is stored as a plain String parameter
@@ -74,7 +175,11 @@ export async function readParameters(client: SSMClient, wanted: string[], what: 
 
 /** The app's config vars in SSM Parameter Store: one SecureString per key under names.configPath(app). */
 export class ConfigStore {
-  constructor(private readonly client: SSMClient) {}
+  private readonly writer: ParameterWriter
+
+  constructor(private readonly client: SSMClient, sleep?: Sleep) {
+    this.writer = new ParameterWriter(client, sleep)
+  }
 
   /** All config vars with their values (decrypted). */
   async get(app: string): Promise<Record<string, string>> {
@@ -121,7 +226,7 @@ export class ConfigStore {
     for (const [key, value] of Object.entries(vars)) {
       if (current.get(key)?.value === value) continue
       try {
-        delta[key] = [current.get(key)?.version ?? 0, await this.put(app, key, value)]
+        delta[key] = [current.get(key)?.version ?? 0, await this.put(app, key, value, current.get(key)?.value)]
       } catch (error) {
         throw await this.undone(app, delta, current, awsFailure(error, `setting ${key}`, {keepMessage: false}))
       }
@@ -137,7 +242,7 @@ export class ConfigStore {
     for (const key of keys) {
       if (!current.has(key) || Object.hasOwn(delta, key)) continue
       try {
-        await this.put(app, key, undefined)
+        await this.put(app, key, undefined, current.get(key)!.value)
         delta[key] = [current.get(key)!.version, 0]
       } catch (error) {
         throw await this.undone(app, delta, current, awsFailure(error, `removing ${key}`, {keepMessage: false}))
@@ -171,7 +276,7 @@ export class ConfigStore {
       const now = current.get(key)
       if (now?.value === value) continue
       try {
-        const written = await this.put(app, key, value)
+        const written = await this.put(app, key, value, now?.value)
         delta[key] = [now?.version ?? 0, value === undefined ? 0 : written]
       } catch (error) {
         throw await this.undone(app, delta, current, awsFailure(error, `restoring ${key}`, {keepMessage: false}))
@@ -220,20 +325,19 @@ export class ConfigStore {
     return parameters
   }
 
-  /** Writes a value (undefined: the unset marker) and returns the parameter's new version. */
-  private async put(app: string, key: string, value: string | undefined): Promise<number> {
-    const {PutParameterCommand} = await import('@aws-sdk/client-ssm')
-    const stored = value === undefined ? UNSET_MARKER : value === '' ? EMPTY_MARKER : value
-    const response = await this.client.send(
-      new PutParameterCommand({
-        Name: names.configParameter(app, key),
-        Value: stored,
-        Type: value === undefined || value === '' ? 'String' : 'SecureString',
-        Overwrite: true,
-        ...(Buffer.byteLength(stored, 'utf8') > STANDARD_VALUE_LIMIT ? {Tier: 'Advanced' as const} : {}),
-      }),
-    )
-    return response.Version ?? 0
+  /**
+   * Writes a value (undefined: the unset marker) and returns the parameter's new version.
+   * `current` is the value it holds now, when known: over 4 KB, the parameter is Advanced.
+   */
+  private async put(app: string, key: string, value: string | undefined, current?: string): Promise<number> {
+    const name = names.configParameter(app, key)
+    if (current !== undefined && Buffer.byteLength(current, 'utf8') > STANDARD_VALUE_LIMIT) this.writer.knownAdvanced(name)
+    return this.writer.put({
+      name,
+      value: value === undefined ? UNSET_MARKER : value === '' ? EMPTY_MARKER : value,
+      type: value === undefined || value === '' ? 'String' : 'SecureString',
+      overwrite: true,
+    })
   }
 }
 

@@ -60,6 +60,9 @@ export const names = {
   releasesPath: (app: string) => `/${PREFIX}/${app}/releases/`,
   /** SSM: release N's slot: the claim on its number, and how release N-1 ended (src/aws/release-store.ts). */
   releaseParameter: (app: string, version: number) => `/${PREFIX}/${app}/releases/${String(version).padStart(6, '0')}`,
+  /** SSM: the final records of older releases, compacted (src/aws/release-store.ts); one parameter holds those from `version` on. */
+  releaseArchivePath: (app: string) => `/${PREFIX}/${app}/archive/`,
+  releaseArchiveParameter: (app: string, version: number) => `/${PREFIX}/${app}/archive/${String(version).padStart(6, '0')}`,
   /** SSM: how the newest release ended and the current release, so that no release needs a listing. */
   releaseHeadParameter: (app: string) => `/${PREFIX}/${app}/head`,
   /** Log stream (in the app's log group) where each release made by the CLI appends what it did. */

@@ -1,7 +1,8 @@
 import {expect} from 'chai'
 
 import {
-  configDeltaFits, fitRecord, INTERRUPTED_FAILURE, lockHeld, nameFromArn, parseHead, parseSlot, type ReleaseRecord, resolveReleases, type Slot,
+  configDeltaFits, fitRecord, INTERRUPTED_FAILURE, lockHeld, nameFromArn, packChunks, parseHead, parseSlot, type ReleaseRecord, resolveReleases, type Slot,
+  unpackChunk,
 } from '../../src/aws/release-store.js'
 import {configAt} from '../../src/platform/aws/rollback.js'
 
@@ -117,4 +118,35 @@ describe('release store helpers', () => {
       it(`to v${target}: ${JSON.stringify(wanted)}`, () => expect(configAt(all, all.find((r) => r.version === target)!)).to.deep.equal(wanted))
     }
   })
+
+  describe('archive parameters', () => {
+    /** Text gzip can hardly shrink: random printable ASCII (no quotes or backslashes, which JSON would escape). */
+    const noise = (bytes: number) => Array.from({length: bytes}, () => String.fromCharCode(35 + Math.floor(Math.random() * 57))).join('')
+
+    it('packs as many records as fit 4 KB into one, and reads them back', async () => {
+      const records = Array.from({length: 25}, (_, i) => record(i + 1, {kind: 'deploy', commit: 'a1b2c3d4e5f6', processTypes: {web: 'node server.js'}}))
+      const chunks = await packChunks(records)
+      expect(chunks.length).to.be.within(1, 3)
+      expect(chunks.every((chunk) => Buffer.byteLength(chunk.value) <= 4096)).to.equal(true)
+      const read = await Promise.all(chunks.map((chunk) => unpackChunk({Name: `/herogate/demo/archive/${chunk.from}`, Value: chunk.value})))
+      expect(read.flatMap((chunk) => chunk!.records)).to.deep.equal(records)
+      expect(read[0]).to.include({from: 1})
+      expect(await unpackChunk({Name: '/herogate/demo/archive/000001', Value: 'not an archive'})).to.equal(undefined)
+    })
+
+    it('gives a record that does not fit 4 KB a parameter of its own (Advanced, up to 8 KB), and refuses one over that', async () => {
+      const chunks = await packChunks([record(1), record(2, {failure: noise(4500)}), record(3)])
+      expect(chunks.map((chunk) => chunk.from)).to.deep.equal([1, 2, 3])
+      expect(Buffer.byteLength(chunks[1].value)).to.be.within(4097, 8192)
+      const error = await packChunks([record(1, {failure: noise(9000)})]).catch((e: Error) => e)
+      expect((error as Error).message).to.equal('Release v1 is too big to archive (over 8192 bytes compressed).')
+    })
+
+    it('resolves archived releases beside the slots, each once', () => {
+      const slots: Slot[] = [{version: 11, record: record(11, {status: 'pending'}), lock: EXPIRED, previous: record(10)}]
+      const archived = [record(9), record(10, {status: 'failed'})]
+      expect(resolveReleases(slots, {latest: record(11)}, NOW, archived).map((r) => `v${r.version} ${r.status}`)).to.deep.equal(['v11 succeeded', 'v10 succeeded', 'v9 succeeded'])
+    })
+  })
 })
+

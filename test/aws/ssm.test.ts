@@ -2,10 +2,12 @@ import {GetParametersByPathCommand, GetParametersCommand, PutParameterCommand, S
 import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
-import {ConfigStore, EMPTY_MARKER, splitKeys, UNSET_MARKER} from '../../src/aws/ssm.js'
+import {ConfigStore, EMPTY_MARKER, ParameterWriter, splitKeys, UNSET_MARKER} from '../../src/aws/ssm.js'
 import {HerogateError, InvalidInput} from '../../src/lib/errors.js'
+import {SsmStandIn} from '../helpers/ssm-standin.js'
 
 const path = (key: string) => `/herogate/demo/config/${key}`
+const DOWNGRADE = 'This parameter uses the advanced-parameter tier. You can\'t downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.'
 
 function setup() {
   const client = new SSMClient({region: 'us-east-1', maxAttempts: 1})
@@ -31,8 +33,8 @@ describe('aws/ssm ConfigStore (mocked)', () => {
     mock.on(PutParameterCommand, {Name: path('E')}).resolves({Version: 1})
     expect(await store.set('demo', {A: 'x', E: '', BIG: 'é'.repeat(2049)})).to.deep.equal({A: [4, 5], E: [0, 1], BIG: [0, 5]})
     const puts = mock.commandCalls(PutParameterCommand).map((call) => call.args[0].input)
-    expect(puts[0]).to.deep.equal({Name: path('A'), Value: 'x', Type: 'SecureString', Overwrite: true})
-    expect(puts[1]).to.deep.equal({Name: path('E'), Value: EMPTY_MARKER, Type: 'String', Overwrite: true})
+    expect(puts[0]).to.deep.equal({Name: path('A'), Value: 'x', Type: 'SecureString', Overwrite: true, Tier: 'Standard'})
+    expect(puts[1]).to.deep.equal({Name: path('E'), Value: EMPTY_MARKER, Type: 'String', Overwrite: true, Tier: 'Standard'})
     expect(puts[2]).to.include({Name: path('BIG'), Type: 'SecureString', Tier: 'Advanced'})
   })
 
@@ -52,6 +54,8 @@ describe('aws/ssm ConfigStore (mocked)', () => {
     expect(puts).to.deep.equal([
       [path('OLD'), 'new-secret', 'SecureString'],
       [path('NEW'), 'brand-new', 'SecureString'],
+      [path('C'), 'third-secret', 'SecureString'],
+      // A ValidationException may be SSM refusing to move an Advanced parameter back: tried once more as Advanced.
       [path('C'), 'third-secret', 'SecureString'],
       [path('OLD'), 'previous-secret', 'SecureString'],
       [path('NEW'), UNSET_MARKER, 'String'],
@@ -109,10 +113,57 @@ describe('aws/ssm ConfigStore (mocked)', () => {
     expect(mock.commandCalls(PutParameterCommand)).to.have.length(0)
   })
 
+  it('learns that a parameter is Advanced from SSM\'s refusal, and writes it so in one call after', async () => {
+    const client = new SSMClient({region: 'us-east-1', maxAttempts: 1})
+    const mock = mockClient(client)
+    const writer = new ParameterWriter(client, async () => {})
+    mock.on(PutParameterCommand, {Tier: 'Standard'}).rejects(Object.assign(new Error(DOWNGRADE), {name: 'ValidationException'}))
+    mock.on(PutParameterCommand, {Tier: 'Advanced'}).resolves({Version: 7, Tier: 'Advanced'})
+    expect(await writer.put({name: '/p', value: 'small', type: 'SecureString', overwrite: true})).to.equal(7)
+    expect(await writer.put({name: '/p', value: 'smaller', type: 'SecureString', overwrite: true})).to.equal(7)
+    expect(mock.commandCalls(PutParameterCommand).map((call) => call.args[0].input.Tier)).to.deep.equal(['Standard', 'Advanced', 'Advanced'])
+    // A create (no Overwrite) is never retried as Advanced: there is no tier to keep.
+    const refused = await writer.put({name: '/new', value: 'x', type: 'String', overwrite: false}).catch((e: Error) => e)
+    expect(refused).to.include({name: 'ValidationException'})
+  })
+
+  it('waits out TooManyUpdates on the clock it is given, five tries at most', async () => {
+    const client = new SSMClient({region: 'us-east-1', maxAttempts: 1})
+    const mock = mockClient(client)
+    const waits: number[] = []
+    const writer = new ParameterWriter(client, async (ms) => {
+      waits.push(ms)
+    })
+    const busy = () => Object.assign(new Error('There are concurrent updates for a resource that supports one update at a time.'), {name: 'TooManyUpdates'})
+    mock.on(PutParameterCommand).rejectsOnce(busy()).rejectsOnce(busy()).resolves({Version: 3, Tier: 'Standard'})
+    expect(await writer.put({name: '/p', value: 'v', type: 'String', overwrite: true})).to.equal(3)
+    expect(waits).to.have.length(2)
+    expect(waits[1]).to.be.greaterThan(waits[0])
+    mock.reset()
+    mock.on(PutParameterCommand).rejects(busy())
+    expect(await writer.put({name: '/p', value: 'v', type: 'String', overwrite: true}).catch((e: Error) => e)).to.include({name: 'TooManyUpdates'})
+    expect(mock.commandCalls(PutParameterCommand)).to.have.length(5)
+    expect(await writer.put({name: '/p', value: 'v', type: 'String', overwrite: true, tries: 1}).catch((e: Error) => e)).to.include({name: 'TooManyUpdates'})
+    expect(mock.commandCalls(PutParameterCommand)).to.have.length(6)
+  })
+
   it('turns access denied into one line with what to check', async () => {
     const {mock, store} = setup()
     mock.on(GetParametersByPathCommand).rejects(Object.assign(new Error('User: arn:aws:iam::1:user/x is not authorized'), {name: 'AccessDeniedException'}))
     const error = await store.get('demo').catch((e: unknown) => e)
     expect((error as Error).message).to.equal('AWS denied reading the config of demo (AccessDeniedException).')
   })
+
+  it('against the stand-in: restores a version SSM still keeps, and refuses one past the newest 100 before writing anything', async () => {
+    const ssm = new SsmStandIn()
+    const store = new ConfigStore(ssm.client, async () => {})
+    for (let i = 1; i <= 105; i++) await store.set('demo', {A: `v${i}`, ...(i === 1 ? {B: 'b'} : {})})
+    expect(await store.restoreVersions('demo', {A: 50})).to.deep.equal({A: [105, 106]})
+    expect(await store.get('demo')).to.deep.equal({A: 'v50', B: 'b'})
+    const writes = ssm.callsOf('PutParameter').length
+    const error = await store.restoreVersions('demo', {A: 5, B: 0}).catch((e: Error) => e)
+    expect((error as Error).message).to.equal('The config of that release can no longer be restored: SSM no longer holds the old value of A (it keeps a parameter\'s last 100 versions).')
+    expect(ssm.callsOf('PutParameter').length).to.equal(writes)
+  })
 })
+

@@ -69,7 +69,7 @@ export async function env(ctx: AwsContext, app: string, options: ReleaseOptions)
     ctx,
     resources: options.resources ?? (await appResources(ctx, app)),
     ecs: new EcsRelease(await ctx.clients.ecs()),
-    config: new ConfigStore(ssm),
+    config: new ConfigStore(ssm, (ms) => ctx.clock.sleep(ms)),
     lock,
     onProgress,
     journal,

@@ -11,7 +11,7 @@ import {withAppLock} from './lock.js'
 import {type AppResources, appResources, resourcesRead} from './resources.js'
 
 async function store(ctx: AwsContext): Promise<ConfigStore> {
-  return new ConfigStore(await ctx.clients.ssm())
+  return new ConfigStore(await ctx.clients.ssm(), (ms) => ctx.clock.sleep(ms))
 }
 
 export async function getConfig(ctx: AwsContext, app: string): Promise<Record<string, string>> {

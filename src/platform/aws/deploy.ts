@@ -3,13 +3,13 @@ import {spawn} from 'node:child_process'
 import {type BuildInfo, buildFailure, BuildService} from '../../aws/codebuild.js'
 import {type PipelineRun, PipelineService} from '../../aws/codepipeline.js'
 import {LogsService} from '../../aws/logs.js'
-import {type ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
+import type {ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
 import {HerogateError, Interrupted, InvalidInput} from '../../lib/errors.js'
 import {getRemoteUrl, headCommit} from '../../lib/git.js'
 import {names} from '../../lib/naming.js'
 import type {DeployOptions, Progress, Release} from '../types.js'
 import type {AwsContext} from './context.js'
-import {toRelease} from './releases.js'
+import {releaseStore, toRelease} from './releases.js'
 import {appResources} from './resources.js'
 
 /**
@@ -73,9 +73,9 @@ export async function deploy(ctx: AwsContext, app: string, options: DeployOption
   if (!head) throw new InvalidInput('Nothing to deploy: this directory is not a git repository with a commit.', {suggestions: ['git init && git add . && git commit -m "First commit"']})
   const resources = await appResources(ctx, app)
   const pipelines = new PipelineService(await ctx.clients.codePipeline())
-  const store = new ReleaseStore(await ctx.clients.ssm())
+  const store = await releaseStore(ctx)
   const branch = options.branch ?? (await pipelines.sourceBranch(resources.pipeline)) ?? 'main'
-  const before = (await store.versions(app))[0] ?? 0
+  const before = await store.latestVersion(app, ctx.clock.now())
   const remote = (await getRemoteUrl(options.cwd, names.gitRemote())) ? names.gitRemote() : resources.gitUrl
   const short = head.slice(0, 7)
 
@@ -92,7 +92,7 @@ export async function deploy(ctx: AwsContext, app: string, options: DeployOption
 
   push.done()
   if (pushed.upToDate) {
-    const current = await store.latest(app)
+    const current = await store.current(app, ctx.clock.now())
     if (current?.commit === head) {
       progress({kind: 'warning', message: `${short} is already deployed as v${current.version}.`})
       return toRelease(current, current.version)
@@ -155,6 +155,26 @@ async function follow(ctx: AwsContext, f: Following): Promise<Release> {
   let build: BuildInfo | undefined
   let logToken: string | undefined
   let record: ReleaseRecord | undefined
+  // The first release number not yet known to be someone else's.
+  let from = f.before + 1
+  /**
+   * The push's release, read from the head and a few slots in one call, whatever the history's
+   * length: once found, the window starts at it (its final record is in the next slot or the
+   * head); until then, at the first release not known to be another's (a config change, another
+   * commit's deploy), which it steps over.
+   */
+  const findRecord = async (): Promise<ReleaseRecord | undefined> => {
+    const records = await f.store.window(f.app, record?.version ?? from, 3, ctx.clock.now())
+    if (record) return records.find((r) => r.version === record!.version) ?? record
+    for (const candidate of records.reverse()) {
+      if (candidate.version !== from) break
+      if (candidate.kind === 'deploy' && candidate.commit === f.head) return candidate
+      from += 1
+    }
+
+    return undefined
+  }
+
   let shownPhase: string | undefined
   let settledPolls = 0
   const rows = new Map<string, string>()
@@ -185,7 +205,7 @@ async function follow(ctx: AwsContext, f: Following): Promise<Release> {
       await copyBuildLog()
     }
 
-    record = (await f.store.list(f.app, 3)).find((r) => r.version > f.before && r.commit === f.head && r.kind === 'deploy') ?? record
+    record = await findRecord()
     if (record) {
       row(buildStep.id, buildStep.message, 'done')
       const phase = record.status === 'pending' ? record.phase ?? 'release' : undefined
@@ -200,7 +220,7 @@ async function follow(ctx: AwsContext, f: Following): Promise<Release> {
     if (run.status === 'Succeeded' || FAILED_RUN.has(run.status) || failedAction || record?.status === 'failed') {
       // The build log may still hold the last lines.
       if (buildId) await copyBuildLog()
-      record = (await f.store.list(f.app, 3)).find((r) => r.version > f.before && r.commit === f.head && r.kind === 'deploy') ?? record
+      record = await findRecord()
       if (run.status === 'Succeeded' && record?.status === 'succeeded') {
         if (shownPhase) row(`release:${shownPhase}`, phaseMessage(shownPhase, record.version), 'done')
         row('live', `v${record.version} is live`, 'done')

@@ -10,7 +10,7 @@ import type {Parameter} from '@aws-sdk/client-ssm'
 import {hostname, userInfo} from 'node:os'
 
 import {
-  type ClaimLock, type NewRelease, type ReleaseHead, type ReleaseRecord, type Slot, interrupted, lockHeld, parseHead, ReleaseStore, resolveReleases,
+  type ClaimLock, COMPACT_EVERY, type NewRelease, type ReleaseHead, type ReleaseRecord, type Slot, interrupted, lockHeld, type ReleaseStore, resolveReleases,
 } from '../../aws/release-store.js'
 import {readParameters} from '../../aws/ssm.js'
 import {HerogateError, LockHeld} from '../../lib/errors.js'
@@ -18,12 +18,15 @@ import {names} from '../../lib/naming.js'
 import type {Progress} from '../types.js'
 import {knownAuthor} from './author.js'
 import type {AwsContext} from './context.js'
+import {releaseStore} from './releases.js'
 
 /** A lock left behind by a crashed run is taken over after this long. */
 export const LOCK_TTL_MS = 15 * 60_000
 /** How long a CLI operation waits for another one to finish before failing with LockHeld. */
 export const LOCK_WAIT_MS = 20_000
 const LOCK_POLL_MS = 2000
+/** After losing a claim to TooManyUpdates: long enough for the winner's write to land, varied so that two losers part. */
+const CONTENDED_MS = 500
 
 /** What a run knows of the app's releases when it takes the lock. */
 export interface AppState {
@@ -77,8 +80,7 @@ export interface LockOptions {
  * its release is recorded as failed (interrupted) and the next number is claimed.
  */
 export async function withAppLock<T>(ctx: AwsContext, app: string, operation: string, fn: (lock: AppLock) => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const ssm = await ctx.clients.ssm()
-  const store = new ReleaseStore(ssm)
+  const store = await releaseStore(ctx)
   const ttl = options.ttlMs ?? LOCK_TTL_MS
   const holder = options.holder ?? (await lockHolder(ctx))
   const started = ctx.clock.now().getTime()
@@ -102,8 +104,20 @@ export async function withAppLock<T>(ctx: AwsContext, app: string, operation: st
         // How the head's newest release ended is kept here before the head is overwritten.
         ...(read.headLatest ? {previous: read.headLatest} : {}),
       }
-      if (await store.claim(app, claim)) {
+      const claimed = await store.claim(app, claim)
+      if (claimed === 'claimed') {
         slot = claim
+        break
+      }
+
+      const waited = ctx.clock.now().getTime() - started
+      if (claimed === 'contended') {
+        // Another run's claim of this number was in flight: it has most likely won. Read again in a moment.
+        if (waited >= (options.waitMs ?? LOCK_WAIT_MS)) {
+          throw new HerogateError(`App ${app} is busy: another run is taking release number v${next}.`, {suggestions: ['wait for it to finish and try again', `herogate releases -a ${app}`]})
+        }
+
+        await ctx.clock.sleep(CONTENDED_MS + Math.floor(Math.random() * CONTENDED_MS))
         break
       }
 
@@ -116,7 +130,7 @@ export async function withAppLock<T>(ctx: AwsContext, app: string, operation: st
           break
         }
 
-        if (ctx.clock.now().getTime() - started >= (options.waitMs ?? LOCK_WAIT_MS)) {
+        if (waited >= (options.waitMs ?? LOCK_WAIT_MS)) {
           throw new LockHeld(app, taken.lock!.holder, new Date(taken.lock!.since), taken.lock!.operation)
         }
 
@@ -159,6 +173,15 @@ export async function withAppLock<T>(ctx: AwsContext, app: string, operation: st
     await store.update(app, claimed)
   }
 
+  // Keeps the history bounded (release-store.ts) while the lock is still held; a failure only delays it to the next time.
+  const compact = async (head: ReleaseHead) => {
+    try {
+      await store.compact(app, claimed.version, head, ctx.clock.now())
+    } catch (error) {
+      options.onProgress?.({kind: 'warning', message: `Could not compact the release history of ${app} (${(error as Error).message}); a later release will.`})
+    }
+  }
+
   const lock: AppLock = {
     app,
     version: claimed.version,
@@ -182,6 +205,7 @@ export async function withAppLock<T>(ctx: AwsContext, app: string, operation: st
         throw new HerogateError(`Lost the lock of ${app}: another run took it over after it expired, so v${claimed.version} could not be recorded as ended.`, {suggestions: [`herogate releases -a ${app}`]})
       }
 
+      if (claimed.version % COMPACT_EVERY === 0) await compact(head)
       await store.writeHead(app, head)
       ended = true
     },
@@ -201,9 +225,8 @@ export async function withAppLock<T>(ctx: AwsContext, app: string, operation: st
  * or released by a herogate from before claims), the slots are listed instead.
  */
 async function readState(ctx: AwsContext, store: ReleaseStore, app: string, read: string[]): Promise<{state: AppState; next: number; headLatest?: ReleaseRecord}> {
-  const headName = names.releaseHeadParameter(app)
-  const found = await readParameters(await ctx.clients.ssm(), [headName, ...read], `reading the releases of ${app}`)
-  const head = parseHead(found.get(headName))
+  const found = await readParameters(await ctx.clients.ssm(), [names.releaseHeadParameter(app), ...read], `reading the releases of ${app}`)
+  const head = store.headIn(app, found)
   if (head) {
     const current = head.current ?? (head.latest.status === 'succeeded' ? head.latest : undefined)
     return {state: {latest: head.latest, current, found}, next: head.latest.version + 1, headLatest: head.latest}

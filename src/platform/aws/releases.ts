@@ -11,10 +11,11 @@
  *
  * This file lists releases and shows one.
  */
-import {type ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
+import {HISTORY_KEPT, type ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
 import {InvalidInput} from '../../lib/errors.js'
 import type {DeployOptions, Release} from '../types.js'
 import type {AwsContext} from './context.js'
+import {appResources} from './resources.js'
 
 export function toRelease(record: ReleaseRecord, currentVersion?: number): Release {
   return {
@@ -36,24 +37,45 @@ export function toRelease(record: ReleaseRecord, currentVersion?: number): Relea
 // Platform methods
 
 export async function releases(ctx: AwsContext, app: string, options: {num: number}): Promise<Release[]> {
-  const all = await new ReleaseStore(await ctx.clients.ssm()).all(app, ctx.clock.now())
-  const current = all.find((r) => r.status === 'succeeded')
-  return all.slice(0, Math.max(options.num, 0)).map((r) => toRelease(r, current?.version))
+  const recent = await knownReleases(ctx, app, await (await releaseStore(ctx)).recent(app, options.num, ctx.clock.now()))
+  const current = recent.find((r) => r.status === 'succeeded')
+  return recent.slice(0, Math.max(options.num, 0)).map((r) => toRelease(r, current?.version))
 }
 
 export async function releaseInfo(ctx: AwsContext, app: string, version?: number): Promise<Release> {
-  const all = await new ReleaseStore(await ctx.clients.ssm()).all(app, ctx.clock.now())
-  const current = all.find((r) => r.status === 'succeeded')
-  const record = version === undefined ? all[0] : all.find((r) => r.version === version)
-  if (!record) {
-    throw new InvalidInput(version === undefined ? `${app} has no releases yet.` : `Release v${version} of ${app} not found.`, {
-      suggestions: version === undefined ? ['git push herogate main', `herogate deploy -a ${app}`] : [`herogate releases -a ${app}`],
-    })
-  }
-
-  return toRelease(record, current?.version)
+  const store = await releaseStore(ctx)
+  let records = await knownReleases(ctx, app, await store.recent(app, 1, ctx.clock.now()))
+  if (records.length === 0) throw new InvalidInput(`${app} has no releases yet.`, {suggestions: ['git push herogate main', `herogate deploy -a ${app}`]})
+  // Older than the slots: the archive has it, if it is kept.
+  if (version !== undefined && !records.some((r) => r.version === version)) records = await store.withArchive(app, records)
+  const record = version === undefined ? records[0] : records.find((r) => r.version === version)
+  if (!record) throw releaseNotFound(app, version!, records)
+  return toRelease(record, records.find((r) => r.status === 'succeeded')?.version)
 }
 
+/**
+ * The records as read, once it is sure the app exists: no release at all may mean no such app,
+ * and only then is it worth reading where the app's resources are (AppNotFound otherwise).
+ */
+export async function knownReleases(ctx: AwsContext, app: string, records: ReleaseRecord[]): Promise<ReleaseRecord[]> {
+  if (records.length === 0) await appResources(ctx, app)
+  return records
+}
+
+/** A release that is not among those read: never made, or older than the history keeps. */
+export function releaseNotFound(app: string, version: number, records: ReleaseRecord[]): InvalidInput {
+  const newest = Math.max(0, ...records.map((r) => r.version))
+  if (version > 0 && version <= newest - HISTORY_KEPT) {
+    return new InvalidInput(`Release v${version} of ${app} is no longer kept: herogate keeps the newest ${HISTORY_KEPT} releases of an app.`, {suggestions: [`herogate releases -a ${app} -n ${HISTORY_KEPT}`]})
+  }
+
+  return new InvalidInput(`Release v${version} of ${app} not found.`, {suggestions: [`herogate releases -a ${app}`]})
+}
+
+/** The app's release history, its waits on the context's clock. */
+export async function releaseStore(ctx: AwsContext): Promise<ReleaseStore> {
+  return new ReleaseStore(await ctx.clients.ssm(), (ms) => ctx.clock.sleep(ms))
+}
 
 export async function deploy(ctx: AwsContext, app: string, options: DeployOptions): Promise<Release> {
   const {deploy: run} = await import('./deploy.js')

@@ -3,7 +3,6 @@
  * successful release changed, at the parameter version it had then) as a new release; no rebuild.
  */
 import type {NewRelease, ReleaseRecord} from '../../aws/release-store.js'
-import {ReleaseStore} from '../../aws/release-store.js'
 import {splitKeys} from '../../aws/ssm.js'
 import {InvalidInput} from '../../lib/errors.js'
 import type {Release} from '../types.js'
@@ -11,6 +10,7 @@ import {applyRelease, env, inherited, type ReleaseOptions, servicesOf, settle, s
 import {authorName} from './author.js'
 import type {AwsContext} from './context.js'
 import {type AppState, withAppLock} from './lock.js'
+import {knownReleases, releaseNotFound, releaseStore} from './releases.js'
 import {type ProcessSpec, specFromTaskDefinition} from './taskdef.js'
 
 /**
@@ -31,13 +31,13 @@ export function configAt(all: ReleaseRecord[], target: ReleaseRecord): Record<st
 
 /** Restores a release's code and config as a new release; no rebuild. Default: the release before the current one. */
 export async function rollback(ctx: AwsContext, app: string, version?: number, options: ReleaseOptions = {}): Promise<Release> {
-  const store = new ReleaseStore(await ctx.clients.ssm())
+  const store = await releaseStore(ctx)
   const author = options.author ?? (await authorName(ctx))
   let all: ReleaseRecord[] = []
   let target: ReleaseRecord | undefined
   const plan = async (state: AppState): Promise<NewRelease> => {
     // The listing must be as new as the head: a release may have ended since it was read.
-    if (all.length === 0 || all[0].version !== state.latest?.version) all = (await store.all(app, ctx.clock.now())).filter((r) => r.status !== 'pending')
+    if (all.length === 0 || all[0].version !== state.latest?.version) all = (await knownReleases(ctx, app, await store.all(app, ctx.clock.now()))).filter((r) => r.status !== 'pending')
     target = rollbackTarget(app, all, version)
     if (target.status === 'failed') options.onProgress?.({kind: 'warning', message: `v${target.version} failed when it was released.`})
     return {
@@ -81,9 +81,8 @@ function rollbackTarget(app: string, all: ReleaseRecord[], version: number | und
   if (!current) throw new InvalidInput(`${app} has no release to roll back from.`, {suggestions: [`herogate releases -a ${app}`]})
   const target = version === undefined ? all.find((r) => r.status === 'succeeded' && r.version < current.version) : all.find((r) => r.version === version)
   if (!target) {
-    throw new InvalidInput(version === undefined ? `${app} has no earlier release to roll back to.` : `Release v${version} of ${app} not found.`, {
-      suggestions: [`herogate releases -a ${app}`],
-    })
+    if (version !== undefined) throw releaseNotFound(app, version, all)
+    throw new InvalidInput(`${app} has no earlier release to roll back to.`, {suggestions: [`herogate releases -a ${app}`]})
   }
 
   if (!target.taskDefinitions || Object.keys(target.taskDefinitions).length === 0) {

@@ -192,7 +192,7 @@ export async function watchRollout(ecs: RolloutEcs, cluster: string, targets: Ro
       }
 
       if (failures.length >= settings.failFast) {
-        return finish(false, `${failures.length} new processes failed (${failures.map((f) => `${f.processType}: ${f.reason}`).join('; ')})`)
+        return finish(false, `${failures.length} new processes failed (${failureSummary(failures)})`)
       }
 
       if (state === 'done') {
@@ -217,4 +217,11 @@ export async function watchRollout(ecs: RolloutEcs, cluster: string, targets: Ro
       throw error
     }
   }
+}
+
+/** "web: crashed with exit code 1 (2 times); worker: failed to start: ...": each reason once, with how often. */
+export function failureSummary(failures: TaskFailure[]): string {
+  const counts = new Map<string, number>()
+  for (const f of failures) counts.set(`${f.processType}: ${f.reason}`, (counts.get(`${f.processType}: ${f.reason}`) ?? 0) + 1)
+  return [...counts].map(([reason, n]) => (n > 1 ? `${reason} (${n} times)` : reason)).join('; ')
 }

@@ -118,7 +118,7 @@ describe('AWS releases (moto for config and releases, the ECS model for ECS)', f
       ctx.clients.set('ssm', ssm)
       const found = await withAppLock(ctx, app, 'config:set', async (lock) => [...lock.state.found.keys()], {read: [names.configParameter(app, 'A')], plan: plan('Set A config vars')}).catch((e) => e)
       // The release was never started, so its claim was removed: read, claim, delete.
-      expect(calls).to.deep.equal(['GetParametersCommand', 'PutParameterCommand', 'DeleteParameterCommand'])
+      expect(calls).to.deep.equal(['GetParametersCommand', 'PutParameterCommand', 'DeleteParametersCommand'])
       expect(found).to.include.members([names.releaseHeadParameter(app), names.configParameter(app, 'A')])
     })
   })
@@ -184,7 +184,7 @@ describe('AWS releases (moto for config and releases, the ECS model for ECS)', f
     const v2 = await deploy({image: GOOD, commit: 'aaaaaaa1'}, {web: 'node server.js', worker: 'node worker.js'})
     const error = await deploy({image: CRASHING, commit: 'bbbbbbb2'}, {web: 'node server.js'}).catch((e) => e)
     expect(error).to.be.instanceOf(HerogateError)
-    expect(error.message).to.match(/^Release v3 of demo failed: 2 new processes failed \(web: crashed with exit code 1; web: crashed with exit code 1\)\. v2 keeps serving\.$/)
+    expect(error.message).to.match(/^Release v3 of demo failed: 2 new processes failed \(web: crashed with exit code 1 \(2 times\)\)\. v2 keeps serving\.$/)
     expect(model.describe({service: 'demo--web'}).filter((t) => t.stopCode === 'EssentialContainerExited')).to.have.length(2)
     expect((await service('web'))?.taskDefinition).to.equal(v2.taskDefinitions!.web)
     // The worker type is only removed once a release without it succeeds.

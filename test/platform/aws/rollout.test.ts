@@ -52,7 +52,7 @@ describe('rollout watcher (ECS model)', () => {
     const outcome = await watch({onProgress: (e) => events.push(e)})
     expect(outcome.ok).to.equal(false)
     expect(outcome.failures.map((f) => [f.reason, f.exitCode])).to.deep.equal([['crashed with exit code 1', 1], ['crashed with exit code 1', 1]])
-    expect(outcome.reason).to.equal('2 new processes failed (web: crashed with exit code 1; web: crashed with exit code 1)')
+    expect(outcome.reason).to.equal('2 new processes failed (web: crashed with exit code 1 (2 times))')
     expect(outcome.elapsedMs).to.be.below(90_000)
     expect(events).to.deep.include({kind: 'step', id: 'rollout:web', message: 'Rolling out web', status: 'failed'})
     expect(events).to.deep.include({kind: 'output', stream: 'rollout', line: `web: task ${outcome.failures[0].taskId} crashed with exit code 1`})
