@@ -29,6 +29,12 @@ export interface LogStoreOptions {
   onTrouble?: (message: string) => void
 }
 
+/**
+ * A buffered store writes at once past this much: a burst of output then costs a few
+ * writes a millisecond instead of piling up in memory until the timer fires.
+ */
+const FLUSH_BYTES = 64 * 1024
+
 /** What a failing store keeps for a retry; lines beyond it are dropped and counted. */
 const HOLD_MAX_BYTES = 256 * 1024
 
@@ -59,6 +65,7 @@ export class LogStore implements LogWriter, LogReader {
   private readonly maxBytes: number
   private readonly pollMs: number
   private pending: string[] = []
+  private pendingBytes = 0
   private flushScheduled = false
   private dirReady = false
   private readonly appendFile: (path: string, text: string) => void
@@ -82,18 +89,27 @@ export class LogStore implements LogWriter, LogReader {
     }
 
     this.pending.push(text)
+    this.pendingBytes += text.length
+    if (this.pendingBytes >= FLUSH_BYTES) {
+      this.flush()
+      return
+    }
+
     if (!this.flushScheduled) {
       this.flushScheduled = true
-      setTimeout(() => this.flush(), this.options.flushMs ?? 20)
+      setTimeout(() => {
+        this.flushScheduled = false
+        this.flush()
+      }, this.options.flushMs ?? 20)
     }
   }
 
   /** Writes buffered lines now (buffered stores flush on their own shortly). */
   flush(): void {
-    this.flushScheduled = false
     if (this.pending.length === 0) return
     const lines = this.pending
     this.pending = []
+    this.pendingBytes = 0
     this.write(lines)
   }
 
@@ -159,7 +175,7 @@ export class LogStore implements LogWriter, LogReader {
     const message =
       outage.dropped > 0
         ? `Error L12 (Local buffer overflow): ${outage.dropped} messages dropped since ${since} (writing the log store failed: ${outage.code})`
-        : `The log store could not be written from ${since} (${outage.code}): ${outage.held.length} messages were held and written late, none dropped`
+        : `The log store could not be written from ${since} (${outage.code}): ${outage.held.length === 1 ? '1 message was' : `${outage.held.length} messages were`} held and written late, none dropped`
     const stored: StoredLine = {time: new Date().toISOString(), source: 'herogate', process: 'logs', message}
     return JSON.stringify(stored) + '\n'
   }

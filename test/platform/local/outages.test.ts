@@ -151,7 +151,7 @@ describe('local runtime outages (real processes and HTTP)', function () {
         return lines.find((line) => line.startsWith('logs '))
       }, 'the log store wrote again')
       expect(notice).to.match(
-        /^logs (Error L12 \(Local buffer overflow\): \d+ messages dropped since \S+ \(writing the log store failed: ENOSPC\)|The log store could not be written from \S+ \(ENOSPC\): \d+ messages were held and written late, none dropped)$/,
+        /^logs (Error L12 \(Local buffer overflow\): \d+ messages dropped since \S+ \(writing the log store failed: ENOSPC\)|The log store could not be written from \S+ \(ENOSPC\): \d+ messages? (was|were) held and written late, none dropped)$/,
       )
       expect(readFileSync(join(appDir, 'supervisor.out'), 'utf8')).to.not.include('supervisor error')
     })
