@@ -559,7 +559,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   }
 
   const problem = socketDirProblem(socket as string)
-  if (problem) startFailed(`refusing to put the supervisor socket in ${problem}`)
+  if (problem) startFailed(`refusing to put the supervisor socket there: ${problem}`)
 
   const umask = process.umask(0o177)
   try {
