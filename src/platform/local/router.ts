@@ -85,13 +85,26 @@ export class Router {
     server.requestTimeout = 0
     server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head))
     server.on('clientError', (_error, socket) => socket.destroy())
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
+    // Connections of a router that was just killed linger for a moment (FIN-WAIT) and keep
+    // the port from being bound, though nothing listens on it: wait those out. A port that
+    // accepts connections belongs to another program.
+    const deadline = Date.now() + LINGER_WAIT_MS
+    for (;;) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject)
+          server.listen(this.options.port, this.options.host, () => {
+            server.off('error', reject)
+            resolve()
+          })
+        })
+        break
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline || (await accepts(this.options.port, this.options.host))) throw error
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
+
     this.server = server
     const address = server.address()
     this.boundPort = typeof address === 'object' && address ? address.port : this.options.port
@@ -422,6 +435,23 @@ export class Router {
     client.on('error', close)
     client.on('close', close)
   }
+}
+
+/** How long a router waits for the lingering connections of a killed one to let go of its port. */
+const LINGER_WAIT_MS = 10_000
+
+/** Whether anything accepts TCP connections on host:port (an unspecified host: this machine). */
+function accepts(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host)
+    socket.setTimeout(1000, () => socket.destroy())
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+    socket.once('close', () => resolve(false))
+  })
 }
 
 /** One health probe: any HTTP response from 127.0.0.1:port within the timeout counts as healthy. */

@@ -58,6 +58,7 @@ export interface EnsureOptions extends SupervisorOptions {
 const START_TIMEOUT_MS = 20_000
 const SILENT_WAIT_MS = 10_000
 const PING_TIMEOUT_MS = 3000
+const WATCHDOG_WAIT_MS = 3000
 
 /** Connects to the app's supervisor, starting the daemon (and its watchdog) when none runs. */
 export async function ensureSupervisor(options: EnsureOptions): Promise<SupervisorHandle> {
@@ -69,6 +70,7 @@ export async function ensureSupervisor(options: EnsureOptions): Promise<Supervis
   const paths = supervisorPaths(options.appDir)
   const deadline = Date.now() + START_TIMEOUT_MS
   let silentSince: number | undefined
+  const since = Date.now()
   for (;;) {
     const found = await findSupervisor(options.appDir)
     if (found.state === 'answering') return settled(found, options, false)
@@ -80,12 +82,16 @@ export async function ensureSupervisor(options: EnsureOptions): Promise<Supervis
       silentSince = undefined
     }
 
-    if (found.state === 'none') {
+    // A watchdog restarts at once; one that still has not after a few seconds is backing off
+    // from a supervisor that keeps failing: this command starts one itself, to say why it fails
+    // (its claim keeps the watchdog's next try from making a second one).
+    const startable = (state: Found['state']) => state === 'none' || (state === 'restarting' && Date.now() - since > WATCHDOG_WAIT_MS)
+    if (startable(found.state)) {
       const unlock = takeLock(paths.startLock)
       if (unlock) {
         try {
           // Someone else may have started it while this call looked.
-          if ((await findSupervisor(options.appDir)).state === 'none') {
+          if (startable((await findSupervisor(options.appDir)).state)) {
             const started = await startDaemon(options)
             if (started) return started
           }

@@ -2,6 +2,7 @@ import {expect} from 'chai'
 import {execFileSync, spawnSync} from 'node:child_process'
 import {chmodSync, chownSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
+import {createServer} from 'node:net'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -212,6 +213,36 @@ describe('local runtime outages (real processes and HTTP)', function () {
       const response = await fetch(`http://127.0.0.1:${port}/`)
       expect(response.status).to.equal(200)
       expect(((await response.json()) as {release: string}).release).to.equal('v1')
+    })
+
+    it('while the watchdog backs off from a supervisor that cannot start, a command says why; it comes back once it can', async () => {
+      const supervisor = await ensureSupervisor({appDir, app, port, host: '127.0.0.1', tuning})
+      await answer(port)
+      // Held still, the watchdog tries again only after another program took the router's port.
+      const watchdog = readRecord(appDir)!.watchdog!.pid
+      process.kill(watchdog, 'SIGSTOP')
+      process.kill(supervisor.pid, 'SIGKILL')
+      await waitFor(() => !processRunning(supervisor.pid), 'the supervisor died')
+      // The killed router's connections may hold the port for a moment.
+      const blocker = createServer()
+      await waitFor(
+        () => new Promise<boolean>((resolve) => {
+          blocker.once('error', () => resolve(false))
+          blocker.listen(port, '127.0.0.1', () => resolve(true))
+        }),
+        'the port was free',
+      )
+      process.kill(watchdog, 'SIGCONT')
+      try {
+        let error: Error | undefined
+        await ensureSupervisor({appDir, app, port, host: '127.0.0.1', tuning}).catch((error_: Error) => (error = error_))
+        expect(error?.message).to.equal(`Could not start the router of ${app}: port ${port} on 127.0.0.1 is already in use by another program.`)
+      } finally {
+        await new Promise((resolve) => blocker.close(resolve))
+      }
+
+      // No command: the watchdog's next try finds the port free.
+      expect((await answer(port)).release).to.equal('v1')
     })
 
     it('a stalled supervisor is waited for and left alone: no second one, its app untouched', async () => {
