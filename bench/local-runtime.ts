@@ -20,9 +20,8 @@
  * The daemon runs from dist/ when the project is built (as users run it), else from src/
  * under tsx (--source forces that). Exit status 0 when every goal holds, 1 otherwise.
  */
-import {cpSync, readFileSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {readFileSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {Agent, request} from 'node:http'
-import {connect, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -56,9 +55,7 @@ const client = (await import(fromDist ? pathToFileURL(built).href : '../src/plat
 const {freePort} = await import('../src/platform/local/ports.js')
 const {openLogStore} = await import('../src/platform/local/logstore.js')
 const {readRecord} = await import('../src/platform/local/supervisor-paths.js')
-const {writeConfig} = await import('../src/platform/local/config.js')
-const {createRelease, finishRelease} = await import('../src/platform/local/releases.js')
-const {appPaths, writeApp} = await import('../src/platform/local/state.js')
+const {appOnDisk, slowBodies} = await import('../test/platform/local/helpers.js')
 
 const say = (text: string) => {
   if (!flags.json) process.stderr.write(text + '\n')
@@ -118,27 +115,6 @@ async function timedGets(port: number, count: number): Promise<{times: number[];
   return {times: times.sort((a, b) => a - b), failed}
 }
 
-/** `count` clients each sending a request body of a megabyte, one byte every 200 ms, until stopped. */
-function slowBodies(port: number, count: number): {stop(): void} {
-  const sockets: Socket[] = []
-  for (let i = 0; i < count; i++) {
-    const socket = connect(port, '127.0.0.1')
-    socket.on('error', () => {})
-    socket.write('POST /echo HTTP/1.1\r\nHost: bench\r\nContent-Length: 1000000\r\n\r\nx')
-    sockets.push(socket)
-  }
-
-  const drip = setInterval(() => {
-    for (const socket of sockets) socket.write('x')
-  }, 200)
-  return {
-    stop() {
-      clearInterval(drip)
-      for (const socket of sockets) socket.destroy()
-    },
-  }
-}
-
 async function logged(appDir: string, message: string): Promise<boolean> {
   for await (const line of openLogStore(appDir).read({num: 50, tail: false, source: 'app'})) if (line.message === message) return true
   return false
@@ -154,17 +130,6 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number,
   return false
 }
 
-/** An app on disk with release v1 current (web=2, worker=1), as a push leaves it. */
-function appOnDisk(app: string, port: number): string {
-  const paths = appPaths(app)
-  cpSync(FIXTURES, join(paths.builds, 'b1'), {recursive: true})
-  const configVersion = writeConfig(paths, {RELEASE: 'v1'})
-  const release = createRelease(paths, {description: 'Deploy bench', author: 'bench', image: 'b1', configVersion, processTypes: {web: 'node app.mjs', worker: 'node worker.mjs'}})
-  finishRelease(paths, release, 'succeeded')
-  writeApp({name: app, port, createdAt: new Date().toISOString(), formation: {web: 2, worker: 1}, current: release.version, configVersion})
-  return paths.dir
-}
-
 function rssMb(pid: number): {rss: number; peak: number} {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const field = (name: string) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) / 1024
@@ -174,7 +139,7 @@ function rssMb(pid: number): {rss: number; peak: number} {
 const appDir = mkdtempSync(join(tmpdir(), 'herogate-bench-runtime-'))
 const port = await freePort()
 const killPort = await freePort()
-const killDir = appOnDisk('bench-kill', killPort)
+const killDir = appOnDisk('bench-kill', killPort, {web: 2, worker: 1})
 const spec = (version: number): RunSpec => ({version, dir: FIXTURES, processTypes: {web: 'node app.mjs', worker: 'node worker.mjs'}, env: {RELEASE: `v${version}`}})
 let exitCode = 1
 try {

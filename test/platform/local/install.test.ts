@@ -1,22 +1,19 @@
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import LocalInstall from '../../../src/commands/local/install.js'
 import {HerogateError} from '../../../src/lib/errors.js'
-import {writeConfig} from '../../../src/platform/local/config.js'
 import {installService} from '../../../src/platform/local/install.js'
 import {freePort} from '../../../src/platform/local/ports.js'
-import {createRelease, finishRelease} from '../../../src/platform/local/releases.js'
 import {entryCommand} from '../../../src/platform/local/run.js'
 import {appPaths, writeApp} from '../../../src/platform/local/state.js'
 import {stopSupervisor} from '../../../src/platform/local/supervisor-client.js'
 import {FakePlatform} from '../../helpers/fake-platform.js'
 import {runCommand} from '../../helpers/run-command.js'
-import {get, tempHome} from './helpers.js'
+import {appOnDisk, get, tempHome} from './helpers.js'
 
 describe('local:install (a user service that brings local apps back at start)', function () {
   this.timeout(60_000)
@@ -93,12 +90,8 @@ describe('local:install (a user service that brings local apps back at start)', 
     // Its own HEROGATE_HOME: the script starts every app it finds there.
     const apps = tempHome()
     const port = await freePort()
-    const fixtures = fileURLToPath(new URL('../../fixtures/runtime', import.meta.url))
     const live = appPaths('boot-live')
-    cpSync(fixtures, join(live.builds, 'b1'), {recursive: true})
-    const configVersion = writeConfig(live, {RELEASE: 'v1'})
-    const release = finishRelease(live, createRelease(live, {description: 'Deploy 1234567', author: 'dev', image: 'b1', configVersion, processTypes: {web: 'node app.mjs'}}), 'succeeded')
-    writeApp({name: 'boot-live', port, createdAt: new Date().toISOString(), formation: {web: 1}, current: release.version, configVersion})
+    appOnDisk('boot-live', port, {web: 1})
     const idle = appPaths('boot-idle')
     mkdirSync(idle.dir, {recursive: true})
     writeApp({name: 'boot-idle', port: await freePort(), createdAt: new Date().toISOString(), formation: {}, current: 0, configVersion: 0})

@@ -6,22 +6,19 @@ import {createServer} from 'node:net'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {writeConfig} from '../../../src/platform/local/config.js'
 import type {RunSpec} from '../../../src/platform/local/contracts.js'
 import {openLogStore} from '../../../src/platform/local/logstore.js'
 import {freePort} from '../../../src/platform/local/ports.js'
 import {processRunning} from '../../../src/platform/local/processes.js'
-import {createRelease, finishRelease} from '../../../src/platform/local/releases.js'
-import {appPaths, writeApp} from '../../../src/platform/local/state.js'
 import {ensureSupervisor, stopSupervisor} from '../../../src/platform/local/supervisor-client.js'
 import {readRecord} from '../../../src/platform/local/supervisor-paths.js'
+import {appOnDisk, RUNTIME_FIXTURE as fixtures} from './helpers.js'
 
 /**
  * The local runtime under the outages of issue 10, with real processes, real files and real
  * HTTP: a full disk, a stalled or killed supervisor, a hostile temp directory.
  */
 
-const fixtures = fileURLToPath(new URL('../../fixtures/runtime', import.meta.url))
 const tuning = {bootTimeoutMs: 5000, graceMs: 300, stopGraceMs: 2000}
 const spec = (version: number): RunSpec => ({version, dir: fixtures, processTypes: {web: 'node app.mjs', worker: 'node worker.mjs'}, env: {RELEASE: `v${version}`}})
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -52,18 +49,6 @@ async function answer(port: number): Promise<{release: string; dyno: string}> {
 async function pids(appDir: string, app: string, port: number): Promise<number[]> {
   const supervisor = await ensureSupervisor({appDir, app, port, host: '127.0.0.1', tuning})
   return (await supervisor.status()).map((p) => Number(p.id))
-}
-
-/** A local app on disk as a push leaves it: app.json, release v1 with its build and config (as the workflow writes them). */
-function appOnDisk(app: string, port: number): string {
-  const paths = appPaths(app)
-  mkdirSync(paths.dir, {recursive: true, mode: 0o700})
-  cpSync(fixtures, join(paths.builds, 'b1'), {recursive: true})
-  const configVersion = writeConfig(paths, {RELEASE: 'v1', SECRET: 'kept-private'})
-  const release = createRelease(paths, {description: 'Deploy 1234567', author: 'dev@example.com', image: 'b1', configVersion, processTypes: {web: 'node app.mjs', worker: 'node worker.mjs'}})
-  finishRelease(paths, release, 'succeeded')
-  writeApp({name: app, port, createdAt: new Date().toISOString(), formation: {web: 1, worker: 1}, current: release.version, configVersion})
-  return paths.dir
 }
 
 /** Runs ensure-main.ts as a separate command with `env` added to this one's. */
@@ -167,7 +152,7 @@ describe('local runtime outages (real processes and HTTP)', function () {
     beforeEach(async () => {
       app = `outage-${Math.random().toString(36).slice(2, 8)}`
       port = await freePort()
-      appDir = appOnDisk(app, port)
+      appDir = appOnDisk(app, port, {web: 1, worker: 1}, {RELEASE: 'v1', SECRET: 'kept-private'})
       stopped = undefined
     })
 

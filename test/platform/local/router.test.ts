@@ -5,6 +5,7 @@ import {connect, type Socket} from 'node:net'
 import {freePort} from '../../../src/platform/local/ports.js'
 import {probeHttp, Router} from '../../../src/platform/local/router.js'
 import {MemoryLog} from './fakes.js'
+import {slowBodies} from './helpers.js'
 
 interface Backend {
   name: string
@@ -258,32 +259,18 @@ describe('local Router', () => {
       const patient = new Router({host: '127.0.0.1', port: await freePort(), log, limits: {idleMs: 60_000}})
       await patient.listen()
       patient.add('web.1', 'web.1', b.port)
-      const trickling: Socket[] = []
+      const slow = slowBodies(patient.port, 300)
       try {
-        for (let i = 0; i < 300; i++) {
-          const socket = connect(patient.port, '127.0.0.1')
-          socket.on('error', () => {})
-          socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nx')
-          trickling.push(socket)
-        }
-
-        const drip = setInterval(() => {
-          for (const socket of trickling) socket.write('x')
-        }, 200)
-        try {
-          // Let every slow body reach the backend before the others ask.
-          await withDeadline((async () => {
-            while (patient.backends()[0].inflight < 300) await new Promise((resolve) => setTimeout(resolve, 20))
-          })(), 15_000, 'the slow bodies never reached the backend')
-          for (let i = 0; i < 20; i++) {
-            const response = await withDeadline(get(patient.port), 10_000, `request ${i + 1} of the others got no answer`)
-            expect(response.status).to.equal(200)
-          }
-        } finally {
-          clearInterval(drip)
+        // Let every slow body reach the backend before the others ask.
+        await withDeadline((async () => {
+          while (patient.backends()[0].inflight < 300) await new Promise((resolve) => setTimeout(resolve, 20))
+        })(), 15_000, 'the slow bodies never reached the backend')
+        for (let i = 0; i < 20; i++) {
+          const response = await withDeadline(get(patient.port), 10_000, `request ${i + 1} of the others got no answer`)
+          expect(response.status).to.equal(200)
         }
       } finally {
-        for (const socket of trickling) socket.destroy()
+        slow.stop()
         await patient.close()
       }
     })
