@@ -221,11 +221,11 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
 
   it('destroy leaves no process and no port behind', async () => {
     const pids = (await platform.ps(app)).map((p) => Number(p.id))
-    const supervisorPid = readRecord(appPaths(app).dir)!.pid
+    const {pid: supervisorPid, watchdog} = readRecord(appPaths(app).dir)!
     const port = readApp(app).port
     const result = await platform.destroyApp(app, {cwd: repo})
     expect(result.removed.join('\n')).to.include(`127.0.0.1:${port}`).and.include('git remote herogate')
-    expect(await eventually(async () => [...pids, supervisorPid].every((pid) => !pidAlive(pid)))).to.equal(true)
+    expect(await eventually(async () => [...pids, supervisorPid, watchdog!.pid].every((pid) => !pidAlive(pid)))).to.equal(true)
     expect(await portFree(port)).to.equal(true)
   })
 })

@@ -362,9 +362,12 @@ describe('local supervisor daemon (real processes, HTTP through the router)', fu
     await supervisor.scale({web: 2, worker: 1})
     const pids = (await supervisor.status()).map((p) => Number(p.id))
     expect(pids).to.have.length(3)
+    const watchdog = readRecord(appDir)!.watchdog!.pid
+    expect(alive(watchdog)).to.equal(true)
     expect(await stopSupervisor(appDir)).to.equal(true)
     expect(pids.filter(alive)).to.deep.equal([])
     expect(alive(supervisor.pid)).to.equal(false)
+    expect(alive(watchdog)).to.equal(false)
     expect(await portFree(port)).to.equal(true)
     expect(existsSync(join(appDir, 'supervisor.sock'))).to.equal(false)
     expect(existsSync(join(appDir, 'supervisor.json'))).to.equal(false)
