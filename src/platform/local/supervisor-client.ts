@@ -315,7 +315,7 @@ async function call(socket: string, method: string, path: string, body?: unknown
  * The watchdog: `sh -c WATCHDOG herogate-watchdog NODE ARGS...` runs the daemon and starts it
  * again whenever it dies, at once after a good run, then waiting 1, 2, 4 ... 30 s while it
  * keeps dying. It ends when the daemon stopped on purpose (0), when another supervisor of the
- * app runs (5), and when a first start fails (3, 4: the starting command reports why). About
+ * app runs (5), and when a first start fails (3, 4: the starting command reports why). Under
  * two megabytes of memory, and no node of its own.
  */
 const WATCHDOG = `trap '' HUP
