@@ -122,7 +122,8 @@ export async function supervisorRunning(appDir: string): Promise<boolean> {
  */
 export async function stopSupervisor(appDir: string): Promise<boolean> {
   const paths = supervisorPaths(appDir)
-  const found = await findSupervisor(appDir)
+  // A socket in a directory gone unsafe is not talked to, but its daemon is still stopped.
+  const found = await findSupervisor(appDir).catch((): Found => ({state: 'silent', record: readRecord(appDir)!}))
   const record = found.state === 'none' ? undefined : found.record
   if (found.state === 'answering') {
     try {
