@@ -186,8 +186,8 @@ async function main(): Promise<number> {
     say(`log latencies (ms): ${latencies.map((l) => l.toFixed(0)).join(', ')}`)
     figures.push({name: `log line to logs -t (median of ${latencies.length})`, value: logMs, unit: 'ms', goal: `< ${GOALS.logLatencyMs} ms`, ok: logMs < GOALS.logLatencyMs})
 
-    const pidFile = join(home, 'apps', app, 'supervisor.pid')
-    const rss = existsSync(pidFile) ? rssMb(Number(readFileSync(pidFile, 'utf8'))) : undefined
+    const record = join(home, 'apps', app, 'supervisor.json')
+    const rss = existsSync(record) ? rssMb((JSON.parse(readFileSync(record, 'utf8')) as {pid: number}).pid) : undefined
     if (rss !== undefined) figures.push({name: 'supervisor + router RSS (one app)', value: rss, unit: 'MB', goal: `< ${GOALS.rssMb} MB`, ok: rss < GOALS.rssMb})
     else say('supervisor RSS: not measurable here (no /proc)')
   } finally {

@@ -1,7 +1,8 @@
 /**
  * Local runtime benchmark: the supervisor daemon and router with real processes on 127.0.0.1.
  *
- *     node --import tsx bench/local-runtime.ts [--deploys 5] [--concurrency 16] [--requests 3000] [--source] [--json]
+ *     node --import tsx bench/local-runtime.ts [--deploys 5] [--concurrency 16] [--requests 3000]
+ *       [--slow 300] [--burst-mb 50] [--source] [--json]
  *
  * Measures
  *   1. requests failed during --deploys health-checked rolling deploys (web=2, worker=1)
@@ -9,7 +10,13 @@
  *      deploy is done),
  *   2. the router's added latency: p50/p99 of --requests sequential keep-alive GETs through
  *      the router minus the same straight to a web process,
- *   3. the supervisor daemon's RSS (current and peak) after all that.
+ *   3. the supervisor daemon's RSS (current and peak) after all that,
+ *   4. slow clients: p99 of the others' GETs while --slow request bodies trickle in (a byte
+ *      every 200 ms each), beside the same GETs without them,
+ *   5. the daemon's RSS once a web process printed a --burst-mb log burst and it settled,
+ *   6. kill -9 of the supervisor under load: seconds until the app serves again, with no
+ *      herogate command (its watchdog starts it again, it brings back the current release),
+ *   7. (locallock) parallel config:set, keys lost: added by its own change, see below.
  * The daemon runs from dist/ when the project is built (as users run it), else from src/
  * under tsx (--source forces that). Exit status 0 when every goal holds, 1 otherwise.
  */
@@ -24,22 +31,31 @@ import type {RunSpec} from '../src/platform/local/contracts.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'runtime')
-const GOALS = {failed: 0, overheadP50Ms: 1, rssMb: 80}
+const GOALS = {failed: 0, overheadP50Ms: 1, rssMb: 80, slowP99Ms: 50, backAfterKillS: 5}
 
 const {values: flags} = parseArgs({
   options: {
     deploys: {type: 'string', default: '5'},
     concurrency: {type: 'string', default: '16'},
     requests: {type: 'string', default: '3000'},
+    slow: {type: 'string', default: '300'},
+    'burst-mb': {type: 'string', default: '50'},
     source: {type: 'boolean', default: false},
     json: {type: 'boolean', default: false},
   },
 })
 
+// The app of part 6 lives in records, as a push leaves it: a private HEROGATE_HOME for this run.
+const home = mkdtempSync(join(tmpdir(), 'herogate-bench-home-'))
+process.env.HEROGATE_HOME = home
+
 const built = join(ROOT, 'dist', 'platform', 'local', 'supervisor-client.js')
 const fromDist = !flags.source && existsSync(built)
 const client = (await import(fromDist ? pathToFileURL(built).href : '../src/platform/local/supervisor-client.js')) as typeof import('../src/platform/local/supervisor-client.js')
 const {freePort} = await import('../src/platform/local/ports.js')
+const {openLogStore} = await import('../src/platform/local/logstore.js')
+const {readRecord} = await import('../src/platform/local/supervisor-paths.js')
+const {appOnDisk, slowBodies} = await import('../test/platform/local/helpers.js')
 
 const say = (text: string) => {
   if (!flags.json) process.stderr.write(text + '\n')
@@ -47,9 +63,9 @@ const say = (text: string) => {
 
 const agent = new Agent({keepAlive: true, maxSockets: 64})
 
-function get(port: number): Promise<{status: number; body: string}> {
+function get(port: number, path = '/'): Promise<{status: number; body: string}> {
   return new Promise((resolve, reject) => {
-    const req = request({host: '127.0.0.1', port, path: '/', agent}, (res) => {
+    const req = request({host: '127.0.0.1', port, path, agent}, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => (body += chunk))
@@ -81,6 +97,39 @@ async function latencies(ports: [number, number], count: number): Promise<[numbe
   return [times[0].sort((a, b) => a - b), times[1].sort((a, b) => a - b)]
 }
 
+/** Sequential GETs: their latencies, sorted, and how many failed. */
+async function timedGets(port: number, count: number): Promise<{times: number[]; failed: number}> {
+  const times: number[] = []
+  let failed = 0
+  for (let i = 0; i < count; i++) {
+    const start = process.hrtime.bigint()
+    try {
+      if ((await get(port)).status !== 200) failed++
+    } catch {
+      failed++
+    }
+
+    times.push(Number(process.hrtime.bigint() - start) / 1e6)
+  }
+
+  return {times: times.sort((a, b) => a - b), failed}
+}
+
+async function logged(appDir: string, message: string): Promise<boolean> {
+  for await (const line of openLogStore(appDir).read({num: 50, tail: false, source: 'app'})) if (line.message === message) return true
+  return false
+}
+
+async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 20): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+
+  return false
+}
+
 function rssMb(pid: number): {rss: number; peak: number} {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const field = (name: string) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) / 1024
@@ -89,6 +138,8 @@ function rssMb(pid: number): {rss: number; peak: number} {
 
 const appDir = mkdtempSync(join(tmpdir(), 'herogate-bench-runtime-'))
 const port = await freePort()
+const killPort = await freePort()
+const killDir = appOnDisk('bench-kill', killPort, {web: 2, worker: 1})
 const spec = (version: number): RunSpec => ({version, dir: FIXTURES, processTypes: {web: 'node app.mjs', worker: 'node worker.mjs'}, env: {RELEASE: `v${version}`}})
 let exitCode = 1
 try {
@@ -137,6 +188,49 @@ try {
   // 3. The daemon's memory after the deploys and the load.
   const memory = rssMb(supervisor.pid)
 
+  // 4. Others' latency while slow request bodies trickle in, beside the same without them.
+  const calm = await timedGets(port, 500)
+  const slow = slowBodies(port, Number(flags.slow))
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  const flooded = await timedGets(port, 500)
+  slow.stop()
+  say(`  slow clients: ${flags.slow} bodies trickling, others ${flooded.failed} failed of ${flooded.times.length}`)
+
+  // 5. A log burst from a web process: the daemon's memory once the burst is in the log store.
+  const burstMb = Number(flags['burst-mb'])
+  const burstStart = Date.now()
+  await get(port, `/burst?mb=${burstMb}`)
+  const burstDone = await until(() => logged(appDir, 'burst done'), 120_000, 250)
+  say(`  log burst: ${burstMb} MB ${burstDone ? `in the log store after ${Date.now() - burstStart} ms` : 'NOT in the log store after 120 s'}`)
+  await new Promise((resolve) => setTimeout(resolve, 2000))
+  const afterBurst = rssMb(supervisor.pid)
+
+  // 6. kill -9 of the supervisor of an app under load: seconds until it serves again, no command.
+  const victim = await client.ensureSupervisor({appDir: killDir, app: 'bench-kill', port: killPort, host: '127.0.0.1'})
+  let killedAt = 0
+  let backAt = 0
+  let killLoad = true
+  const killClients = Array.from({length: 8}, async () => {
+    while (killLoad) {
+      try {
+        const response = await get(killPort)
+        if (response.status === 200 && killedAt > 0 && backAt === 0 && readRecord(killDir)?.pid !== victim.pid) backAt = Date.now()
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+    }
+  })
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  killedAt = Date.now()
+  process.kill(victim.pid, 'SIGKILL')
+  await until(() => backAt > 0, 60_000)
+  killLoad = false
+  await Promise.all(killClients)
+  const backAfter = backAt > 0 ? (backAt - killedAt) / 1000 : Number.POSITIVE_INFINITY
+  say(`  kill -9 of the supervisor: ${backAt > 0 ? `serving again after ${backAfter.toFixed(2)} s` : 'NOT serving again after 60 s'}`)
+
+  // 7. (locallock) parallel config:set, keys lost: goal 0. That change adds its figure here.
+
   const figures = [
     {name: `failed requests in ${deploys} rolling deploys`, value: load.failed, unit: `of ${load.ok + load.failed}`, goal: '0', ok: load.failed <= GOALS.failed},
     {name: 'rolling deploy time (median)', value: deployTimes.sort((a, b) => a - b)[Math.floor(deploys / 2)], unit: 'ms', goal: '-', ok: true},
@@ -145,6 +239,28 @@ try {
     {name: 'router overhead p50', value: overhead.p50.toFixed(3), unit: 'ms', goal: `< ${GOALS.overheadP50Ms} ms`, ok: overhead.p50 < GOALS.overheadP50Ms},
     {name: 'router overhead p99', value: overhead.p99.toFixed(3), unit: 'ms', goal: '-', ok: true},
     {name: 'supervisor daemon RSS (peak)', value: `${memory.rss.toFixed(1)} (${memory.peak.toFixed(1)})`, unit: 'MB', goal: `< ${GOALS.rssMb} MB`, ok: memory.peak < GOALS.rssMb},
+    {name: 'others p99 without slow clients', value: percentile(calm.times, 99).toFixed(3), unit: 'ms', goal: '-', ok: true},
+    {
+      name: `others p99 while ${flags.slow} slow bodies trickle`,
+      value: percentile(flooded.times, 99).toFixed(3),
+      unit: 'ms',
+      goal: `< ${GOALS.slowP99Ms} ms`,
+      ok: flooded.failed === 0 && percentile(flooded.times, 99) < GOALS.slowP99Ms,
+    },
+    {
+      name: `daemon RSS after a ${burstMb} MB log burst (peak)`,
+      value: `${afterBurst.rss.toFixed(1)} (${afterBurst.peak.toFixed(1)})`,
+      unit: 'MB',
+      goal: `< ${GOALS.rssMb} MB`,
+      ok: burstDone && afterBurst.rss < GOALS.rssMb,
+    },
+    {
+      name: 'serving again after kill -9 of the supervisor',
+      value: Number.isFinite(backAfter) ? backAfter.toFixed(2) : 'never',
+      unit: 's',
+      goal: `< ${GOALS.backAfterKillS} s`,
+      ok: backAfter < GOALS.backAfterKillS,
+    },
   ]
 
   if (flags.json) {
@@ -159,7 +275,9 @@ try {
 } finally {
   agent.destroy()
   await client.stopSupervisor(appDir)
+  await client.stopSupervisor(killDir)
   rmSync(appDir, {recursive: true, force: true})
+  rmSync(home, {recursive: true, force: true})
 }
 
 process.exit(exitCode)

@@ -3,8 +3,9 @@ import type {LogLine, LogOptions, ProcessInfo} from '../types.js'
 /**
  * The seam between the local platform's workflow (git, builds, releases, config: index.ts)
  * and its runtime (supervisor daemon, router, process manager, log store).
- * The supervisor keeps nothing on disk but its socket, pid and logs: after it is killed,
- * LocalPlatform starts it again and hands it the desired state.
+ * The supervisor writes nothing to disk but its record, socket and logs: after it is killed,
+ * its watchdog starts it again and it brings back the current release from the app's records
+ * (restore.ts); LocalPlatform hands it every change.
  */
 
 /** One release as the supervisor runs it. `env` holds config values: it travels only over the owner-only socket. */

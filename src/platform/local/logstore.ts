@@ -9,6 +9,9 @@ import type {LogReader, LogWriter} from './contracts.js'
  * (the supervisor writes app output and router lines; the CLI writes build and release
  * events). Each append is one O_APPEND write, so writers never interleave inside a line.
  * The live file rotates at `maxBytes` to one old file, so the store stays bounded.
+ * A write that fails (full disk, quota, read-only) never reaches the writer: the store holds
+ * a little, drops the rest, says so once, and on the first write that works again records how
+ * many lines were lost, as Heroku's L12 does.
  */
 
 export interface LogStoreOptions {
@@ -20,7 +23,20 @@ export interface LogStoreOptions {
   flushMs?: number
   /** How often a tail looks for new lines when no file event arrived (default 200 ms). */
   pollMs?: number
+  /** The file seam: appends text to a file (default appendFileSync; tests make it fail as a full disk does). */
+  appendFile?: (path: string, text: string) => void
+  /** Told once per outage that lines are being dropped, and why (the supervisor writes it to its output). */
+  onTrouble?: (message: string) => void
 }
+
+/**
+ * A buffered store writes at once past this much: a burst of output then costs a few
+ * writes a millisecond instead of piling up in memory until the timer fires.
+ */
+const FLUSH_BYTES = 64 * 1024
+
+/** What a failing store keeps for a retry; lines beyond it are dropped and counted. */
+const HOLD_MAX_BYTES = 256 * 1024
 
 const CURRENT = 'herogate.log.jsonl'
 const OLD = 'herogate.log.1.jsonl'
@@ -49,51 +65,80 @@ export class LogStore implements LogWriter, LogReader {
   private readonly maxBytes: number
   private readonly pollMs: number
   private pending: string[] = []
+  private pendingBytes = 0
   private flushScheduled = false
   private dirReady = false
+  private readonly appendFile: (path: string, text: string) => void
+  /** Since when writes fail, how many lines were dropped since, and what a retry writes first. */
+  private outage: {since: Date; dropped: number; held: string[]; heldBytes: number; code: string} | undefined
 
   constructor(readonly dir: string, private readonly options: LogStoreOptions = {}) {
     this.currentPath = join(dir, CURRENT)
     this.oldPath = join(dir, OLD)
     this.maxBytes = options.maxBytes ?? 4 * 1024 * 1024
     this.pollMs = options.pollMs ?? 200
+    this.appendFile = options.appendFile ?? ((path, text) => appendFileSync(path, text, {mode: 0o600}))
   }
 
   append(line: LogLine): void {
     const stored: StoredLine = {time: line.time.toISOString(), source: line.source, process: line.process, message: line.message}
     const text = JSON.stringify(stored) + '\n'
     if (!this.options.buffered) {
-      this.write(text)
+      this.write([text])
       return
     }
 
     this.pending.push(text)
+    this.pendingBytes += text.length
+    if (this.pendingBytes >= FLUSH_BYTES) {
+      this.flush()
+      return
+    }
+
     if (!this.flushScheduled) {
       this.flushScheduled = true
-      setTimeout(() => this.flush(), this.options.flushMs ?? 20)
+      setTimeout(() => {
+        this.flushScheduled = false
+        this.flush()
+      }, this.options.flushMs ?? 20)
     }
   }
 
   /** Writes buffered lines now (buffered stores flush on their own shortly). */
   flush(): void {
-    this.flushScheduled = false
     if (this.pending.length === 0) return
-    const text = this.pending.join('')
+    const lines = this.pending
     this.pending = []
-    this.write(text)
+    this.pendingBytes = 0
+    this.write(lines)
+  }
+
+  /** Lines dropped since writes started failing (0 while the store writes fine). */
+  get dropped(): number {
+    return this.outage?.dropped ?? 0
   }
 
   read(options: LogOptions): AsyncIterable<LogLine> {
     return this.lines(options)
   }
 
-  private write(text: string): void {
-    if (!this.dirReady) {
-      mkdirSync(this.dir, {recursive: true, mode: 0o700})
-      this.dirReady = true
+  private write(lines: string[]): void {
+    const outage = this.outage
+    // After a failed append the file may end in half a line: a newline first seals it off (readers skip it).
+    const text = outage ? ['\n', ...outage.held, this.dropNotice(outage), ...lines].join('') : lines.join('')
+    try {
+      if (!this.dirReady) {
+        mkdirSync(this.dir, {recursive: true, mode: 0o700})
+        this.dirReady = true
+      }
+
+      this.appendFile(this.currentPath, text)
+    } catch (error) {
+      this.hold(lines, (error as NodeJS.ErrnoException).code ?? (error as Error).message)
+      return
     }
 
-    appendFileSync(this.currentPath, text, {mode: 0o600})
+    this.outage = undefined
     let size = 0
     try {
       size = statSync(this.currentPath).size
@@ -102,6 +147,37 @@ export class LogStore implements LogWriter, LogReader {
     }
 
     if (size > this.maxBytes) this.rotate()
+  }
+
+  private hold(lines: string[], code: string): void {
+    if (!this.outage) {
+      this.outage = {since: new Date(), dropped: 0, held: [], heldBytes: 0, code}
+      try {
+        this.options.onTrouble?.(`cannot write to ${this.currentPath} (${code}): keeping the newest lines in memory and dropping the rest until it works again`)
+      } catch {}
+    }
+
+    const outage = this.outage
+    for (const line of lines) {
+      outage.held.push(line)
+      outage.heldBytes += line.length
+    }
+
+    while (outage.heldBytes > HOLD_MAX_BYTES && outage.held.length > 0) {
+      outage.heldBytes -= (outage.held.shift() as string).length
+      outage.dropped++
+    }
+  }
+
+  /** The one line that tells readers about the gap. */
+  private dropNotice(outage: NonNullable<LogStore['outage']>): string {
+    const since = outage.since.toISOString()
+    const message =
+      outage.dropped > 0
+        ? `Error L12 (Local buffer overflow): ${outage.dropped} messages dropped since ${since} (writing the log store failed: ${outage.code})`
+        : `The log store could not be written from ${since} (${outage.code}): ${outage.held.length === 1 ? '1 message was' : `${outage.held.length} messages were`} held and written late, none dropped`
+    const stored: StoredLine = {time: new Date().toISOString(), source: 'herogate', process: 'logs', message}
+    return JSON.stringify(stored) + '\n'
   }
 
   /** Under a mkdir lock, so two writers never both rotate (which would drop the old file's lines). */

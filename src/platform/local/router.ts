@@ -9,8 +9,26 @@ import type {LogWriter} from './contracts.js'
  * healthy web processes. Backends join only once healthy and leave by draining: no new
  * requests, in-flight ones finish, then the caller stops the process. A request that fails
  * to reach a backend before any response byte was sent is retried once on another backend,
- * so a rolling deploy under load fails no request.
+ * so a rolling deploy under load fails no request. Slow clients and slow apps are bounded as
+ * Heroku's router bounds them (see RouterLimits), so a few thousand of them cannot stop the
+ * traffic of others.
  */
+
+/** How long the router waits for either side, in Heroku's terms. */
+export interface RouterLimits {
+  /** A client must send its request headers within this. */
+  headersMs: number
+  /** Once the whole request reached the web process, the response must start within this (H12 Request timeout). */
+  firstByteMs: number
+  /**
+   * A rolling window: every byte from the client (request body) or the app (response)
+   * starts it again. A request body silent this long is cut (H28 Client Connection Idle),
+   * a response silent this long too (H15 Idle connection).
+   */
+  idleMs: number
+}
+
+export const herokuLimits: RouterLimits = {headersMs: 30_000, firstByteMs: 30_000, idleMs: 55_000}
 
 export interface RouterOptions {
   host: string
@@ -20,6 +38,8 @@ export interface RouterOptions {
   drainTimeoutMs?: number
   /** Why no backend takes traffic (Heroku error code and description); default H14. */
   whyNoBackend?(): {code: string; desc: string}
+  /** Heroku's limits unless told otherwise (tests make them short). */
+  limits?: Partial<RouterLimits>
 }
 
 interface BackendEntry {
@@ -54,9 +74,11 @@ export class Router {
   private cursor = 0
   private readonly upgraded = new Set<Socket>()
   private readonly drainTimeoutMs: number
+  private readonly limits: RouterLimits
 
   constructor(private readonly options: RouterOptions) {
     this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000
+    this.limits = {...herokuLimits, ...options.limits}
   }
 
   private boundPort: number | undefined
@@ -66,20 +88,35 @@ export class Router {
   }
 
   async listen(): Promise<void> {
-    const server = createServer({keepAlive: true}, (req, res) => this.handle(req, res))
+    // Node looks for clients late with their headers only every connectionsCheckingInterval.
+    const checkEvery = Math.max(50, Math.min(1000, Math.floor(this.limits.headersMs / 4)))
+    const server = createServer({keepAlive: true, connectionsCheckingInterval: checkEvery}, (req, res) => this.handle(req, res))
     server.keepAliveTimeout = 65_000
-    server.headersTimeout = 66_000
-    // Streaming responses (server-sent events, long polls) may last as long as the app wants.
+    server.headersTimeout = this.limits.headersMs
+    // An upload may take as long as it keeps moving: the idle window bounds it, not a total.
     server.requestTimeout = 0
     server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head))
     server.on('clientError', (_error, socket) => socket.destroy())
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
+    // Connections of a router that was just killed linger for a moment (FIN-WAIT) and keep
+    // the port from being bound, though nothing listens on it: wait those out. A port that
+    // accepts connections belongs to another program.
+    const deadline = Date.now() + LINGER_WAIT_MS
+    for (;;) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject)
+          server.listen(this.options.port, this.options.host, () => {
+            server.off('error', reject)
+            resolve()
+          })
+        })
+        break
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline || (await accepts(this.options.port, this.options.host))) throw error
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
+
     this.server = server
     const address = server.address()
     this.boundPort = typeof address === 'object' && address ? address.port : this.options.port
@@ -102,7 +139,9 @@ export class Router {
   /** Starts sending requests to a backend (call once it answered its health check). */
   add(key: string, name: string, port: number): void {
     if (this.entries.has(key)) return
-    const agent = new Agent({keepAlive: true, maxSockets: 256, maxFreeSockets: 64, keepAliveMsecs: 1000})
+    // No cap on sockets: with one, that many slow clients would queue everyone else behind
+    // them. The limits bound how long any request may hold a socket instead.
+    const agent = new Agent({keepAlive: true, maxFreeSockets: 64, keepAliveMsecs: 1000})
     this.entries.set(key, {key, name, port, agent, inflight: 0, active: true, sockets: new Set(), idle: []})
     this.rebuild()
   }
@@ -201,7 +240,7 @@ export class Router {
       })
     }
 
-    const fail = (entry: BackendEntry | undefined, code: string, desc: string) => {
+    const fail = (entry: BackendEntry | undefined, code: string, desc: string, status = 503) => {
       if (res.headersSent) {
         res.destroy()
         finish(entry, res.statusCode, 0, {code, desc})
@@ -209,9 +248,11 @@ export class Router {
       }
 
       const body = `${desc}\n`
-      res.writeHead(503, {'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), 'retry-after': '1'})
+      const close = status === 503 ? {'retry-after': '1'} : {connection: 'close'}
+      res.writeHead(status, {'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), ...close})
       res.end(body)
-      finish(entry, 503, Buffer.byteLength(body), {code, desc})
+      if (status !== 503) res.once('finish', () => req.socket.destroySoon())
+      finish(entry, status, Buffer.byteLength(body), {code, desc})
     }
 
     const attempt = (exclude?: BackendEntry) => {
@@ -233,6 +274,34 @@ export class Router {
 
       let responded = false
       const upstream = request({host: '127.0.0.1', port: entry.port, method: req.method, path: req.url, headers, agent: entry.agent})
+      // Set when a limit cut the request: the upstream error that follows is ours, not the app's.
+      let cut = false
+      const abandon = () => {
+        cut = true
+        upstream.destroy()
+        done()
+      }
+
+      const watch = this.watch(() => {
+        abandon()
+        fail(entry, 'H28', 'Client Connection Idle', 408)
+      })
+      if (hasBody) {
+        req.on('data', watch.poke)
+        req.once('end', watch.stop)
+        // An app slow to read the body holds the client back: that is not the client idling.
+        upstream.on('drain', watch.poke)
+        watch.start(this.limits.idleMs)
+      }
+
+      // Heroku's 30 s count from the moment the whole request reached the app.
+      upstream.once('finish', () => {
+        if (responded) return
+        watch.start(this.limits.firstByteMs, () => {
+          abandon()
+          fail(entry, 'H12', 'Request timeout')
+        })
+      })
       upstream.on('socket', (socket) => {
         if (!entry.sockets.has(socket)) {
           entry.sockets.add(socket)
@@ -241,10 +310,16 @@ export class Router {
       })
       upstream.on('response', (response) => {
         responded = true
+        watch.start(this.limits.idleMs, () => {
+          abandon()
+          res.destroy()
+          finish(entry, response.statusCode ?? 502, bytes, {code: 'H15', desc: 'Idle connection'})
+        })
         const out: Record<string, string | string[]> = {}
         for (const [name, value] of Object.entries(response.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value
         let bytes = 0
         response.on('data', (chunk: Buffer) => {
+          watch.poke()
           // The first chunk goes as a latin1 string (byte for byte the same): node then sends
           // it in one write with the headers instead of a writev, which is most of a small
           // response's cost.
@@ -252,23 +327,31 @@ export class Router {
           bytes += chunk.length
           if (!ok) {
             response.pause()
-            res.once('drain', () => response.resume())
+            res.once('drain', () => {
+              watch.poke()
+              response.resume()
+            })
           }
         })
         response.on('end', () => {
+          watch.stop()
           res.end()
           done()
           finish(entry, response.statusCode ?? 502, bytes)
         })
         response.on('error', () => {
+          watch.stop()
           done()
+          if (cut) return
           res.destroy()
           finish(entry, response.statusCode ?? 502, bytes, {code: 'H13', desc: 'Connection closed mid-response'})
         })
         res.writeHead(response.statusCode ?? 502, response.statusMessage, out)
       })
       upstream.on('error', (error: NodeJS.ErrnoException) => {
+        watch.stop()
         done()
+        if (cut) return
         if (responded) {
           res.destroy()
           return
@@ -284,6 +367,7 @@ export class Router {
         fail(entry, 'H13', `Connection closed without response (${error.code ?? error.message})`)
       })
       res.on('close', () => {
+        watch.stop()
         if (!res.writableFinished) {
           upstream.destroy()
           done()
@@ -295,6 +379,32 @@ export class Router {
     }
 
     attempt()
+  }
+
+  /**
+   * One request's timer: `start(ms, onExpire)` arms it (replacing what was armed), `poke`
+   * starts the current window again (a byte moved), `stop` disarms it.
+   */
+  private watch(onIdle: () => void): {start(ms: number, onExpire?: () => void): void; poke(): void; stop(): void} {
+    let timer: NodeJS.Timeout | undefined
+    let expire = onIdle
+    return {
+      start(ms, onExpire = onIdle) {
+        if (timer) clearTimeout(timer)
+        expire = onExpire
+        timer = setTimeout(() => {
+          timer = undefined
+          expire()
+        }, ms)
+      },
+      poke() {
+        timer?.refresh()
+      },
+      stop() {
+        if (timer) clearTimeout(timer)
+        timer = undefined
+      },
+    }
   }
 
   /**
@@ -339,6 +449,23 @@ export class Router {
     client.on('error', close)
     client.on('close', close)
   }
+}
+
+/** How long a router waits for the lingering connections of a killed one to let go of its port. */
+const LINGER_WAIT_MS = 10_000
+
+/** Whether anything accepts TCP connections on host:port (an unspecified host: this machine). */
+function accepts(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host)
+    socket.setTimeout(1000, () => socket.destroy())
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+    socket.once('close', () => resolve(false))
+  })
 }
 
 /** One health probe: GET `path` (default /) on host:port answered with 200-399 within the timeout. */

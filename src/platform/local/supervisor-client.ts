@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync} from 'node:fs'
+import {chmodSync, closeSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync} from 'node:fs'
 import {request} from 'node:http'
 import {createRequire} from 'node:module'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -7,22 +7,30 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 import {HerogateError} from '../../lib/errors.js'
 import type {ProcessInfo} from '../types.js'
 import type {DeployOutcome, DesiredState, SupervisorClient, SupervisorOptions} from './contracts.js'
-import {processRunning} from './processes.js'
-import {socketDirSafe, supervisorPaths} from './supervisor-paths.js'
+import {groupRunning} from './processes.js'
+import {
+  DAEMON_EXIT, readRecord, removeSocket, ROUTER_ERROR_PREFIX, socketDirProblem, START_ERROR_PREFIX, stillRunning, supervisorPaths,
+  type SupervisorRecord, trimOutput,
+} from './supervisor-paths.js'
 
 /**
  * How the workflow reaches an app's runtime. Every function takes the app directory
- * (lib/home localAppDir) and talks HTTP/JSON over the owner-only Unix socket in it.
+ * (lib/home localAppDir) and talks HTTP/JSON over the owner-only Unix socket its record names.
  *
  *   const supervisor = await ensureSupervisor({appDir, app, port, host})  // connects, or starts the daemon
- *   if ((await supervisor.status()).length === 0) await supervisor.deploy(state)  // a fresh daemon runs nothing
  *   const outcome = await supervisor.deploy({release, formation})  // {ok:false, reason} leaves the old release serving
  *   await supervisor.scale({web: 2}) / restart('web') / stop('web.1') / status()
  *   await stopSupervisor(appDir)   // destroy: stops every process and the router; never starts a daemon
  *   await supervisorRunning(appDir)
  *
+ * The daemon runs under a watchdog, a small shell loop that starts it again when it dies
+ * (kill -9, out of memory, a crash), and on every start the daemon brings back the app's
+ * current release by itself: the app comes back without any command. There is never more
+ * than one per app: a live supervisor that is slow to answer is waited for, never replaced.
+ *
  * Errors are HerogateErrors: the router port taken by another program, the daemon failing to
- * start, an unknown process id (stop), a restart whose new processes failed (the old ones keep serving).
+ * start (with its reason), a supervisor that stays silent, an unknown process id (stop), a
+ * restart whose new processes failed (the old ones keep serving).
  * How long a new web process has to answer, and on which path, comes with each deploy (the
  * app's boot-timeout and health-check-path settings), whatever daemon runs.
  */
@@ -37,16 +45,23 @@ export interface SupervisorTimings {
 export interface SupervisorHandle extends SupervisorClient {
   /** The daemon's pid. */
   readonly pid: number
-  /** True when this call started the daemon (it runs nothing yet). */
+  /** True when this call started the daemon and it runs nothing (no release to bring back). */
   readonly started: boolean
 }
 
-const START_TIMEOUT_MS = 20_000
+export interface EnsureOptions extends SupervisorOptions {
+  tuning?: SupervisorTimings
+  /** How long a live supervisor may stay silent before a command gives up on it (default 10 s). */
+  silentWaitMs?: number
+}
 
-/** Connects to the app's supervisor, starting the daemon when none answers. */
-export async function ensureSupervisor(options: SupervisorOptions & {tuning?: SupervisorTimings}): Promise<SupervisorHandle> {
-  const running = await connectSupervisor(options.appDir)
-  if (running) return running
+const START_TIMEOUT_MS = 20_000
+const SILENT_WAIT_MS = 10_000
+const PING_TIMEOUT_MS = 3000
+const WATCHDOG_WAIT_MS = 3000
+
+/** Connects to the app's supervisor, starting the daemon (and its watchdog) when none runs. */
+export async function ensureSupervisor(options: EnsureOptions): Promise<SupervisorHandle> {
   mkdirSync(options.appDir, {recursive: true, mode: 0o700})
   try {
     chmodSync(options.appDir, 0o700)
@@ -54,79 +69,179 @@ export async function ensureSupervisor(options: SupervisorOptions & {tuning?: Su
 
   const paths = supervisorPaths(options.appDir)
   const deadline = Date.now() + START_TIMEOUT_MS
+  let silentSince: number | undefined
+  const since = Date.now()
   for (;;) {
-    const unlock = takeLock(paths.startLock)
-    if (unlock) {
-      try {
-        const raced = await connectSupervisor(options.appDir)
-        if (raced) return raced
-        return await startDaemon(options)
-      } finally {
-        unlock()
+    const found = await findSupervisor(options.appDir)
+    if (found.state === 'answering') return settled(found, options, false)
+    if (found.state === 'silent') {
+      silentSince ??= Date.now()
+      const wait = options.silentWaitMs ?? SILENT_WAIT_MS
+      if (Date.now() - silentSince >= wait) throw notAnswering(options.app, found.record.pid, wait)
+    } else {
+      silentSince = undefined
+    }
+
+    // A watchdog restarts at once; one that still has not after a few seconds is backing off
+    // from a supervisor that keeps failing: this command starts one itself, to say why it fails
+    // (its claim keeps the watchdog's next try from making a second one).
+    const startable = (state: Found['state']) => state === 'none' || (state === 'restarting' && Date.now() - since > WATCHDOG_WAIT_MS)
+    if (startable(found.state)) {
+      const unlock = takeLock(paths.startLock)
+      if (unlock) {
+        try {
+          // Someone else may have started it while this call looked.
+          if (startable((await findSupervisor(options.appDir)).state)) {
+            const started = await startDaemon(options)
+            if (started) return started
+          }
+        } finally {
+          unlock()
+        }
       }
     }
 
-    // Another command is starting it: wait for it to answer.
+    // Starting up, started again by its watchdog, busy, or started by another command: wait for it.
+    if (found.state !== 'silent' && Date.now() > deadline) {
+      throw new HerogateError(`The supervisor of ${options.app} did not start in time.`, {suggestions: [`look at ${paths.output}`, `herogate ps -a ${options.app}`]})
+    }
+
     await pause(50)
-    const started = await connectSupervisor(options.appDir)
-    if (started) return started
-    if (Date.now() > deadline) throw new HerogateError(`The supervisor of ${options.app} did not start in time.`, {suggestions: [`look at ${paths.output}`, `herogate ps -a ${options.app}`]})
   }
 }
 
-/** The running supervisor of the app, or undefined when none answers (never starts one). */
-export async function connectSupervisor(appDir: string): Promise<SupervisorHandle | undefined> {
-  const socket = supervisorPaths(appDir).socket
-  if (!existsSync(socket) || !socketDirSafe(socket)) return undefined
-  try {
-    const ping = (await call(socket, 'GET', '/ping', undefined, 3000)) as {pid: number; app: string}
-    return new Client(socket, ping.app, ping.pid, false)
-  } catch {
-    return undefined
-  }
-}
-
+/** True while the app's supervisor runs (answering or not), or its watchdog is starting it again. */
 export async function supervisorRunning(appDir: string): Promise<boolean> {
-  return (await connectSupervisor(appDir)) !== undefined
+  return (await findSupervisor(appDir)).state !== 'none'
 }
 
 /**
- * Stops the app's supervisor and every process it runs, frees the router port, removes its
- * files. A daemon that does not answer is killed; processes a killed daemon left behind are
- * stopped too. True when a supervisor was running.
+ * Stops the app's supervisor, its watchdog and every process it runs, frees the router port,
+ * removes its files. A daemon that does not answer is stopped by signal; processes a killed
+ * daemon left behind are stopped too. True when a supervisor was running.
  */
 export async function stopSupervisor(appDir: string): Promise<boolean> {
   const paths = supervisorPaths(appDir)
-  const client = await connectSupervisor(appDir)
-  const pid = client?.pid ?? readPid(paths.pid)
-  if (client) {
+  // A socket in a directory gone unsafe is not talked to, but its daemon is still stopped.
+  const found = await findSupervisor(appDir).catch((): Found => ({state: 'silent', record: readRecord(appDir)!}))
+  const record = found.state === 'none' ? undefined : found.record
+  if (found.state === 'answering') {
     try {
-      await client.shutdown()
+      // The daemon stops its processes and exits 0, which ends its watchdog too.
+      await call(found.record.socket!, 'POST', '/shutdown', {})
     } catch {}
   }
 
-  let wasRunning = client !== undefined
-  if (pid && isDaemon(pid)) {
-    wasRunning = true
-    if (!client) signal(pid, 'SIGTERM')
-    for (let i = 0; i < 300 && isAlive(pid); i++) await pause(50)
-    if (isAlive(pid)) signal(pid, 'SIGKILL')
+  // The watchdog first: it must not start the daemon again while this stops it.
+  const watchdog = record?.watchdog && stillRunning(record.watchdog) ? record.watchdog.pid : undefined
+  if (watchdog) signal(watchdog, 'SIGKILL')
+  if (record && stillRunning(record)) {
+    // A stopped (SIGSTOP) daemon acts on SIGTERM only once it runs again.
+    if (found.state !== 'answering') {
+      signal(record.pid, 'SIGCONT')
+      signal(record.pid, 'SIGTERM')
+    }
+
+    for (let i = 0; i < 300 && stillRunning(record); i++) await pause(50)
+    if (stillRunning(record)) signal(record.pid, 'SIGKILL')
   }
 
-  if (existsSync(paths.children)) {
-    const {reapOrphans} = await import('./supervisor.js')
-    await reapOrphans(paths.children)
-  }
-
-  for (const path of [paths.socket, paths.pid, paths.children, paths.startLock]) rmSync(path, {force: true})
-  return wasRunning
+  // A daemon the watchdog had just started shares its process group.
+  if (watchdog && groupRunning(watchdog)) signal(-watchdog, 'SIGKILL')
+  const {reapOrphans} = await import('./supervisor.js')
+  await reapOrphans(paths.children)
+  removeSocket(appDir, record?.socket)
+  for (const path of [paths.record, paths.children, paths.startLock]) rmSync(path, {force: true})
+  return found.state !== 'none'
 }
 
+interface Ping {
+  pid: number
+  app: string
+  release: number | null
+  /** The daemon is still bringing back the release that ran before it started. */
+  restoring?: boolean
+}
+
+type Found =
+  | {state: 'answering'; record: SupervisorRecord; ping: Ping}
+  /** Alive but no answer (stalled, stopped, overloaded): to be waited for, never replaced. */
+  | {state: 'silent'; record: SupervisorRecord}
+  /** Alive, not listening yet. */
+  | {state: 'starting'; record: SupervisorRecord}
+  /** Dead, and its watchdog is starting it again. */
+  | {state: 'restarting'; record: SupervisorRecord}
+  | {state: 'none'}
+
+async function findSupervisor(appDir: string): Promise<Found> {
+  const record = readRecord(appDir)
+  if (!record) return {state: 'none'}
+  if (stillRunning(record)) {
+    if (!record.socket) return {state: 'starting', record}
+    const problem = socketDirProblem(record.socket)
+    if (problem) {
+      throw new HerogateError(`The supervisor socket of ${appDir} is not safe to use: ${problem}.`, {
+        suggestions: [`stop it with: kill ${record.pid}`, 'then run the command again'],
+      })
+    }
+
+    try {
+      const ping = (await call(record.socket, 'GET', '/ping', undefined, PING_TIMEOUT_MS)) as Ping
+      return {state: 'answering', record, ping}
+    } catch {
+      return {state: 'silent', record}
+    }
+  }
+
+  if (stillRunning(record.watchdog)) return {state: 'restarting', record}
+  return {state: 'none'}
+}
+
+/**
+ * The handle of an answering daemon once it has brought back the release that ran before it
+ * started: until then, what a command would see (or say) is not yet true.
+ */
+async function settled(found: Extract<Found, {state: 'answering'}>, options: EnsureOptions, started: boolean): Promise<SupervisorHandle> {
+  let {ping} = found
+  const socket = found.record.socket!
+  // The default boot-timeout and some: a release slower to come back is reported as it is then.
+  const deadline = Date.now() + (options.tuning?.bootTimeoutMs ?? 60_000) + 15_000
+  while (ping.restoring && Date.now() < deadline) {
+    await pause(50)
+    try {
+      ping = (await call(socket, 'GET', '/ping', undefined, PING_TIMEOUT_MS)) as Ping
+    } catch {
+      break
+    }
+  }
+
+  return new Client(socket, options, ping.pid, started && ping.release === null)
+}
+
+function notAnswering(app: string, pid: number, waitedMs: number): HerogateError {
+  return new HerogateError(`The supervisor of ${app} (pid ${pid}) is running but has not answered for ${waitedMs / 1000} s; it was left alone, and the app with it.`, {
+    suggestions: [`if it was stopped (Ctrl-Z, SIGSTOP): kill -CONT ${pid}`, 'run the command again once it answers'],
+  })
+}
+
+/** The supervisor went away mid-request (killed, crashed): nothing answered. */
+class SupervisorGone extends HerogateError {}
+
+class SupervisorRequestError extends HerogateError {}
+
 class Client implements SupervisorHandle {
-  constructor(private readonly socket: string, private readonly app: string, readonly pid: number, readonly started: boolean) {}
+  constructor(private readonly socket: string, private readonly options: EnsureOptions, readonly pid: number, readonly started: boolean) {}
 
   async deploy(state: DesiredState): Promise<DeployOutcome> {
-    return (await this.send('POST', '/deploy', state)) as DeployOutcome
+    try {
+      return (await this.send('POST', '/deploy', state)) as DeployOutcome
+    } catch (error) {
+      if (!(error instanceof SupervisorGone)) throw error
+      // Its watchdog starts it again with the release that was running: wait for that, so
+      // that whoever reports this failure ("v8 keeps serving") reports what really runs.
+      await ensureSupervisor(this.options)
+      return {ok: false, reason: `the supervisor stopped during the deploy (${(error.cause as NodeJS.ErrnoException)?.code ?? 'no answer'}) and was started again with the release that was running`}
+    }
   }
 
   async scale(formation: Record<string, number>): Promise<void> {
@@ -154,15 +269,14 @@ class Client implements SupervisorHandle {
       return await call(this.socket, method, path, body)
     } catch (error) {
       if (error instanceof HerogateError) throw error
-      throw new HerogateError(`The supervisor of ${this.app} stopped answering (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, {
+      const app = this.options.app
+      throw new SupervisorGone(`The supervisor of ${app} stopped answering (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, {
         cause: error,
-        suggestions: [`herogate ps -a ${this.app} (starts it again)`],
+        suggestions: ['its watchdog starts it again with the current release: run the command again in a few seconds', `herogate ps -a ${app}`],
       })
     }
   }
 }
-
-class SupervisorRequestError extends HerogateError {}
 
 async function call(socket: string, method: string, path: string, body?: unknown, timeoutMs?: number): Promise<unknown> {
   const payload = body === undefined ? undefined : JSON.stringify(body)
@@ -199,22 +313,61 @@ async function call(socket: string, method: string, path: string, body?: unknown
   })
 }
 
-async function startDaemon(options: SupervisorOptions & {tuning?: SupervisorTimings}): Promise<SupervisorHandle> {
+/**
+ * The watchdog: `sh -c WATCHDOG herogate-watchdog NODE ARGS...` runs the daemon and starts it
+ * again whenever it dies, at once after a good run, then waiting 1, 2, 4 ... 30 s while it
+ * keeps dying. It ends when the daemon stopped on purpose (0), when another supervisor of the
+ * app runs (5), and when a first start fails (3, 4: the starting command reports why). Under
+ * two megabytes of memory, and no node of its own.
+ */
+const WATCHDOG = `trap '' HUP
+HEROGATE_WATCHDOG=$$
+export HEROGATE_WATCHDOG
+runs=0
+delay=0
+while :; do
+  runs=$((runs + 1))
+  HEROGATE_RUN=$runs
+  export HEROGATE_RUN
+  started=$(date +%s)
+  "$@"
+  code=$?
+  case $code in
+    ${DAEMON_EXIT.stopped}|${DAEMON_EXIT.twin}) exit $code ;;
+    ${DAEMON_EXIT.router}|${DAEMON_EXIT.startup}) [ "$runs" -eq 1 ] && exit $code ;;
+  esac
+  if [ $(($(date +%s) - started)) -ge 60 ]; then delay=0; fi
+  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) watchdog: the supervisor exited with status $code; starting it again in $delay s" >&2
+  sleep $delay
+  delay=$((delay == 0 ? 1 : (delay >= 16 ? 30 : delay * 2)))
+done`
+
+/** Starts the watchdog and its daemon; undefined when it found another supervisor already running. */
+async function startDaemon(options: EnsureOptions): Promise<SupervisorHandle | undefined> {
   const paths = supervisorPaths(options.appDir)
   const fromSource = import.meta.url.endsWith('.ts')
   const main = fileURLToPath(new URL(fromSource ? './supervisor-main.ts' : './supervisor-main.js', import.meta.url))
-  // Run from source (tests, bin/dev.js), the daemon needs the same TypeScript loader.
-  const args = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, main] : [main]
+  // Run from source (tests, bin/dev.js), the daemon needs the same TypeScript loader. A 1 MB
+  // young generation (node's default grows to 16 MB each way) and V8's memory-first heuristics
+  // keep a burst of app output from growing the daemon: about 60 MB after a 50 MB burst, where
+  // it grew past 100 (bench/local-runtime.ts). The router's latency stays the same.
+  const heap = ['--max-semi-space-size=1', '--optimize-for-size']
+  const args = [...heap, ...(fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, main] : [main])]
   const tuning: SupervisorTimings = {...options.tuning}
   const env: Record<string, string> = {}
   for (const key of ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ', 'HEROGATE_HOME'])
     if (process.env[key] !== undefined) env[key] = process.env[key] as string
   env.HEROGATE_SUPERVISOR = JSON.stringify({appDir: options.appDir, app: options.app, port: options.port, host: options.host || '127.0.0.1', tuning})
 
-  const output = openSync(paths.output, 'w', 0o600)
+  // Appended to, not truncated: the reason the last daemon died stays readable.
+  trimOutput(paths.output)
+  const from = sizeOf(paths.output)
+  const output = openSync(paths.output, 'a', 0o600)
   let exited: number | null | undefined
+  let watchdog: number | undefined
   try {
-    const child = spawn(process.execPath, args, {detached: true, stdio: ['ignore', output, output], cwd: options.appDir, env})
+    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'herogate-watchdog', process.execPath, ...args], {detached: true, stdio: ['ignore', output, output], cwd: options.appDir, env})
+    watchdog = child.pid
     child.on('exit', (code) => {
       exited = code
     })
@@ -229,22 +382,30 @@ async function startDaemon(options: SupervisorOptions & {tuning?: SupervisorTimi
   const deadline = Date.now() + START_TIMEOUT_MS
   while (Date.now() < deadline) {
     await pause(25)
-    const client = await connectSupervisor(options.appDir)
-    if (client) return new Client(paths.socket, options.app, client.pid, true)
+    const found = await findSupervisor(options.appDir)
+    if (found.state === 'answering') return settled(found, options, true)
     if (exited !== undefined) break
   }
 
-  const said = readTail(paths.output)
-  const routerError = said.split('\n').find((line) => line.startsWith('herogate-router-error: '))
+  if (exited === DAEMON_EXIT.twin) return undefined
+  const said = readFrom(paths.output, from)
+  const reason = (prefix: string) => said.split('\n').find((line) => line.startsWith(prefix))?.slice(prefix.length)
+  const routerError = reason(ROUTER_ERROR_PREFIX)
   if (routerError) {
-    throw new HerogateError(`Could not start the router of ${options.app}: ${routerError.slice('herogate-router-error: '.length)}.`, {
+    throw new HerogateError(`Could not start the router of ${options.app}: ${routerError}.`, {
       suggestions: ['stop the program that uses the port and run the command again', 'HEROGATE_BIND=0.0.0.0 only if you mean to listen beyond this machine'],
     })
   }
 
-  throw new HerogateError(`The supervisor of ${options.app} ${exited === undefined ? 'did not answer in time' : `exited at start-up (code ${exited})`}.`, {
-    suggestions: [`look at ${paths.output}`],
-  })
+  const startError = reason(START_ERROR_PREFIX)
+  if (startError) throw new HerogateError(`The supervisor of ${options.app} could not start: ${startError}.`, {suggestions: [`look at ${paths.output}`]})
+  if (exited === undefined && watchdog) {
+    throw new HerogateError(`The supervisor of ${options.app} did not answer within ${START_TIMEOUT_MS / 1000} s; it may still come up.`, {
+      suggestions: [`look at ${paths.output}`, `herogate ps -a ${options.app}`],
+    })
+  }
+
+  throw new HerogateError(`The supervisor of ${options.app} exited at start-up (status ${exited}).`, {suggestions: [`look at ${paths.output}`]})
 }
 
 /** An exclusive lock file; a lock older than the start timeout is stale (its holder died). */
@@ -263,44 +424,33 @@ function takeLock(path: string): (() => void) | undefined {
   }
 }
 
-function readPid(path: string): number | undefined {
+function sizeOf(path: string): number {
   try {
-    const pid = Number(readFileSync(path, 'utf8').trim())
-    return pid > 1 ? pid : undefined
+    return statSync(path).size
   } catch {
-    return undefined
+    return 0
   }
 }
 
-/** Guards against a stale pid file naming a pid the OS has since given to something else. */
-function isDaemon(pid: number): boolean {
-  if (!isAlive(pid)) return false
-  // No /proc (macOS): trust the pid file, which the daemon removes when it exits.
-  if (!existsSync('/proc/self/cmdline')) return true
+function readFrom(path: string, position: number): string {
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-    return cmdline.includes('supervisor-main') || cmdline.includes('herogate-supervisor')
+    const fd = openSync(path, 'r')
+    try {
+      const buffer = Buffer.alloc(Math.max(0, Math.min(64 * 1024, statSync(path).size - position)))
+      const read = readSync(fd, buffer, 0, buffer.length, position)
+      return buffer.subarray(0, read).toString('utf8')
+    } finally {
+      closeSync(fd)
+    }
   } catch {
-    return false
+    return ''
   }
-}
-
-function isAlive(pid: number): boolean {
-  return processRunning(pid)
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
   try {
     process.kill(pid, name)
   } catch {}
-}
-
-function readTail(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').slice(-4000)
-  } catch {
-    return ''
-  }
 }
 
 function pause(ms: number): Promise<void> {

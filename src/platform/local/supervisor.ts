@@ -1,4 +1,3 @@
-import {execFileSync} from 'node:child_process'
 import {chmodSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 
@@ -7,8 +6,12 @@ import type {BootCheck, DeployOutcome, DesiredState, LogWriter, RunSpec, Supervi
 import {openLogStore} from './logstore.js'
 import {PortAllocator} from './ports.js'
 import {type Clock, groupRunning, ManagedProcess, ProcessManager, type ProcessManagerOptions, type ProcessSpec, systemClock} from './processes.js'
+import {currentState} from './restore.js'
 import {probeHttp, Router} from './router.js'
-import {socketDirSafe, supervisorPaths} from './supervisor-paths.js'
+import {
+  DAEMON_EXIT, identify, newSocketPath, processStartTime, readRecord, removeSocket, type ProcessIdentity, ROUTER_ERROR_PREFIX,
+  socketDirProblem, START_ERROR_PREFIX, stillRunning, supervisorPaths, type SupervisorRecord, trimOutput, withClaimLock, writeRecord,
+} from './supervisor-paths.js'
 
 /**
  * The supervisor of one app: keeps the desired formation of the current release running,
@@ -365,8 +368,10 @@ function sortKeys(record: Record<string, string>): Array<[string, string]> {
 }
 
 // ---------------------------------------------------------------------------------------
-// The daemon: one per app, detached from the CLI that started it. It holds the Supervisor
-// and the Router, and answers HTTP/JSON on an owner-only Unix socket in the app directory.
+// The daemon: one per app, detached from the CLI that started it, under a watchdog that starts
+// it again if it dies (supervisor-client.ts). It holds the Supervisor and the Router, answers
+// HTTP/JSON on an owner-only Unix socket, and on start brings back the app's current release
+// from its records, so a restart needs no command.
 
 export interface DaemonConfig extends SupervisorOptions {
   tuning?: Partial<SupervisorTuning>
@@ -375,7 +380,48 @@ export interface DaemonConfig extends SupervisorOptions {
 /** Runs the daemon until it is told to shut down (or gets SIGTERM/SIGINT); then the process exits. */
 export async function runDaemon(config: DaemonConfig): Promise<void> {
   const paths = supervisorPaths(config.appDir)
-  const log = openLogStore(config.appDir, {buffered: true})
+  // Its output is a file, maybe on a full disk: a failed write there must not become a crash.
+  process.stderr.on('error', () => {})
+  const say = (line: string) => {
+    try {
+      process.stderr.write(`${new Date().toISOString()} ${line}\n`)
+    } catch {}
+  }
+
+  const me = identify(process.pid)
+  const watchdogPid = Number(process.env.HEROGATE_WATCHDOG)
+  delete process.env.HEROGATE_WATCHDOG
+  const watchdog = watchdogPid > 1 && watchdogPid === process.ppid ? identify(watchdogPid) : undefined
+  const claim = await claimApp(config.appDir, me, watchdog)
+  if ('twin' in claim) {
+    process.stderr.write(`${START_ERROR_PREFIX}another supervisor of ${config.app} is running (pid ${claim.twin.pid})\n`)
+    process.exit(DAEMON_EXIT.twin)
+  }
+
+  const startFailed = (why: string, code: number = DAEMON_EXIT.startup): never => {
+    try {
+      process.stderr.write(`${code === DAEMON_EXIT.router ? ROUTER_ERROR_PREFIX : START_ERROR_PREFIX}${why}\n`)
+    } catch {}
+
+    if (readRecord(config.appDir)?.pid === process.pid) rmSync(paths.record, {force: true})
+    process.exit(code)
+  }
+
+  if ('error' in claim) startFailed(claim.error)
+  // Until it listens, whatever goes wrong is a start-up failure, and the starting command shows why.
+  let listening = false
+  process.on('uncaughtException', (error) => {
+    if (!listening) startFailed(error.message)
+    say(`supervisor error: ${error.stack ?? error.message}`)
+    void exit(DAEMON_EXIT.crashed)
+  })
+
+  const previous = 'previous' in claim ? claim.previous : undefined
+  // Started again by its watchdog: nobody reads the output from where it was, so it may be trimmed.
+  if (Number(process.env.HEROGATE_RUN) > 1) trimOutput(paths.output)
+  delete process.env.HEROGATE_RUN
+  removeSocket(config.appDir, previous?.socket)
+  const log = openLogStore(config.appDir, {buffered: true, onTrouble: (message) => say(`log store: ${message}`)})
   await reapOrphans(paths.children)
 
   const router: Router = new Router({
@@ -388,9 +434,9 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     await router.listen()
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    const why = code === 'EADDRINUSE' ? 'is already in use by another program' : `cannot be opened (${code ?? (error as Error).message})`
-    process.stderr.write(`${ROUTER_ERROR_PREFIX}port ${config.port} on ${config.host} ${why}\n`)
-    process.exit(3)
+    // Never our own supervisor: the claim above refused to start beside a live one.
+    const why = code === 'EADDRINUSE' ? 'is already in use by another program' : `cannot be opened (${errorCode(error)})`
+    startFailed(`port ${config.port} on ${config.host} ${why}`, DAEMON_EXIT.router)
   }
 
   const ports = new PortAllocator('127.0.0.1')
@@ -424,6 +470,9 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   })
 
   let exiting = false
+  let socket: string | undefined
+  /** True until the release the app ran before this daemon started is back (or failed to come back). */
+  let restoring = true
   const control = createServer((req, res) => {
     void answer(req, res)
   })
@@ -431,12 +480,19 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   const exit = async (code: number) => {
     if (exiting) return
     exiting = true
-    await supervisor.shutdown().catch(() => {})
-    await router.close().catch(() => {})
-    log.flush()
-    control.close()
-    for (const path of [paths.socket, paths.pid, paths.children]) rmSync(path, {force: true})
-    process.exit(code)
+    // Whatever hangs on the way out, the process still ends (the watchdog then decides).
+    setTimeout(() => process.exit(code), (config.tuning?.stopGraceMs ?? defaultTuning.stopGraceMs) + 5000).unref()
+    try {
+      await supervisor.shutdown().catch(() => {})
+      await router.close().catch(() => {})
+      log.flush()
+      control.close()
+      removeSocket(config.appDir, socket)
+      if (readRecord(config.appDir)?.pid === process.pid) rmSync(paths.record, {force: true})
+      rmSync(paths.children, {force: true})
+    } finally {
+      process.exit(code)
+    }
   }
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -451,7 +507,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
       const route = `${req.method} ${req.url}`
       switch (route) {
         case 'GET /ping': {
-          reply(200, {pid: process.pid, app: config.app, port: router.port, release: supervisor.currentRelease ?? null})
+          reply(200, {pid: process.pid, app: config.app, port: router.port, release: supervisor.currentRelease ?? null, restoring})
           return
         }
 
@@ -500,60 +556,85 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     }
   }
 
-  if (!socketDirSafe(paths.socket, true)) {
-    process.stderr.write(`the directory of ${paths.socket} is open to other users; refusing to put the supervisor socket there\n`)
-    await exit(4)
-    return
+  try {
+    socket = newSocketPath(config.appDir)
+  } catch (error) {
+    startFailed(`cannot make a private directory for the supervisor socket (${errorCode(error)})`)
   }
 
-  rmSync(paths.socket, {force: true})
+  const problem = socketDirProblem(socket as string)
+  if (problem) startFailed(`refusing to put the supervisor socket there: ${problem}`)
+
   const umask = process.umask(0o177)
   try {
+    // Ours to replace: the claim says no other supervisor of this app runs.
+    rmSync(socket as string, {force: true})
     await new Promise<void>((resolve, reject) => {
       control.once('error', reject)
-      control.listen(paths.socket, () => {
+      control.listen(socket, () => {
         control.off('error', reject)
         resolve()
       })
     })
+    chmodSync(socket as string, 0o600)
+    writeRecord(config.appDir, {...me, ...(watchdog ? {watchdog} : {}), socket})
+  } catch (error) {
+    removeSocket(config.appDir, socket)
+    startFailed(`cannot listen on ${socket} (${errorCode(error)})`)
   } finally {
     process.umask(umask)
   }
 
-  chmodSync(paths.socket, 0o600)
-  writeFileSync(paths.pid, String(process.pid), {mode: 0o600})
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void exit(0))
+  listening = true
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void exit(DAEMON_EXIT.stopped))
   // Its own session already keeps it clear of terminal hang-ups; a stray SIGHUP must not stop the app.
   process.on('SIGHUP', () => {})
-  process.on('uncaughtException', (error) => {
-    process.stderr.write(`${new Date().toISOString()} supervisor error: ${error.stack ?? error.message}\n`)
-    void exit(1)
-  })
+
+  try {
+    const state = currentState(config.app, config.appDir)
+    if (state) {
+      const note = (message: string) => log.append({time: new Date(), source: 'herogate', process: 'deploy', message})
+      note(`Supervisor started: bringing back v${state.release.version}`)
+      const outcome = await supervisor.deploy(state)
+      if (!outcome.ok) note(`Could not bring back v${state.release.version}: ${outcome.reason ?? 'unknown reason'}`)
+    }
+  } catch (error) {
+    say(`could not bring back the current release: ${(error as Error).message}`)
+  } finally {
+    restoring = false
+  }
 }
 
-/** What the daemon prints before exiting when its router cannot listen; the client shows the rest. */
-export const ROUTER_ERROR_PREFIX = 'herogate-router-error: '
+/**
+ * Makes this process the app's supervisor in its record, unless the recorded one still runs
+ * (then `twin`): never two supervisors of one app, whatever the environment of whoever
+ * started this one. `previous` is the record of a supervisor that died.
+ */
+async function claimApp(appDir: string, me: ProcessIdentity, watchdog: ProcessIdentity | undefined): Promise<{twin: SupervisorRecord} | {previous?: SupervisorRecord} | {error: string}> {
+  try {
+    const claimed = await withClaimLock(appDir, () => {
+      const previous = readRecord(appDir)
+      if (previous && previous.pid !== me.pid && stillRunning(previous)) return {twin: previous}
+      writeRecord(appDir, {...me, ...(watchdog ? {watchdog} : {})})
+      return previous ? {previous} : {}
+    })
+    return claimed ?? {error: `${supervisorPaths(appDir).claimLock} stayed locked`}
+  } catch (error) {
+    return {error: `cannot write ${supervisorPaths(appDir).record} (${errorCode(error)})`}
+  }
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message
+}
+
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   let text = ''
   req.setEncoding('utf8')
   for await (const chunk of req) text += chunk
   return text ? JSON.parse(text) : {}
-}
-
-/** A process's start time as the OS reports it, to tell a surviving child from a reused pid. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-  } catch {}
-
-  try {
-    return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim() || undefined
-  } catch {
-    return undefined
-  }
 }
 
 /**

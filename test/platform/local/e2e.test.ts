@@ -8,7 +8,7 @@ import {LocalPlatform} from '../../../src/platform/local/index.js'
 import {portFree} from '../../../src/platform/local/ports.js'
 import {defaultRuntime} from '../../../src/platform/local/runtime.js'
 import {appPaths, readApp} from '../../../src/platform/local/state.js'
-import {supervisorPaths} from '../../../src/platform/local/supervisor-paths.js'
+import {readRecord} from '../../../src/platform/local/supervisor-paths.js'
 import {commitAll, eventually, exec, fixtureRepo, get, tempHome} from './helpers.js'
 
 function pidAlive(pid: number): boolean {
@@ -202,10 +202,11 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
     expect([...processes]).to.include.members(['build', 'release', 'deploy', 'router', 'web'])
   })
 
-  it('brings the app back after its supervisor was killed', async () => {
-    const pid = Number(readFileSync(supervisorPaths(appPaths(app).dir).pid, 'utf8'))
+  it('brings the app back after its supervisor was killed, without any command', async () => {
+    const pid = readRecord(appPaths(app).dir)!.pid
     process.kill(pid, 'SIGKILL')
     expect(await eventually(async () => !pidAlive(pid))).to.equal(true)
+    expect(await eventually(async () => (await get(url)).body === 'two from web.1\n', 200)).to.equal(true)
     const processes = await platform.ps(app)
     expect(processes.map((p) => p.name)).to.deep.equal(['web.1'])
     expect(await eventually(async () => (await get(url)).body === 'two from web.1\n')).to.equal(true)
@@ -213,11 +214,11 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
 
   it('destroy leaves no process and no port behind', async () => {
     const pids = (await platform.ps(app)).map((p) => Number(p.id))
-    const supervisorPid = Number(readFileSync(supervisorPaths(appPaths(app).dir).pid, 'utf8'))
+    const {pid: supervisorPid, watchdog} = readRecord(appPaths(app).dir)!
     const port = readApp(app).port
     const result = await platform.destroyApp(app, {cwd: repo})
     expect(result.removed.join('\n')).to.include(`127.0.0.1:${port}`).and.include('git remote herogate')
-    expect(await eventually(async () => [...pids, supervisorPid].every((pid) => !pidAlive(pid)))).to.equal(true)
+    expect(await eventually(async () => [...pids, supervisorPid, watchdog!.pid].every((pid) => !pidAlive(pid)))).to.equal(true)
     expect(await portFree(port)).to.equal(true)
   })
 })

@@ -1,15 +1,59 @@
 import {execFileSync, spawn} from 'node:child_process'
-import {cpSync, mkdtempSync, rmSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, rmSync} from 'node:fs'
+import {connect, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {writeConfig} from '../../../src/platform/local/config.js'
+import {createRelease, finishRelease} from '../../../src/platform/local/releases.js'
+import {appPaths, writeApp} from '../../../src/platform/local/state.js'
 import type {ProcessInfo} from '../../../src/platform/types.js'
 import type {DeployOutcome, DesiredState, LogReader, LogWriter, SupervisorClient} from '../../../src/platform/local/contracts.js'
 import type {LocalRuntime} from '../../../src/platform/local/runtime.js'
 import type {LogLine, LogOptions} from '../../../src/platform/types.js'
 
 export const FIXTURE = fileURLToPath(new URL('../../fixtures/node-app', import.meta.url))
+/** The runtime tests' app (test/fixtures/runtime/app.mjs and worker.mjs), steered by its environment. */
+export const RUNTIME_FIXTURE = fileURLToPath(new URL('../../fixtures/runtime', import.meta.url))
+
+/**
+ * A local app in HEROGATE_HOME as a push leaves it, written by the workflow's own code:
+ * app.json, release v1 (the runtime fixture as its build) with its config, and a formation.
+ * A supervisor started for it brings v1 back from these records alone. Its directory.
+ */
+export function appOnDisk(app: string, port: number, formation: Record<string, number>, config: Record<string, string> = {RELEASE: 'v1'}): string {
+  const paths = appPaths(app)
+  mkdirSync(paths.dir, {recursive: true, mode: 0o700})
+  cpSync(RUNTIME_FIXTURE, join(paths.builds, 'b1'), {recursive: true})
+  const configVersion = writeConfig(paths, config)
+  const release = createRelease(paths, {description: 'Deploy 1234567', author: 'dev@example.com', image: 'b1', configVersion, processTypes: {web: 'node app.mjs', worker: 'node worker.mjs'}})
+  finishRelease(paths, release, 'succeeded')
+  writeApp({name: app, port, createdAt: new Date().toISOString(), formation, current: release.version, configVersion})
+  return paths.dir
+}
+
+/** `count` clients each sending a request body of a megabyte to /echo, one byte every 200 ms each, until stopped. */
+export function slowBodies(port: number, count: number): {sockets: Socket[]; stop(): void} {
+  const sockets: Socket[] = []
+  for (let i = 0; i < count; i++) {
+    const socket = connect(port, '127.0.0.1')
+    socket.on('error', () => {})
+    socket.write('POST /echo HTTP/1.1\r\nHost: slow\r\nContent-Length: 1000000\r\n\r\nx')
+    sockets.push(socket)
+  }
+
+  const drip = setInterval(() => {
+    for (const socket of sockets) socket.write('x')
+  }, 200)
+  return {
+    sockets,
+    stop() {
+      clearInterval(drip)
+      for (const socket of sockets) socket.destroy()
+    },
+  }
+}
 
 /** A temporary HEROGATE_HOME for the current describe block; restores the old one on cleanup. */
 export function tempHome(): {dir: string; cleanup(): void} {

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {existsSync, mkdtempSync, rmSync, statSync} from 'node:fs'
+import {appendFileSync, existsSync, mkdtempSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -69,6 +69,17 @@ describe('local LogStore', () => {
     expect(await collect(store.read(options()))).to.deep.equal([])
     await pause(20)
     expect(await collect(store.read(options()))).to.deep.equal(['app[web.1] later'])
+  })
+
+  it('writes a buffered burst as it comes, holding at most 64 KB in memory', async () => {
+    const store = openLogStore(dir, {buffered: true, flushMs: 60_000})
+    const message = 'y'.repeat(200)
+    for (let i = 0; i < 1000; i++) store.append(line(1, 'web.1', `${i} ${message}`))
+    // About 270 KB appended and the timer far away: all but the last few KB are on disk already.
+    const onDisk = statSync(join(dir, 'logs', 'herogate.log.jsonl')).size
+    expect(onDisk).to.be.greaterThan(270_000 - 64 * 1024)
+    store.flush()
+    expect(await collect(store.read(options({num: 2000})))).to.have.length(1000)
   })
 
   it('tails: history first, then new lines as they arrive, until the signal aborts', async () => {
@@ -145,5 +156,45 @@ describe('local LogStore', () => {
     await reading
     expect(seen).to.deep.equal(Array.from({length: 80}, (_, i) => `live ${i}`))
     expect(statSync(store.currentPath).size + statSync(store.oldPath).size).to.be.at.most(8200)
+  })
+
+  it('never throws when the disk is full: keeps the newest lines, drops the rest, says so once, recovers by itself', async () => {
+    let full = true
+    const appendFile = (path: string, text: string) => {
+      if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), {code: 'ENOSPC'})
+      appendFileSync(path, text)
+    }
+
+    const troubles: string[] = []
+    const store = new LogStore(join(dir, 'logs'), {appendFile, onTrouble: (message) => troubles.push(message)})
+    const long = 'x'.repeat(1000)
+    for (let i = 0; i < 1000; i++) store.append(line(1, 'web.1', `${i} ${long}`))
+    const buffered = new LogStore(join(dir, 'logs'), {appendFile, buffered: true, onTrouble: (message) => troubles.push(message)})
+    buffered.append(line(1, 'router', 'from the buffered writer', 'herogate'))
+    buffered.flush()
+    expect(troubles).to.have.length(2)
+    expect(troubles[0]).to.match(/^cannot write to .*herogate\.log\.jsonl \(ENOSPC\): keeping the newest lines in memory and dropping the rest until it works again$/)
+    expect(store.dropped).to.be.greaterThan(700)
+
+    full = false
+    store.append(line(2, 'web.1', 'space again'))
+    buffered.append(line(2, 'router', 'buffered again', 'herogate'))
+    buffered.flush()
+    expect(store.dropped).to.equal(0)
+    const lines = await collect(store.read(options({num: 100_000})))
+    const kept = lines.filter((text) => text.startsWith('app[web.1] ') && text.endsWith(long))
+    // The newest ones were held and written once the disk had room, oldest first.
+    expect(kept.length).to.be.within(200, 300)
+    expect(kept.at(-1)).to.equal(`app[web.1] 999 ${long}`)
+    // One line per writer about its gap: the one that dropped lines counts them, the other held all of its.
+    const notices = lines.filter((text) => text.startsWith('herogate[logs] '))
+    expect(notices).to.have.length(2)
+    expect(notices).to.satisfy((found: string[]) =>
+      found.some((text) => new RegExp(`^herogate\\[logs\\] Error L12 \\(Local buffer overflow\\): ${1000 - kept.length} messages dropped since \\S+ \\(writing the log store failed: ENOSPC\\)$`).test(text)),
+    )
+    expect(notices).to.satisfy((found: string[]) =>
+      found.some((text) => /^herogate\[logs\] The log store could not be written from \S+ \(ENOSPC\): 1 message was held and written late, none dropped$/.test(text)),
+    )
+    expect(lines).to.include.members(['app[web.1] space again', 'herogate[router] from the buffered writer', 'herogate[router] buffered again'])
   })
 })

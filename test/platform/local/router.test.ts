@@ -1,10 +1,11 @@
 import {expect} from 'chai'
 import {createServer, request, type Server} from 'node:http'
-import {connect} from 'node:net'
+import {connect, type Socket} from 'node:net'
 
 import {freePort} from '../../../src/platform/local/ports.js'
 import {probeHttp, Router} from '../../../src/platform/local/router.js'
 import {MemoryLog} from './fakes.js'
+import {slowBodies} from './helpers.js'
 
 interface Backend {
   name: string
@@ -27,6 +28,13 @@ async function backend(name: string): Promise<Backend> {
 
     if (req.url === '/hold') {
       held.push(() => res.end(`${name} held`))
+      return
+    }
+
+    if (req.url === '/stall') {
+      // Starts its answer, then goes silent.
+      res.writeHead(200, {'content-type': 'text/plain'})
+      res.write('first chunk')
       return
     }
 
@@ -206,4 +214,110 @@ describe('local Router', () => {
     expect(await probeHttp(b.port)).to.equal(true)
     expect(await probeHttp(await freePort())).to.equal(false)
   })
+
+  describe('slow clients and slow apps (limits injected short)', () => {
+    let limited: Router
+    const sockets: Socket[] = []
+
+    beforeEach(async () => {
+      limited = new Router({host: '127.0.0.1', port: await freePort(), log, limits: {headersMs: 300, firstByteMs: 400, idleMs: 400}})
+      await limited.listen()
+    })
+
+    afterEach(async () => {
+      for (const socket of sockets.splice(0)) socket.destroy()
+      await limited.close()
+    })
+
+    /** The router's one access line for the request (a second would mean it logged the cut twice). */
+    async function oneLine(): Promise<string> {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(log.messages('router')).to.have.length(1)
+      return log.messages('router')[0]
+    }
+
+    function slowClient(request: string): Socket {
+      const socket = connect(limited.port, '127.0.0.1')
+      socket.on('error', () => {})
+      socket.write(request)
+      sockets.push(socket)
+      return socket
+    }
+
+    /** Everything the server sent until it closed the connection (a deadline only guards against hanging). */
+    function untilClosed(socket: Socket): Promise<string> {
+      let received = ''
+      socket.setEncoding('utf8')
+      socket.on('data', (chunk: string) => (received += chunk))
+      return withDeadline(new Promise<string>((resolve) => socket.once('close', () => resolve(received))), 10_000, 'the router never closed the connection')
+    }
+
+    it('keeps serving others while 300 slow request bodies trickle in', async () => {
+      const b = await backend('web.1')
+      backends.push(b)
+      // A long idle window: these clients are slow, not idle, and stay connected throughout.
+      const patient = new Router({host: '127.0.0.1', port: await freePort(), log, limits: {idleMs: 60_000}})
+      await patient.listen()
+      patient.add('web.1', 'web.1', b.port)
+      const slow = slowBodies(patient.port, 300)
+      try {
+        // Let every slow body reach the backend before the others ask.
+        await withDeadline((async () => {
+          while (patient.backends()[0].inflight < 300) await new Promise((resolve) => setTimeout(resolve, 20))
+        })(), 15_000, 'the slow bodies never reached the backend')
+        for (let i = 0; i < 20; i++) {
+          const response = await withDeadline(get(patient.port), 10_000, `request ${i + 1} of the others got no answer`)
+          expect(response.status).to.equal(200)
+        }
+      } finally {
+        slow.stop()
+        await patient.close()
+      }
+    })
+
+    it('cuts a client whose request body goes idle (H28) and tells the app', async () => {
+      const b = await backend('web.1')
+      backends.push(b)
+      limited.add('web.1', 'web.1', b.port)
+      const aborted = new Promise<void>((resolve) => b.server.once('request', (req) => req.once('close', () => resolve())))
+      const socket = slowClient('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly some')
+      const answer = await untilClosed(socket)
+      expect(answer).to.match(/^HTTP\/1\.1 408 /)
+      await withDeadline(aborted, 10_000, 'the backend request was never closed')
+      expect((await oneLine())).to.match(/^at=error code=H28 desc="Client Connection Idle" method=POST path="\/echo" .* status=408 /)
+    })
+
+    it('answers 503 (H12) when the response does not start in time after the request was sent', async () => {
+      const b = await backend('web.1')
+      backends.push(b)
+      limited.add('web.1', 'web.1', b.port)
+      const response = await withDeadline(get(limited.port, '/hold'), 10_000, 'no answer')
+      expect(response.status).to.equal(503)
+      expect(response.text).to.equal('Request timeout\n')
+      expect((await oneLine())).to.match(/^at=error code=H12 desc="Request timeout" method=GET path="\/hold" .* status=503 /)
+    })
+
+    it('closes a response that goes silent (H15)', async () => {
+      const b = await backend('web.1')
+      backends.push(b)
+      limited.add('web.1', 'web.1', b.port)
+      const socket = slowClient('GET /stall HTTP/1.1\r\nHost: x\r\n\r\n')
+      const answer = await untilClosed(socket)
+      expect(answer).to.match(/^HTTP\/1\.1 200 /).and.include('first chunk')
+      expect((await oneLine())).to.match(/^at=error code=H15 desc="Idle connection" method=GET path="\/stall" .* status=200 /)
+    })
+
+    it('drops a client that never finishes its request headers', async () => {
+      const socket = slowClient('GET / HTTP/1.1\r\nHost: x\r\n')
+      await untilClosed(socket)
+    })
+  })
 })
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {Agent, createServer, request} from 'node:http'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {RunSpec} from '../../../src/platform/local/contracts.js'
@@ -11,7 +11,7 @@ import {processRunning} from '../../../src/platform/local/processes.js'
 import {freePort, portFree} from '../../../src/platform/local/ports.js'
 import {type RouterControl, Supervisor} from '../../../src/platform/local/supervisor.js'
 import {ensureSupervisor, stopSupervisor, supervisorRunning} from '../../../src/platform/local/supervisor-client.js'
-import {socketDirSafe, supervisorPaths} from '../../../src/platform/local/supervisor-paths.js'
+import {readRecord} from '../../../src/platform/local/supervisor-paths.js'
 import type {LogOptions} from '../../../src/platform/types.js'
 import {FakeClock, fakeProcesses, MemoryLog, settle} from './fakes.js'
 
@@ -260,7 +260,7 @@ describe('local supervisor daemon (real processes, HTTP through the router)', fu
     expect(second.pid).to.equal(first.pid)
     expect(await supervisorRunning(appDir)).to.equal(true)
     expect(statSync(join(appDir, 'supervisor.sock')).mode & 0o777).to.equal(0o600)
-    expect(readFileSync(join(appDir, 'supervisor.pid'), 'utf8')).to.equal(String(first.pid))
+    expect(readRecord(appDir)).to.include({pid: first.pid, socket: join(appDir, 'supervisor.sock')})
   })
 
   it('runs the formation; the router spreads requests over the web processes; output reaches the log store', async () => {
@@ -338,15 +338,20 @@ describe('local supervisor daemon (real processes, HTTP through the router)', fu
     expect(lines).to.include('app[web.1] web.1 release v7 shut down cleanly')
   })
 
-  it('after the daemon is killed, its processes are stopped and the next start runs nothing until told', async () => {
+  it('after the daemon is killed, its watchdog starts it again, which stops the orphans first', async () => {
     const first = await ensureSupervisor(options())
     const pids = (await first.status()).map((p) => Number(p.id))
+    expect(pids).to.not.deep.equal([])
     process.kill(first.pid, 'SIGKILL')
-    await waitFor(async () => !alive(first.pid))
-    expect(pids.some(alive)).to.equal(true)
+    // No command: the watchdog brings a new daemon, and that one reaps what the old one ran.
+    const restarted = await waitFor(async () => {
+      const record = readRecord(appDir)
+      return record && record.pid !== first.pid && record.socket && alive(record.pid) ? record : undefined
+    })
+    await waitFor(async () => pids.every((pid) => !alive(pid)))
     const second = await ensureSupervisor(options())
-    expect(second.started).to.equal(true)
-    expect(pids.filter(alive)).to.deep.equal([])
+    expect(second.pid).to.equal(restarted.pid)
+    // Not an app directory with records: there is no release to bring back.
     expect(await second.status()).to.deep.equal([])
     expect(await second.deploy({release: spec(6), formation: {web: 1}})).to.deep.equal({ok: true})
     expect((await fetch(`http://127.0.0.1:${port}/`)).status).to.equal(200)
@@ -357,12 +362,15 @@ describe('local supervisor daemon (real processes, HTTP through the router)', fu
     await supervisor.scale({web: 2, worker: 1})
     const pids = (await supervisor.status()).map((p) => Number(p.id))
     expect(pids).to.have.length(3)
+    const watchdog = readRecord(appDir)!.watchdog!.pid
+    expect(alive(watchdog)).to.equal(true)
     expect(await stopSupervisor(appDir)).to.equal(true)
     expect(pids.filter(alive)).to.deep.equal([])
     expect(alive(supervisor.pid)).to.equal(false)
+    expect(alive(watchdog)).to.equal(false)
     expect(await portFree(port)).to.equal(true)
     expect(existsSync(join(appDir, 'supervisor.sock'))).to.equal(false)
-    expect(existsSync(join(appDir, 'supervisor.pid'))).to.equal(false)
+    expect(existsSync(join(appDir, 'supervisor.json'))).to.equal(false)
     expect(await supervisorRunning(appDir)).to.equal(false)
     expect(await stopSupervisor(appDir)).to.equal(false)
   })
@@ -378,15 +386,6 @@ describe('local supervisor daemon (real processes, HTTP through the router)', fu
       await stopSupervisor(otherDir)
       rmSync(otherDir, {recursive: true, force: true})
     }
-  })
-
-  it('puts the socket of a deep app directory in a private temp directory', () => {
-    const deep = join(appDir, 'x'.repeat(120))
-    const {socket} = supervisorPaths(deep)
-    expect(socket.startsWith(tmpdir())).to.equal(true)
-    expect(socketDirSafe(socket, true)).to.equal(true)
-    expect(statSync(dirname(socket)).mode & 0o777).to.equal(0o700)
-    expect(supervisorPaths(join(appDir, 'short')).socket).to.equal(join(appDir, 'short', 'supervisor.sock'))
   })
 
   it('explains a router port taken by another program', async () => {
