@@ -7,6 +7,7 @@ import type {ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
 import {HerogateError, Interrupted, InvalidInput} from '../../lib/errors.js'
 import {getRemoteUrl, headCommit} from '../../lib/git.js'
 import {names} from '../../lib/naming.js'
+import {BUILD_TIMEOUT_MINUTES} from '../../release/budget.js'
 import type {DeployOptions, Progress, Release} from '../types.js'
 import type {AwsContext} from './context.js'
 import {releaseStore, toRelease} from './releases.js'
@@ -32,7 +33,14 @@ export interface DeployDeps {
 export const DEPLOY_POLL_MS = 3000
 /** How long a push may take to show up as a pipeline run (EventBridge usually takes seconds). */
 export const PIPELINE_START_TIMEOUT_MS = 3 * 60_000
-export const DEPLOY_TIMEOUT_MS = 60 * 60_000
+/** CodeBuild's queue before a build starts: minutes at the most, outside the build's own timeout. */
+const BUILD_QUEUE_MS = 10 * 60_000
+/**
+ * How long `deploy` follows a run before it stops watching: the run's start, CodeBuild's queue
+ * and the whole build, whose timeout holds every budget of a release (src/release/budget.ts).
+ * Shorter, and a slow but healthy release would be reported as still running.
+ */
+export const DEPLOY_TIMEOUT_MS = PIPELINE_START_TIMEOUT_MS + BUILD_QUEUE_MS + BUILD_TIMEOUT_MINUTES * 60_000
 const FAILED_RUN = new Set(['Failed', 'Stopped', 'Stopping', 'Cancelled', 'Superseded'])
 
 /** `git push REMOTE HEAD:refs/heads/BRANCH`, its progress lines passed on as they come. */

@@ -15,6 +15,7 @@ import {type ReleaseRecord, ReleaseStore} from '../../../src/aws/release-store.j
 import {HerogateError, Interrupted} from '../../../src/lib/errors.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import {deploy, gitPush, type Pusher} from '../../../src/platform/aws/deploy.js'
+import {BUILD_TIMEOUT_MINUTES} from '../../../src/release/budget.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 import {useMoto} from '../../helpers/moto.js'
@@ -52,10 +53,11 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
     kind: 'deploy', description: `Deploy ${HEAD.slice(0, 7)}`, status: 'pending', author: 'dev@example.com', createdAt: '2026-11-21T10:00:30.000Z', commit: HEAD, image: IMAGE, ...fields,
   })
 
-  /** A run that shows up on the second poll, builds for a while, then ends `end`. */
-  function playRun(end: {status: 'Succeeded' | 'Failed'; build: 'SUCCEEDED' | 'FAILED'; release?: 'succeeded' | 'failed'; failure?: string}) {
+  /** A run that shows up on the second poll, builds for a while (`end.afterMs` more between two polls), then ends `end`. */
+  function playRun(end: {status: 'Succeeded' | 'Failed'; build: 'SUCCEEDED' | 'FAILED'; release?: 'succeeded' | 'failed'; failure?: string; afterMs?: number}) {
     let polls = 0
     let version = 0
+    let finished = false
     pipeline.on(ListPipelineExecutionsCommand).callsFake(async () => ({
       pipelineExecutionSummaries: ++polls < 2 ? [] : [{pipelineExecutionId: 'exec-1', status: 'InProgress', startTime: ctx.clock.now(), sourceRevisions: [{actionName: 'Source', revisionId: HEAD}]}],
     }))
@@ -66,33 +68,35 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
         await putLogs(resources.logGroup, `herogate/build/${BUILD_ID.split(':')[1]}`, [{timestamp: ctx.clock.now().getTime(), message: 'Step 1/3 : FROM node:20'}])
       }
 
+      if (runPolls === 3 && end.afterMs) (ctx.clock as ReturnType<typeof fakeClock>).advance(end.afterMs)
       if (runPolls === 3 && end.release) {
         version = (await recordRelease('demo', record({phase: 'rollout'}))).version
       }
 
-      if (runPolls === 4 && end.release) {
+      if (!finished && runPolls >= 4) {
+        finished = true
+        if (!end.release) return {pipelineExecution: {pipelineExecutionId: 'exec-1', status: end.status, artifactRevisions: [{revisionId: HEAD}]}}
         const current = (await store.get('demo', version))!
         const ended: ReleaseRecord = {...current, status: end.release, ...(end.failure ? {failure: end.failure} : {})}
         delete ended.phase
         await endRelease('demo', ended)
       }
 
-      const done = runPolls >= 4
-      return {pipelineExecution: {pipelineExecutionId: 'exec-1', status: done ? end.status : 'InProgress', artifactRevisions: [{revisionId: HEAD}]}}
+      return {pipelineExecution: {pipelineExecutionId: 'exec-1', status: finished ? end.status : 'InProgress', artifactRevisions: [{revisionId: HEAD}]}}
     })
     pipeline.on(ListActionExecutionsCommand).callsFake(async () => ({
       actionExecutionDetails: [
         {stageName: 'Source', actionName: 'Source', status: 'Succeeded', startTime: new Date(1), output: {executionResult: {externalExecutionId: HEAD}}},
-        {stageName: 'Build', actionName: 'Build', status: runPolls >= 4 && end.status === 'Failed' ? 'Failed' : 'InProgress', startTime: new Date(2), output: {executionResult: {externalExecutionId: BUILD_ID}}},
+        {stageName: 'Build', actionName: 'Build', status: finished && end.status === 'Failed' ? 'Failed' : 'InProgress', startTime: new Date(2), output: {executionResult: {externalExecutionId: BUILD_ID}}},
       ],
     }))
     codebuild.on(BatchGetBuildsCommand).callsFake(async () => ({
       builds: [{
         id: BUILD_ID,
-        buildStatus: runPolls >= 4 ? end.build : 'IN_PROGRESS',
+        buildStatus: finished ? end.build : 'IN_PROGRESS',
         phases: [
           {phaseType: 'INSTALL', phaseStatus: 'SUCCEEDED'},
-          {phaseType: 'BUILD', ...(runPolls >= 4 ? {phaseStatus: end.build, ...(end.build === 'FAILED' ? {contexts: [{statusCode: 'COMMAND_EXECUTION_ERROR', message: 'Error while executing command: herogate internal:release. Reason: exit status 1'}]} : {})} : {})},
+          {phaseType: 'BUILD', ...(finished ? {phaseStatus: end.build, ...(end.build === 'FAILED' ? {contexts: [{statusCode: 'COMMAND_EXECUTION_ERROR', message: 'Error while executing command: herogate internal:release. Reason: exit status 1'}]} : {})} : {})},
         ],
         logs: {groupName: resources.logGroup, streamName: `herogate/build/${BUILD_ID.split(':')[1]}`},
       }],
@@ -134,6 +138,13 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
     expect(events.filter((e) => e.kind === 'step').map((e) => `${(e as {id: string}).id} ${(e as {status: string}).status}`)).to.deep.equal([
       'push start', 'push done', 'pipeline start', 'pipeline done', 'build start', 'build done', 'release:rollout start', 'release:rollout done', 'live done',
     ])
+  })
+
+  it('follows a slow release to its end while the build may still be running (its timeout holds every budget)', async () => {
+    // 80 minutes: within the build project's timeout, so the release can still succeed.
+    playRun({status: 'Succeeded', build: 'SUCCEEDED', release: 'succeeded', afterMs: Math.min(80 * 60_000, BUILD_TIMEOUT_MINUTES * 60_000 - 60_000)})
+    const release = await run()
+    expect(release).to.include({version: 1, status: 'succeeded'})
   })
 
   it('fails with the release\'s own reason when the release fails', async () => {
