@@ -24,8 +24,8 @@ export default class Apps extends HerogateCommand {
       try {
         apps.push(...(await (await this.platform('aws', flags)).listApps()))
       } catch (error) {
-        // Without AWS set up, the local apps are still worth listing.
-        if (flags.aws || !(error instanceof HerogateError)) throw error
+        // Without AWS set up, the local apps are still worth listing; AWS asked for by name must work.
+        if (flags.aws || flags.region || flags.profile || !(error instanceof HerogateError)) throw error
         this.note(`(AWS apps not listed: ${error.message})`)
       }
     }

@@ -73,5 +73,8 @@ describe('releases, releases:info and rollback of an unknown app, and a bad regi
     for (const command of [['releases'], ['releases:info'], ['rollback'], ['config'], ['ps']]) {
       expect(herogate(...command, '-a', 'nope', '--region', 'not-a-region'), command[0]).to.deep.equal({status: 1, stdout: '', stderr: invalid})
     }
+
+    // apps lists local apps without AWS set up, but a region asked for by name must be one.
+    expect(herogate('apps', '--region', 'not-a-region')).to.deep.equal({status: 1, stdout: '', stderr: invalid})
   })
 })
