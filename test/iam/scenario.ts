@@ -9,6 +9,7 @@ import {Writable} from 'node:stream'
 import {execFileSync} from 'node:child_process'
 
 import {AwsClients} from '../../src/aws/clients.js'
+import {COMPACT_EVERY} from '../../src/aws/release-store.js'
 import {names} from '../../src/lib/naming.js'
 import type {AwsContext} from '../../src/platform/aws/context.js'
 import {deploy} from '../../src/platform/aws/deploy.js'
@@ -201,6 +202,10 @@ export async function recordEverything(): Promise<Recording> {
         return {upToDate: false}
       },
     })
+    // Releases up to v19, so that the push's release is v20: the build role's run compacts the
+    // history, archiving v1 to v10 and deleting their parameters.
+    const firstDeploy = 2 * COMPACT_EVERY
+    for (let i = 2; i < firstDeploy; i++) await step('config:set (more releases)', () => platform.setConfig(APP, {[`VAR_${i}`]: String(i)}))
     // No Docker Hub secret yet: the build looks for it and pulls anonymously.
     await step('deploy', () => push(COMMIT, source))
     // The user keeps Docker Hub credentials for the builds (README: Docker Hub), with the AWS CLI.
@@ -230,7 +235,8 @@ export async function recordEverything(): Promise<Recording> {
       await lines.return?.()
     })
     await step('config:unset', () => platform.unsetConfig(APP, ['EMPTY']))
-    await step('rollback', () => platform.rollback(APP, 2))
+    // Back to the first deploy (the buildpacks deploy came after it).
+    await step('rollback', () => platform.rollback(APP, firstDeploy))
     // git push and fetch are signed by herogate's credential helper (git:credentials) and
     // authorized by CodeCommit as GitPush and GitPull: no SDK call shows them.
     for (const operation of ['GitPull', 'GitPush']) {
