@@ -1,4 +1,3 @@
-import {execFileSync} from 'node:child_process'
 import {chmodSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 
@@ -6,7 +5,7 @@ import type {ProcessInfo} from '../types.js'
 import type {DeployOutcome, DesiredState, LogWriter, RunSpec, SupervisorOptions} from './contracts.js'
 import {openLogStore} from './logstore.js'
 import {PortAllocator} from './ports.js'
-import {type Clock, groupRunning, ManagedProcess, ProcessManager, type ProcessManagerOptions, type ProcessSpec, systemClock} from './processes.js'
+import {type Clock, groupRunning, ManagedProcess, ProcessManager, type ProcessManagerOptions, type ProcessSpec, processStartTime, systemClock} from './processes.js'
 import {probeHttp, Router} from './router.js'
 import {socketDirSafe, supervisorPaths} from './supervisor-paths.js'
 
@@ -535,21 +534,6 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   req.setEncoding('utf8')
   for await (const chunk of req) text += chunk
   return text ? JSON.parse(text) : {}
-}
-
-/** A process's start time as the OS reports it, to tell a surviving child from a reused pid. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-  } catch {}
-
-  try {
-    return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim() || undefined
-  } catch {
-    return undefined
-  }
 }
 
 /**

@@ -119,12 +119,12 @@ export async function connect(ctx: LocalContext, app: string, options: {locked?:
   }
 
   // Someone else holding the lock (a push mid-deploy) is about to hand the supervisor a release anyway.
-  const unlock = tryLock(app, 'recover', process.env.USER || 'herogate')
-  if (unlock) {
+  const lock = tryLock(app, 'recover', process.env.USER || 'herogate')
+  if (lock) {
     try {
       await recover()
     } finally {
-      unlock()
+      lock.release()
     }
   }
 
