@@ -184,12 +184,14 @@ function readLock(file: string): {key: string; info?: LockInfo; modified: number
     return undefined
   }
 
+  let info: LockInfo | undefined
   try {
-    const info = JSON.parse(text) as LockInfo
-    if (typeof info.pid === 'number' && typeof info.token === 'string') return {key: info.token, info, modified: stat.mtimeMs}
+    const parsed = JSON.parse(text) as LockInfo
+    if (typeof parsed.pid === 'number') info = parsed
   } catch {}
 
-  return {key: `inode-${stat.ino}`, modified: stat.mtimeMs}
+  // An older herogate's lock has no token: its inode names it (a new lock always has a token).
+  return {key: typeof info?.token === 'string' ? info.token : `inode-${stat.ino}`, info, modified: stat.mtimeMs}
 }
 
 function holderDead(lock: {info?: LockInfo; modified: number}): boolean {
