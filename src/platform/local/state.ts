@@ -5,6 +5,7 @@ import {join} from 'node:path'
 
 import {AppNotFound, LockHeld} from '../../lib/errors.js'
 import {localAppDir, localAppsDir, localRepoPath} from '../../lib/home.js'
+import {appNameProblem, checkAppName} from '../../lib/naming.js'
 import {processRunning, processStartTime} from './processes.js'
 
 /**
@@ -33,7 +34,7 @@ export interface AppRecord {
 }
 
 export const appPaths = (app: string) => {
-  const dir = localAppDir(app)
+  const dir = localAppDir(checkAppName(app))
   return {
     dir,
     record: join(dir, 'app.json'),
@@ -86,7 +87,7 @@ export function listAppNames(): string[] {
   const dir = localAppsDir()
   if (!existsSync(dir)) return []
   return readdirSync(dir, {withFileTypes: true})
-    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'app.json')))
+    .filter((entry) => entry.isDirectory() && !appNameProblem(entry.name) && existsSync(join(dir, entry.name, 'app.json')))
     .map((entry) => entry.name)
     .sort()
 }
