@@ -147,6 +147,8 @@ export interface ConfigChange {
   /** Keys set or removed; never values. */
   keys: string[]
   release?: Release
+  /** Why nothing changed (no release): the vars already had those values, or were not set. */
+  note?: string
 }
 
 export interface DestroyResult {

@@ -167,6 +167,32 @@ describe('commands against a fake platform', () => {
       expect(platform.calls[0].args[1]).to.deep.equal({X: 'multi\nline', Y: 'plain', Z: ''})
     })
 
+    it('config:set to the value a var already has: a note, no release, exit 0', async () => {
+      const {stdout, stderr, exitCode} = await runCommand(ConfigSet, ['GREETING=hello world', '-a', 'demo'], platform)
+      expect({stdout, stderr, exitCode}).to.deep.equal({
+        stdout: '',
+        stderr: 'Setting GREETING and restarting demo...\nSetting GREETING and restarting demo... done\nGREETING already has that value: no new release.\n',
+        exitCode: 0,
+      })
+    })
+
+    it('config:set --json of values already set: no keys, the note', async () => {
+      const {stdout, stderr, exitCode} = await runCommand(ConfigSet, ['GREETING=hello world', 'EMPTY=', '-a', 'demo', '--json'], platform)
+      expect({json: JSON.parse(stdout), stderr, exitCode}).to.deep.equal({
+        json: {keys: [], note: 'GREETING, EMPTY already have those values: no new release.'},
+        stderr: '',
+        exitCode: 0,
+      })
+    })
+
+    it('config:unset of vars that are not set: a note, no release, exit 0', async () => {
+      const one = await runCommand(ConfigUnset, ['NOPE', '-a', 'demo'], platform)
+      expect(one).to.deep.equal({stdout: '', stderr: 'Unsetting NOPE and restarting demo...\nUnsetting NOPE and restarting demo... done\nNOPE is not set: no new release.\n', exitCode: 0})
+      const two = await runCommand(ConfigUnset, ['NOPE', 'NADA', '-a', 'demo'], platform)
+      expect(two.stderr).to.equal('Unsetting NOPE and NADA and restarting demo...\nUnsetting NOPE and NADA and restarting demo... done\nNOPE, NADA are not set: no new release.\n')
+      expect(two.exitCode).to.equal(0)
+    })
+
     it('config:unset removes keys', async () => {
       const {stdout} = await runCommand(ConfigUnset, ['GREETING', '-a', 'demo'], platform)
       expect(stdout).to.equal('GREETING\n')

@@ -2,7 +2,7 @@ import type {
   AppInfo, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
   Platform, ProcessFormation, ProcessInfo, Release, RunOptions, RunResult, ScaleChange, ScaleResult,
 } from '../../src/platform/types.js'
-import {AppNotFound} from '../../src/lib/errors.js'
+import {AppNotFound, ConfigUnchanged} from '../../src/lib/errors.js'
 import {applyScale} from '../../src/lib/parse.js'
 
 /** An in-memory Platform that records every call, for command tests. */
@@ -62,12 +62,14 @@ export class FakePlatform implements Platform {
 
   async setConfig(app: string, vars: Record<string, string>): Promise<ConfigChange> {
     this.record('setConfig', app, vars)
+    if (Object.keys(vars).every((key) => this.config[key] === vars[key])) throw new ConfigUnchanged(Object.keys(vars), 'same value')
     Object.assign(this.config, vars)
     return {keys: Object.keys(vars), release: fakeRelease(7, `Set ${Object.keys(vars).join(', ')} config vars`)}
   }
 
   async unsetConfig(app: string, keys: string[]): Promise<ConfigChange> {
     this.record('unsetConfig', app, keys)
+    if (!keys.some((key) => Object.hasOwn(this.config, key))) throw new ConfigUnchanged(keys, 'not set')
     for (const key of keys) delete this.config[key]
     return {keys, release: fakeRelease(8, `Remove ${keys.join(', ')} config vars`)}
   }

@@ -2,7 +2,7 @@ import {existsSync, mkdirSync, rmSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 
 import {targetFromRemoteUrl} from '../../lib/app.js'
-import {AppExists, HerogateError, InvalidInput, NoChanges} from '../../lib/errors.js'
+import {AppExists, ConfigUnchanged, HerogateError, InvalidInput, NoChanges} from '../../lib/errors.js'
 import {addRemote, getRemoteUrl, git, gitRoot, removeRemote} from '../../lib/git.js'
 import {localAppsDir} from '../../lib/home.js'
 import {names, validateAppName} from '../../lib/naming.js'
@@ -126,8 +126,8 @@ export class LocalPlatform implements Platform {
     if (keys.length === 0) throw new InvalidInput('No config vars given.', {suggestions: ['herogate config:set KEY=VALUE']})
     return this.changeConfig(app, options, (config) => {
       const changed = keys.filter((key) => config[key] !== vars[key])
-      if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length === 1 ? 'has' : 'have'} that value: no new release.`)
-      return {next: {...config, ...vars}, description: describeConfigChange('Set', keys), keys}
+      if (changed.length === 0) throw new ConfigUnchanged(keys, 'same value')
+      return {next: {...config, ...vars}, description: describeConfigChange('Set', changed), keys: changed}
     })
   }
 
@@ -135,7 +135,7 @@ export class LocalPlatform implements Platform {
     if (keys.length === 0) throw new InvalidInput('No config var names given.', {suggestions: ['herogate config:unset KEY']})
     return this.changeConfig(app, options, (config) => {
       const present = keys.filter((key) => Object.hasOwn(config, key))
-      if (present.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length === 1 ? 'is' : 'are'} not set: no new release.`)
+      if (present.length === 0) throw new ConfigUnchanged(keys, 'not set')
       const next = {...config}
       for (const key of present) delete next[key]
       return {next, description: describeConfigChange('Remove', present), keys: present}
