@@ -19,11 +19,13 @@ export interface AppSummary {
   name: string
   platform: PlatformKind
   region?: string
-  /** 'creating' | 'idle' (no release yet) | 'running' | 'crashed' | 'failed' | 'deleting' */
+  /** 'creating' | 'idle' (no release yet) | 'running' | 'crashed' | 'failed' | 'deleting' | 'damaged' (local: unreadable record) */
   status: string
   webUrl?: string
   gitUrl: string
   createdAt?: string
+  /** Why the app cannot be used (status 'damaged'), naming the file; `destroy` removes it. */
+  problem?: string
 }
 
 export interface ProcessFormation {

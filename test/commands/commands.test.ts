@@ -22,7 +22,7 @@ import Releases from '../../src/commands/releases/index.js'
 import ReleasesInfo from '../../src/commands/releases/info.js'
 import ReleasesRollback from '../../src/commands/releases/rollback.js'
 import Run from '../../src/commands/run.js'
-import {FakePlatform, fakeRelease} from '../helpers/fake-platform.js'
+import {fakeApp, FakePlatform, fakeRelease} from '../helpers/fake-platform.js'
 import {runCommand} from '../helpers/run-command.js'
 
 describe('commands against a fake platform', () => {
@@ -63,6 +63,24 @@ describe('commands against a fake platform', () => {
       const apps = JSON.parse(stdout)
       expect(apps).to.have.length(1)
       expect(apps[0]).to.include({name: 'demo', platform: 'aws', region: 'us-east-1', status: 'running'})
+    })
+
+    it('lists a damaged app as damaged and says which file and how to remove it', async () => {
+      platform.apps.set('broken', {...fakeApp('broken'), status: 'damaged', webUrl: undefined, problem: '/h/apps/broken/app.json is not valid JSON'})
+      const {stdout, stderr, exitCode} = await runCommand(Apps, ['--aws'], platform)
+      expect({stdout, stderr, exitCode}).to.deep.equal({
+        stdout: [
+          'Name    Platform         Status   Web URL',
+          '──────  ───────────────  ───────  ──────────────────────────────────',
+          'demo    aws (us-east-1)  running  http://herogate-alb.example:10000/',
+          'broken  aws (us-east-1)  damaged',
+          '',
+        ].join('\n'),
+        stderr: 'broken is damaged: /h/apps/broken/app.json is not valid JSON. Remove it: herogate destroy -a broken --confirm broken\n',
+        exitCode: 0,
+      })
+      const json = JSON.parse((await runCommand(Apps, ['--aws', '--json'], platform)).stdout)
+      expect(json[1]).to.include({name: 'broken', status: 'damaged', problem: '/h/apps/broken/app.json is not valid JSON'})
     })
   })
 

@@ -21,7 +21,7 @@ import {freePort} from './ports.js'
 import {allReleases, createRelease, finishRelease, previousRelease, readRelease, type ReleaseRecord, toRelease} from './releases.js'
 import {runOneOff} from './run.js'
 import {defaultRuntime} from './runtime.js'
-import {type AppRecord, appExists, appPaths, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
+import {type AppRecord, appExists, appPaths, DamagedApp, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
 import {activate, baseEnv, connect, currentAuthor, defaultContext, type LocalContext, processEnv, runnableTypes} from './workflow.js'
 
 export type {LocalContext} from './workflow.js'
@@ -74,7 +74,20 @@ export class LocalPlatform implements Platform {
   }
 
   async listApps(): Promise<AppSummary[]> {
-    return Promise.all(listAppNames().map(async (name) => this.summary(readApp(name), await this.status(name))))
+    return Promise.all(
+      listAppNames().map(async (name) => {
+        let record
+        try {
+          record = readApp(name)
+        } catch (error) {
+          // One damaged app must not hide the others: it is listed as damaged, naming its file.
+          if (!(error instanceof DamagedApp)) throw error
+          return {name, platform: 'local' as const, status: 'damaged', gitUrl: appPaths(name).repo, problem: `${error.file} ${error.problem}`}
+        }
+
+        return this.summary(record, await this.status(name))
+      }),
+    )
   }
 
   async appInfo(app: string): Promise<AppInfo> {
@@ -89,15 +102,16 @@ export class LocalPlatform implements Platform {
   }
 
   async destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
-    const record = readApp(app)
     const paths = appPaths(app)
+    // A damaged app (unreadable app.json) can be destroyed too: its record is not needed for that.
+    const port = soundRecord(app)?.port
     const removed: string[] = []
     await withLock(
       app,
       'destroy',
       async () => {
         step(options.onProgress, 'destroy', `Stopping ${app}`, 'start')
-        if (await this.ctx.runtime.stopSupervisor(paths.dir)) removed.push(`processes and router on 127.0.0.1:${record.port}`)
+        if (await this.ctx.runtime.stopSupervisor(paths.dir)) removed.push(`processes and router${port ? ` on 127.0.0.1:${port}` : ''}`)
         step(options.onProgress, 'destroy', `Stopping ${app}`, 'done')
         const root = await gitRoot(options.cwd)
         const url = root ? await getRemoteUrl(root, names.gitRemote()) : undefined
@@ -385,7 +399,7 @@ export class LocalPlatform implements Platform {
 
   /** A free 127.0.0.1 port that no other local app has claimed (a stopped app keeps its port). */
   private async unusedPort(): Promise<number> {
-    const taken = new Set(listAppNames().map((name) => readApp(name).port))
+    const taken = new Set(listAppNames().map((name) => soundRecord(name)?.port))
     for (let attempt = 0; attempt < 20; attempt++) {
       const port = await freePort()
       if (!taken.has(port)) return port
@@ -458,6 +472,16 @@ export class LocalPlatform implements Platform {
 
 function step(progress: Progress | undefined, id: string, message: string, status: 'start' | 'done' | 'failed'): void {
   progress?.({kind: 'step', id, message, status})
+}
+
+/** The app's record; undefined when the app is damaged (AppNotFound when there is no such app). */
+function soundRecord(app: string): AppRecord | undefined {
+  try {
+    return readApp(app)
+  } catch (error) {
+    if (error instanceof DamagedApp) return undefined
+    throw error
+  }
 }
 
 function releaseNotFound(app: string, version: number | undefined): HerogateError {

@@ -3,7 +3,7 @@ import {existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, 
 import {hostname} from 'node:os'
 import {join} from 'node:path'
 
-import {AppNotFound, LockHeld} from '../../lib/errors.js'
+import {AppNotFound, HerogateError, LockHeld} from '../../lib/errors.js'
 import {localAppDir, localAppsDir, localRepoPath} from '../../lib/home.js'
 import {appNameProblem, checkAppName} from '../../lib/naming.js'
 import {processRunning, processStartTime} from './processes.js'
@@ -72,22 +72,43 @@ export function appExists(app: string): boolean {
   return existsSync(appPaths(app).record)
 }
 
+/** An app whose directory is there but whose app.json is missing or unreadable: it can only be destroyed. */
+export class DamagedApp extends HerogateError {
+  constructor(readonly app: string, readonly file: string, readonly problem: string) {
+    super(`App ${app} is damaged: ${file} ${problem}.`, {suggestions: [`herogate destroy -a ${app} --confirm ${app} (removes it)`]})
+  }
+}
+
 export function readApp(app: string): AppRecord {
   const paths = appPaths(app)
-  if (!existsSync(paths.record)) throw new AppNotFound(app, 'the local platform', ['herogate apps', `herogate create ${app} --local`])
-  return readJson<AppRecord>(paths.record)
+  if (!existsSync(paths.record)) {
+    if (existsSync(paths.dir)) throw new DamagedApp(app, paths.record, 'is missing')
+    throw new AppNotFound(app, 'the local platform', ['herogate apps', `herogate create ${app} --local`])
+  }
+
+  let record: AppRecord
+  try {
+    record = readJson<AppRecord>(paths.record)
+  } catch {
+    throw new DamagedApp(app, paths.record, 'is not valid JSON')
+  }
+
+  const sound = record && typeof record === 'object' && Number.isInteger(record.port) && Number.isInteger(record.current) &&
+    Number.isInteger(record.configVersion ?? 0) && typeof record.formation === 'object' && record.formation !== null
+  if (!sound) throw new DamagedApp(app, paths.record, 'lacks the port, formation or current release')
+  return {...record, name: app}
 }
 
 export function writeApp(record: AppRecord): void {
   writeJsonAtomic(appPaths(record.name).record, record)
 }
 
-/** Every app under HEROGATE_HOME/apps, by name. */
+/** Every app under HEROGATE_HOME/apps, by name (damaged ones too: readApp tells). */
 export function listAppNames(): string[] {
   const dir = localAppsDir()
   if (!existsSync(dir)) return []
   return readdirSync(dir, {withFileTypes: true})
-    .filter((entry) => entry.isDirectory() && !appNameProblem(entry.name) && existsSync(join(dir, entry.name, 'app.json')))
+    .filter((entry) => entry.isDirectory() && !appNameProblem(entry.name))
     .map((entry) => entry.name)
     .sort()
 }

@@ -1,5 +1,6 @@
 import {expect} from 'chai'
-import {existsSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -90,5 +91,45 @@ describe('local platform through the CLI (built)', function () {
     expect(code, output).to.equal(0)
     expect(existsSync(appPaths(app).dir)).to.equal(false)
     expect(await eventually(() => portFree(port))).to.equal(true)
+  })
+})
+
+describe('a damaged local app (built CLI)', function () {
+  this.timeout(60_000)
+  let home: ReturnType<typeof tempHome>
+  let cwd: string
+  const herogate = (...args: string[]) => exec(cwd, process.execPath, [CLI, ...args], {...process.env, HEROGATE_HOME: home.dir, HEROGATE_APP: ''})
+
+  before(() => {
+    home = tempHome()
+    cwd = mkdtempSync(join(tmpdir(), 'herogate-plain-'))
+  })
+
+  after(() => {
+    home.cleanup()
+    rmSync(cwd, {recursive: true, force: true})
+  })
+
+  it('is listed as damaged (naming its file) beside the sound ones, and destroy --confirm removes it', async () => {
+    for (const name of ['sound-app', 'broken-app']) expect((await herogate('create', name, '--local')).code).to.equal(0)
+    const file = appPaths('broken-app').record
+    writeFileSync(file, '{"name": "broken-app", "port": 51')
+
+    const listed = await herogate('apps', '--local')
+    expect(listed.code, listed.output).to.equal(0)
+    expect(listed.output).to.match(/^broken-app\s+local\s+damaged\s*$/m).and.match(/^sound-app\s+local\s+idle\s+http:\/\/127\.0\.0\.1:\d+$/m)
+    expect(listed.output).to.include(`broken-app is damaged: ${file} is not valid JSON. Remove it: herogate destroy -a broken-app --confirm broken-app\n`)
+    const json = await herogate('apps', '--local', '--json')
+    expect(JSON.parse(json.output)).to.deep.include({name: 'broken-app', platform: 'local', status: 'damaged', gitUrl: appPaths('broken-app').repo, problem: `${file} is not valid JSON`})
+
+    const info = await herogate('info', '-a', 'broken-app')
+    expect(info.code).to.equal(1)
+    expect(info.output).to.equal(` ▸    App broken-app is damaged: ${file} is not valid JSON.\n  Try: herogate destroy -a broken-app --confirm broken-app (removes it)\n`)
+
+    const destroyed = await herogate('destroy', '-a', 'broken-app', '--confirm', 'broken-app')
+    expect(destroyed.code, destroyed.output).to.equal(0)
+    expect(existsSync(appPaths('broken-app').dir)).to.equal(false)
+    const after = await herogate('apps', '--local', '--json')
+    expect(JSON.parse(after.output).map((a: {name: string}) => a.name)).to.deep.equal(['sound-app'])
   })
 })
