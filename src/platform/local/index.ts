@@ -2,7 +2,7 @@ import {existsSync, mkdirSync, rmSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 
 import {targetFromRemoteUrl} from '../../lib/app.js'
-import {AppExists, ConfigUnchanged, HerogateError, InvalidInput, NoChanges} from '../../lib/errors.js'
+import {AppExists, ConfigUnchanged, HerogateError, Interrupted, InvalidInput, NoChanges} from '../../lib/errors.js'
 import {addRemote, getRemoteUrl, git, gitRoot, removeRemote} from '../../lib/git.js'
 import {localAppsDir} from '../../lib/home.js'
 import {names, validateAppName} from '../../lib/naming.js'
@@ -15,14 +15,15 @@ import type {
 } from '../types.js'
 import {runStreaming} from './build.js'
 import {describeConfigChange, readConfig, writeConfig} from './config.js'
-import type {SupervisorClient} from './contracts.js'
+import type {ReleaseEnded, ReleaseRequest, SupervisorClient} from './contracts.js'
 import {installHook} from './git-hook.js'
 import {freePort} from './ports.js'
-import {allReleases, createRelease, finishRelease, previousRelease, readRelease, type ReleaseRecord, toRelease} from './releases.js'
+import {allReleases, createRelease, previousRelease, readRelease, type ReleaseRecord, toRelease} from './releases.js'
+import {processEnv, runnableTypes} from './release-owner.js'
 import {runOneOff} from './run.js'
 import {defaultRuntime} from './runtime.js'
-import {type AppRecord, appExists, appPaths, DamagedApp, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
-import {activate, baseEnv, connect, currentAuthor, defaultContext, type LocalContext, processEnv, runnableTypes} from './workflow.js'
+import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
+import {baseEnv, connect, currentAuthor, defaultContext, handOver, type LocalContext, settleIfFree, withAppLock} from './workflow.js'
 
 export type {LocalContext} from './workflow.js'
 
@@ -59,7 +60,7 @@ export class LocalPlatform implements Platform {
     let record: AppRecord
     try {
       await git(paths.dir, ['init', '--quiet', '--bare', '--initial-branch=main', paths.repo])
-      installHook(paths.repo, name)
+      await installHook(paths.repo, name)
       record = {name, port: await this.unusedPort(), createdAt: this.ctx.now().toISOString(), formation: {}, current: 0, configVersion: 0}
       writeApp(record)
     } catch (error) {
@@ -165,7 +166,8 @@ export class LocalPlatform implements Platform {
   async scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
     const client = await this.ensure(app)
     if (!client) throw new HerogateError(NO_RELEASE)
-    return withLock(
+    return withAppLock(
+      this.ctx,
       app,
       'scale',
       async () => {
@@ -189,7 +191,6 @@ export class LocalPlatform implements Platform {
         writeApp(updated)
         return {formation: this.formationOf(updated, release), notes}
       },
-      {waitMs: this.ctx.lockWaitMs},
     )
   }
 
@@ -250,10 +251,11 @@ export class LocalPlatform implements Platform {
     await this.ensure(app)
     const paths = appPaths(app)
     const author = await currentAuthor()
-    return withLock(
+    return withAppLock(
+      this.ctx,
       app,
       'rollback',
-      async () => {
+      async (lock) => {
         const record = readApp(app)
         const target = version === undefined ? previousRelease(paths, record.current) : readRelease(paths, version)
         if (!target) throw releaseNotFound(app, version)
@@ -265,28 +267,23 @@ export class LocalPlatform implements Platform {
           })
         }
 
-        const release = createRelease(
-          paths,
-          {
-            description: `Rollback to v${target.version}`,
-            author,
-            ...(target.commit ? {commit: target.commit} : {}),
-            image: target.image,
-            configVersion: target.configVersion ?? 0,
-            processTypes: target.processTypes ?? {},
-          },
-          this.ctx.now(),
-        )
-        const result = await activate(this.ctx, app, release, record.formation)
-        if (!result.ok) {
-          throw new HerogateError(`Rollback to v${target.version} failed: ${result.reason}. v${record.current} keeps serving.`, {
+        const release = {
+          description: `Rollback to v${target.version}`,
+          author,
+          ...(target.commit ? {commit: target.commit} : {}),
+          image: target.image,
+          configVersion: target.configVersion ?? 0,
+          processTypes: target.processTypes ?? {},
+        }
+        const ended = await this.follow(app, lock, {release}, options)
+        if (!ended.ok) {
+          throw new HerogateError(`Rollback to v${target.version} failed: ${ended.reason}. v${record.current} keeps serving.`, {
             suggestions: [`herogate logs -a ${app}`],
           })
         }
 
-        return toRelease(result.release, result.release.version)
+        return toRelease(ended.release, ended.release.version)
       },
-      {waitMs: this.ctx.lockWaitMs},
     )
   }
 
@@ -334,9 +331,36 @@ export class LocalPlatform implements Platform {
 
   /** The supervisor of an app that has code to run, brought back with its release when it had stopped; undefined for an app with no release yet. */
   private async ensure(app: string): Promise<SupervisorClient | undefined> {
-    const record = readApp(app)
-    if (!this.serving(app, record)) return undefined
+    if (!this.serving(app, readApp(app))) {
+      // No code runs, so no supervisor settles at start-up: what a killed one left is settled here.
+      await settleIfFree(this.ctx, app)
+      if (!this.serving(app, readApp(app))) return undefined
+    }
+
     return connect(this.ctx, app)
+  }
+
+  /**
+   * Hands a release to the supervisor and follows it to its end. Ctrl-C (the signal) stops
+   * the following, not the release: it is the supervisor's, which ends and records it.
+   */
+  private async follow(app: string, lock: HeldLock, request: Omit<ReleaseRequest, 'lock'>, options: OperationOptions): Promise<ReleaseEnded> {
+    let version: number | undefined
+    const ended = handOver(this.ctx, app, lock, request, (event) => {
+      if (event.kind === 'started') version = event.release.version
+    })
+    const {signal} = options
+    if (!signal) return ended
+    return new Promise((resolve, reject) => {
+      const stop = () => {
+        const what = version ? `v${version}` : 'the release'
+        reject(new Interrupted(`Interrupted: ${what} goes on in the background and is recorded when it ends (herogate releases -a ${app}).`))
+      }
+
+      if (signal.aborted) stop()
+      signal.addEventListener('abort', stop, {once: true})
+      ended.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop))
+    })
   }
 
   /** The current release when it carries code. */
@@ -430,42 +454,39 @@ export class LocalPlatform implements Platform {
     await this.ensure(app)
     const paths = appPaths(app)
     const author = await currentAuthor()
-    return withLock(
+    return withAppLock(
+      this.ctx,
       app,
       'config',
-      async () => {
+      async (lock) => {
         const record = readApp(app)
         const {next, description, keys} = change(readConfig(paths, record.configVersion))
         makePrivateDir(paths.dir)
         const configVersion = writeConfig(paths, next)
         const serving = this.serving(app, record)
-        const release = createRelease(
-          paths,
-          {
-            description,
-            author,
-            configVersion,
-            ...(serving?.commit ? {commit: serving.commit} : {}),
-            ...(serving?.image ? {image: serving.image, processTypes: serving.processTypes ?? {}} : {}),
-          },
-          this.ctx.now(),
-        )
+        const release = {
+          description,
+          author,
+          configVersion,
+          ...(serving?.commit ? {commit: serving.commit} : {}),
+          ...(serving?.image ? {image: serving.image, processTypes: serving.processTypes ?? {}} : {}),
+        }
         if (!serving) {
-          const done = finishRelease(paths, release, 'succeeded')
+          // Nothing runs, so nothing restarts: the release is recorded as succeeded at once.
+          const done = createRelease(paths, release, this.ctx.now(), 'succeeded')
           writeApp({...record, current: done.version, configVersion})
           return {keys, release: toRelease(done, done.version)}
         }
 
-        const result = await activate(this.ctx, app, release, record.formation)
-        if (!result.ok) {
-          throw new HerogateError(`Config change not applied: ${result.reason}. v${record.current} keeps serving with the old config.`, {
+        const ended = await this.follow(app, lock, {release}, options)
+        if (!ended.ok) {
+          throw new HerogateError(`Config change not applied: ${ended.reason}. v${record.current} keeps serving with the old config.`, {
             suggestions: [`herogate logs -a ${app}`, `herogate releases -a ${app}`],
           })
         }
 
-        return {keys, release: toRelease(result.release, result.release.version)}
+        return {keys, release: toRelease(ended.release, ended.release.version)}
       },
-      {waitMs: this.ctx.lockWaitMs},
     )
   }
 }

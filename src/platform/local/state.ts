@@ -253,8 +253,29 @@ function held(file: string, token: string): HeldLock {
   return {
     token,
     release() {
-      // The holder is alive, so nobody breaks this lock: if it still carries the token, it is ours to remove.
-      if (readLock(file)?.key === token) rmSync(file, {force: true})
+      // Under the guard handOver takes, so the lock cannot pass to a new holder in between the
+      // check and the removal. The guard is held for a few system calls: wait for it.
+      const guard = `${file}.break-${token}`
+      const take = () => {
+        try {
+          return createExclusive(guard, lockInfo('release', 'herogate'))
+        } catch {
+          return undefined // The app's directory is gone (destroy): so is the lock.
+        }
+      }
+
+      for (let attempt = 0; ; attempt++) {
+        const taken = take()
+        if (taken === undefined || (!taken && attempt === 200)) return
+        if (taken) break
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
+      }
+
+      try {
+        if (readLock(file)?.key === token) rmSync(file, {force: true})
+      } finally {
+        rmSync(guard, {force: true})
+      }
     },
   }
 }

@@ -6,7 +6,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {HerogateError} from '../../lib/errors.js'
 import type {ProcessInfo} from '../types.js'
-import type {DeployOutcome, DesiredState, SupervisorClient, SupervisorOptions} from './contracts.js'
+import type {DeployOutcome, DesiredState, ReleaseEnded, ReleaseEvent, ReleaseRequest, SupervisorClient, SupervisorOptions} from './contracts.js'
 import {processRunning} from './processes.js'
 import {socketDirSafe, supervisorPaths} from './supervisor-paths.js'
 
@@ -129,6 +129,27 @@ class Client implements SupervisorHandle {
     return (await this.send('POST', '/deploy', state)) as DeployOutcome
   }
 
+  async release(request: ReleaseRequest, onEvent?: (event: ReleaseEvent) => void): Promise<ReleaseEnded> {
+    let ended: ReleaseEnded | undefined
+    let started: number | undefined
+    try {
+      await call(this.socket, 'POST', '/release', request, undefined, (line) => {
+        const event = JSON.parse(line) as ReleaseEvent
+        if (event.kind === 'started') started = event.release.version
+        if (event.kind === 'ended') ended = event
+        onEvent?.(event)
+      })
+    } catch (error) {
+      if (error instanceof HerogateError) throw error
+    }
+
+    if (ended) return ended
+    // The supervisor stopped mid-release: whoever takes the app lock next records how it ended.
+    throw new HerogateError(`The supervisor of ${this.app} stopped during ${started ? `v${started}` : 'the release'}; the previous release is brought back by the next command.`, {
+      suggestions: [`herogate releases -a ${this.app}`, `herogate ps -a ${this.app}`],
+    })
+  }
+
   async scale(formation: Record<string, number>): Promise<void> {
     await this.send('POST', '/scale', {formation})
   }
@@ -164,7 +185,8 @@ class Client implements SupervisorHandle {
 
 class SupervisorRequestError extends HerogateError {}
 
-async function call(socket: string, method: string, path: string, body?: unknown, timeoutMs?: number): Promise<unknown> {
+/** One request to the supervisor. With `onLine`, a 200 answer is a stream of JSON lines, each passed on as it comes. */
+async function call(socket: string, method: string, path: string, body?: unknown, timeoutMs?: number, onLine?: (line: string) => void): Promise<unknown> {
   const payload = body === undefined ? undefined : JSON.stringify(body)
   return new Promise((resolve, reject) => {
     const req = request(
@@ -172,6 +194,19 @@ async function call(socket: string, method: string, path: string, body?: unknown
       (res) => {
         let text = ''
         res.setEncoding('utf8')
+        if (onLine && res.statusCode === 200) {
+          res.on('data', (chunk: string) => {
+            text += chunk
+            const lines = text.split('\n')
+            text = lines.pop() ?? ''
+            for (const line of lines) if (line) onLine(line)
+          })
+          // 'close' also comes when the supervisor dies mid-answer: the caller tells from what it got.
+          res.on('close', () => resolve(undefined))
+          res.on('error', () => {})
+          return
+        }
+
         res.on('data', (chunk: string) => (text += chunk))
         res.on('error', reject)
         res.on('end', () => {

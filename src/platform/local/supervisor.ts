@@ -2,10 +2,11 @@ import {chmodSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 
 import type {ProcessInfo} from '../types.js'
-import type {DeployOutcome, DesiredState, LogWriter, RunSpec, SupervisorOptions} from './contracts.js'
+import type {DeployOutcome, DesiredState, LogWriter, ReleaseRequest, RunSpec, SupervisorOptions} from './contracts.js'
 import {openLogStore} from './logstore.js'
 import {PortAllocator} from './ports.js'
 import {type Clock, groupRunning, ManagedProcess, ProcessManager, type ProcessManagerOptions, type ProcessSpec, processStartTime, systemClock} from './processes.js'
+import {LockNotHeld, takeRelease} from './release-owner.js'
 import {probeHttp, Router} from './router.js'
 import {socketDirSafe, supervisorPaths} from './supervisor-paths.js'
 
@@ -457,6 +458,26 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
 
         case 'POST /deploy': {
           reply(200, await supervisor.deploy(body as DesiredState))
+          return
+        }
+
+        case 'POST /release': {
+          // From here the release is this daemon's: it runs to its end and is recorded even if the sender goes away.
+          let run
+          try {
+            run = takeRelease(config.app, body as ReleaseRequest, {deploy: (state) => supervisor.deploy(state), log, now: () => new Date()})
+          } catch (error) {
+            if (!(error instanceof LockNotHeld)) throw error
+            reply(409, {error: error.message})
+            return
+          }
+
+          res.writeHead(200, {'content-type': 'application/x-ndjson'})
+          res.on('error', () => {})
+          await run((event) => {
+            if (!res.destroyed) res.write(JSON.stringify(event) + '\n')
+          })
+          res.end()
           return
         }
 

@@ -1,12 +1,10 @@
-import {join} from 'node:path'
-
 import {git} from '../../lib/git.js'
 import type {LogLine} from '../types.js'
-import {readConfig} from './config.js'
-import type {DesiredState, SupervisorClient} from './contracts.js'
-import {finishRelease, readRelease, type ReleaseRecord} from './releases.js'
+import type {ReleaseEnded, ReleaseEvent, ReleaseRequest, SupervisorClient} from './contracts.js'
+import {desiredState, settleReleases} from './release-owner.js'
+import {readRelease} from './releases.js'
 import {bindHost, defaultRuntime, type LocalRuntime} from './runtime.js'
-import {type AppPaths, type AppRecord, appPaths, readApp, tryLock, writeApp} from './state.js'
+import {appPaths, type HeldLock, readApp, tryLock, withLock} from './state.js'
 
 /**
  * The pieces of the local workflow that both LocalPlatform (in the CLI) and the push hook
@@ -22,16 +20,6 @@ export interface LocalContext {
 }
 
 export const defaultContext = (): LocalContext => ({runtime: defaultRuntime, now: () => new Date()})
-
-/** What an app's processes inherit from this machine (the supervisor passes the same set): config does the rest. */
-const INHERITED = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ', 'TERM', 'COLORTERM']
-
-/** The environment of the release phase and one-off processes, before config: as the app's processes see it. */
-export function processEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const key of INHERITED) if (process.env[key] !== undefined) env[key] = process.env[key]
-  return env
-}
 
 /** The environment of builds and git: the caller's (proxies, npm settings), minus git's hook variables. */
 export function baseEnv(): NodeJS.ProcessEnv {
@@ -55,31 +43,6 @@ export async function currentAuthor(cwd = process.cwd()): Promise<string> {
   return process.env.USER || process.env.USERNAME || 'unknown'
 }
 
-/** Types the supervisor runs: everything in the Procfile but the release phase. */
-export function runnableTypes(processTypes: Record<string, string> = {}): Record<string, string> {
-  const {release: _release, ...types} = processTypes
-  return types
-}
-
-/** Counts for a release's types: the current counts where known, web=1 and others 0 for new types (as Heroku does). */
-export function formationFor(processTypes: Record<string, string>, current: Record<string, number>): Record<string, number> {
-  const formation: Record<string, number> = {}
-  for (const type of Object.keys(runnableTypes(processTypes))) formation[type] = current[type] ?? (type === 'web' ? 1 : 0)
-  return formation
-}
-
-export function desiredState(paths: AppPaths, release: ReleaseRecord, formation: Record<string, number>): DesiredState {
-  return {
-    release: {
-      version: release.version,
-      dir: join(paths.builds, release.image ?? ''),
-      processTypes: runnableTypes(release.processTypes),
-      env: readConfig(paths, release.configVersion ?? 0),
-    },
-    formation: formationFor(release.processTypes ?? {}, formation),
-  }
-}
-
 export function log(ctx: LocalContext, app: string, process: string, message: string): void {
   const line: LogLine = {time: ctx.now(), source: 'herogate', process, message}
   try {
@@ -92,7 +55,8 @@ export function log(ctx: LocalContext, app: string, process: string, message: st
 /**
  * The app's supervisor, started when needed. A supervisor that has just been (re)started
  * runs nothing: it gets the current release again, so that after it was killed the next
- * herogate command brings the app back. `locked`: the caller holds the app lock already.
+ * herogate command brings the app back. `locked`: the caller holds the app lock already
+ * (and has settled the releases).
  */
 export async function connect(ctx: LocalContext, app: string, options: {locked?: boolean} = {}): Promise<SupervisorClient> {
   const record = readApp(app)
@@ -100,7 +64,7 @@ export async function connect(ctx: LocalContext, app: string, options: {locked?:
   const client = await ctx.runtime.ensureSupervisor({appDir: paths.dir, app, port: record.port, host: bindHost()})
   // A supervisor this call did not start already got its release (or failed to run it and
   // said so): retrying on every command would make each one wait for a crashing app.
-  if (record.current === 0 || (client as {started?: boolean}).started === false) return client
+  if ((client as {started?: boolean}).started === false) return client
   const recover = async () => {
     const fresh = readApp(app)
     const release = readRelease(paths, fresh.current)
@@ -118,10 +82,12 @@ export async function connect(ctx: LocalContext, app: string, options: {locked?:
     return client
   }
 
-  // Someone else holding the lock (a push mid-deploy) is about to hand the supervisor a release anyway.
+  // Someone else holding the lock (a push mid-deploy, or the supervisor owning a release) is
+  // about to hand the supervisor a release anyway.
   const lock = tryLock(app, 'recover', process.env.USER || 'herogate')
   if (lock) {
     try {
+      await settle(ctx, app)
       await recover()
     } finally {
       lock.release()
@@ -131,36 +97,51 @@ export async function connect(ctx: LocalContext, app: string, options: {locked?:
   return client
 }
 
+/** Settles the releases (below) when no one holds the app lock; when someone does, they settle. */
+export async function settleIfFree(ctx: LocalContext, app: string): Promise<void> {
+  const lock = tryLock(app, 'settle', process.env.USER || 'herogate')
+  if (!lock) return
+  try {
+    await settle(ctx, app)
+  } finally {
+    lock.release()
+  }
+}
+
+/** Records what the last owner of the lock left unrecorded (release-owner.ts), and logs it. */
+async function settle(ctx: LocalContext, app: string): Promise<void> {
+  const said = await settleReleases(app)
+  if (said) log(ctx, app, 'deploy', said)
+}
+
 /**
- * Hands `release` to the supervisor (health-checked rolling deploy) and records the outcome:
- * on success it becomes current (with its config and formation); on failure it is marked
- * failed and the old release keeps serving. The caller holds the app lock.
+ * Runs a change of the app under its lock (waiting for the change before it), after settling
+ * what a change that died left behind.
  */
-export async function activate(
+export function withAppLock<T>(ctx: LocalContext, app: string, operation: string, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+  return withLock(
+    app,
+    operation,
+    async (lock) => {
+      await settle(ctx, app)
+      return fn(lock)
+    },
+    {waitMs: ctx.lockWaitMs},
+  )
+}
+
+/**
+ * Hands a new release and the app lock to the supervisor, which owns it from then on
+ * (release-owner.ts), and follows it until it ends. If this process dies meanwhile, the
+ * release still ends and is recorded; if the supervisor dies, the next change records it.
+ */
+export async function handOver(
   ctx: LocalContext,
   app: string,
-  release: ReleaseRecord,
-  formation: Record<string, number>,
-): Promise<{ok: true; release: ReleaseRecord; record: AppRecord} | {ok: false; release: ReleaseRecord; reason: string}> {
-  const paths = appPaths(app)
+  lock: HeldLock,
+  request: Omit<ReleaseRequest, 'lock'>,
+  onEvent?: (event: ReleaseEvent) => void,
+): Promise<ReleaseEnded> {
   const client = await connect(ctx, app, {locked: true})
-  const state = desiredState(paths, release, formation)
-  let outcome
-  try {
-    outcome = await client.deploy(state)
-  } catch (error) {
-    outcome = {ok: false, reason: (error as Error).message}
-  }
-
-  if (!outcome.ok) {
-    const reason = outcome.reason ?? 'the new processes did not become healthy'
-    log(ctx, app, 'deploy', `v${release.version} failed: ${reason}`)
-    return {ok: false, release: finishRelease(paths, release, 'failed', reason), reason}
-  }
-
-  const done = finishRelease(paths, release, 'succeeded')
-  const record: AppRecord = {...readApp(app), current: release.version, configVersion: release.configVersion ?? 0, formation: state.formation}
-  writeApp(record)
-  log(ctx, app, 'deploy', `v${release.version} is live`)
-  return {ok: true, release: done, record}
+  return client.release({...request, lock: lock.token}, onEvent)
 }

@@ -5,7 +5,8 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {ProcessInfo} from '../../../src/platform/types.js'
-import type {DeployOutcome, DesiredState, LogReader, LogWriter, SupervisorClient} from '../../../src/platform/local/contracts.js'
+import type {DeployOutcome, DesiredState, LogReader, LogWriter, ReleaseEnded, ReleaseEvent, ReleaseRequest, SupervisorClient} from '../../../src/platform/local/contracts.js'
+import {takeRelease} from '../../../src/platform/local/release-owner.js'
 import type {LocalRuntime} from '../../../src/platform/local/runtime.js'
 import type {LogLine, LogOptions} from '../../../src/platform/types.js'
 
@@ -47,8 +48,10 @@ export function commitAll(dir: string, message: string): string {
   return sh(dir, 'git', ['rev-parse', 'HEAD'])
 }
 
-/** A supervisor that runs nothing: it records what it was asked and answers as told. */
+/** A supervisor that runs nothing: it records what it was asked and answers as told (and owns releases as the real one does). */
 export class FakeSupervisor implements SupervisorClient {
+  constructor(private readonly app = 'app', private readonly log: LogWriter = new FakeLogs()) {}
+
   deploys: DesiredState[] = []
   formation: Record<string, number> = {}
   running: DesiredState | undefined
@@ -66,6 +69,11 @@ export class FakeSupervisor implements SupervisorClient {
     }
 
     return this.outcome
+  }
+
+  async release(request: ReleaseRequest, onEvent?: (event: ReleaseEvent) => void): Promise<ReleaseEnded> {
+    const run = takeRelease(this.app, request, {deploy: (state) => this.deploy(state), log: this.log, now: () => new Date()})
+    return run((event) => onEvent?.(event))
   }
 
   async scale(formation: Record<string, number>): Promise<void> {
@@ -119,10 +127,10 @@ export class FakeRuntime implements LocalRuntime {
   starts = 0
   logs = new FakeLogs()
 
-  async ensureSupervisor(options: {appDir: string}): Promise<SupervisorClient> {
+  async ensureSupervisor(options: {appDir: string; app: string}): Promise<SupervisorClient> {
     let supervisor = this.supervisors.get(options.appDir)
     if (!supervisor) {
-      supervisor = new FakeSupervisor()
+      supervisor = new FakeSupervisor(options.app, this.logs)
       this.supervisors.set(options.appDir, supervisor)
       this.starts++
     }
