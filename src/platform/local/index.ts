@@ -329,10 +329,14 @@ export class LocalPlatform implements Platform {
 
   // ---------------------------------------------------------------------------------------
 
-  /** The supervisor of an app that has code to run, brought back with its release when it had stopped; undefined for an app with no release yet. */
+  /**
+   * The supervisor of an app that has code to run, brought back with its release when it had
+   * stopped, after settling what a killed release owner left (so every command shows what
+   * runs); undefined for an app with no release yet.
+   */
   private async ensure(app: string): Promise<SupervisorClient | undefined> {
     if (!this.serving(app, readApp(app))) {
-      // No code runs, so no supervisor settles at start-up: what a killed one left is settled here.
+      // No supervisor to reach (connect settles on the way): settle here, it may make a release current.
       await settleIfFree(this.ctx, app)
       if (!this.serving(app, readApp(app))) return undefined
     }

@@ -164,9 +164,10 @@ async function moveBranch(paths: AppPaths, release: ReleaseRecord, ref: string, 
  * Run by whoever takes the app lock, before anything else. A release left `pending` lost its
  * owner (the supervisor was killed mid-release, and its processes with it): it is marked
  * failed, and a branch its deploy had moved already goes back. A succeeded one whose
- * recording was cut short becomes current in app.json. Returns what it did, for the log.
+ * recording was cut short becomes current in app.json. Returns what it did, for the log, and
+ * whether the current release changed (the supervisor must then run it).
  */
-export async function settleReleases(app: string): Promise<string | undefined> {
+export async function settleReleases(app: string): Promise<{message: string; currentChanged: boolean} | undefined> {
   const paths = appPaths(app)
   const newest = readRelease(paths, latestVersion(paths.releases))
   if (!newest) return undefined
@@ -177,13 +178,13 @@ export async function settleReleases(app: string): Promise<string | undefined> {
       if (at === newest.commit) await moveBranch(paths, newest, newest.branch.ref, newest.commit, newest.branch.old, () => {})
     }
 
-    return `v${newest.version} was interrupted (its supervisor stopped): marked failed`
+    return {message: `v${newest.version} was interrupted (its supervisor stopped): marked failed`, currentChanged: false}
   }
 
   const record = readApp(app)
   if (newest.status !== 'succeeded' || record.current === newest.version) return undefined
   writeApp({...record, current: newest.version, configVersion: newest.configVersion ?? 0, formation: formationFor(newest.processTypes ?? {}, record.formation)})
-  return `v${newest.version} succeeded before its supervisor stopped: recorded as current`
+  return {message: `v${newest.version} succeeded before its supervisor stopped: recorded as current`, currentChanged: true}
 }
 
 const ZERO = '0'.repeat(40)

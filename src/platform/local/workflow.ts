@@ -55,8 +55,8 @@ export function log(ctx: LocalContext, app: string, process: string, message: st
 /**
  * The app's supervisor, started when needed. A supervisor that has just been (re)started
  * runs nothing: it gets the current release again, so that after it was killed the next
- * herogate command brings the app back. `locked`: the caller holds the app lock already
- * (and has settled the releases).
+ * herogate command brings the app back. Unless the caller holds the app lock already
+ * (`locked`, and has settled), a free lock is taken to settle what a killed owner left first.
  */
 export async function connect(ctx: LocalContext, app: string, options: {locked?: boolean} = {}): Promise<SupervisorClient> {
   const record = readApp(app)
@@ -64,37 +64,39 @@ export async function connect(ctx: LocalContext, app: string, options: {locked?:
   const client = await ctx.runtime.ensureSupervisor({appDir: paths.dir, app, port: record.port, host: bindHost()})
   // A supervisor this call did not start already got its release (or failed to run it and
   // said so): retrying on every command would make each one wait for a crashing app.
-  if ((client as {started?: boolean}).started === false) return client
-  const recover = async () => {
-    const fresh = readApp(app)
-    const release = readRelease(paths, fresh.current)
-    if (!release?.image) return
-    const state = desiredState(paths, release, fresh.formation)
-    if (!Object.values(state.formation).some((n) => n > 0)) return
-    if ((await client.status()).length > 0) return
-    log(ctx, app, 'deploy', `Supervisor started: bringing back v${release.version}`)
-    const outcome = await client.deploy(state)
-    if (!outcome.ok) log(ctx, app, 'deploy', `Could not bring back v${release.version}: ${outcome.reason ?? 'unknown reason'}`)
-  }
-
+  const fresh = (client as {started?: boolean}).started !== false
   if (options.locked) {
-    await recover()
+    if (fresh) await recover(ctx, app, client, false)
     return client
   }
 
   // Someone else holding the lock (a push mid-deploy, or the supervisor owning a release) is
-  // about to hand the supervisor a release anyway.
+  // about to hand the supervisor a release anyway, and settles when it ends.
   const lock = tryLock(app, 'recover', process.env.USER || 'herogate')
   if (lock) {
     try {
-      await settle(ctx, app)
-      await recover()
+      const changed = await settle(ctx, app)
+      if (fresh || changed) await recover(ctx, app, client, changed)
     } finally {
       lock.release()
     }
   }
 
   return client
+}
+
+/** Has the supervisor run the current release: when it runs nothing, or (`force`) when the current release has just been settled. */
+async function recover(ctx: LocalContext, app: string, client: SupervisorClient, force: boolean): Promise<void> {
+  const paths = appPaths(app)
+  const record = readApp(app)
+  const release = readRelease(paths, record.current)
+  if (!release?.image) return
+  const state = desiredState(paths, release, record.formation)
+  if (!Object.values(state.formation).some((n) => n > 0)) return
+  if (!force && (await client.status()).length > 0) return
+  log(ctx, app, 'deploy', `Supervisor started: bringing back v${release.version}`)
+  const outcome = await client.deploy(state)
+  if (!outcome.ok) log(ctx, app, 'deploy', `Could not bring back v${release.version}: ${outcome.reason ?? 'unknown reason'}`)
 }
 
 /** Settles the releases (below) when no one holds the app lock; when someone does, they settle. */
@@ -108,10 +110,11 @@ export async function settleIfFree(ctx: LocalContext, app: string): Promise<void
   }
 }
 
-/** Records what the last owner of the lock left unrecorded (release-owner.ts), and logs it. */
-async function settle(ctx: LocalContext, app: string): Promise<void> {
-  const said = await settleReleases(app)
-  if (said) log(ctx, app, 'deploy', said)
+/** Records what the last owner of the lock left unrecorded (release-owner.ts) and logs it; true when the current release changed. */
+async function settle(ctx: LocalContext, app: string): Promise<boolean> {
+  const settled = await settleReleases(app)
+  if (settled) log(ctx, app, 'deploy', settled.message)
+  return settled?.currentChanged ?? false
 }
 
 /**
