@@ -77,6 +77,14 @@ describe('local platform through the CLI (built)', function () {
     expect(releases[1].description).to.match(/^Deploy [0-9a-f]{7}$/)
   })
 
+  it('config:set of the value a var has, config:unset of a var not set: a note, no release, exit 0', async () => {
+    const same = await herogate('config:set', 'GREETING=hi there')
+    expect(same).to.deep.equal({code: 0, output: 'Setting GREETING and restarting cli-app...\nSetting GREETING and restarting cli-app... done\nGREETING already has that value: no new release.\n'})
+    const unset = await herogate('config:unset', 'NOPE')
+    expect(unset).to.deep.equal({code: 0, output: 'Unsetting NOPE and restarting cli-app...\nUnsetting NOPE and restarting cli-app... done\nNOPE is not set: no new release.\n'})
+    expect(JSON.parse((await herogate('releases', '--json')).output)).to.have.length(2)
+  })
+
   it('rollback restores the config; run passes exit codes through', async () => {
     const rollback = await herogate('rollback')
     expect(rollback.code, rollback.output).to.equal(0)
@@ -131,5 +139,50 @@ describe('a damaged local app (built CLI)', function () {
     expect(existsSync(appPaths('broken-app').dir)).to.equal(false)
     const after = await herogate('apps', '--local', '--json')
     expect(JSON.parse(after.output).map((a: {name: string}) => a.name)).to.deep.equal(['sound-app'])
+  })
+})
+
+describe('16 config:set at once (built CLI)', function () {
+  this.timeout(180_000)
+  const app = 'parallel-app'
+  let home: ReturnType<typeof tempHome>
+  let repo: string
+  let url: string
+  const herogate = (...args: string[]) => exec(repo, process.execPath, [CLI, ...args], {...process.env, HEROGATE_HOME: home.dir, HEROGATE_APP: ''})
+
+  before(async () => {
+    home = tempHome()
+    repo = fixtureRepo()
+    const created = await herogate('create', app, '--local', '--json')
+    url = JSON.parse(created.output.slice(created.output.indexOf('{'))).webUrl
+    const push = await exec(repo, 'git', ['push', 'herogate', 'main'], {...process.env, HEROGATE_HOME: home.dir})
+    expect(push.code, push.output).to.equal(0)
+  })
+
+  after(async () => {
+    try {
+      await defaultRuntime.stopSupervisor(appPaths(app).dir)
+    } finally {
+      home.cleanup()
+      rmSync(repo, {recursive: true, force: true})
+    }
+  })
+
+  it('keeps every key, and numbers the releases without a gap or a duplicate', async () => {
+    const keys = Array.from({length: 16}, (_, i) => `KEY_${i}`)
+    const runs = await Promise.all(keys.map((key) => herogate('config:set', `${key}=value of ${key}`)))
+    const said = runs.map((run, i) => {
+      expect(run.code, `${keys[i]}: ${run.output}`).to.equal(0)
+      return Number(/Released v(\d+)/.exec(run.output)?.[1])
+    })
+    expect([...said].sort((a, b) => a - b)).to.deep.equal(Array.from({length: 16}, (_, i) => i + 2))
+
+    const releases = JSON.parse((await herogate('releases', '-n', '100', '--json')).output) as Array<{version: number; status: string; description: string}>
+    expect(releases.map((r) => r.version)).to.deep.equal(Array.from({length: 17}, (_, i) => 17 - i))
+    expect(releases.filter((r) => r.status !== 'succeeded')).to.deep.equal([])
+    const config = JSON.parse((await herogate('config', '--json')).output) as Record<string, string>
+    expect(Object.keys(config).sort()).to.deep.equal([...keys].sort())
+    for (const key of keys) expect(config[key]).to.equal(`value of ${key}`)
+    for (const key of keys) expect((await get(`${url}/config/${key}`)).body).to.equal(`value of ${key}`)
   })
 })
