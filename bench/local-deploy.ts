@@ -1,7 +1,7 @@
 /**
  * Local platform workflow benchmark, through the built CLI as a user runs it:
  *
- *     npx tsx bench/local-deploy.ts [--pushes 5] [--logs 10] [--build] [--no-runtime] [--json]
+ *     npx tsx bench/local-deploy.ts [--pushes 5] [--logs 10] [--parallel 16] [--build] [--no-runtime] [--json]
  *
  * In a temporary HEROGATE_HOME it creates an app from test/fixtures/node-app
  * (`herogate create --local`), then measures
@@ -10,6 +10,9 @@
  *     cold push that also starts the supervisor),
  *   - log latency: from the app writing a line to `herogate logs -t` printing it (median),
  *   - the supervisor daemon's RSS with the app running,
+ *   - keys lost when --parallel config:set of different keys run at once (each one a release
+ *     with a rolling restart, serialised by the app lock), and gaps or duplicates in the
+ *     release numbers they made,
  * and then runs the runtime benchmark (bench/local-runtime.ts: failed requests during
  * rolling deploys under load, router overhead) unless --no-runtime. Each figure is printed
  * with its goal. Exit status 0 when every goal holds, 1 otherwise.
@@ -38,6 +41,7 @@ const {values: flags} = parseArgs({
   options: {
     pushes: {type: 'string', default: '5'},
     logs: {type: 'string', default: '10'},
+    parallel: {type: 'string', default: '16'},
     build: {type: 'boolean', default: false},
     'no-runtime': {type: 'boolean', default: false},
     json: {type: 'boolean', default: false},
@@ -65,6 +69,35 @@ async function body(url: string): Promise<string | undefined> {
     return response.ok ? await response.text() : undefined
   } catch {
     return undefined
+  }
+}
+
+/** Runs a command to its end without blocking the event loop: exit code and output. */
+function runAsync(cwd: string, command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{code: number | null; output: string}> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    child.once('close', (code) => resolve({code, output}))
+  })
+}
+
+/** `count` config:set of different keys at once through the CLI: keys lost, failed commands, and release numbers that are not one each, in a row. */
+async function parallelConfigSet(repo: string, env: NodeJS.ProcessEnv, count: number, herogate: (...args: string[]) => string) {
+  const before = (JSON.parse(herogate('releases', '-n', '1', '--json')) as Array<{version: number}>)[0]?.version ?? 0
+  const keys = Array.from({length: count}, (_, i) => `BENCH_PARALLEL_${i}`)
+  const start = performance.now()
+  const runs = await Promise.all(keys.map((key) => runAsync(repo, process.execPath, [CLI, 'config:set', `${key}=value ${key}`], env)))
+  const ms = performance.now() - start
+  const config = JSON.parse(herogate('config', '--json')) as Record<string, string>
+  const versions = (JSON.parse(herogate('releases', '-n', String(count + 10), '--json')) as Array<{version: number}>).map((r) => r.version).filter((v) => v > before)
+  const expected = Array.from({length: count}, (_, i) => before + count - i)
+  return {
+    ms,
+    lost: keys.filter((key) => config[key] !== `value ${key}`).length,
+    failed: runs.filter((run) => run.code !== 0).length,
+    badNumbers: JSON.stringify(versions) === JSON.stringify(expected) ? 0 : Math.max(1, Math.abs(versions.length - count)),
   }
 }
 
@@ -185,6 +218,13 @@ async function main(): Promise<number> {
     const logMs = median(latencies)
     say(`log latencies (ms): ${latencies.map((l) => l.toFixed(0)).join(', ')}`)
     figures.push({name: `log line to logs -t (median of ${latencies.length})`, value: logMs, unit: 'ms', goal: `< ${GOALS.logLatencyMs} ms`, ok: logMs < GOALS.logLatencyMs})
+
+    const parallel = Number(flags.parallel)
+    if (parallel > 0) {
+      const result = await parallelConfigSet(repo, env, parallel, herogate)
+      say(`${parallel} config:set at once: ${result.failed} failed, ${result.lost} keys lost, release numbers ${result.badNumbers ? 'NOT one each in a row' : 'one each, in a row'}, all done after ${(result.ms / 1000).toFixed(1)} s`)
+      figures.push({name: `keys lost by ${parallel} config:set at once`, value: result.lost + result.failed + result.badNumbers, unit: 'keys', goal: '0', ok: result.lost + result.failed + result.badNumbers === 0})
+    }
 
     const pidFile = join(home, 'apps', app, 'supervisor.pid')
     const rss = existsSync(pidFile) ? rssMb(Number(readFileSync(pidFile, 'utf8'))) : undefined
