@@ -4,8 +4,9 @@ import type {NewRelease, ReleaseRecord} from './releases.js'
 /**
  * The seam between the local platform's workflow (git, builds, releases, config: index.ts)
  * and its runtime (supervisor daemon, router, process manager, log store).
- * The supervisor keeps nothing on disk but its socket, pid and logs: after it is killed,
- * LocalPlatform starts it again and hands it the desired state.
+ * The supervisor owns each new release it is handed (release-owner.ts: it records it, ends
+ * it, moves its branch); beyond that it keeps nothing on disk but its socket, pid and logs:
+ * after it is killed, the next command settles its release and hands it the desired state.
  */
 
 /** One release as the supervisor runs it. `env` holds config values: it travels only over the owner-only socket. */

@@ -31,7 +31,7 @@ const NO_RELEASE = 'No release yet: git push herogate main'
 
 /**
  * The local driver: the whole workflow on this machine. Each app lives under
- * HEROGATE_HOME/apps/NAME with a bare git repo whose pre-receive hook builds and releases
+ * HEROGATE_HOME/apps/NAME with a bare git repo whose proc-receive hook builds and releases
  * what is pushed; a supervisor daemon per app runs its processes behind a router on
  * 127.0.0.1. Every operation first makes sure that supervisor runs the current release.
  */

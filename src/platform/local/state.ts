@@ -15,7 +15,7 @@ import {processRunning, processStartTime} from './processes.js'
  *   releases/NNNNNN.json  one immutable release record each (only its status moves on)
  *   config/NNNNNN.json    one config snapshot each, 0600: releases refer to them by number
  *   builds/ID/          checked-out, built code a release runs
- *   lock                who is changing the app now (pid, operation)
+ *   lock                who is changing the app now (pid and start time, operation): see withLock
  * Every write goes to a temporary file first and is renamed into place, so a crash never
  * leaves half a file behind.
  */

@@ -17,6 +17,7 @@ import {socketDirSafe, supervisorPaths} from './supervisor-paths.js'
  *   const supervisor = await ensureSupervisor({appDir, app, port, host})  // connects, or starts the daemon
  *   if ((await supervisor.status()).length === 0) await supervisor.deploy(state)  // a fresh daemon runs nothing
  *   const outcome = await supervisor.deploy({release, formation})  // {ok:false, reason} leaves the old release serving
+ *   const ended = await supervisor.release({lock, release, releasePhase, branch}, onEvent)  // it owns the release from here
  *   await supervisor.scale({web: 2}) / restart('web') / stop('web.1') / status()
  *   await stopSupervisor(appDir)   // destroy: stops every process and the router; never starts a daemon
  *   await supervisorRunning(appDir)

@@ -8,8 +8,8 @@ import {appPaths, type HeldLock, readApp, tryLock, withLock} from './state.js'
 
 /**
  * The pieces of the local workflow that both LocalPlatform (in the CLI) and the push hook
- * (in git's pre-receive) use: reaching the supervisor, handing it a release, recording the
- * outcome.
+ * (git's proc-receive) use: the app lock with settling, reaching the supervisor, handing it
+ * a release (which it then owns: release-owner.ts).
  */
 
 export interface LocalContext {
