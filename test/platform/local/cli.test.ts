@@ -7,10 +7,9 @@ import {fileURLToPath} from 'node:url'
 import {portFree} from '../../../src/platform/local/ports.js'
 import {defaultRuntime} from '../../../src/platform/local/runtime.js'
 import {appPaths} from '../../../src/platform/local/state.js'
-import {eventually, exec, fixtureRepo, get, tempHome} from './helpers.js'
+import {CLI, eventually, exec, fixtureRepo, get, pushedApp, tempHome} from './helpers.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
-const CLI = join(ROOT, 'bin', 'run.js')
 
 /**
  * The main local path through the real, built CLI (`npm test` builds first): the pushed
@@ -144,29 +143,8 @@ describe('a damaged local app (built CLI)', function () {
 
 describe('16 config:set at once (built CLI)', function () {
   this.timeout(180_000)
-  const app = 'parallel-app'
-  let home: ReturnType<typeof tempHome>
-  let repo: string
-  let url: string
-  const herogate = (...args: string[]) => exec(repo, process.execPath, [CLI, ...args], {...process.env, HEROGATE_HOME: home.dir, HEROGATE_APP: ''})
-
-  before(async () => {
-    home = tempHome()
-    repo = fixtureRepo()
-    const created = await herogate('create', app, '--local', '--json')
-    url = JSON.parse(created.output.slice(created.output.indexOf('{'))).webUrl
-    const push = await exec(repo, 'git', ['push', 'herogate', 'main'], {...process.env, HEROGATE_HOME: home.dir})
-    expect(push.code, push.output).to.equal(0)
-  })
-
-  after(async () => {
-    try {
-      await defaultRuntime.stopSupervisor(appPaths(app).dir)
-    } finally {
-      home.cleanup()
-      rmSync(repo, {recursive: true, force: true})
-    }
-  })
+  const app = pushedApp('parallel-app')
+  const herogate = app.herogate
 
   it('keeps every key, and numbers the releases without a gap or a duplicate', async () => {
     const keys = Array.from({length: 16}, (_, i) => `KEY_${i}`)
@@ -183,6 +161,6 @@ describe('16 config:set at once (built CLI)', function () {
     const config = JSON.parse((await herogate('config', '--json')).output) as Record<string, string>
     expect(Object.keys(config).sort()).to.deep.equal([...keys].sort())
     for (const key of keys) expect(config[key]).to.equal(`value of ${key}`)
-    for (const key of keys) expect((await get(`${url}/config/${key}`)).body).to.equal(`value of ${key}`)
+    for (const key of keys) expect((await get(`${app.url}/config/${key}`)).body).to.equal(`value of ${key}`)
   })
 })

@@ -1,5 +1,5 @@
 import {execFileSync, spawn} from 'node:child_process'
-import {cpSync, mkdtempSync, rmSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -7,10 +7,15 @@ import {fileURLToPath} from 'node:url'
 import type {ProcessInfo} from '../../../src/platform/types.js'
 import type {DeployOutcome, DesiredState, LogReader, LogWriter, ReleaseEnded, ReleaseEvent, ReleaseRequest, SupervisorClient} from '../../../src/platform/local/contracts.js'
 import {takeRelease} from '../../../src/platform/local/release-owner.js'
+import {defaultRuntime} from '../../../src/platform/local/runtime.js'
+import {appPaths} from '../../../src/platform/local/state.js'
 import type {LocalRuntime} from '../../../src/platform/local/runtime.js'
 import type {LogLine, LogOptions} from '../../../src/platform/types.js'
 
 export const FIXTURE = fileURLToPath(new URL('../../fixtures/node-app', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+/** The built CLI (`npm test` builds first): with it, a push's hook runs herogate from dist, as a user's does. */
+export const CLI = join(ROOT, 'bin', 'run.js')
 
 /** A temporary HEROGATE_HOME for the current describe block; restores the old one on cleanup. */
 export function tempHome(): {dir: string; cleanup(): void} {
@@ -200,4 +205,48 @@ export async function eventually(check: () => Promise<boolean>, attempts = 100, 
   }
 
   return false
+}
+
+/**
+ * For a describe block: in a temporary home, `app` created from the fixture through the
+ * built CLI and pushed once (v1 serving); its supervisor stopped and everything removed after.
+ */
+export function pushedApp(app: string) {
+  let home: ReturnType<typeof tempHome>
+  let repo = ''
+  let url = ''
+  const env = () => ({...process.env, HEROGATE_HOME: home.dir, HEROGATE_APP: ''})
+  before(async () => {
+    if (!existsSync(join(ROOT, 'dist', 'platform', 'local', 'hook-main.js'))) throw new Error('dist/ is missing: run npm run build first (npm test does it)')
+    home = tempHome()
+    repo = fixtureRepo()
+    const created = await exec(repo, process.execPath, [CLI, 'create', app, '--local', '--json'], env())
+    if (created.code !== 0) throw new Error(created.output)
+    url = (JSON.parse(created.output.slice(created.output.indexOf('{'))) as {webUrl: string}).webUrl
+    const push = await exec(repo, 'git', ['push', 'herogate', 'main'], env())
+    if (push.code !== 0) throw new Error(push.output)
+  })
+
+  after(async () => {
+    try {
+      await defaultRuntime.stopSupervisor(appPaths(app).dir)
+    } finally {
+      home.cleanup()
+      rmSync(repo, {recursive: true, force: true})
+    }
+  })
+
+  return {
+    get home() {
+      return home.dir
+    },
+    get repo() {
+      return repo
+    },
+    get url() {
+      return url
+    },
+    env,
+    herogate: (...args: string[]) => exec(repo, process.execPath, [CLI, ...args], env()),
+  }
 }

@@ -1,19 +1,15 @@
 import {expect} from 'chai'
 import {type ChildProcess, spawn} from 'node:child_process'
-import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {openLogStore} from '../../../src/platform/local/logstore.js'
 import {readRelease, type ReleaseRecord} from '../../../src/platform/local/releases.js'
-import {defaultRuntime} from '../../../src/platform/local/runtime.js'
 import {appPaths, latestVersion, readApp} from '../../../src/platform/local/state.js'
 import {connectSupervisor} from '../../../src/platform/local/supervisor-client.js'
 import {supervisorPaths} from '../../../src/platform/local/supervisor-paths.js'
-import {commitAll, exec, fixtureRepo, get, sh, tempHome} from './helpers.js'
+import {CLI, commitAll, exec, get, pushedApp, sh} from './helpers.js'
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
-const CLI = join(ROOT, 'bin', 'run.js')
 
 /** Polls `check` every 25 ms until it returns something truthy; fails the test after `seconds`. */
 async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, seconds = 60): Promise<T> {
@@ -48,11 +44,11 @@ function start(cwd: string, command: string, args: string[], env: NodeJS.Process
 describe('interrupted deploys and config changes (built CLI, real git, processes and signals)', function () {
   this.timeout(180_000)
   const app = 'interrupt-app'
-  let home: ReturnType<typeof tempHome>
+  const deployed = pushedApp(app)
+  const env = deployed.env
+  const herogate = deployed.herogate
   let repo: string
   let url: string
-  const env = () => ({...process.env, HEROGATE_HOME: home.dir, HEROGATE_APP: ''})
-  const herogate = (...args: string[]) => exec(repo, process.execPath, [CLI, ...args], env())
   const release = (version: number): ReleaseRecord | undefined => readRelease(appPaths(app), version)
   const mainRef = () => sh(appPaths(app).repo, 'git', ['rev-parse', 'refs/heads/main'])
   const body = async (path = '/') => (await get(url + path)).body
@@ -76,24 +72,9 @@ describe('interrupted deploys and config changes (built CLI, real git, processes
     if (commit) expect(mainRef()).to.equal(commit)
   }
 
-  before(async function () {
-    if (!existsSync(join(ROOT, 'dist', 'platform', 'local', 'hook-main.js'))) throw new Error('dist/ is missing: run npm run build first (npm test does it)')
-    home = tempHome()
-    repo = fixtureRepo()
-    const created = await herogate('create', app, '--local', '--json')
-    expect(created.code, created.output).to.equal(0)
-    url = JSON.parse(created.output.slice(created.output.indexOf('{'))).webUrl
-    const first = await exec(repo, 'git', ['push', 'herogate', 'main'], env())
-    expect(first.code, first.output).to.equal(0)
-  })
-
-  after(async () => {
-    try {
-      await defaultRuntime.stopSupervisor(appPaths(app).dir)
-    } finally {
-      home.cleanup()
-      rmSync(repo, {recursive: true, force: true})
-    }
+  before(() => {
+    repo = deployed.repo
+    url = deployed.url
   })
 
   it('Ctrl-C of git push mid-rollout: the release still ends, recorded as current, and main follows', async () => {
@@ -191,8 +172,8 @@ describe('interrupted deploys and config changes (built CLI, real git, processes
 
   it('two clones pushing at once: one deploys, the other is told to pull; main, the record and what runs agree', async () => {
     const clones = ['one', 'two'].map((name) => {
-      const dir = join(home.dir, `clone-${name}`)
-      sh(home.dir, 'git', ['clone', '--quiet', appPaths(app).repo, dir])
+      const dir = join(deployed.home, `clone-${name}`)
+      sh(deployed.home, 'git', ['clone', '--quiet', appPaths(app).repo, dir])
       sh(dir, 'git', ['config', 'user.email', `${name}@example.com`])
       writeFileSync(join(dir, 'message.txt'), `from clone ${name}\n`)
       return {name, dir, commit: commitAll(dir, `clone ${name}`)}
