@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {git} from '../../lib/git.js'
 import {herogateHome} from '../../lib/home.js'
-import {buildCommit, pruneBuilds} from './build.js'
+import {buildCommit} from './build.js'
 import {readConfig} from './config.js'
 import type {ReleaseEvent} from './contracts.js'
 import {describeDeploy, type ReleaseRecord} from './releases.js'
@@ -162,18 +162,13 @@ export async function receivePush(ctx: LocalContext, app: string, refs: PushedRe
         // An author is nice to have; a commit without one still deploys.
       }
 
-      let ended
-      try {
-        ended = await handOver(ctx, app, lock, {
-          release: {description: describeDeploy(commit), author, commit, image: build.id, configVersion: record.configVersion, processTypes: build.processTypes},
-          releasePhase: true,
-          branch: {ref: pushed.ref, old: pushed.oldSha},
-        }, (event) => show(event, record.port, record.current))
-      } catch (error) {
-        // The build is not anyone's release: the next change's prune removes it.
-        pruneBuilds(paths, readApp(app).current)
-        throw error
-      }
+      // If the supervisor dies before it has recorded the release, the build belongs to no
+      // release: the next release's prune removes it.
+      const ended = await handOver(ctx, app, lock, {
+        release: {description: describeDeploy(commit), author, commit, image: build.id, configVersion: record.configVersion, processTypes: build.processTypes},
+        releasePhase: true,
+        branch: {ref: pushed.ref, old: pushed.oldSha},
+      }, (event) => show(event, record.port, record.current))
 
       if (ended.ok) return {ref: pushed.ref, ok: true, release: ended.release}
       const reason = `${ended.stage === 'release' ? 'Release phase' : 'Deploy'} failed: ${ended.reason}.`

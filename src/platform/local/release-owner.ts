@@ -6,7 +6,7 @@ import {pruneBuilds, runStreaming} from './build.js'
 import {readConfig} from './config.js'
 import type {DeployOutcome, DesiredState, LogWriter, ReleaseEnded, ReleaseEvent, ReleaseRequest} from './contracts.js'
 import {createRelease, finishRelease, readRelease, type ReleaseRecord} from './releases.js'
-import {type AppPaths, appPaths, handOver, latestVersion, readApp, writeApp} from './state.js'
+import {type AppPaths, type AppRecord, appPaths, handOver, latestVersion, readApp, writeApp} from './state.js'
 
 /**
  * Who owns a release: the supervisor, which outlives the command that asked for it. A change
@@ -75,24 +75,41 @@ export function takeRelease(app: string, request: ReleaseRequest, deps: OwnerDep
   const paths = appPaths(app)
   const lock = handOver(paths.lock, request.lock, request.branch ? 'deploy' : request.release.description)
   if (!lock) throw new LockNotHeld(`the app lock of ${app} is not held by the sender of this release`)
+  let before: AppRecord
+  let release: ReleaseRecord
+  try {
+    before = readApp(app)
+    release = createRelease(paths, request.release, deps.now())
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+
   return async (emit) => {
     try {
-      return await runRelease(app, paths, request, deps, emit)
+      return await runRelease(app, paths, request, deps, emit, before, release)
     } finally {
       lock.release()
     }
   }
 }
 
-async function runRelease(app: string, paths: AppPaths, request: ReleaseRequest, deps: OwnerDeps, emit: (event: ReleaseEvent) => void): Promise<ReleaseEnded> {
+async function runRelease(
+  app: string,
+  paths: AppPaths,
+  request: ReleaseRequest,
+  deps: OwnerDeps,
+  emit: (event: ReleaseEvent) => void,
+  before: AppRecord,
+  created: ReleaseRecord,
+): Promise<ReleaseEnded> {
   const log = (process: string, message: string) => deps.log.append({time: deps.now(), source: 'herogate', process, message} satisfies LogLine)
   const step = (process: 'release' | 'deploy', message: string) => {
     log(process, message)
     emit({kind: 'step', process, message})
   }
 
-  const before = readApp(app)
-  let release = createRelease(paths, request.release, deps.now())
+  let release = created
   emit({kind: 'started', release})
   const end = (ok: boolean, reason?: string, stage: 'release' | 'deploy' = 'deploy'): ReleaseEnded => {
     release = finishRelease(paths, release, ok ? 'succeeded' : 'failed', reason)
@@ -134,7 +151,7 @@ async function runRelease(app: string, paths: AppPaths, request: ReleaseRequest,
     ended ??= end(false, `herogate could not finish it: ${(error as Error).message}`)
   }
 
-  const current = readApp(app).current
+  const current = ended.ok ? release.version : before.current
   log('deploy', ended.ok ? `v${release.version} is live` : `v${release.version} failed: ${ended.reason}; ${before.current ? `v${before.current} keeps serving` : 'nothing is serving'}`)
   try {
     pruneBuilds(paths, current, release.image ? [release.image] : [])

@@ -474,9 +474,10 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
 
           res.writeHead(200, {'content-type': 'application/x-ndjson'})
           res.on('error', () => {})
+          // It ends the release whatever happens (an error is recorded as how it ended).
           await run((event) => {
             if (!res.destroyed) res.write(JSON.stringify(event) + '\n')
-          })
+          }).catch(() => {})
           res.end()
           return
         }

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {type ChildProcess, spawn} from 'node:child_process'
-import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {openLogStore} from '../../../src/platform/local/logstore.js'
@@ -55,9 +55,10 @@ describe('interrupted deploys and config changes (built CLI, real git, processes
   const newest = () => latestVersion(appPaths(app).releases)
   /** A process of release `version` has been started by the supervisor: the rollout is under way. */
   const rolling = (version: number) => async () => ((await (await connectSupervisor(appPaths(app).dir))?.status()) ?? []).some((p) => p.release === version)
+  /** The release's owner is done with it: it is recorded as ended and the app lock is free again. */
   const ended = (version: number) => () => {
     const record = release(version)
-    return record && record.status !== 'pending' ? record : undefined
+    return record && record.status !== 'pending' && !existsSync(appPaths(app).lock) ? record : undefined
   }
 
   /** What every command must agree on: the current release, what runs, the branch. */
@@ -131,14 +132,21 @@ describe('interrupted deploys and config changes (built CLI, real git, processes
     sh(repo, 'git', ['reset', '--hard', 'HEAD~1'])
   })
 
-  for (const signal of ['SIGKILL', 'SIGTERM', 'SIGHUP'] as const) {
-    it(`${signal} of config:set mid-rollout: the config release still ends and is current; the next change keeps it`, async () => {
+  for (const signal of ['SIGINT', 'SIGKILL', 'SIGTERM', 'SIGHUP'] as const) {
+    it(`${signal === 'SIGINT' ? 'Ctrl-C' : signal} of config:set mid-rollout: the config release still ends and is current; the next change keeps it`, async () => {
       const version = newest() + 1
       const key = `SET_BEFORE_${signal}`
       const set = start(repo, process.execPath, [CLI, 'config:set', `${key}=kept`, 'BOOT_DELAY_MS=1500'], env())
       await until(`v${version} is rolling out`, rolling(version))
-      process.kill(set.child.pid!, signal)
-      await set.done
+      if (signal === 'SIGINT') process.kill(-set.child.pid!, signal)
+      else process.kill(set.child.pid!, signal)
+      const stopped = await set.done
+      // Ctrl-C is caught: the command says what goes on without it.
+      if (signal === 'SIGINT') {
+        expect(stopped.code).to.equal(130)
+        expect(stopped.output).to.include(`Interrupted: v${version} goes on in the background and is recorded when it ends (herogate releases -a ${app}).`)
+      }
+
       expect(await until(`v${version} ended`, ended(version))).to.include({status: 'succeeded', description: `Set ${key}, BOOT_DELAY_MS config vars`})
       await expectLive(version, 'three')
       expect(await body(`/config/${key}`)).to.equal('kept')
