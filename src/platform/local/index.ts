@@ -309,6 +309,12 @@ export class LocalPlatform implements Platform {
       },
     })
     const after = allReleases(paths)[0]
+    if (options.signal?.aborted) {
+      // The push stops, not a release the supervisor has taken over (git-hook.ts).
+      if (after && after.version !== before) throw new Interrupted(`Interrupted: v${after.version} goes on in the background and is recorded when it ends (herogate releases -a ${app}).`)
+      throw new Interrupted(`Interrupted. If the push got as far as a release, it goes on in the background and is recorded when it ends (herogate releases -a ${app}).`)
+    }
+
     if (code !== 0) {
       if (lines.some((l) => /\(non-fast-forward\)|\(fetch first\)/.test(l))) {
         throw new HerogateError('Deploy failed: the app repo has commits your branch does not (rewritten history, or a push from another clone).', {
