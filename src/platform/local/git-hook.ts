@@ -196,8 +196,3 @@ export async function receivePush(ctx: LocalContext, app: string, refs: PushedRe
 function short(ref: string): string {
   return ref.replace('refs/heads/', '')
 }
-
-/** True when `repo` looks like an app repo with herogate's hook installed. */
-export function hookInstalled(repo: string): boolean {
-  return existsSync(join(repo, 'hooks', 'proc-receive'))
-}

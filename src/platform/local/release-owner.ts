@@ -6,7 +6,7 @@ import {pruneBuilds, runStreaming} from './build.js'
 import {readConfig} from './config.js'
 import type {DeployOutcome, DesiredState, LogWriter, ReleaseEnded, ReleaseEvent, ReleaseRequest} from './contracts.js'
 import {createRelease, finishRelease, readRelease, type ReleaseRecord} from './releases.js'
-import {type AppPaths, type AppRecord, appPaths, handOver, latestVersion, readApp, writeApp} from './state.js'
+import {type AppPaths, type AppRecord, appPaths, latestVersion, readApp, takeOverLock, writeApp} from './state.js'
 
 /**
  * Who owns a release: the supervisor, which outlives the command that asked for it. A change
@@ -73,7 +73,7 @@ export class LockNotHeld extends Error {}
  */
 export function takeRelease(app: string, request: ReleaseRequest, deps: OwnerDeps): (emit: (event: ReleaseEvent) => void) => Promise<ReleaseEnded> {
   const paths = appPaths(app)
-  const lock = handOver(paths.lock, request.lock, request.branch ? 'deploy' : request.release.description)
+  const lock = takeOverLock(paths.lock, request.lock, request.branch ? 'deploy' : request.release.description)
   if (!lock) throw new LockNotHeld(`the app lock of ${app} is not held by the sender of this release`)
   let before: AppRecord
   let release: ReleaseRecord

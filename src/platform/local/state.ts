@@ -142,7 +142,7 @@ export function latestVersion(dir: string): number {
  * gone, or that pid now belongs to a process that started at another time. The removal of a
  * dead holder's lock is itself guarded (breakDead) so that two waiters breaking the same
  * stale lock can never remove the lock one of them took meanwhile. The holder can hand the
- * lock to another process (the supervisor, which then owns the release: handOver).
+ * lock to another process (the supervisor, which then owns the release: takeOverLock).
  */
 interface LockInfo {
   pid: number
@@ -253,7 +253,7 @@ function held(file: string, token: string): HeldLock {
   return {
     token,
     release() {
-      // Under the guard handOver takes, so the lock cannot pass to a new holder in between the
+      // Under the guard takeOverLock takes, so the lock cannot pass to a new holder in between the
       // check and the removal. The guard is held for a few system calls: wait for it.
       const guard = `${file}.break-${token}`
       const take = () => {
@@ -304,7 +304,7 @@ export function tryLock(app: string, operation: string, holder: string): HeldLoc
  * same guard as breakDead, so a breaker cannot remove the lock as it changes hands. Undefined
  * when the lock is not (or no longer) held with that token.
  */
-export function handOver(lockFile: string, token: string, operation: string): HeldLock | undefined {
+export function takeOverLock(lockFile: string, token: string, operation: string): HeldLock | undefined {
   const seen = readLock(lockFile)
   if (seen?.key !== token || !seen.info) return undefined
   const guard = `${lockFile}.break-${token}`

@@ -6,7 +6,7 @@ import {fileURLToPath} from 'node:url'
 
 import {LockHeld} from '../../../src/lib/errors.js'
 import {processStartTime} from '../../../src/platform/local/processes.js'
-import {appPaths, handOver, readJson, tryLock, withLock, writeJsonAtomic} from '../../../src/platform/local/state.js'
+import {appPaths, readJson, takeOverLock, tryLock, withLock, writeJsonAtomic} from '../../../src/platform/local/state.js'
 import {exec, tempHome} from './helpers.js'
 
 describe('local app state', () => {
@@ -73,9 +73,9 @@ describe('local app state', () => {
 
   it('hands a held lock over: the new holder releases it, the old one no longer can', () => {
     const first = tryLock(app, 'deploy', 'dev')!
-    const second = handOver(appPaths(app).lock, first.token, 'deploy v2')!
+    const second = takeOverLock(appPaths(app).lock, first.token, 'deploy v2')!
     expect(second.token).to.not.equal(first.token)
-    expect(handOver(appPaths(app).lock, first.token, 'again')).to.equal(undefined)
+    expect(takeOverLock(appPaths(app).lock, first.token, 'again')).to.equal(undefined)
     first.release()
     expect(readJson<{operation: string; holder: string}>(appPaths(app).lock)).to.include({operation: 'deploy v2', holder: 'dev'})
     expect(tryLock(app, 'config', 'me')).to.equal(undefined)
