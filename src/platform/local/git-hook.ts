@@ -1,6 +1,7 @@
 import {chmodSync, existsSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {HerogateError} from '../../lib/errors.js'
 import {git} from '../../lib/git.js'
 import {herogateHome} from '../../lib/home.js'
 import {buildCommit} from './build.js'
@@ -33,11 +34,23 @@ function shellQuote(text: string): string {
 /** Marks the hook as herogate's: an older herogate's pre-receive hook is replaced, a user's own hook is left alone. */
 const HOOK_MARK = '# herogate:'
 
+/** git's proc-receive hook (receive.procReceiveRefs) came with git 2.29: "git version 2.39.5" -> true. */
+export function procReceiveSupported(version: string): boolean {
+  const match = /(\d+)\.(\d+)/.exec(version)
+  return match !== null && (Number(match[1]) > 2 || (Number(match[1]) === 2 && Number(match[2]) >= 29))
+}
+
 /**
  * Writes the proc-receive hook of `repo` (it runs herogate by absolute path with this
  * HEROGATE_HOME baked in) and routes pushes of main and master to it.
  */
 export async function installHook(repo: string, app: string): Promise<void> {
+  // An older git would never run the hook: pushes would move main without deploying anything.
+  const version = await git(repo, ['version'])
+  if (!procReceiveSupported(version)) {
+    throw new HerogateError(`Local apps need git 2.29 or newer to receive pushes (this is ${version.replace('git version ', '')}).`, {suggestions: ['upgrade git, then try again']})
+  }
+
   const [node, ...args] = entryCommand('hook-main')
   const script = [
     '#!/bin/sh',

@@ -3,7 +3,7 @@ import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} 
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {deployRef, installHook, parsePushedRefs} from '../../../src/platform/local/git-hook.js'
+import {deployRef, installHook, parsePushedRefs, procReceiveSupported} from '../../../src/platform/local/git-hook.js'
 import {shellLine} from '../../../src/platform/local/run.js'
 import {sh, tempHome} from './helpers.js'
 
@@ -56,6 +56,12 @@ describe('local push hook', () => {
       rmSync(repo, {recursive: true, force: true})
     }
   })
+
+  for (const [version, supported] of [['git version 2.39.5', true], ['git version 2.29.0', true], ['git version 3.0.1', true], ['git version 2.28.1', false], ['git version 1.9.5 (Apple Git-50)', false]] as const) {
+    it(`knows whether ${version} runs proc-receive hooks: ${supported}`, () => {
+      expect(procReceiveSupported(version)).to.equal(supported)
+    })
+  }
 
   const lines: Array<[string[], string]> = [
     [['echo $FOO && exit 3'], 'echo $FOO && exit 3'],
