@@ -5,9 +5,8 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {portFree} from '../../../src/platform/local/ports.js'
-import {defaultRuntime} from '../../../src/platform/local/runtime.js'
 import {appPaths} from '../../../src/platform/local/state.js'
-import {CLI, eventually, exec, fixtureRepo, get, pushedApp, tempHome} from './helpers.js'
+import {CLI, eventually, exec, fixtureRepo, get, pushedApp, removeApp, tempHome} from './helpers.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 
@@ -33,14 +32,7 @@ describe('local platform through the CLI (built)', function () {
     repo = fixtureRepo()
   })
 
-  after(async () => {
-    try {
-      await defaultRuntime.stopSupervisor(appPaths(app).dir)
-    } finally {
-      home.cleanup()
-      rmSync(repo, {recursive: true, force: true})
-    }
-  })
+  after(() => removeApp(app, home, repo))
 
   it('create --local adds the remote', async () => {
     const {code, output} = await herogate('create', app, '--local', '--json')

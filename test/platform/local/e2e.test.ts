@@ -6,11 +6,10 @@ import {PassThrough} from 'node:stream'
 import {Interrupted, NoChanges} from '../../../src/lib/errors.js'
 import {LocalPlatform} from '../../../src/platform/local/index.js'
 import {portFree} from '../../../src/platform/local/ports.js'
-import {defaultRuntime} from '../../../src/platform/local/runtime.js'
 import {readRelease} from '../../../src/platform/local/releases.js'
 import {appPaths, latestVersion, readApp} from '../../../src/platform/local/state.js'
 import {readRecord} from '../../../src/platform/local/supervisor-paths.js'
-import {commitAll, eventually, exec, fixtureRepo, get, sh, tempHome} from './helpers.js'
+import {commitAll, eventually, exec, fixtureRepo, get, removeApp, sh, tempHome} from './helpers.js'
 
 function pidAlive(pid: number): boolean {
   try {
@@ -47,14 +46,7 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
     url = created.webUrl!
   })
 
-  after(async () => {
-    try {
-      await defaultRuntime.stopSupervisor(appPaths(app).dir)
-    } finally {
-      home.cleanup()
-      rmSync(repo, {recursive: true, force: true})
-    }
-  })
+  after(() => removeApp(app, home, repo))
 
   it('git push herogate main builds, runs the release phase and serves the app', async () => {
     const {code, output} = await push()

@@ -250,6 +250,16 @@ export async function eventually(check: () => Promise<boolean>, attempts = 100, 
   return false
 }
 
+/** After a block that ran a real app: its supervisor (and processes) stopped, its home and the other `dirs` removed, even when stopping fails. */
+export async function removeApp(app: string, home: {cleanup(): void}, ...dirs: string[]): Promise<void> {
+  try {
+    await defaultRuntime.stopSupervisor(appPaths(app).dir)
+  } finally {
+    home.cleanup()
+    for (const dir of dirs) rmSync(dir, {recursive: true, force: true})
+  }
+}
+
 /**
  * For a describe block: in a temporary home, `app` created from the fixture through the
  * built CLI and pushed once (v1 serving); its supervisor stopped and everything removed after.
@@ -270,14 +280,7 @@ export function pushedApp(app: string) {
     if (push.code !== 0) throw new Error(push.output)
   })
 
-  after(async () => {
-    try {
-      await defaultRuntime.stopSupervisor(appPaths(app).dir)
-    } finally {
-      home.cleanup()
-      rmSync(repo, {recursive: true, force: true})
-    }
-  })
+  after(() => removeApp(app, home, repo))
 
   return {
     get home() {

@@ -7,12 +7,11 @@ import {HerogateError} from '../../../src/lib/errors.js'
 import {receivePush} from '../../../src/platform/local/git-hook.js'
 import {LocalPlatform} from '../../../src/platform/local/index.js'
 import {probeHttp} from '../../../src/platform/local/router.js'
-import {defaultRuntime} from '../../../src/platform/local/runtime.js'
 import {appPaths, readApp} from '../../../src/platform/local/state.js'
 import {type RouterControl, Supervisor} from '../../../src/platform/local/supervisor.js'
 import type {RunSpec} from '../../../src/platform/local/contracts.js'
 import {FakeClock, fakeProcesses, MemoryLog} from './fakes.js'
-import {collector, commitAll, exec, FakeRuntime, fixtureRepo, get, sh, tempHome} from './helpers.js'
+import {collector, commitAll, exec, FakeRuntime, fixtureRepo, get, removeApp, sh, tempHome} from './helpers.js'
 
 const router: RouterControl = {add() {}, async drain() {}, drop() {}}
 const release = (version: number): RunSpec => ({version, dir: `/builds/${version}`, processTypes: {web: 'node web.js'}, env: {}})
@@ -192,14 +191,7 @@ describe('local app settings end to end (real push, processes, HTTP)', function 
     url = (await platform.createApp({name: app, cwd: repo, settings: {'boot-timeout': 1}})).webUrl!
   })
 
-  after(async () => {
-    try {
-      await defaultRuntime.stopSupervisor(appPaths(app).dir)
-    } finally {
-      home.cleanup()
-      rmSync(repo, {recursive: true, force: true})
-    }
-  })
+  after(() => removeApp(app, home, repo))
 
   it('an app slower to listen than its boot-timeout is rejected', async () => {
     const {code, output} = await push()
