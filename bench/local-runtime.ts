@@ -2,7 +2,7 @@
  * Local runtime benchmark: the supervisor daemon and router with real processes on 127.0.0.1.
  *
  *     node --import tsx bench/local-runtime.ts [--deploys 5] [--concurrency 16] [--requests 3000]
- *       [--slow 300] [--burst-mb 50] [--source] [--json]
+ *       [--slow 300] [--burst-mb 50] [--parallel 16] [--source] [--json]
  *
  * Measures
  *   1. requests failed during --deploys health-checked rolling deploys (web=2, worker=1)
@@ -16,10 +16,13 @@
  *   5. the daemon's RSS once a web process printed a --burst-mb log burst and it settled,
  *   6. kill -9 of the supervisor under load: seconds until the app serves again, with no
  *      herogate command (its watchdog starts it again, it brings back the current release),
- *   7. (locallock) parallel config:set, keys lost: added by its own change, see below.
+ *   7. --parallel `herogate config:set` of different keys at once, through the CLI as users run
+ *      it (each one a release with a rolling restart, serialised by the app lock): keys lost,
+ *      commands failed, and release numbers that are not one each, in a row.
  * The daemon runs from dist/ when the project is built (as users run it), else from src/
  * under tsx (--source forces that). Exit status 0 when every goal holds, 1 otherwise.
  */
+import {spawn} from 'node:child_process'
 import {readFileSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {Agent, request} from 'node:http'
 import {tmpdir} from 'node:os'
@@ -40,12 +43,13 @@ const {values: flags} = parseArgs({
     requests: {type: 'string', default: '3000'},
     slow: {type: 'string', default: '300'},
     'burst-mb': {type: 'string', default: '50'},
+    parallel: {type: 'string', default: '16'},
     source: {type: 'boolean', default: false},
     json: {type: 'boolean', default: false},
   },
 })
 
-// The app of part 6 lives in records, as a push leaves it: a private HEROGATE_HOME for this run.
+// The apps of parts 6 and 7 live in records, as a push leaves them: a private HEROGATE_HOME for this run.
 const home = mkdtempSync(join(tmpdir(), 'herogate-bench-home-'))
 process.env.HEROGATE_HOME = home
 
@@ -56,6 +60,11 @@ const {freePort} = await import('../src/platform/local/ports.js')
 const {openLogStore} = await import('../src/platform/local/logstore.js')
 const {readRecord} = await import('../src/platform/local/supervisor-paths.js')
 const {appOnDisk, slowBodies} = await import('../test/platform/local/helpers.js')
+const {readConfig} = await import('../src/platform/local/config.js')
+const {allReleases} = await import('../src/platform/local/releases.js')
+const {appPaths, readApp} = await import('../src/platform/local/state.js')
+/** The CLI as part 7 runs it: built, or from src/ under tsx like the daemon. */
+const cli = fromDist ? [join(ROOT, 'bin', 'run.js')] : ['--import', 'tsx', join(ROOT, 'bin', 'dev.js')]
 
 const say = (text: string) => {
   if (!flags.json) process.stderr.write(text + '\n')
@@ -130,6 +139,39 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number,
   return false
 }
 
+/** Runs a command to its end without blocking the event loop: its exit code. */
+function runAsync(cwd: string, command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {cwd, env, stdio: 'ignore'})
+    child.once('error', () => resolve(null))
+    child.once('close', (code) => resolve(code))
+  })
+}
+
+/**
+ * `count` `herogate config:set` of different keys at once on `app`: keys lost (not in the
+ * config afterwards), commands that failed, whether the releases they made are numbered one
+ * each, in a row, and all succeeded.
+ */
+async function parallelConfigSet(app: string, count: number): Promise<{lost: number; failed: number; inARow: boolean; ms: number}> {
+  const paths = appPaths(app)
+  const before = readApp(app).current
+  const keys = Array.from({length: count}, (_, i) => `BENCH_PARALLEL_${i}`)
+  const env = {...process.env, HEROGATE_HOME: home, HEROGATE_APP: ''}
+  const start = Date.now()
+  const codes = await Promise.all(keys.map((key) => runAsync(ROOT, process.execPath, [...cli, 'config:set', `${key}=value of ${key}`, '-a', app], env)))
+  const ms = Date.now() - start
+  const config = readConfig(paths, readApp(app).configVersion)
+  const made = allReleases(paths).filter((release) => release.version > before)
+  const versions = made.map((release) => release.version).sort((a, b) => a - b)
+  return {
+    lost: keys.filter((key) => config[key] !== `value of ${key}`).length,
+    failed: codes.filter((code) => code !== 0).length,
+    inARow: versions.length === count && versions.every((version, i) => version === before + 1 + i) && made.every((release) => release.status === 'succeeded'),
+    ms,
+  }
+}
+
 function rssMb(pid: number): {rss: number; peak: number} {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const field = (name: string) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) / 1024
@@ -140,6 +182,7 @@ const appDir = mkdtempSync(join(tmpdir(), 'herogate-bench-runtime-'))
 const port = await freePort()
 const killPort = await freePort()
 const killDir = appOnDisk('bench-kill', killPort, {web: 2, worker: 1})
+const configDir = appOnDisk('bench-config', await freePort(), {web: 1})
 const spec = (version: number): RunSpec => ({version, dir: FIXTURES, processTypes: {web: 'node app.mjs', worker: 'node worker.mjs'}, env: {RELEASE: `v${version}`}})
 let exitCode = 1
 try {
@@ -229,7 +272,10 @@ try {
   const backAfter = backAt > 0 ? (backAt - killedAt) / 1000 : Number.POSITIVE_INFINITY
   say(`  kill -9 of the supervisor: ${backAt > 0 ? `serving again after ${backAfter.toFixed(2)} s` : 'NOT serving again after 60 s'}`)
 
-  // 7. (locallock) parallel config:set, keys lost: goal 0. That change adds its figure here.
+  // 7. Parallel config:set through the CLI: every key kept, one release each, in a row.
+  const parallel = Number(flags.parallel)
+  const configSets = await parallelConfigSet('bench-config', parallel)
+  say(`  ${parallel} config:set at once: ${configSets.failed} failed, ${configSets.lost} keys lost, releases ${configSets.inARow ? 'one each, in a row, all succeeded' : 'NOT one each in a row'}, all done after ${(configSets.ms / 1000).toFixed(1)} s`)
 
   const figures = [
     {name: `failed requests in ${deploys} rolling deploys`, value: load.failed, unit: `of ${load.ok + load.failed}`, goal: '0', ok: load.failed <= GOALS.failed},
@@ -261,6 +307,13 @@ try {
       goal: `< ${GOALS.backAfterKillS} s`,
       ok: backAfter < GOALS.backAfterKillS,
     },
+    {
+      name: `keys lost by ${parallel} parallel config:set`,
+      value: configSets.lost,
+      unit: `of ${parallel}`,
+      goal: '0',
+      ok: configSets.lost === 0 && configSets.failed === 0 && configSets.inARow,
+    },
   ]
 
   if (flags.json) {
@@ -276,6 +329,7 @@ try {
   agent.destroy()
   await client.stopSupervisor(appDir)
   await client.stopSupervisor(killDir)
+  await client.stopSupervisor(configDir)
   rmSync(appDir, {recursive: true, force: true})
   rmSync(home, {recursive: true, force: true})
 }

@@ -5,7 +5,7 @@ import type {AppTarget} from '../platform/types.js'
 import {NoAppSpecified} from './errors.js'
 import {getRemoteUrl} from './git.js'
 import {localAppDir} from './home.js'
-import {names, parseCodeCommitUrl} from './naming.js'
+import {checkAppName, names, parseCodeCommitUrl} from './naming.js'
 
 /** What a git remote URL says about the app: a CodeCommit URL is AWS, a local bare repo is local. */
 export function targetFromRemoteUrl(url: string): AppTarget | undefined {
@@ -31,6 +31,8 @@ export function targetFromName(name: string, region?: string): AppTarget {
 export async function resolveApp(options: {app?: string; cwd: string; region?: string}): Promise<AppTarget> {
   const named = options.app || process.env.HEROGATE_APP
   if (named) {
+    // Checked before anything turns it into a path: `-a ../../x` must never reach the file system.
+    checkAppName(named)
     const target = targetFromName(named, options.region)
     if (target.platform === 'aws' && !options.region) {
       const fromRemote = await remoteTarget(options.cwd)
@@ -42,6 +44,7 @@ export async function resolveApp(options: {app?: string; cwd: string; region?: s
 
   const fromRemote = await remoteTarget(options.cwd)
   if (!fromRemote) throw new NoAppSpecified()
+  checkAppName(fromRemote.name)
   if (options.region && fromRemote.platform === 'aws') fromRemote.region = options.region
   return fromRemote
 }

@@ -13,6 +13,7 @@ import {createRenderer, type Renderer} from './progress.js'
 export abstract class HerogateCommand extends Command {
   private renderer?: Renderer
   private abortController?: AbortController
+  private onInterrupt?: () => void
 
   /** The app from -a, HEROGATE_APP or the git remote, and the platform it lives on. */
   protected async resolveTarget(flags: {app?: string; region?: string; profile?: string}): Promise<{target: AppTarget; platform: Platform}> {
@@ -50,7 +51,8 @@ export abstract class HerogateCommand extends Command {
     if (!this.abortController) {
       const controller = new AbortController()
       this.abortController = controller
-      process.once('SIGINT', () => controller.abort(new Error('interrupted')))
+      this.onInterrupt = () => controller.abort(new Error('interrupted'))
+      process.once('SIGINT', this.onInterrupt)
     }
 
     return this.abortController.signal
@@ -82,6 +84,8 @@ export abstract class HerogateCommand extends Command {
   }
 
   protected async finally(error: Error | undefined): Promise<void> {
+    // Commands run one after another in one process too (tests, scripts that import herogate).
+    if (this.onInterrupt) process.off('SIGINT', this.onInterrupt)
     this.renderer?.done()
     await super.finally(error)
   }

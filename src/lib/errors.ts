@@ -64,6 +64,25 @@ export class NoRegion extends HerogateError {
 /** The requested change would change nothing (same config, same formation). */
 export class NoChanges extends HerogateError {}
 
+/**
+ * config:set of the values the vars already have, or config:unset of vars that are not set:
+ * no release. Not a failure: the commands say so and exit 0, so that scripts can run again.
+ */
+export class ConfigUnchanged extends NoChanges {
+  constructor(readonly keys: string[], why: 'same value' | 'not set') {
+    const many = keys.length > 1
+    super(why === 'same value'
+      ? `${keys.join(', ')} already ${many ? 'have those values' : 'has that value'}: no new release.`
+      : `${keys.join(', ')} ${many ? 'are' : 'is'} not set: no new release.`)
+  }
+}
+
+/** For a config change's catch: what changed (nothing) and why, in place of a ConfigUnchanged error; rethrows any other. */
+export function unchangedConfig(error: unknown): {keys: string[]; release?: undefined; note: string} {
+  if (error instanceof ConfigUnchanged) return {keys: [], note: error.message}
+  throw error
+}
+
 /** A stack or app is mid-operation and cannot take another change now. */
 export class StackBusy extends HerogateError {}
 

@@ -2,7 +2,8 @@ import {InvalidInput} from './errors.js'
 
 /**
  * Every AWS resource name and SSM path herogate uses comes from here, so that the name
- * limits checked in validateAppName hold for all of them.
+ * limits checked in validateAppName hold for all of them: each name made from an app name
+ * checks it, so no unchecked name (`../x`) reaches a path.
  */
 
 export const PLATFORM_STACK = 'herogate-platform'
@@ -15,15 +16,15 @@ export const APP_NAME_MAX = TARGET_GROUP_MAX - TARGET_GROUP_PREFIX.length
 const APP_NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/
 
 /** Throws InvalidInput with the reason when `name` cannot be an app name. */
-export function validateAppName(name: string): string {
+export function validateAppName(name: string, suggestions = ['herogate create (without a name, for a random one)']): string {
   const reason = appNameProblem(name)
-  if (reason) {
-    throw new InvalidInput(`Invalid app name "${name}": ${reason}.`, {
-      suggestions: ['herogate create (without a name, for a random one)'],
-    })
-  }
-
+  if (reason) throw new InvalidInput(`Invalid app name ${JSON.stringify(name)}: ${reason}.`, {suggestions})
   return name
+}
+
+/** An app name from -a, HEROGATE_APP, a git remote or a caller: the same rule as create's, before it becomes a path or a resource name. */
+export function checkAppName(name: string): string {
+  return validateAppName(name, ['herogate apps (lists the apps you have)'])
 }
 
 export function appNameProblem(name: string): string | undefined {
@@ -39,41 +40,41 @@ export function appNameProblem(name: string): string | undefined {
 export const PROCESS_TYPE = /^[A-Za-z0-9_]{1,30}$/
 
 export const names = {
-  appStack: (app: string) => `${PREFIX}-${app}`,
+  appStack: (app: string) => `${PREFIX}-${checkAppName(app)}`,
   platformStack: () => PLATFORM_STACK,
-  codeCommitRepo: (app: string) => `${PREFIX}-${app}`,
-  ecrRepo: (app: string) => `${PREFIX}/${app}`,
-  codeBuildProject: (app: string) => `${PREFIX}-${app}`,
-  pipeline: (app: string) => `${PREFIX}-${app}`,
-  logGroup: (app: string) => `/${PREFIX}/${app}`,
-  targetGroup: (app: string) => `${TARGET_GROUP_PREFIX}${app}`,
+  codeCommitRepo: (app: string) => `${PREFIX}-${checkAppName(app)}`,
+  ecrRepo: (app: string) => `${PREFIX}/${checkAppName(app)}`,
+  codeBuildProject: (app: string) => `${PREFIX}-${checkAppName(app)}`,
+  pipeline: (app: string) => `${PREFIX}-${checkAppName(app)}`,
+  logGroup: (app: string) => `/${PREFIX}/${checkAppName(app)}`,
+  targetGroup: (app: string) => `${TARGET_GROUP_PREFIX}${checkAppName(app)}`,
   /** One ECS service per process type. */
-  service: (app: string, processType: string) => `${app}--${processType}`,
-  taskFamily: (app: string, processType: string) => `${PREFIX}-${app}--${processType}`,
+  service: (app: string, processType: string) => `${checkAppName(app)}--${processType}`,
+  taskFamily: (app: string, processType: string) => `${PREFIX}-${checkAppName(app)}--${processType}`,
   /** Log stream prefix for a process type's containers (awslogs-stream-prefix). */
   logStreamPrefix: (processType: string) => processType,
   /** herogate's own events: build, release phase, rollout. */
   herogateLogStreamPrefix: () => PREFIX,
   /** SSM: one SecureString per config var under this path. */
-  configPath: (app: string) => `/${PREFIX}/${app}/config/`,
-  configParameter: (app: string, key: string) => `/${PREFIX}/${app}/config/${key}`,
-  releasesPath: (app: string) => `/${PREFIX}/${app}/releases/`,
+  configPath: (app: string) => `/${PREFIX}/${checkAppName(app)}/config/`,
+  configParameter: (app: string, key: string) => `/${PREFIX}/${checkAppName(app)}/config/${key}`,
+  releasesPath: (app: string) => `/${PREFIX}/${checkAppName(app)}/releases/`,
   /** SSM: release N's slot: the claim on its number, and how release N-1 ended (src/aws/release-store.ts). */
-  releaseParameter: (app: string, version: number) => `/${PREFIX}/${app}/releases/${String(version).padStart(6, '0')}`,
+  releaseParameter: (app: string, version: number) => `/${PREFIX}/${checkAppName(app)}/releases/${String(version).padStart(6, '0')}`,
   /** SSM: the final records of older releases, compacted (src/aws/release-store.ts); one parameter holds those from `version` on. */
-  releaseArchivePath: (app: string) => `/${PREFIX}/${app}/archive/`,
-  releaseArchiveParameter: (app: string, version: number) => `/${PREFIX}/${app}/archive/${String(version).padStart(6, '0')}`,
+  releaseArchivePath: (app: string) => `/${PREFIX}/${checkAppName(app)}/archive/`,
+  releaseArchiveParameter: (app: string, version: number) => `/${PREFIX}/${checkAppName(app)}/archive/${String(version).padStart(6, '0')}`,
   /** SSM: how the newest release ended and the current release, so that no release needs a listing. */
-  releaseHeadParameter: (app: string) => `/${PREFIX}/${app}/head`,
+  releaseHeadParameter: (app: string) => `/${PREFIX}/${checkAppName(app)}/head`,
   /** Log stream (in the app's log group) where each release made by the CLI appends what it did. */
   releaseLogStream: () => `${PREFIX}/deploy`,
   /** SSM: where the app's resources are (written by the app stack: templates/app.yml). */
-  appResourcesParameter: (app: string) => `/${PREFIX}/${app}/resources`,
+  appResourcesParameter: (app: string) => `/${PREFIX}/${checkAppName(app)}/resources`,
   /** SSM: one String parameter per app setting that differs from its default (lib/settings.ts). */
-  settingParameter: (app: string, setting: string) => `/${PREFIX}/${app}/settings/${setting}`,
-  appPath: (app: string) => `/${PREFIX}/${app}/`,
+  settingParameter: (app: string, setting: string) => `/${PREFIX}/${checkAppName(app)}/settings/${setting}`,
+  appPath: (app: string) => `/${PREFIX}/${checkAppName(app)}/`,
   /** Artifact bucket key prefix for the app's pipeline and the pinned herogate release code. */
-  artifactPrefix: (app: string) => `${PREFIX}/${app}/`,
+  artifactPrefix: (app: string) => `${PREFIX}/${checkAppName(app)}/`,
   gitRemote: () => PREFIX,
   /** Tag key put on every stack and taggable resource herogate makes. */
   appTag: () => `${PREFIX}:app`,

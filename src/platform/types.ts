@@ -19,11 +19,13 @@ export interface AppSummary {
   name: string
   platform: PlatformKind
   region?: string
-  /** 'creating' | 'idle' (no release yet) | 'running' | 'crashed' | 'failed' | 'deleting' */
+  /** 'creating' | 'idle' (no release yet) | 'running' | 'crashed' | 'failed' | 'deleting' | 'damaged' (local: unreadable record) */
   status: string
   webUrl?: string
   gitUrl: string
   createdAt?: string
+  /** Why the app cannot be used (status 'damaged'), naming the file; `destroy` removes it. */
+  problem?: string
 }
 
 export interface ProcessFormation {
@@ -147,6 +149,8 @@ export interface ConfigChange {
   /** Keys set or removed; never values. */
   keys: string[]
   release?: Release
+  /** Why nothing changed (no release): the vars already had those values, or were not set. */
+  note?: string
 }
 
 export interface DestroyResult {

@@ -22,7 +22,7 @@ import Releases from '../../src/commands/releases/index.js'
 import ReleasesInfo from '../../src/commands/releases/info.js'
 import ReleasesRollback from '../../src/commands/releases/rollback.js'
 import Run from '../../src/commands/run.js'
-import {FakePlatform, fakeRelease} from '../helpers/fake-platform.js'
+import {fakeApp, FakePlatform, fakeRelease} from '../helpers/fake-platform.js'
 import {runCommand} from '../helpers/run-command.js'
 
 describe('commands against a fake platform', () => {
@@ -63,6 +63,24 @@ describe('commands against a fake platform', () => {
       const apps = JSON.parse(stdout)
       expect(apps).to.have.length(1)
       expect(apps[0]).to.include({name: 'demo', platform: 'aws', region: 'us-east-1', status: 'running'})
+    })
+
+    it('lists a damaged app as damaged and says which file and how to remove it', async () => {
+      platform.apps.set('broken', {...fakeApp('broken'), status: 'damaged', webUrl: undefined, problem: '/h/apps/broken/app.json is not valid JSON'})
+      const {stdout, stderr, exitCode} = await runCommand(Apps, ['--aws'], platform)
+      expect({stdout, stderr, exitCode}).to.deep.equal({
+        stdout: [
+          'Name    Platform         Status   Web URL',
+          '──────  ───────────────  ───────  ──────────────────────────────────',
+          'demo    aws (us-east-1)  running  http://herogate-alb.example:10000/',
+          'broken  aws (us-east-1)  damaged',
+          '',
+        ].join('\n'),
+        stderr: 'broken is damaged: /h/apps/broken/app.json is not valid JSON. Remove it: herogate destroy -a broken --confirm broken\n',
+        exitCode: 0,
+      })
+      const json = JSON.parse((await runCommand(Apps, ['--aws', '--json'], platform)).stdout)
+      expect(json[1]).to.include({name: 'broken', status: 'damaged', problem: '/h/apps/broken/app.json is not valid JSON'})
     })
   })
 
@@ -174,6 +192,32 @@ describe('commands against a fake platform', () => {
       writeFileSync(file, 'export X="multi\\nline"\n# comment\nY=plain\n')
       await runCommand(ConfigSet, ['--file', file, 'Z=', '-a', 'demo'], platform)
       expect(platform.calls[0].args[1]).to.deep.equal({X: 'multi\nline', Y: 'plain', Z: ''})
+    })
+
+    it('config:set to the value a var already has: a note, no release, exit 0', async () => {
+      const {stdout, stderr, exitCode} = await runCommand(ConfigSet, ['GREETING=hello world', '-a', 'demo'], platform)
+      expect({stdout, stderr, exitCode}).to.deep.equal({
+        stdout: '',
+        stderr: 'Setting GREETING and restarting demo...\nSetting GREETING and restarting demo... done\nGREETING already has that value: no new release.\n',
+        exitCode: 0,
+      })
+    })
+
+    it('config:set --json of values already set: no keys, the note', async () => {
+      const {stdout, stderr, exitCode} = await runCommand(ConfigSet, ['GREETING=hello world', 'EMPTY=', '-a', 'demo', '--json'], platform)
+      expect({json: JSON.parse(stdout), stderr, exitCode}).to.deep.equal({
+        json: {keys: [], note: 'GREETING, EMPTY already have those values: no new release.'},
+        stderr: '',
+        exitCode: 0,
+      })
+    })
+
+    it('config:unset of vars that are not set: a note, no release, exit 0', async () => {
+      const one = await runCommand(ConfigUnset, ['NOPE', '-a', 'demo'], platform)
+      expect(one).to.deep.equal({stdout: '', stderr: 'Unsetting NOPE and restarting demo...\nUnsetting NOPE and restarting demo... done\nNOPE is not set: no new release.\n', exitCode: 0})
+      const two = await runCommand(ConfigUnset, ['NOPE', 'NADA', '-a', 'demo'], platform)
+      expect(two.stderr).to.equal('Unsetting NOPE and NADA and restarting demo...\nUnsetting NOPE and NADA and restarting demo... done\nNOPE, NADA are not set: no new release.\n')
+      expect(two.exitCode).to.equal(0)
     })
 
     it('config:unset removes keys', async () => {

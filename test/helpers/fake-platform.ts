@@ -2,7 +2,7 @@ import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
   Platform, ProcessFormation, ProcessInfo, Release, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../../src/platform/types.js'
-import {AppNotFound} from '../../src/lib/errors.js'
+import {AppNotFound, ConfigUnchanged} from '../../src/lib/errors.js'
 import {applyScale} from '../../src/lib/parse.js'
 import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../src/lib/settings.js'
 
@@ -66,12 +66,14 @@ export class FakePlatform implements Platform {
 
   async setConfig(app: string, vars: Record<string, string>): Promise<ConfigChange> {
     this.record('setConfig', app, vars)
+    if (Object.keys(vars).every((key) => this.config[key] === vars[key])) throw new ConfigUnchanged(Object.keys(vars), 'same value')
     Object.assign(this.config, vars)
     return {keys: Object.keys(vars), release: fakeRelease(7, `Set ${Object.keys(vars).join(', ')} config vars`)}
   }
 
   async unsetConfig(app: string, keys: string[]): Promise<ConfigChange> {
     this.record('unsetConfig', app, keys)
+    if (!keys.some((key) => Object.hasOwn(this.config, key))) throw new ConfigUnchanged(keys, 'not set')
     for (const key of keys) delete this.config[key]
     return {keys, release: fakeRelease(8, `Remove ${keys.join(', ')} config vars`)}
   }

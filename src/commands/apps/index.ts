@@ -38,6 +38,7 @@ export default class Apps extends HerogateCommand {
         {header: 'Status', get: (a) => a.status},
         {header: 'Web URL', get: (a) => a.webUrl},
       ]))
+    for (const app of apps.filter((a) => a.problem)) this.note(`${app.name} is damaged: ${app.problem}. Remove it: herogate destroy -a ${app.name} --confirm ${app.name}`)
     return apps
   }
 }

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {HerogateCommand} from '../../lib/base.js'
-import {InvalidInput} from '../../lib/errors.js'
+import {InvalidInput, unchangedConfig} from '../../lib/errors.js'
 import {appFlags} from '../../lib/flags.js'
 import {parseConfigArgs, parseDotenv} from '../../lib/parse.js'
 import {listWords} from '../../lib/shell.js'
@@ -29,7 +29,8 @@ Prints the keys it set, never the values. Values may hold =, spaces, newlines an
     if (keys.length === 0) throw new InvalidInput('No config vars given.', {suggestions: ['herogate config:set KEY=VALUE', 'herogate config:set --file .env']})
     const {target, platform} = await this.resolveTarget(flags)
     const change = await this.step(`Setting ${listWords(keys)} and restarting ${target.name}`, () =>
-      platform.setConfig(target.name, vars, {onProgress: this.progress, signal: this.signal}))
+      platform.setConfig(target.name, vars, {onProgress: this.progress, signal: this.signal}).catch(unchangedConfig))
+    if (change.note) this.note(change.note)
     if (change.release) this.note(`Released v${change.release.version}`)
     for (const key of change.keys) this.log(key)
     return change

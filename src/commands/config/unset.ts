@@ -1,5 +1,5 @@
 import {HerogateCommand} from '../../lib/base.js'
-import {InvalidInput} from '../../lib/errors.js'
+import {InvalidInput, unchangedConfig} from '../../lib/errors.js'
 import {appFlags} from '../../lib/flags.js'
 import {validateConfigKey} from '../../lib/parse.js'
 import {listWords} from '../../lib/shell.js'
@@ -18,7 +18,8 @@ export default class ConfigUnset extends HerogateCommand {
     if (keys.length === 0) throw new InvalidInput('No config var names given.', {suggestions: ['herogate config:unset KEY']})
     const {target, platform} = await this.resolveTarget(flags)
     const change = await this.step(`Unsetting ${listWords(keys)} and restarting ${target.name}`, () =>
-      platform.unsetConfig(target.name, keys, {onProgress: this.progress, signal: this.signal}))
+      platform.unsetConfig(target.name, keys, {onProgress: this.progress, signal: this.signal}).catch(unchangedConfig))
+    if (change.note) this.note(change.note)
     if (change.release) this.note(`Released v${change.release.version}`)
     for (const key of change.keys) this.log(key)
     return change

@@ -363,7 +363,8 @@ async function refuseSharedArtifacts(stacks: CloudFormation, name: string): Prom
   const prefix = pipelineArtifactPrefix(name)
   const other = (await stacks.list('herogate-')).map((stack) => stack.tags[names.appTag()]).find((app) => app && app !== name && pipelineArtifactPrefix(app) === prefix)
   if (!other) return
-  const length = prefix.length - names.pipeline('').length
+  // The name's own characters in the prefix: the pipeline name starts with a fixed part (and an empty app name is no name).
+  const length = prefix.length - (names.pipeline(name).length - name.length)
   throw new InvalidInput(`App name ${name} begins with the same ${length} characters as app ${other}, so their build artifacts would share one place in the artifact bucket.`, {
     suggestions: [`herogate create NAME (a name whose first ${length} characters differ from ${other}'s)`],
   })

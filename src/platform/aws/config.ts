@@ -1,6 +1,6 @@
 import {configDeltaFits} from '../../aws/release-store.js'
 import {checkValueSize, ConfigStore, type StoredValue} from '../../aws/ssm.js'
-import {InvalidInput, NoChanges} from '../../lib/errors.js'
+import {ConfigUnchanged, InvalidInput} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
 import {validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import type {ConfigChange, OperationOptions} from '../types.js'
@@ -40,7 +40,7 @@ export async function setConfig(ctx: AwsContext, app: string, vars: Record<strin
   return changeConfig(ctx, app, 'config:set', keys, options, {
     changed: (before) => {
       const changed = keys.filter((key) => before.get(key)?.value !== vars[key])
-      if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length > 1 ? 'have these values' : 'has this value'}; nothing changed.`)
+      if (changed.length === 0) throw new ConfigUnchanged(keys, 'same value')
       return {keys: changed, description: `Set ${changed.join(', ')} config vars`, step: `Set ${changed.join(', ')}`}
     },
     write: async (config, changed, before) => ({
@@ -61,7 +61,7 @@ export async function unsetConfig(ctx: AwsContext, app: string, keys: string[], 
     changed: (before) => {
       // Only keys that are set are removed: unsetting nothing claims nothing.
       const present = [...new Set(keys.filter((key) => before.has(key)))]
-      if (present.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} not set; nothing changed.`, {suggestions: [`herogate config -a ${app}`]})
+      if (present.length === 0) throw new ConfigUnchanged(keys, 'not set')
       return {keys: present, description: `Remove ${present.join(', ')} config vars`, step: `Unset ${present.join(', ')}`}
     },
     write: async (config, present, before) => ({delta: await config.unset(app, present, before), secret: [], empty: [], unset: present, sameKeys: false}),

@@ -1,11 +1,14 @@
+import {HerogateError} from '../../lib/errors.js'
 import type {LogLine, LogOptions, ProcessInfo} from '../types.js'
+import type {NewRelease, ReleaseRecord} from './releases.js'
 
 /**
  * The seam between the local platform's workflow (git, builds, releases, config: index.ts)
  * and its runtime (supervisor daemon, router, process manager, log store).
- * The supervisor writes nothing to disk but its record, socket and logs: after it is killed,
- * its watchdog starts it again and it brings back the current release from the app's records
- * (restore.ts); LocalPlatform hands it every change.
+ * The supervisor owns each new release it is handed (release-owner.ts: it records it, ends
+ * it, moves its branch); beyond that it writes nothing to disk but its record, socket and
+ * logs. After it is killed, its watchdog starts it again, and it settles the release it was
+ * cut short in, then brings back the current release from the app's records (restore.ts).
  */
 
 /** One release as the supervisor runs it. `env` holds config values: it travels only over the owner-only socket. */
@@ -40,10 +43,57 @@ export interface DeployOutcome {
   reason?: string
 }
 
+/** A new release, handed to the supervisor, which owns it from its record to its end (release-owner.ts). */
+export interface ReleaseRequest {
+  /** The token of the app lock the sender holds: the lock passes to the supervisor, which lets go when the release has ended. */
+  lock: string
+  /** The release to record (the supervisor gives it the next version). */
+  release: NewRelease
+  /** Run the Procfile's `release:` command before the rollout (deploys; not rollbacks or config changes, as on Heroku). */
+  releasePhase?: boolean
+  /** A deploy: the branch that moves from `old` to the release's commit once it is live. */
+  branch?: {ref: string; old: string}
+}
+
+/** How a release ended, as its owner recorded it. */
+export interface ReleaseEnded {
+  kind: 'ended'
+  release: ReleaseRecord
+  ok: boolean
+  reason?: string
+  /** Where a failed release stopped. */
+  stage?: 'release' | 'deploy'
+}
+
+/** What the supervisor reports while it runs a release (the same lines go to the app's logs). */
+export type ReleaseEvent =
+  | {kind: 'started'; release: ReleaseRecord}
+  | {kind: 'step'; process: 'release' | 'deploy'; message: string}
+  | {kind: 'line'; process: 'release'; line: string}
+  | ReleaseEnded
+
+/**
+ * The supervisor stopped (killed, crashed) while it ran a release, `version` once it had
+ * recorded one. Thrown once its watchdog has started it again, which settles that release
+ * (release-owner.ts settleReleases) and brings back the one that was running.
+ */
+export class ReleaseCutShort extends HerogateError {
+  constructor(readonly app: string, readonly version: number | undefined) {
+    super(`The supervisor of ${app} stopped during ${version ? `v${version}` : 'the release'}; it was started again with the release that was running.`, {
+      suggestions: [`herogate releases -a ${app}`, `herogate ps -a ${app}`],
+    })
+  }
+}
+
 /** What LocalPlatform asks of a running supervisor (over a Unix socket in the app's directory). */
 export interface SupervisorClient {
-  /** Health-checked rolling deploy; on failure the old release keeps serving and ok is false. */
+  /** Health-checked rolling deploy of a release that is recorded already (bringing back the current one); on failure the old release keeps serving and ok is false. */
   deploy(state: DesiredState): Promise<DeployOutcome>
+  /**
+   * Takes the app lock and a new release over, runs it to its end (release phase, rollout,
+   * records, branch) whether or not the sender stays, and reports on `onEvent`.
+   */
+  release(request: ReleaseRequest, onEvent?: (event: ReleaseEvent) => void): Promise<ReleaseEnded>
   scale(formation: Record<string, number>): Promise<void>
   restart(processType?: string): Promise<void>
   stop(id: string): Promise<void>

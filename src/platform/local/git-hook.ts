@@ -1,46 +1,74 @@
-import {chmodSync, existsSync} from 'node:fs'
+import {chmodSync, existsSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {HerogateError} from '../../lib/errors.js'
 import {git} from '../../lib/git.js'
 import {herogateHome} from '../../lib/home.js'
 import {procfileWarning} from '../../lib/parse.js'
-import {buildCommit, pruneBuilds, runStreaming} from './build.js'
+import {buildCommit} from './build.js'
 import {readConfig} from './config.js'
+import type {ReleaseEvent} from './contracts.js'
 import {listenWarning} from './listening.js'
-import {createRelease, describeDeploy, finishRelease} from './releases.js'
+import {describeDeploy, type ReleaseRecord} from './releases.js'
 import {entryCommand} from './run.js'
-import {appPaths, readApp, withLock, writeFileAtomic} from './state.js'
-import {activate, baseEnv, connect, formationFor, type LocalContext, log, processEnv} from './workflow.js'
+import {appPaths, readApp, writeFileAtomic} from './state.js'
+import {baseEnv, connect, handOver, type LocalContext, log, withAppLock} from './workflow.js'
 
 /**
- * `git push herogate main` runs the bare repo's pre-receive hook, which runs herogate's own
- * code: build, release phase, rolling deploy. Its output reaches the pusher as `remote:`
- * lines, and a non-zero exit rejects the push, so a failed build or release leaves the ref
- * (and the running release) where they were.
+ * `git push herogate main` hands main (and master) to the bare repo's proc-receive hook,
+ * which runs herogate's own code and is itself responsible for moving those refs (git's
+ * receive.procReceiveRefs). Under the app lock it checks that the branch is still where the
+ * pusher saw it (two clones pushing at once: the second is told to pull), builds the commit,
+ * and hands the release to the supervisor, which runs the release phase, rolls it out and
+ * moves the branch once the code is live. So the branch, the release record and what runs
+ * always agree, even when the push is interrupted: from the hand-over on the release is the
+ * supervisor's, and it ends (and the branch follows) whatever happens to the push.
+ * Output reaches the pusher as `remote:` lines.
  */
 
 const DEPLOY_REFS = ['refs/heads/main', 'refs/heads/master']
-const ZERO = /^0+$/
+const ZERO = '0'.repeat(40)
 
 function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`
 }
 
-/** Writes the pre-receive hook of `repo`: it runs herogate by absolute path with this HEROGATE_HOME baked in. */
-export function installHook(repo: string, app: string): void {
+/** Marks the hook as herogate's: an older herogate's pre-receive hook is replaced, a user's own hook is left alone. */
+const HOOK_MARK = '# herogate:'
+
+/** git's proc-receive hook (receive.procReceiveRefs) came with git 2.29: "git version 2.39.5" -> true. */
+export function procReceiveSupported(version: string): boolean {
+  const match = /(\d+)\.(\d+)/.exec(version)
+  return match !== null && (Number(match[1]) > 2 || (Number(match[1]) === 2 && Number(match[2]) >= 29))
+}
+
+/**
+ * Writes the proc-receive hook of `repo` (it runs herogate by absolute path with this
+ * HEROGATE_HOME baked in) and routes pushes of main and master to it.
+ */
+export async function installHook(repo: string, app: string): Promise<void> {
+  // An older git would never run the hook: pushes would move main without deploying anything.
+  const version = await git(repo, ['version'])
+  if (!procReceiveSupported(version)) {
+    throw new HerogateError(`Local apps need git 2.29 or newer to receive pushes (this is ${version.replace('git version ', '')}).`, {suggestions: ['upgrade git, then try again']})
+  }
+
   const [node, ...args] = entryCommand('hook-main')
   const script = [
     '#!/bin/sh',
-    '# herogate: builds and releases what is pushed to main or master; a failure rejects the push.',
+    `${HOOK_MARK} builds and releases what is pushed to main or master, and moves the branch once it is live.`,
     // The node that created the app, or the one on PATH if that one has gone (a Node upgrade).
     `NODE=${shellQuote(node)}; [ -x "$NODE" ] || NODE=node`,
     `HEROGATE_HOME=${shellQuote(herogateHome())} exec "$NODE" ${[...args, app].map(shellQuote).join(' ')}`,
     '',
   ].join('\n')
-  const file = join(repo, 'hooks', 'pre-receive')
+  const file = join(repo, 'hooks', 'proc-receive')
   writeFileAtomic(file, script, 0o755)
   chmodSync(file, 0o755)
+  const legacy = join(repo, 'hooks', 'pre-receive')
+  if (existsSync(legacy) && readFileSync(legacy, 'utf8').includes(HOOK_MARK)) rmSync(legacy)
+  // Every ref comes to the hook (to say what deploys); it hands all but main and master back to git.
+  await git(repo, ['config', '--replace-all', 'receive.procReceiveRefs', 'refs'])
 }
 
 export interface PushedRef {
@@ -49,7 +77,7 @@ export interface PushedRef {
   ref: string
 }
 
-/** pre-receive's stdin: one `old new ref` line per pushed ref. */
+/** The commands git hands proc-receive (or pre-receive): one `old new ref` line per pushed ref. */
 export function parsePushedRefs(text: string): PushedRef[] {
   return text
     .split('\n')
@@ -62,7 +90,7 @@ export function parsePushedRefs(text: string): PushedRef[] {
 export function deployRef(refs: PushedRef[]): PushedRef | undefined {
   for (const name of DEPLOY_REFS) {
     const pushed = refs.find((r) => r.ref === name)
-    if (pushed && !ZERO.test(pushed.newSha)) return pushed
+    if (pushed && pushed.newSha !== ZERO && !/^0+$/.test(pushed.newSha)) return pushed
   }
 
   return undefined
@@ -72,39 +100,72 @@ export interface Output {
   write(text: string): unknown
 }
 
+/** What became of one pushed ref: git reports `ok` or `ng REASON` for it to the pusher. */
+export interface RefResult {
+  ref: string
+  ok: boolean
+  reason?: string
+  /** The release a deployed ref made (succeeded or failed). */
+  release?: ReleaseRecord
+  /** Not main or master: git updates it as usual. */
+  fallThrough?: boolean
+}
+
 /**
- * Builds `commit`, runs its release phase and rolls it out. Resolves with the release on
- * success; throws (after saying why on `out`) when the build, release phase or deploy fails,
- * in which case the old release keeps serving.
+ * Receives the pushed main/master refs (as proc-receive gets them). Under the app lock: a ref
+ * that moved since the pusher looked is refused; the deployed one is built and handed to the
+ * supervisor, which moves it once live; another one (master pushed beside main) just moves.
  */
-export async function receivePush(ctx: LocalContext, app: string, commit: string, out: Output, gitEnv: NodeJS.ProcessEnv = process.env) {
+export async function receivePush(ctx: LocalContext, app: string, refs: PushedRef[], out: Output, gitEnv: NodeJS.ProcessEnv = baseEnv()): Promise<RefResult[]> {
   const paths = appPaths(app)
   const say = (process: string, message: string) => {
     out.write(`-----> ${message}\n`)
     log(ctx, app, process, message)
   }
 
-  const echo = (process: string) => (line: string) => {
-    out.write(`       ${line}\n`)
-    log(ctx, app, process, line)
+  const refuse = (reason: string) => {
+    out.write(` !     Push rejected: ${reason}\n`)
+    return reason
   }
 
-  return withLock(
-    app,
-    'deploy',
-    async () => {
+  const target = deployRef(refs)
+  const others = refs.filter((pushed) => !DEPLOY_REFS.includes(pushed.ref))
+  if (others.length > 0) out.write(`-----> Pushed ${others.map((r) => short(r.ref)).join(', ')}: only main or master deploy, skipping build\n`)
+  const passed = others.map((pushed): RefResult => ({ref: pushed.ref, ok: true, fallThrough: true}))
+  const ours = refs.filter((pushed) => DEPLOY_REFS.includes(pushed.ref))
+  if (ours.length === 0) return passed
+  const results = await withAppLock(ctx, app, 'deploy', async (lock) => {
+    const results = new Map<string, RefResult>()
+    for (const pushed of ours) {
+      const at = (await git(paths.repo, ['rev-parse', '--verify', '--quiet', pushed.ref], gitEnv).catch(() => '')) || ZERO
+      if (at !== pushed.oldSha) {
+        results.set(pushed.ref, {ref: pushed.ref, ok: false, reason: refuse(`${short(pushed.ref)} moved to ${at.slice(0, 7)} since you fetched (another push went first): pull, then push again`)})
+      } else if (/^0+$/.test(pushed.newSha)) {
+        results.set(pushed.ref, {ref: pushed.ref, ok: false, reason: refuse(`${short(pushed.ref)} is the branch herogate deploys from: it cannot be deleted`)})
+      }
+    }
+
+    for (const pushed of ours) {
+      if (results.has(pushed.ref) || pushed === target) continue
+      await git(paths.repo, ['update-ref', pushed.ref, pushed.newSha, pushed.oldSha], gitEnv)
+      results.set(pushed.ref, {ref: pushed.ref, ok: true})
+      out.write(`-----> Pushed ${short(pushed.ref)}: only ${target ? short(target.ref) : 'main or master'} deploys\n`)
+    }
+
+    if (target && !results.has(target.ref)) results.set(target.ref, await deploy(target))
+    return results
+
+    async function deploy(pushed: PushedRef): Promise<RefResult> {
+      const commit = pushed.newSha
       const record = readApp(app)
       const config = readConfig(paths, record.configVersion)
-      const env = {...baseEnv(), ...config}
-      const releaseEnv = {...processEnv(), ...config, DYNO: 'release.1'}
-      const short = commit.slice(0, 7)
-      say('build', `Building ${app} (${short})`)
+      say('build', `Building ${app} (${commit.slice(0, 7)})`)
       let build
       try {
-        build = await buildCommit(paths, {commit, gitEnv, buildEnv: env, log: (m) => say('build', m), onLine: echo('build')})
+        build = await buildCommit(paths, {commit, gitEnv, buildEnv: {...baseEnv(), ...config}, log: (m) => say('build', m), onLine: echo('build')})
       } catch (error) {
         say('build', `Build failed: ${(error as Error).message}`)
-        throw error
+        return {ref: pushed.ref, ok: false, reason: refuse(`Build failed: ${(error as Error).message}`)}
       }
 
       const types = Object.keys(build.processTypes).filter((t) => t !== 'release')
@@ -116,49 +177,51 @@ export async function receivePush(ctx: LocalContext, app: string, commit: string
         // An author is nice to have; a commit without one still deploys.
       }
 
-      let release = createRelease(
-        paths,
-        {description: describeDeploy(commit), author, commit, image: build.id, configVersion: record.configVersion, processTypes: build.processTypes},
-        ctx.now(),
-      )
-      const releaseCommand = build.processTypes.release
-      if (releaseCommand) {
-        say('release', `Running release command: ${releaseCommand}`)
-        const code = await runStreaming('sh', ['-c', releaseCommand], {cwd: build.dir, env: releaseEnv, onLine: echo('release')})
-        if (code !== 0) {
-          const reason = `release command exited with code ${code}`
-          finishRelease(paths, release, 'failed', reason)
-          say('release', `Release v${release.version} failed: ${reason}; v${record.current || 'none'} keeps serving`)
-          pruneBuilds(paths, record.current)
-          throw new HerogateError(`Release phase failed: ${reason}.`)
-        }
+      // If the supervisor dies before it has recorded the release, the build belongs to no
+      // release: the next release's prune removes it.
+      const ended = await handOver(ctx, app, lock, {
+        release: {description: describeDeploy(commit), author, commit, image: build.id, configVersion: record.configVersion, processTypes: build.processTypes},
+        releasePhase: true,
+        branch: {ref: pushed.ref, old: pushed.oldSha},
+      }, (event) => show(event, record.port, record.current))
+
+      if (ended.ok) {
+        await warn(build.processTypes)
+        return {ref: pushed.ref, ok: true, release: ended.release}
       }
 
-      say('deploy', `Deploying v${release.version}`)
-      const result = await activate(ctx, app, release, formationFor(build.processTypes, record.formation))
-      release = result.release
-      pruneBuilds(paths, result.ok ? release.version : record.current, [build.id])
-      if (!result.ok) {
-        say('deploy', `Deploy of v${release.version} failed: ${result.reason}; ${record.current ? `v${record.current} keeps serving` : 'nothing is serving'}`)
-        throw new HerogateError(`Deploy failed: ${result.reason}.`)
-      }
+      const reason = `${ended.stage === 'release' ? 'Release phase' : 'Deploy'} failed: ${ended.reason}.`
+      return {ref: pushed.ref, ok: false, reason: refuse(reason), release: ended.release}
+    }
+  })
+  return refs.map((pushed) => results.get(pushed.ref) ?? passed.find((r) => r.ref === pushed.ref)!)
 
-      say('deploy', `Released v${release.version}: http://127.0.0.1:${record.port}`)
-      // Best effort: a warning must not fail a deploy that succeeded.
-      const running = await connect(ctx, app, {locked: true}).then((client) => client.status()).catch(() => [])
-      for (const warning of [procfileWarning(build.processTypes), listenWarning(running)]) {
-        if (!warning) continue
-        out.write(` !     Warning: ${warning}\n`)
-        log(ctx, app, 'deploy', `Warning: ${warning}`)
-      }
+  function echo(process: string) {
+    return (line: string) => {
+      out.write(`       ${line}\n`)
+      log(ctx, app, process, line)
+    }
+  }
 
-      return release
-    },
-    {waitMs: ctx.lockWaitMs},
-  )
+  /** The supervisor's report of the release it owns (it logs the same lines itself). */
+  function show(event: ReleaseEvent, port: number, before: number): void {
+    if (event.kind === 'step') out.write(`-----> ${event.message}\n`)
+    else if (event.kind === 'line') out.write(`       ${event.line}\n`)
+    else if (event.kind === 'ended' && event.ok) out.write(`-----> Released v${event.release.version}: http://127.0.0.1:${port}\n`)
+    else if (event.kind === 'ended') out.write(`-----> v${event.release.version} failed: ${event.reason}; ${before ? `v${before} keeps serving` : 'nothing is serving'}\n`)
+  }
+
+  /** What a user should know about the release that is live now (after its "Released" line). Best effort: a warning must not fail a deploy that succeeded. */
+  async function warn(processTypes: Record<string, string>): Promise<void> {
+    const running = await connect(ctx, app).then((client) => client.status()).catch(() => [])
+    for (const warning of [procfileWarning(processTypes), listenWarning(running)]) {
+      if (!warning) continue
+      out.write(` !     Warning: ${warning}\n`)
+      log(ctx, app, 'deploy', `Warning: ${warning}`)
+    }
+  }
 }
 
-/** True when `repo` looks like an app repo with herogate's hook installed. */
-export function hookInstalled(repo: string): boolean {
-  return existsSync(join(repo, 'hooks', 'pre-receive'))
+function short(ref: string): string {
+  return ref.replace('refs/heads/', '')
 }

@@ -2,7 +2,7 @@ import {existsSync, mkdirSync, rmSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 
 import {targetFromRemoteUrl} from '../../lib/app.js'
-import {AppExists, HerogateError, InvalidInput, NoChanges} from '../../lib/errors.js'
+import {AppExists, ConfigUnchanged, HerogateError, Interrupted, InvalidInput, NoChanges} from '../../lib/errors.js'
 import {addRemote, getRemoteUrl, git, gitRoot, removeRemote} from '../../lib/git.js'
 import {localAppsDir} from '../../lib/home.js'
 import {names, validateAppName} from '../../lib/naming.js'
@@ -16,16 +16,17 @@ import type {
 } from '../types.js'
 import {runStreaming} from './build.js'
 import {describeConfigChange, readConfig, writeConfig} from './config.js'
-import type {SupervisorClient} from './contracts.js'
+import type {ReleaseEnded, ReleaseRequest, SupervisorClient} from './contracts.js'
 import {installHook} from './git-hook.js'
 import {listenWarning} from './listening.js'
 import {freePort} from './ports.js'
-import {allReleases, createRelease, finishRelease, previousRelease, readRelease, type ReleaseRecord, toRelease} from './releases.js'
+import {allReleases, createRelease, previousRelease, readRelease, type ReleaseRecord, toRelease} from './releases.js'
+import {desiredState, processEnv, runnableTypes} from './release-owner.js'
 import {probeHttp} from './router.js'
 import {runOneOff} from './run.js'
 import {bindHost, defaultRuntime} from './runtime.js'
-import {type AppRecord, appExists, appPaths, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
-import {activate, baseEnv, connect, currentAuthor, defaultContext, desiredState, type LocalContext, processEnv, runnableTypes} from './workflow.js'
+import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
+import {baseEnv, connect, currentAuthor, defaultContext, handOver, type LocalContext, settleIfFree, withAppLock} from './workflow.js'
 
 export type {LocalContext} from './workflow.js'
 
@@ -33,7 +34,7 @@ const NO_RELEASE = 'No release yet: git push herogate main'
 
 /**
  * The local driver: the whole workflow on this machine. Each app lives under
- * HEROGATE_HOME/apps/NAME with a bare git repo whose pre-receive hook builds and releases
+ * HEROGATE_HOME/apps/NAME with a bare git repo whose proc-receive hook builds and releases
  * what is pushed; a supervisor daemon per app runs its processes behind a router on
  * 127.0.0.1. Every operation first makes sure that supervisor runs the current release.
  */
@@ -62,7 +63,7 @@ export class LocalPlatform implements Platform {
     let record: AppRecord
     try {
       await git(paths.dir, ['init', '--quiet', '--bare', '--initial-branch=main', paths.repo])
-      installHook(paths.repo, name)
+      await installHook(paths.repo, name)
       const settings = changeSettings({}, options.settings ?? {}).stored
       record = {
         name, port: await this.unusedPort(), createdAt: this.ctx.now().toISOString(), formation: {}, current: 0, configVersion: 0,
@@ -81,7 +82,20 @@ export class LocalPlatform implements Platform {
   }
 
   async listApps(): Promise<AppSummary[]> {
-    return Promise.all(listAppNames().map(async (name) => this.summary(readApp(name), await this.status(name))))
+    return Promise.all(
+      listAppNames().map(async (name) => {
+        let record
+        try {
+          record = readApp(name)
+        } catch (error) {
+          // One damaged app must not hide the others: it is listed as damaged, naming its file.
+          if (!(error instanceof DamagedApp)) throw error
+          return {name, platform: 'local' as const, status: 'damaged', gitUrl: appPaths(name).repo, problem: `${error.file} ${error.problem}`}
+        }
+
+        return this.summary(record, await this.status(name))
+      }),
+    )
   }
 
   async appInfo(app: string): Promise<AppInfo> {
@@ -96,15 +110,16 @@ export class LocalPlatform implements Platform {
   }
 
   async destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
-    const record = readApp(app)
     const paths = appPaths(app)
+    // A damaged app (unreadable app.json) can be destroyed too: its record is not needed for that.
+    const port = soundRecord(app)?.port
     const removed: string[] = []
     await withLock(
       app,
       'destroy',
       async () => {
         step(options.onProgress, 'destroy', `Stopping ${app}`, 'start')
-        if (await this.ctx.runtime.stopSupervisor(paths.dir)) removed.push(`processes and router on 127.0.0.1:${record.port}`)
+        if (await this.ctx.runtime.stopSupervisor(paths.dir)) removed.push(`processes and router${port ? ` on 127.0.0.1:${port}` : ''}`)
         step(options.onProgress, 'destroy', `Stopping ${app}`, 'done')
         const root = await gitRoot(options.cwd)
         const url = root ? await getRemoteUrl(root, names.gitRemote()) : undefined
@@ -134,8 +149,8 @@ export class LocalPlatform implements Platform {
     if (keys.length === 0) throw new InvalidInput('No config vars given.', {suggestions: ['herogate config:set KEY=VALUE']})
     return this.changeConfig(app, options, (config) => {
       const changed = keys.filter((key) => config[key] !== vars[key])
-      if (changed.length === 0) throw new NoChanges(`${keys.join(', ')} already ${keys.length === 1 ? 'has' : 'have'} that value: no new release.`)
-      return {next: {...config, ...vars}, description: describeConfigChange('Set', keys), keys}
+      if (changed.length === 0) throw new ConfigUnchanged(keys, 'same value')
+      return {next: {...config, ...vars}, description: describeConfigChange('Set', changed), keys: changed}
     })
   }
 
@@ -144,7 +159,7 @@ export class LocalPlatform implements Platform {
     for (const key of keys) validateConfigKey(key)
     return this.changeConfig(app, options, (config) => {
       const present = keys.filter((key) => Object.hasOwn(config, key))
-      if (present.length === 0) throw new NoChanges(`${keys.join(', ')} ${keys.length === 1 ? 'is' : 'are'} not set: no new release.`)
+      if (present.length === 0) throw new ConfigUnchanged(keys, 'not set')
       const next = {...config}
       for (const key of present) delete next[key]
       return {next, description: describeConfigChange('Remove', present), keys: present}
@@ -172,7 +187,8 @@ export class LocalPlatform implements Platform {
   async scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
     const client = await this.ensure(app)
     if (!client) throw new HerogateError(NO_RELEASE)
-    return withLock(
+    return withAppLock(
+      this.ctx,
       app,
       'scale',
       async () => {
@@ -196,7 +212,6 @@ export class LocalPlatform implements Platform {
         writeApp(updated)
         return {formation: this.formationOf(updated, release), notes}
       },
-      {waitMs: this.ctx.lockWaitMs},
     )
   }
 
@@ -263,10 +278,11 @@ export class LocalPlatform implements Platform {
     await this.ensure(app)
     const paths = appPaths(app)
     const author = await currentAuthor()
-    return withLock(
+    return withAppLock(
+      this.ctx,
       app,
       'rollback',
-      async () => {
+      async (lock) => {
         const record = readApp(app)
         const target = version === undefined ? previousRelease(paths, record.current) : readRelease(paths, version)
         if (!target) throw releaseNotFound(app, version)
@@ -278,28 +294,23 @@ export class LocalPlatform implements Platform {
           })
         }
 
-        const release = createRelease(
-          paths,
-          {
-            description: `Rollback to v${target.version}`,
-            author,
-            ...(target.commit ? {commit: target.commit} : {}),
-            image: target.image,
-            configVersion: target.configVersion ?? 0,
-            processTypes: target.processTypes ?? {},
-          },
-          this.ctx.now(),
-        )
-        const result = await activate(this.ctx, app, release, record.formation)
-        if (!result.ok) {
-          throw new HerogateError(`Rollback to v${target.version} failed: ${result.reason}. v${record.current} keeps serving.`, {
+        const release = {
+          description: `Rollback to v${target.version}`,
+          author,
+          ...(target.commit ? {commit: target.commit} : {}),
+          image: target.image,
+          configVersion: target.configVersion ?? 0,
+          processTypes: target.processTypes ?? {},
+        }
+        const ended = await this.follow(app, lock, {release}, options)
+        if (!ended.ok) {
+          throw new HerogateError(`Rollback to v${target.version} failed: ${ended.reason}. v${record.current} keeps serving.`, {
             suggestions: [`herogate logs -a ${app}`],
           })
         }
 
-        return toRelease(result.release, result.release.version)
+        return toRelease(ended.release, ended.release.version)
       },
-      {waitMs: this.ctx.lockWaitMs},
     )
   }
 
@@ -325,6 +336,12 @@ export class LocalPlatform implements Platform {
       },
     })
     const after = allReleases(paths)[0]
+    if (options.signal?.aborted) {
+      // The push stops, not a release the supervisor has taken over (git-hook.ts).
+      if (after && after.version !== before) throw new Interrupted(`Interrupted: v${after.version} goes on in the background and is recorded when it ends (herogate releases -a ${app}).`)
+      throw new Interrupted(`Interrupted. If the push got as far as a release, it goes on in the background and is recorded when it ends (herogate releases -a ${app}).`)
+    }
+
     if (code !== 0) {
       if (lines.some((l) => /\(non-fast-forward\)|\(fetch first\)/.test(l))) {
         throw new HerogateError('Deploy failed: the app repo has commits your branch does not (rewritten history, or a push from another clone).', {
@@ -345,11 +362,42 @@ export class LocalPlatform implements Platform {
 
   // ---------------------------------------------------------------------------------------
 
-  /** The supervisor of an app that has code to run, brought back with its release when it had stopped; undefined for an app with no release yet. */
+  /**
+   * The supervisor of an app that has code to run, brought back with its release when it had
+   * stopped, after settling what a killed release owner left (so every command shows what
+   * runs); undefined for an app with no release yet.
+   */
   private async ensure(app: string): Promise<SupervisorClient | undefined> {
-    const record = readApp(app)
-    if (!this.serving(app, record)) return undefined
+    if (!this.serving(app, readApp(app))) {
+      // No supervisor to reach (connect settles on the way): settle here, it may make a release current.
+      await settleIfFree(this.ctx, app)
+      if (!this.serving(app, readApp(app))) return undefined
+    }
+
     return connect(this.ctx, app)
+  }
+
+  /**
+   * Hands a release to the supervisor and follows it to its end. Ctrl-C (the signal) stops
+   * the following, not the release: it is the supervisor's, which ends and records it.
+   */
+  private async follow(app: string, lock: HeldLock, request: Omit<ReleaseRequest, 'lock'>, options: OperationOptions): Promise<ReleaseEnded> {
+    let version: number | undefined
+    const ended = handOver(this.ctx, app, lock, request, (event) => {
+      if (event.kind === 'started') version = event.release.version
+    })
+    const {signal} = options
+    if (!signal) return ended
+    return new Promise((resolve, reject) => {
+      const stop = () => {
+        const what = version ? `v${version}` : 'the release'
+        reject(new Interrupted(`Interrupted: ${what} goes on in the background and is recorded when it ends (herogate releases -a ${app}).`))
+      }
+
+      if (signal.aborted) stop()
+      signal.addEventListener('abort', stop, {once: true})
+      ended.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop))
+    })
   }
 
   /** The current release when it carries code. */
@@ -412,7 +460,7 @@ export class LocalPlatform implements Platform {
 
   /** A free 127.0.0.1 port that no other local app has claimed (a stopped app keeps its port). */
   private async unusedPort(): Promise<number> {
-    const taken = new Set(listAppNames().map((name) => readApp(name).port))
+    const taken = new Set(listAppNames().map((name) => soundRecord(name)?.port))
     for (let attempt = 0; attempt < 20; attempt++) {
       const port = await freePort()
       if (!taken.has(port)) return port
@@ -441,7 +489,8 @@ export class LocalPlatform implements Platform {
    */
   private async changeSettings(app: string, wanted: Partial<AppSettings>, options: OperationOptions): Promise<SettingsChange> {
     const client = await this.ensure(app)
-    return withLock(
+    return withAppLock(
+      this.ctx,
       app,
       'settings',
       async () => {
@@ -475,7 +524,6 @@ export class LocalPlatform implements Platform {
         if (!outcome.ok) notes.push(`v${release.version} is not running: ${outcome.reason ?? 'its processes did not start'}.`)
         return {settings: settingsView(next.stored), changed, takesEffect, notes}
       },
-      {waitMs: this.ctx.lockWaitMs},
     )
   }
 
@@ -488,48 +536,55 @@ export class LocalPlatform implements Platform {
     await this.ensure(app)
     const paths = appPaths(app)
     const author = await currentAuthor()
-    return withLock(
+    return withAppLock(
+      this.ctx,
       app,
       'config',
-      async () => {
+      async (lock) => {
         const record = readApp(app)
         const {next, description, keys} = change(readConfig(paths, record.configVersion))
         makePrivateDir(paths.dir)
         const configVersion = writeConfig(paths, next)
         const serving = this.serving(app, record)
-        const release = createRelease(
-          paths,
-          {
-            description,
-            author,
-            configVersion,
-            ...(serving?.commit ? {commit: serving.commit} : {}),
-            ...(serving?.image ? {image: serving.image, processTypes: serving.processTypes ?? {}} : {}),
-          },
-          this.ctx.now(),
-        )
+        const release = {
+          description,
+          author,
+          configVersion,
+          ...(serving?.commit ? {commit: serving.commit} : {}),
+          ...(serving?.image ? {image: serving.image, processTypes: serving.processTypes ?? {}} : {}),
+        }
         if (!serving) {
-          const done = finishRelease(paths, release, 'succeeded')
+          // Nothing runs, so nothing restarts: the release is recorded as succeeded at once.
+          const done = createRelease(paths, release, this.ctx.now(), 'succeeded')
           writeApp({...record, current: done.version, configVersion})
           return {keys, release: toRelease(done, done.version)}
         }
 
-        const result = await activate(this.ctx, app, release, record.formation)
-        if (!result.ok) {
-          throw new HerogateError(`Config change not applied: ${result.reason}. v${record.current} keeps serving with the old config.`, {
+        const ended = await this.follow(app, lock, {release}, options)
+        if (!ended.ok) {
+          throw new HerogateError(`Config change not applied: ${ended.reason}. v${record.current} keeps serving with the old config.`, {
             suggestions: [`herogate logs -a ${app}`, `herogate releases -a ${app}`],
           })
         }
 
-        return {keys, release: toRelease(result.release, result.release.version)}
+        return {keys, release: toRelease(ended.release, ended.release.version)}
       },
-      {waitMs: this.ctx.lockWaitMs},
     )
   }
 }
 
 function step(progress: Progress | undefined, id: string, message: string, status: 'start' | 'done' | 'failed'): void {
   progress?.({kind: 'step', id, message, status})
+}
+
+/** The app's record; undefined when the app is damaged (AppNotFound when there is no such app). */
+function soundRecord(app: string): AppRecord | undefined {
+  try {
+    return readApp(app)
+  } catch (error) {
+    if (error instanceof DamagedApp) return undefined
+    throw error
+  }
 }
 
 function releaseNotFound(app: string, version: number | undefined): HerogateError {

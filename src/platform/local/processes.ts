@@ -1,4 +1,4 @@
-import {spawn as spawnChild} from 'node:child_process'
+import {execFileSync, spawn as spawnChild} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 
@@ -114,6 +114,21 @@ export function groupMembers(pgids: ReadonlySet<number>, first = false): Map<num
   }
 
   return members
+}
+
+/** A process's start time as the OS reports it, to tell a surviving child from a reused pid. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {}
+
+  try {
+    return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim() || undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** The process exists and is not a zombie (which signal 0 would still reach). */

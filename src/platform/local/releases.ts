@@ -14,23 +14,29 @@ import {type AppPaths, latestVersion, makePrivateDir, readJson, versionFile, wri
 export interface ReleaseRecord extends Omit<Release, 'current'> {
   /** Why a failed release failed (build, release phase or deploy), for releases:info. */
   reason?: string
+  /** A deploy: the branch its push moves, and from where, once the release is live. */
+  branch?: {ref: string; old: string}
 }
 
-export type NewRelease = Omit<ReleaseRecord, 'version' | 'status' | 'createdAt'>
+export type NewRelease = Omit<ReleaseRecord, 'version' | 'status' | 'createdAt' | 'reason'>
 
-/** Writes the next version as pending; the caller holds the app lock. */
-export function createRelease(paths: AppPaths, fields: NewRelease, now: Date = new Date()): ReleaseRecord {
+/**
+ * Writes the next version, pending (its owner then finishes it) or, for a release that needs
+ * no process to change, succeeded at once. The caller holds the app lock.
+ */
+export function createRelease(paths: AppPaths, fields: NewRelease, now: Date = new Date(), status: 'pending' | 'succeeded' = 'pending'): ReleaseRecord {
   makePrivateDir(paths.releases)
   const record: ReleaseRecord = {
     version: latestVersion(paths.releases) + 1,
     description: fields.description,
-    status: 'pending',
+    status,
     author: fields.author,
     createdAt: now.toISOString(),
     ...(fields.commit ? {commit: fields.commit} : {}),
     ...(fields.image ? {image: fields.image} : {}),
     configVersion: fields.configVersion,
     ...(fields.processTypes ? {processTypes: fields.processTypes} : {}),
+    ...(fields.branch ? {branch: fields.branch} : {}),
   }
   writeJsonAtomic(versionFile(paths.releases, record.version), record)
   return record
@@ -58,8 +64,8 @@ export function allReleases(paths: AppPaths): ReleaseRecord[] {
 }
 
 export function toRelease(record: ReleaseRecord, current: number): Release {
-  const {reason: _reason, ...release} = record
-  return {...release, current: record.version === current}
+  const {reason, branch: _branch, ...release} = record
+  return {...release, current: record.version === current, ...(record.status === 'failed' && reason ? {failure: reason} : {})}
 }
 
 /** The release a rollback without a version goes back to: the newest succeeded one with code before the current one. */

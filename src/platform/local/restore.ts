@@ -1,19 +1,42 @@
 import {resolve} from 'node:path'
 
 import type {DesiredState} from './contracts.js'
+import {desiredState, settleIfFree} from './release-owner.js'
 import {readRelease} from './releases.js'
 import {appPaths, readApp} from './state.js'
-import {desiredState} from './workflow.js'
+
+/**
+ * What a supervisor does as it starts (started by its watchdog, at login, or by a command):
+ * settle what the supervisor before it left mid-release, then bring back the current release
+ * from the app's records. So a restart needs no command, and runs what the records say.
+ */
+
+/** The records of `app` are those in `appDir` (a daemon run for another directory, as some tests do, has none to read). */
+function recordsIn(app: string, appDir: string): boolean {
+  try {
+    return resolve(appPaths(app).dir) === resolve(appDir)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Settles a release left pending by a supervisor that was killed while it owned it (marked
+ * failed, its branch moved back; or made current if it had succeeded), when the app lock is
+ * free: a live holder settles itself. Says what it did on `say`.
+ */
+export async function settleLeftovers(app: string, appDir: string, say: (message: string) => void): Promise<void> {
+  if (recordsIn(app, appDir)) await settleIfFree(app, say)
+}
 
 /**
  * What the app in `appDir` should be running now, from its records: the current release with
- * its config and formation. A supervisor started by its watchdog (or at login) brings this
- * back with no command. Undefined when there is nothing to run: no release with code yet,
- * everything scaled to zero, or `appDir` is not that app's directory.
+ * its config, formation and settings. Undefined when there is nothing to run: no release with
+ * code yet, everything scaled to zero, or `appDir` is not that app's directory.
  */
 export function currentState(app: string, appDir: string): DesiredState | undefined {
+  if (!recordsIn(app, appDir)) return undefined
   const paths = appPaths(app)
-  if (resolve(paths.dir) !== resolve(appDir)) return undefined
   let record
   try {
     record = readApp(app)

@@ -1,10 +1,13 @@
 import {randomBytes} from 'node:crypto'
-import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {hostname} from 'node:os'
 import {join} from 'node:path'
 
-import {AppNotFound, LockHeld} from '../../lib/errors.js'
+import {AppNotFound, HerogateError, LockHeld} from '../../lib/errors.js'
 import {localAppDir, localAppsDir, localRepoPath} from '../../lib/home.js'
+import {appNameProblem, checkAppName} from '../../lib/naming.js'
 import type {AppSettings} from '../types.js'
+import {processRunning, processStartTime} from './processes.js'
 
 /**
  * A local app's state on disk, under HEROGATE_HOME/apps/NAME (mode 0700):
@@ -13,7 +16,7 @@ import type {AppSettings} from '../types.js'
  *   releases/NNNNNN.json  one immutable release record each (only its status moves on)
  *   config/NNNNNN.json    one config snapshot each, 0600: releases refer to them by number
  *   builds/ID/          checked-out, built code a release runs
- *   lock                who is changing the app now (pid, operation)
+ *   lock                who is changing the app now (pid and start time, operation): see withLock
  * Every write goes to a temporary file first and is renamed into place, so a crash never
  * leaves half a file behind.
  */
@@ -34,7 +37,7 @@ export interface AppRecord {
 }
 
 export const appPaths = (app: string) => {
-  const dir = localAppDir(app)
+  const dir = localAppDir(checkAppName(app))
   return {
     dir,
     record: join(dir, 'app.json'),
@@ -72,22 +75,43 @@ export function appExists(app: string): boolean {
   return existsSync(appPaths(app).record)
 }
 
+/** An app whose directory is there but whose app.json is missing or unreadable: it can only be destroyed. */
+export class DamagedApp extends HerogateError {
+  constructor(readonly app: string, readonly file: string, readonly problem: string) {
+    super(`App ${app} is damaged: ${file} ${problem}.`, {suggestions: [`herogate destroy -a ${app} --confirm ${app} (removes it)`]})
+  }
+}
+
 export function readApp(app: string): AppRecord {
   const paths = appPaths(app)
-  if (!existsSync(paths.record)) throw new AppNotFound(app, 'the local platform', ['herogate apps', `herogate create ${app} --local`])
-  return readJson<AppRecord>(paths.record)
+  if (!existsSync(paths.record)) {
+    if (existsSync(paths.dir)) throw new DamagedApp(app, paths.record, 'is missing')
+    throw new AppNotFound(app, 'the local platform', ['herogate apps', `herogate create ${app} --local`])
+  }
+
+  let record: AppRecord
+  try {
+    record = readJson<AppRecord>(paths.record)
+  } catch {
+    throw new DamagedApp(app, paths.record, 'is not valid JSON')
+  }
+
+  const sound = record && typeof record === 'object' && Number.isInteger(record.port) && Number.isInteger(record.current) &&
+    Number.isInteger(record.configVersion ?? 0) && typeof record.formation === 'object' && record.formation !== null
+  if (!sound) throw new DamagedApp(app, paths.record, 'lacks the port, formation or current release')
+  return {...record, name: app}
 }
 
 export function writeApp(record: AppRecord): void {
   writeJsonAtomic(appPaths(record.name).record, record)
 }
 
-/** Every app under HEROGATE_HOME/apps, by name. */
+/** Every app under HEROGATE_HOME/apps, by name (damaged ones too: readApp tells). */
 export function listAppNames(): string[] {
   const dir = localAppsDir()
   if (!existsSync(dir)) return []
   return readdirSync(dir, {withFileTypes: true})
-    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'app.json')))
+    .filter((entry) => entry.isDirectory() && !appNameProblem(entry.name))
     .map((entry) => entry.name)
     .sort()
 }
@@ -113,11 +137,32 @@ export function latestVersion(dir: string): number {
   return latest
 }
 
+/**
+ * The app lock: who is changing the app now. The lock file is written complete under a
+ * temporary name and then hard-linked into place, which fails if a lock is there: it appears
+ * whole or not at all, so no one ever reads a lock that is half written, and of two takers
+ * exactly one wins. A lock is taken over only when its holder is provably dead: its pid is
+ * gone, or that pid now belongs to a process that started at another time. The removal of a
+ * dead holder's lock is itself guarded (breakDead) so that two waiters breaking the same
+ * stale lock can never remove the lock one of them took meanwhile. The holder can hand the
+ * lock to another process (the supervisor, which then owns the release: takeOverLock).
+ */
 interface LockInfo {
   pid: number
+  /** The holder's start time as the OS reports it: tells the holder from a later process given the same pid. */
+  start?: string
+  host: string
   operation: string
   holder: string
   since: string
+  /** This holding's own mark: only its holder releases it or hands it over. */
+  token: string
+}
+
+export interface HeldLock {
+  readonly token: string
+  /** Lets go, unless the lock has been handed over (then its new holder lets go). */
+  release(): void
 }
 
 export interface LockOptions {
@@ -127,79 +172,179 @@ export interface LockOptions {
   now?: () => number
 }
 
-/** No change of one app takes this long; an older lock outlived its holder even if its pid is in use again. */
-const STALE_AFTER_MS = 60 * 60 * 1000
+/** A lock file nobody can parse (an older herogate mid-write, or damage) counts as dead once it is this old. */
+const UNREADABLE_STALE_MS = 5000
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-function pidAlive(pid: number): boolean {
+let ownStart: string | undefined
+function lockInfo(operation: string, holder: string): LockInfo {
+  const start = (ownStart ??= processStartTime(process.pid))
+  return {pid: process.pid, ...(start ? {start} : {}), host: hostname(), operation, holder, since: new Date().toISOString(), token: randomBytes(12).toString('hex')}
+}
+
+/** Creates `file` with `info` in it, atomically: false when it exists already. */
+function createExclusive(file: string, info: LockInfo): boolean {
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
-    process.kill(pid, 0)
+    writeFileSync(temporary, JSON.stringify(info), {mode: 0o600})
+    linkSync(temporary, file)
     return true
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  } finally {
+    rmSync(temporary, {force: true})
   }
 }
 
-/** Takes the app's lock once, without waiting: the release function, or undefined when someone else holds it. */
-export function tryLock(app: string, operation: string, holder: string): (() => void) | undefined {
-  const file = appPaths(app).lock
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600)
-      const info: LockInfo = {pid: process.pid, operation, holder, since: new Date().toISOString()}
-      writeFileSync(fd, JSON.stringify(info))
-      closeSync(fd)
-      return () => {
-        // Only remove the lock if it is still ours (a stale-lock breaker may have replaced it).
+/** What a lock file says now: its holder, and a key naming this very file (its token, or its inode when unreadable). */
+function readLock(file: string): {key: string; info?: LockInfo; modified: number} | undefined {
+  let text: string
+  let stat
+  try {
+    stat = statSync(file)
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+
+  let info: LockInfo | undefined
+  try {
+    const parsed = JSON.parse(text) as LockInfo
+    if (typeof parsed.pid === 'number') info = parsed
+  } catch {}
+
+  // An older herogate's lock has no token: its inode names it (a new lock always has a token).
+  return {key: typeof info?.token === 'string' ? info.token : `inode-${stat.ino}`, info, modified: stat.mtimeMs}
+}
+
+function holderDead(lock: {info?: LockInfo; modified: number}): boolean {
+  const {info} = lock
+  if (!info) return Date.now() - lock.modified > UNREADABLE_STALE_MS
+  // Another machine's process (a shared home directory) cannot be checked from here.
+  if (info.host && info.host !== hostname()) return false
+  if (!processRunning(info.pid)) return true
+  if (!info.start) return false
+  const start = processStartTime(info.pid)
+  return start !== undefined && start !== info.start
+}
+
+/**
+ * Removes the lock `file` when its holder is dead. Whoever removes a given lock must first
+ * create FILE.break-KEY (exclusively) and re-read the lock under it: a lock taken by someone
+ * else in the meantime has another key and is left alone. A breaker that died holding its
+ * guard is dead in turn, and its guard is broken the same way.
+ */
+function breakDead(file: string, depth = 0): void {
+  const seen = readLock(file)
+  if (!seen || !holderDead(seen)) return
+  const guard = `${file}.break-${seen.key}`
+  if (!createExclusive(guard, lockInfo('break', 'herogate'))) {
+    if (depth < 3) breakDead(guard, depth + 1)
+    return
+  }
+
+  try {
+    if (readLock(file)?.key === seen.key) rmSync(file, {force: true})
+  } finally {
+    rmSync(guard, {force: true})
+  }
+}
+
+function held(file: string, token: string): HeldLock {
+  return {
+    token,
+    release() {
+      // Under the guard takeOverLock takes, so the lock cannot pass to a new holder in between the
+      // check and the removal. The guard is held for a few system calls: wait for it.
+      const guard = `${file}.break-${token}`
+      const take = () => {
         try {
-          if (readJson<LockInfo>(file).pid === process.pid) rmSync(file, {force: true})
+          return createExclusive(guard, lockInfo('release', 'herogate'))
         } catch {
-          // Already gone.
+          return undefined // The app's directory is gone (destroy): so is the lock.
         }
       }
+
+      for (let attempt = 0; ; attempt++) {
+        const taken = take()
+        if (taken === undefined || (!taken && attempt === 200)) return
+        if (taken) break
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
+      }
+
+      try {
+        if (readLock(file)?.key === token) rmSync(file, {force: true})
+      } finally {
+        rmSync(guard, {force: true})
+      }
+    },
+  }
+}
+
+/** Takes the app's lock once, without waiting: the held lock, or undefined when someone alive holds it. */
+export function tryLock(app: string, operation: string, holder: string): HeldLock | undefined {
+  const file = appPaths(app).lock
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const info = lockInfo(operation, holder)
+    try {
+      if (createExclusive(file, info)) return held(file, info.token)
     } catch (error) {
       // The app's directory is gone: destroyed while this change waited for it.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AppNotFound(app, 'the local platform')
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const info = readLockInfo(file)
-      if (info && pidAlive(info.pid) && Date.now() - Date.parse(info.since) < STALE_AFTER_MS) return undefined
-      // The holder died (or its pid went to another process long ago, or the file is half
-      // written by a crash): the lock is stale.
-      rmSync(file, {force: true})
+      throw error
     }
+
+    breakDead(file)
   }
 
   return undefined
 }
 
-function readLockInfo(file: string): LockInfo | undefined {
+/**
+ * Takes over the lock `token` names from its holder, who asked for it and waits: under the
+ * same guard as breakDead, so a breaker cannot remove the lock as it changes hands. Undefined
+ * when the lock is not (or no longer) held with that token.
+ */
+export function takeOverLock(lockFile: string, token: string, operation: string): HeldLock | undefined {
+  const seen = readLock(lockFile)
+  if (seen?.key !== token || !seen.info) return undefined
+  const guard = `${lockFile}.break-${token}`
+  if (!createExclusive(guard, lockInfo('hand-over', 'herogate'))) return undefined
   try {
-    return readJson<LockInfo>(file)
-  } catch {
-    return undefined
+    if (readLock(lockFile)?.key !== token) return undefined
+    const info = lockInfo(operation, seen.info.holder)
+    writeJsonAtomic(lockFile, info)
+    return held(lockFile, info.token)
+  } finally {
+    rmSync(guard, {force: true})
   }
 }
 
+function lockHolder(app: string): LockInfo | undefined {
+  return readLock(appPaths(app).lock)?.info
+}
+
 /** Serializes changes of one app across processes: waits up to waitMs for the lock, then LockHeld. */
-export async function withLock<T>(app: string, operation: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+export async function withLock<T>(app: string, operation: string, fn: (lock: HeldLock) => Promise<T>, options: LockOptions = {}): Promise<T> {
   const sleep = options.sleep ?? defaultSleep
   const now = options.now ?? Date.now
   const waitMs = options.waitMs ?? 120_000
   const holder = process.env.USER || 'herogate'
   const start = now()
   for (;;) {
-    const release = tryLock(app, operation, holder)
-    if (release) {
+    const lock = tryLock(app, operation, holder)
+    if (lock) {
       try {
-        return await fn()
+        return await fn(lock)
       } finally {
-        release()
+        lock.release()
       }
     }
 
     if (now() - start >= waitMs) {
-      const info = readLockInfo(appPaths(app).lock)
+      const info = lockHolder(app)
       throw new LockHeld(app, info?.holder ?? 'another process', new Date(info?.since ?? start), info?.operation ?? 'a change')
     }
 

@@ -6,7 +6,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {HerogateError} from '../../lib/errors.js'
 import type {ProcessInfo} from '../types.js'
-import type {DeployOutcome, DesiredState, SupervisorClient, SupervisorOptions} from './contracts.js'
+import {type DeployOutcome, type DesiredState, type ReleaseEnded, type ReleaseEvent, type ReleaseRequest, ReleaseCutShort, type SupervisorClient, type SupervisorOptions} from './contracts.js'
 import {groupRunning} from './processes.js'
 import {
   DAEMON_EXIT, readRecord, removeSocket, ROUTER_ERROR_PREFIX, socketDirProblem, START_ERROR_PREFIX, stillRunning, supervisorPaths,
@@ -19,6 +19,7 @@ import {
  *
  *   const supervisor = await ensureSupervisor({appDir, app, port, host})  // connects, or starts the daemon
  *   const outcome = await supervisor.deploy({release, formation})  // {ok:false, reason} leaves the old release serving
+ *   const ended = await supervisor.release({lock, release, releasePhase, branch}, onEvent)  // it owns the release from here
  *   await supervisor.scale({web: 2}) / restart('web') / stop('web.1') / status()
  *   await stopSupervisor(appDir)   // destroy: stops every process and the router; never starts a daemon
  *   await supervisorRunning(appDir)
@@ -244,6 +245,28 @@ class Client implements SupervisorHandle {
     }
   }
 
+  async release(request: ReleaseRequest, onEvent?: (event: ReleaseEvent) => void): Promise<ReleaseEnded> {
+    let ended: ReleaseEnded | undefined
+    let started: number | undefined
+    try {
+      await call(this.socket, 'POST', '/release', request, undefined, (line) => {
+        const event = JSON.parse(line) as ReleaseEvent
+        if (event.kind === 'started') started = event.release.version
+        if (event.kind === 'ended') ended = event
+        onEvent?.(event)
+      })
+    } catch (error) {
+      if (error instanceof HerogateError) throw error
+    }
+
+    if (ended) return ended
+    // The supervisor stopped mid-release. Its watchdog starts it again, which settles the
+    // release and brings back the one that was running: wait for that, so that whoever
+    // reports how the release ended ("v8 keeps serving") reports what really runs.
+    await ensureSupervisor(this.options)
+    throw new ReleaseCutShort(this.options.app, started)
+  }
+
   async scale(formation: Record<string, number>): Promise<void> {
     await this.send('POST', '/scale', {formation})
   }
@@ -278,7 +301,8 @@ class Client implements SupervisorHandle {
   }
 }
 
-async function call(socket: string, method: string, path: string, body?: unknown, timeoutMs?: number): Promise<unknown> {
+/** One request to the supervisor. With `onLine`, a 200 answer is a stream of JSON lines, each passed on as it comes. */
+async function call(socket: string, method: string, path: string, body?: unknown, timeoutMs?: number, onLine?: (line: string) => void): Promise<unknown> {
   const payload = body === undefined ? undefined : JSON.stringify(body)
   return new Promise((resolve, reject) => {
     const req = request(
@@ -286,6 +310,19 @@ async function call(socket: string, method: string, path: string, body?: unknown
       (res) => {
         let text = ''
         res.setEncoding('utf8')
+        if (onLine && res.statusCode === 200) {
+          res.on('data', (chunk: string) => {
+            text += chunk
+            const lines = text.split('\n')
+            text = lines.pop() ?? ''
+            for (const line of lines) if (line) onLine(line)
+          })
+          // 'close' also comes when the supervisor dies mid-answer: the caller tells from what it got.
+          res.on('close', () => resolve(undefined))
+          res.on('error', () => {})
+          return
+        }
+
         res.on('data', (chunk: string) => (text += chunk))
         res.on('error', reject)
         res.on('end', () => {

@@ -1,9 +1,8 @@
-import {execFileSync} from 'node:child_process'
 import {lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
-import {processRunning} from './processes.js'
+import {processRunning, processStartTime} from './processes.js'
 
 /**
  * Where an app's supervisor keeps its files (all in the app directory), and who it is.
@@ -149,21 +148,6 @@ export function identify(pid: number): ProcessIdentity {
 export function stillRunning(identity: ProcessIdentity | undefined): boolean {
   if (!identity || !processRunning(identity.pid)) return false
   return identity.start === undefined || processStartTime(identity.pid) === identity.start
-}
-
-/** A process's start time as the OS reports it, to tell a surviving process from a reused pid. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-  } catch {}
-
-  try {
-    return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim() || undefined
-  } catch {
-    return undefined
-  }
 }
 
 /**

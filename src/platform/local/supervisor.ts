@@ -2,14 +2,15 @@ import {chmodSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 
 import type {ProcessInfo} from '../types.js'
-import type {BootCheck, DeployOutcome, DesiredState, LogWriter, RunSpec, SupervisorOptions} from './contracts.js'
+import type {BootCheck, DeployOutcome, DesiredState, LogWriter, ReleaseRequest, RunSpec, SupervisorOptions} from './contracts.js'
 import {openLogStore} from './logstore.js'
 import {PortAllocator} from './ports.js'
-import {type Clock, groupRunning, ManagedProcess, ProcessManager, type ProcessManagerOptions, type ProcessSpec, systemClock} from './processes.js'
-import {currentState} from './restore.js'
+import {type Clock, groupRunning, ManagedProcess, ProcessManager, type ProcessManagerOptions, type ProcessSpec, processStartTime, systemClock} from './processes.js'
+import {LockNotHeld, takeRelease} from './release-owner.js'
+import {currentState, settleLeftovers} from './restore.js'
 import {probeHttp, Router} from './router.js'
 import {
-  DAEMON_EXIT, identify, newSocketPath, processStartTime, readRecord, removeSocket, type ProcessIdentity, ROUTER_ERROR_PREFIX,
+  DAEMON_EXIT, identify, newSocketPath, readRecord, removeSocket, type ProcessIdentity, ROUTER_ERROR_PREFIX,
   socketDirProblem, START_ERROR_PREFIX, stillRunning, supervisorPaths, type SupervisorRecord, trimOutput, withClaimLock, writeRecord,
 } from './supervisor-paths.js'
 
@@ -521,6 +522,27 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
           return
         }
 
+        case 'POST /release': {
+          // From here the release is this daemon's: it runs to its end and is recorded even if the sender goes away.
+          let run
+          try {
+            run = takeRelease(config.app, body as ReleaseRequest, {deploy: (state) => supervisor.deploy(state), log, now: () => new Date()})
+          } catch (error) {
+            if (!(error instanceof LockNotHeld)) throw error
+            reply(409, {error: error.message})
+            return
+          }
+
+          res.writeHead(200, {'content-type': 'application/x-ndjson'})
+          res.on('error', () => {})
+          // It ends the release whatever happens (an error is recorded as how it ended).
+          await run((event) => {
+            if (!res.destroyed) res.write(JSON.stringify(event) + '\n')
+          }).catch(() => {})
+          res.end()
+          return
+        }
+
         case 'POST /scale': {
           await supervisor.scale((body as {formation: Record<string, number>}).formation)
           reply(200, {ok: true})
@@ -592,9 +614,12 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   process.on('SIGHUP', () => {})
 
   try {
+    const note = (message: string) => log.append({time: new Date(), source: 'herogate', process: 'deploy', message})
+    // A release the supervisor before this one was killed in is settled first (marked failed,
+    // its branch moved back), so that what comes back is the release the records call current.
+    await settleLeftovers(config.app, config.appDir, note)
     const state = currentState(config.app, config.appDir)
     if (state) {
-      const note = (message: string) => log.append({time: new Date(), source: 'herogate', process: 'deploy', message})
       note(`Supervisor started: bringing back v${state.release.version}`)
       const outcome = await supervisor.deploy(state)
       if (!outcome.ok) note(`Could not bring back v${state.release.version}: ${outcome.reason ?? 'unknown reason'}`)

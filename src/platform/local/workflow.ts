@@ -1,18 +1,15 @@
-import {join} from 'node:path'
-
 import {git} from '../../lib/git.js'
-import type {AppSettings, LogLine} from '../types.js'
-import {effectiveSettings} from '../../lib/settings.js'
-import {readConfig} from './config.js'
-import type {BootCheck, DesiredState, SupervisorClient} from './contracts.js'
-import {finishRelease, readRelease, type ReleaseRecord} from './releases.js'
+import type {LogLine} from '../types.js'
+import {type ReleaseEnded, type ReleaseEvent, type ReleaseRequest, ReleaseCutShort, type SupervisorClient} from './contracts.js'
+import {desiredState, settle as settleLocked, settleIfFree as settleFree} from './release-owner.js'
+import {readRelease} from './releases.js'
 import {bindHost, defaultRuntime, type LocalRuntime} from './runtime.js'
-import {type AppPaths, type AppRecord, appPaths, readApp, tryLock, writeApp} from './state.js'
+import {appPaths, type HeldLock, readApp, tryLock, withLock} from './state.js'
 
 /**
  * The pieces of the local workflow that both LocalPlatform (in the CLI) and the push hook
- * (in git's pre-receive) use: reaching the supervisor, handing it a release, recording the
- * outcome.
+ * (git's proc-receive) use: the app lock with settling, reaching the supervisor, handing it
+ * a release (which it then owns: release-owner.ts).
  */
 
 export interface LocalContext {
@@ -23,16 +20,6 @@ export interface LocalContext {
 }
 
 export const defaultContext = (): LocalContext => ({runtime: defaultRuntime, now: () => new Date()})
-
-/** What an app's processes inherit from this machine (the supervisor passes the same set): config does the rest. */
-const INHERITED = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ', 'TERM', 'COLORTERM']
-
-/** The environment of the release phase and one-off processes, before config: as the app's processes see it. */
-export function processEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const key of INHERITED) if (process.env[key] !== undefined) env[key] = process.env[key]
-  return env
-}
 
 /** The environment of builds and git: the caller's (proxies, npm settings), minus git's hook variables. */
 export function baseEnv(): NodeJS.ProcessEnv {
@@ -56,39 +43,6 @@ export async function currentAuthor(cwd = process.cwd()): Promise<string> {
   return process.env.USER || process.env.USERNAME || 'unknown'
 }
 
-/** Types the supervisor runs: everything in the Procfile but the release phase. */
-export function runnableTypes(processTypes: Record<string, string> = {}): Record<string, string> {
-  const {release: _release, ...types} = processTypes
-  return types
-}
-
-/** Counts for a release's types: the current counts where known, web=1 and others 0 for new types (as Heroku does). */
-export function formationFor(processTypes: Record<string, string>, current: Record<string, number>): Record<string, number> {
-  const formation: Record<string, number> = {}
-  for (const type of Object.keys(runnableTypes(processTypes))) formation[type] = current[type] ?? (type === 'web' ? 1 : 0)
-  return formation
-}
-
-/** The supervisor's boot check from the app's settings. */
-function bootCheck(stored: Partial<AppSettings> | undefined): BootCheck {
-  const settings = effectiveSettings(stored)
-  return {timeoutMs: settings['boot-timeout'] * 1000, path: settings['health-check-path']}
-}
-
-/** `settings`: the app's (AppRecord.settings), which travel with every deploy. */
-export function desiredState(paths: AppPaths, release: ReleaseRecord, formation: Record<string, number>, settings: Partial<AppSettings> | undefined): DesiredState {
-  return {
-    release: {
-      version: release.version,
-      dir: join(paths.builds, release.image ?? ''),
-      processTypes: runnableTypes(release.processTypes),
-      env: readConfig(paths, release.configVersion ?? 0),
-    },
-    formation: formationFor(release.processTypes ?? {}, formation),
-    boot: bootCheck(settings),
-  }
-}
-
 export function log(ctx: LocalContext, app: string, process: string, message: string): void {
   const line: LogLine = {time: ctx.now(), source: 'herogate', process, message}
   try {
@@ -99,9 +53,11 @@ export function log(ctx: LocalContext, app: string, process: string, message: st
 }
 
 /**
- * The app's supervisor, started when needed. A supervisor that has just been (re)started
- * runs nothing: it gets the current release again, so that after it was killed the next
- * herogate command brings the app back. `locked`: the caller holds the app lock already.
+ * The app's supervisor, started when needed. A supervisor settles and brings back the current
+ * release itself as it starts (restore.ts); one this call started that still runs nothing
+ * (it found nothing to run, or a runtime that does not restore) gets the current release from
+ * here. Unless the caller holds the app lock already (`locked`, and has settled), a free lock
+ * is taken to settle what a killed owner left first.
  */
 export async function connect(ctx: LocalContext, app: string, options: {locked?: boolean} = {}): Promise<SupervisorClient> {
   const record = readApp(app)
@@ -109,67 +65,91 @@ export async function connect(ctx: LocalContext, app: string, options: {locked?:
   const client = await ctx.runtime.ensureSupervisor({appDir: paths.dir, app, port: record.port, host: bindHost()})
   // A supervisor this call did not start already got its release (or failed to run it and
   // said so): retrying on every command would make each one wait for a crashing app.
-  if (record.current === 0 || (client as {started?: boolean}).started === false) return client
-  const recover = async () => {
-    const fresh = readApp(app)
-    const release = readRelease(paths, fresh.current)
-    if (!release?.image) return
-    const state = desiredState(paths, release, fresh.formation, fresh.settings)
-    if (!Object.values(state.formation).some((n) => n > 0)) return
-    if ((await client.status()).length > 0) return
-    log(ctx, app, 'deploy', `Supervisor started: bringing back v${release.version}`)
-    const outcome = await client.deploy(state)
-    if (!outcome.ok) log(ctx, app, 'deploy', `Could not bring back v${release.version}: ${outcome.reason ?? 'unknown reason'}`)
-  }
-
+  const fresh = (client as {started?: boolean}).started !== false
   if (options.locked) {
-    await recover()
+    if (fresh) await recover(ctx, app, client, false)
     return client
   }
 
-  // Someone else holding the lock (a push mid-deploy) is about to hand the supervisor a release anyway.
-  const unlock = tryLock(app, 'recover', process.env.USER || 'herogate')
-  if (unlock) {
+  // Someone else holding the lock (a push mid-deploy, or the supervisor owning a release) is
+  // about to hand the supervisor a release anyway, and settles when it ends.
+  const lock = tryLock(app, 'recover', process.env.USER || 'herogate')
+  if (lock) {
     try {
-      await recover()
+      const changed = await settle(ctx, app)
+      if (fresh || changed) await recover(ctx, app, client, changed)
     } finally {
-      unlock()
+      lock.release()
     }
   }
 
   return client
 }
 
+/** Has the supervisor run the current release: when it runs nothing, or (`force`) when the current release has just been settled. */
+async function recover(ctx: LocalContext, app: string, client: SupervisorClient, force: boolean): Promise<void> {
+  const paths = appPaths(app)
+  const record = readApp(app)
+  const release = readRelease(paths, record.current)
+  if (!release?.image) return
+  const state = desiredState(paths, release, record.formation, record.settings)
+  if (!Object.values(state.formation).some((n) => n > 0)) return
+  if (!force && (await client.status()).length > 0) return
+  log(ctx, app, 'deploy', `Supervisor started: bringing back v${release.version}`)
+  const outcome = await client.deploy(state)
+  if (!outcome.ok) log(ctx, app, 'deploy', `Could not bring back v${release.version}: ${outcome.reason ?? 'unknown reason'}`)
+}
+
+/** Settles the releases (below) when no one holds the app lock; when someone does, they settle. */
+export async function settleIfFree(ctx: LocalContext, app: string): Promise<void> {
+  await settleFree(app, (message) => log(ctx, app, 'deploy', message))
+}
+
+/** Records what the last owner of the lock left unrecorded (release-owner.ts) and logs it; true when the current release changed. */
+function settle(ctx: LocalContext, app: string): Promise<boolean> {
+  return settleLocked(app, (message) => log(ctx, app, 'deploy', message))
+}
+
 /**
- * Hands `release` to the supervisor (health-checked rolling deploy) and records the outcome:
- * on success it becomes current (with its config and formation); on failure it is marked
- * failed and the old release keeps serving. The caller holds the app lock.
+ * Runs a change of the app under its lock (waiting for the change before it), after settling
+ * what a change that died left behind.
  */
-export async function activate(
+export function withAppLock<T>(ctx: LocalContext, app: string, operation: string, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+  return withLock(
+    app,
+    operation,
+    async (lock) => {
+      await settle(ctx, app)
+      return fn(lock)
+    },
+    {waitMs: ctx.lockWaitMs},
+  )
+}
+
+/**
+ * Hands a new release and the app lock to the supervisor, which owns it from then on
+ * (release-owner.ts), and follows it until it ends. If this process dies meanwhile, the
+ * release still ends and is recorded; if the supervisor dies, the next change records it.
+ */
+export async function handOver(
   ctx: LocalContext,
   app: string,
-  release: ReleaseRecord,
-  formation: Record<string, number>,
-): Promise<{ok: true; release: ReleaseRecord; record: AppRecord} | {ok: false; release: ReleaseRecord; reason: string}> {
-  const paths = appPaths(app)
+  lock: HeldLock,
+  request: Omit<ReleaseRequest, 'lock'>,
+  onEvent?: (event: ReleaseEvent) => void,
+): Promise<ReleaseEnded> {
   const client = await connect(ctx, app, {locked: true})
-  const state = desiredState(paths, release, formation, readApp(app).settings)
-  let outcome
   try {
-    outcome = await client.deploy(state)
+    return await client.release({...request, lock: lock.token}, onEvent)
   } catch (error) {
-    outcome = {ok: false, reason: (error as Error).message}
+    if (!(error instanceof ReleaseCutShort) || error.version === undefined) throw error
+    // The supervisor was killed mid-release and its watchdog has started it again, which
+    // settled the release (or it is settled here, when no watchdog did): say how it ended.
+    await settleIfFree(ctx, app)
+    const release = readRelease(appPaths(app), error.version)
+    if (!release || release.status === 'pending') throw error
+    const ended: ReleaseEnded = {kind: 'ended', release, ok: release.status === 'succeeded', ...(release.status === 'failed' ? {reason: release.reason ?? error.message, stage: 'deploy' as const} : {})}
+    onEvent?.(ended)
+    return ended
   }
-
-  if (!outcome.ok) {
-    const reason = outcome.reason ?? 'the new processes did not become healthy'
-    log(ctx, app, 'deploy', `v${release.version} failed: ${reason}`)
-    return {ok: false, release: finishRelease(paths, release, 'failed', reason), reason}
-  }
-
-  const done = finishRelease(paths, release, 'succeeded')
-  const record: AppRecord = {...readApp(app), current: release.version, configVersion: release.configVersion ?? 0, formation: state.formation}
-  writeApp(record)
-  log(ctx, app, 'deploy', `v${release.version} is live`)
-  return {ok: true, release: done, record}
 }

@@ -4,7 +4,7 @@ import {expect} from 'chai'
 
 import {ReleaseStore} from '../../../src/aws/release-store.js'
 import {EMPTY_MARKER, UNSET_MARKER} from '../../../src/aws/ssm.js'
-import {AppNotFound, InvalidInput, NoChanges} from '../../../src/lib/errors.js'
+import {AppNotFound, ConfigUnchanged, InvalidInput, NoChanges} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
 import {getConfig, setConfig, unsetConfig} from '../../../src/platform/aws/config.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
@@ -93,11 +93,15 @@ describe('aws driver: config (moto)', () => {
     expect(Object.keys(await getConfig(ctx, 'demo'))).to.deep.equal(['BIG'])
   })
 
-  it('says NoChanges when nothing would change, and for unsetting keys that are not set', async () => {
+  it('says ConfigUnchanged (the commands exit 0 with its note) when nothing would change, and for unsetting keys that are not set', async () => {
     await setConfig(ctx, 'demo', {A: '1'})
     const before = (await container(resources, 'web')).secrets
-    expect(await setConfig(ctx, 'demo', {A: '1'}).catch((e: unknown) => e)).to.be.instanceOf(NoChanges)
-    expect(await unsetConfig(ctx, 'demo', ['NOPE']).catch((e: unknown) => e)).to.be.instanceOf(NoChanges)
+    const same = await setConfig(ctx, 'demo', {A: '1'}).catch((e: unknown) => e)
+    expect(same).to.be.instanceOf(ConfigUnchanged)
+    expect((same as Error).message).to.equal('A already has that value: no new release.')
+    const unset = await unsetConfig(ctx, 'demo', ['NOPE']).catch((e: unknown) => e)
+    expect(unset).to.be.instanceOf(ConfigUnchanged)
+    expect((unset as Error).message).to.equal('NOPE is not set: no new release.')
     expect((await container(resources, 'web')).secrets).to.deep.equal(before)
   })
 

@@ -1,15 +1,15 @@
 import {expect} from 'chai'
-import {readFileSync, rmSync, unlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync, unlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {PassThrough} from 'node:stream'
 
-import {NoChanges} from '../../../src/lib/errors.js'
+import {Interrupted, NoChanges} from '../../../src/lib/errors.js'
 import {LocalPlatform} from '../../../src/platform/local/index.js'
 import {portFree} from '../../../src/platform/local/ports.js'
-import {defaultRuntime} from '../../../src/platform/local/runtime.js'
-import {appPaths, readApp} from '../../../src/platform/local/state.js'
+import {readRelease} from '../../../src/platform/local/releases.js'
+import {appPaths, latestVersion, readApp} from '../../../src/platform/local/state.js'
 import {readRecord} from '../../../src/platform/local/supervisor-paths.js'
-import {commitAll, eventually, exec, fixtureRepo, get, tempHome} from './helpers.js'
+import {commitAll, eventually, exec, fixtureRepo, get, removeApp, sh, tempHome} from './helpers.js'
 
 function pidAlive(pid: number): boolean {
   try {
@@ -22,7 +22,7 @@ function pidAlive(pid: number): boolean {
 
 /**
  * The local platform end to end: a real `git push` into a temporary HEROGATE_HOME runs the
- * pre-receive hook (herogate from source through tsx), real supervisor and router
+ * proc-receive hook (herogate from source through tsx), real supervisor and router
  * processes, real HTTP. One app serves the whole block, torn down in `after` even when a
  * test fails.
  */
@@ -46,14 +46,7 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
     url = created.webUrl!
   })
 
-  after(async () => {
-    try {
-      await defaultRuntime.stopSupervisor(appPaths(app).dir)
-    } finally {
-      home.cleanup()
-      rmSync(repo, {recursive: true, force: true})
-    }
-  })
+  after(() => removeApp(app, home, repo))
 
   it('git push herogate main builds, runs the release phase and serves the app', async () => {
     const {code, output} = await push()
@@ -195,6 +188,40 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
     expect((await platform.releases(app, {num: 1}))[0].version).to.equal(before)
   })
 
+  it('a deploy interrupted after its release began says the release goes on, and it does', async () => {
+    writeFileSync(join(repo, 'message.txt'), 'interrupted deploy\n')
+    writeFileSync(join(repo, 'boot-delay'), '1')
+    commitAll(repo, 'slow to boot')
+    const version = latestVersion(appPaths(app).releases) + 1
+    const controller = new AbortController()
+    const deploying = platform.deploy(app, {cwd: repo, signal: controller.signal}).catch((error: unknown) => error)
+    expect(await eventually(async () => readRelease(appPaths(app), version)?.status === 'pending', 600, 25)).to.equal(true)
+    controller.abort()
+    const error = await deploying
+    expect(error).to.be.instanceOf(Interrupted)
+    expect((error as Error).message).to.equal(`Interrupted: v${version} goes on in the background and is recorded when it ends (herogate releases -a ${app}).`)
+    expect(await eventually(async () => readApp(app).current === version, 600, 25)).to.equal(true)
+    expect(await body()).to.equal('interrupted deploy from web.1\n')
+    unlinkSync(join(repo, 'boot-delay'))
+  })
+
+  it('switches an app set up by an older herogate (a pre-receive hook) over on its next push', async () => {
+    const hooks = join(appPaths(app).repo, 'hooks')
+    const script = readFileSync(join(hooks, 'proc-receive'), 'utf8').replace('# herogate: builds', '# herogate: (older) builds')
+    rmSync(join(hooks, 'proc-receive'))
+    writeFileSync(join(hooks, 'pre-receive'), script, {mode: 0o755})
+    sh(appPaths(app).repo, 'git', ['config', '--unset-all', 'receive.procReceiveRefs'])
+    writeFileSync(join(repo, 'message.txt'), 'after the switch\n')
+    commitAll(repo, 'after the switch')
+    const first = await push()
+    expect(first.code).to.equal(1)
+    expect(first.output).to.include('remote:  !     Push rejected: herogate has updated how this app receives pushes; push again.')
+    const again = await push()
+    expect(again.code, again.output).to.equal(0)
+    expect(await body()).to.equal('after the switch from web.1\n')
+    expect(existsSync(join(hooks, 'pre-receive'))).to.equal(false)
+  })
+
   it('has build, release, deploy, router and app lines in its logs', async () => {
     const lines = []
     for await (const line of platform.logs(app, {num: 1000, tail: false})) lines.push(line)
@@ -203,13 +230,13 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
   })
 
   it('brings the app back after its supervisor was killed, without any command', async () => {
+    const serving = await body()
     const pid = readRecord(appPaths(app).dir)!.pid
     process.kill(pid, 'SIGKILL')
     expect(await eventually(async () => !pidAlive(pid))).to.equal(true)
-    expect(await eventually(async () => (await get(url)).body === 'two from web.1\n', 200)).to.equal(true)
+    expect(await eventually(async () => (await get(url)).body === serving, 200)).to.equal(true)
     const processes = await platform.ps(app)
     expect(processes.map((p) => p.name)).to.deep.equal(['web.1'])
-    expect(await eventually(async () => (await get(url)).body === 'two from web.1\n')).to.equal(true)
   })
 
   it('destroy leaves no process and no port behind', async () => {

@@ -1,5 +1,5 @@
 import {execFileSync, spawn} from 'node:child_process'
-import {cpSync, mkdirSync, mkdtempSync, rmSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, rmSync} from 'node:fs'
 import {connect, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -7,13 +7,18 @@ import {fileURLToPath} from 'node:url'
 
 import {writeConfig} from '../../../src/platform/local/config.js'
 import {createRelease, finishRelease} from '../../../src/platform/local/releases.js'
-import {appPaths, writeApp} from '../../../src/platform/local/state.js'
 import type {ProcessInfo} from '../../../src/platform/types.js'
-import type {DeployOutcome, DesiredState, LogReader, LogWriter, SupervisorClient} from '../../../src/platform/local/contracts.js'
+import type {DeployOutcome, DesiredState, LogReader, LogWriter, ReleaseEnded, ReleaseEvent, ReleaseRequest, SupervisorClient} from '../../../src/platform/local/contracts.js'
+import {takeRelease} from '../../../src/platform/local/release-owner.js'
+import {defaultRuntime} from '../../../src/platform/local/runtime.js'
+import {appPaths, writeApp} from '../../../src/platform/local/state.js'
 import type {LocalRuntime} from '../../../src/platform/local/runtime.js'
 import type {LogLine, LogOptions} from '../../../src/platform/types.js'
 
 export const FIXTURE = fileURLToPath(new URL('../../fixtures/node-app', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+/** The built CLI (`npm test` builds first): with it, a push's hook runs herogate from dist, as a user's does. */
+export const CLI = join(ROOT, 'bin', 'run.js')
 /** The runtime tests' app (test/fixtures/runtime/app.mjs and worker.mjs), steered by its environment. */
 export const RUNTIME_FIXTURE = fileURLToPath(new URL('../../fixtures/runtime', import.meta.url))
 
@@ -91,8 +96,10 @@ export function commitAll(dir: string, message: string): string {
   return sh(dir, 'git', ['rev-parse', 'HEAD'])
 }
 
-/** A supervisor that runs nothing: it records what it was asked and answers as told. */
+/** A supervisor that runs nothing: it records what it was asked and answers as told (and owns releases as the real one does). */
 export class FakeSupervisor implements SupervisorClient {
+  constructor(private readonly app = 'app', private readonly log: LogWriter = new FakeLogs()) {}
+
   deploys: DesiredState[] = []
   formation: Record<string, number> = {}
   running: DesiredState | undefined
@@ -110,6 +117,11 @@ export class FakeSupervisor implements SupervisorClient {
     }
 
     return this.outcome
+  }
+
+  async release(request: ReleaseRequest, onEvent?: (event: ReleaseEvent) => void): Promise<ReleaseEnded> {
+    const run = takeRelease(this.app, request, {deploy: (state) => this.deploy(state), log: this.log, now: () => new Date()})
+    return run((event) => onEvent?.(event))
   }
 
   async scale(formation: Record<string, number>): Promise<void> {
@@ -163,10 +175,10 @@ export class FakeRuntime implements LocalRuntime {
   starts = 0
   logs = new FakeLogs()
 
-  async ensureSupervisor(options: {appDir: string}): Promise<SupervisorClient> {
+  async ensureSupervisor(options: {appDir: string; app: string}): Promise<SupervisorClient> {
     let supervisor = this.supervisors.get(options.appDir)
     if (!supervisor) {
-      supervisor = new FakeSupervisor()
+      supervisor = new FakeSupervisor(options.app, this.logs)
       this.supervisors.set(options.appDir, supervisor)
       this.starts++
     }
@@ -236,4 +248,51 @@ export async function eventually(check: () => Promise<boolean>, attempts = 100, 
   }
 
   return false
+}
+
+/** After a block that ran a real app: its supervisor (and processes) stopped, its home and the other `dirs` removed, even when stopping fails. */
+export async function removeApp(app: string, home: {cleanup(): void}, ...dirs: string[]): Promise<void> {
+  try {
+    await defaultRuntime.stopSupervisor(appPaths(app).dir)
+  } finally {
+    home.cleanup()
+    for (const dir of dirs) rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+/**
+ * For a describe block: in a temporary home, `app` created from the fixture through the
+ * built CLI and pushed once (v1 serving); its supervisor stopped and everything removed after.
+ */
+export function pushedApp(app: string) {
+  let home: ReturnType<typeof tempHome>
+  let repo = ''
+  let url = ''
+  const env = () => ({...process.env, HEROGATE_HOME: home.dir, HEROGATE_APP: ''})
+  before(async () => {
+    if (!existsSync(join(ROOT, 'dist', 'platform', 'local', 'hook-main.js'))) throw new Error('dist/ is missing: run npm run build first (npm test does it)')
+    home = tempHome()
+    repo = fixtureRepo()
+    const created = await exec(repo, process.execPath, [CLI, 'create', app, '--local', '--json'], env())
+    if (created.code !== 0) throw new Error(created.output)
+    url = (JSON.parse(created.output.slice(created.output.indexOf('{'))) as {webUrl: string}).webUrl
+    const push = await exec(repo, 'git', ['push', 'herogate', 'main'], env())
+    if (push.code !== 0) throw new Error(push.output)
+  })
+
+  after(() => removeApp(app, home, repo))
+
+  return {
+    get home() {
+      return home.dir
+    },
+    get repo() {
+      return repo
+    },
+    get url() {
+      return url
+    },
+    env,
+    herogate: (...args: string[]) => exec(repo, process.execPath, [CLI, ...args], env()),
+  }
 }

@@ -5,9 +5,8 @@ import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {defaultRuntime} from '../../../src/platform/local/runtime.js'
 import {appPaths} from '../../../src/platform/local/state.js'
-import {commitAll, exec, fixtureRepo, get, sh, tempHome} from './helpers.js'
+import {commitAll, exec, fixtureRepo, get, removeApp, sh, tempHome} from './helpers.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const CLI = join(ROOT, 'bin', 'run.js')
@@ -78,15 +77,7 @@ describe('local platform under hostile input (built CLI, real git push)', functi
     deployed = sh(repo, 'git', ['rev-parse', 'HEAD'])
   })
 
-  after(async () => {
-    try {
-      await defaultRuntime.stopSupervisor(appPaths(app).dir)
-    } finally {
-      home.cleanup()
-      rmSync(repo, {recursive: true, force: true})
-      rmSync(outside, {recursive: true, force: true})
-    }
-  })
+  after(() => removeApp(app, home, repo, outside))
 
   describe('config values that no environment variable can hold (finding 10)', () => {
     const envFile = () => {

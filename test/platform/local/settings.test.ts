@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {renameSync, rmSync, unlinkSync, writeFileSync} from 'node:fs'
+import {rmSync, unlinkSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:http'
 import {join} from 'node:path'
 
@@ -7,12 +7,11 @@ import {HerogateError} from '../../../src/lib/errors.js'
 import {receivePush} from '../../../src/platform/local/git-hook.js'
 import {LocalPlatform} from '../../../src/platform/local/index.js'
 import {probeHttp} from '../../../src/platform/local/router.js'
-import {defaultRuntime} from '../../../src/platform/local/runtime.js'
 import {appPaths, readApp} from '../../../src/platform/local/state.js'
 import {type RouterControl, Supervisor} from '../../../src/platform/local/supervisor.js'
 import type {RunSpec} from '../../../src/platform/local/contracts.js'
 import {FakeClock, fakeProcesses, MemoryLog} from './fakes.js'
-import {collector, commitAll, exec, FakeRuntime, fixtureRepo, get, sh, tempHome} from './helpers.js'
+import {collector, commitAll, exec, FakeRuntime, fixtureRepo, get, removeApp, sh, tempHome} from './helpers.js'
 
 const router: RouterControl = {add() {}, async drain() {}, drop() {}}
 const release = (version: number): RunSpec => ({version, dir: `/builds/${version}`, processTypes: {web: 'node web.js'}, env: {}})
@@ -119,16 +118,11 @@ describe('local app settings (fake supervisor)', function () {
   })
 
   it('every deploy hands the supervisor the boot check from the settings', async () => {
-    // The push is delivered to receivePush in this process (the hook parked), so the fake runs it.
-    const hook = join(appPaths(app).repo, 'hooks', 'pre-receive')
-    renameSync(hook, `${hook}.off`)
-    try {
-      sh(repo, 'git', ['push', '--quiet', 'herogate', 'main'])
-    } finally {
-      renameSync(`${hook}.off`, hook)
-    }
-
-    await receivePush(platform.ctx, app, sh(repo, 'git', ['rev-parse', 'HEAD']), collector())
+    // The commit goes to a ref the hook does not deploy; main is handed to receivePush in this
+    // process as git would, so the fake supervisor owns the release (release-owner.ts deploys it).
+    sh(repo, 'git', ['push', '--quiet', 'herogate', 'HEAD:refs/incoming/test'])
+    const [pushed] = await receivePush(platform.ctx, app, [{oldSha: '0'.repeat(40), newSha: sh(repo, 'git', ['rev-parse', 'HEAD']), ref: 'refs/heads/main'}], collector())
+    expect(pushed, pushed.reason).to.include({ok: true})
     await platform.setConfig(app, {A: '1'})
     const deploys = runtime.supervisors.get(appPaths(app).dir)!.deploys
     expect(deploys.map((d) => [d.release.version, d.boot])).to.deep.equal([[1, {timeoutMs: 30_000, path: '/health'}], [2, {timeoutMs: 30_000, path: '/health'}]])
@@ -197,14 +191,7 @@ describe('local app settings end to end (real push, processes, HTTP)', function 
     url = (await platform.createApp({name: app, cwd: repo, settings: {'boot-timeout': 1}})).webUrl!
   })
 
-  after(async () => {
-    try {
-      await defaultRuntime.stopSupervisor(appPaths(app).dir)
-    } finally {
-      home.cleanup()
-      rmSync(repo, {recursive: true, force: true})
-    }
-  })
+  after(() => removeApp(app, home, repo))
 
   it('an app slower to listen than its boot-timeout is rejected', async () => {
     const {code, output} = await push()
