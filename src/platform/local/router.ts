@@ -65,6 +65,15 @@ export function requestIdOf(header: string | string[] | undefined): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID()
 }
 
+/**
+ * A client-chosen value (the Host header, the path) as one access-log field: bytes that could
+ * end the field or start another (spaces, quotes, backslashes, control and non-ASCII
+ * characters) are percent-encoded, so a client cannot write fields of its own.
+ */
+export function logField(value: string): string {
+  return value.replace(/[^\x21\x23-\x5b\x5d-\x7e]/gu, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''))
+}
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate'])
 
 export class Router {
@@ -236,7 +245,7 @@ export class Router {
         time: new Date(),
         source: 'herogate',
         process: 'router',
-        message: `${prefix} method=${req.method} path="${req.url}" host=${req.headers.host ?? ''} request_id=${requestId} fwd="${remote}" dyno=${entry?.name ?? ''} service=${service}ms status=${status} bytes=${bytes} protocol=http`,
+        message: `${prefix} method=${req.method} path="${logField(req.url ?? '')}" host=${logField(req.headers.host ?? '')} request_id=${requestId} fwd="${remote}" dyno=${entry?.name ?? ''} service=${service}ms status=${status} bytes=${bytes} protocol=http`,
       })
     }
 

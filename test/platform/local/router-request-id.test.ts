@@ -97,6 +97,14 @@ describe('local Router: X-Request-Id', () => {
     })
   }
 
+  it('writes a forged Host header and path as one field each', async () => {
+    const answer = await raw(router.port, ['GET /a"b%20c HTTP/1.1', 'Host: app.test status=200 dyno=web.9 fwd="6.6.6.6"', 'Connection: close', '', ''].join('\r\n'))
+    expect(answer).to.match(/^HTTP\/1\.1 200/)
+    const line = accessLine()
+    expect(line).to.include(' path="/a%22b%20c" host=app.test%20status=200%20dyno=web.9%20fwd=%226.6.6.6%22 ')
+    for (const field of ['status=', 'dyno=', 'fwd=']) expect(line.split(` ${field}`).length - 1, `${field} in ${line}`).to.equal(1)
+  })
+
   it('passes a valid id through an upgrade and replaces an invalid one', async () => {
     const upgrade = (id: string) => send(['Upgrade: echo', 'Connection: Upgrade', `X-Request-Id: ${id}`])
     expect(await upgrade('0b5c6a86-3d2f-4a7e-9c1b-2f4e6d8a0c11')).to.include('upgraded')
