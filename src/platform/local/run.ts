@@ -3,6 +3,7 @@ import {createRequire} from 'node:module'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {HerogateError} from '../../lib/errors.js'
+import {spawnErrorMessage} from './processes.js'
 import type {RunOptions, RunResult} from '../types.js'
 
 /**
@@ -48,7 +49,15 @@ export function runOneOff(options: RunOptions, where: OneOff): Promise<RunResult
     // Piped, the command gets its own process group so that stopping it stops what it started
     // too; on a TTY it stays in the terminal's foreground group, which gets Ctrl-C itself.
     const group = !options.tty
-    const child = spawn('sh', ['-c', line], {cwd: where.dir, env, stdio, detached: group})
+    let child: ReturnType<typeof spawn>
+    try {
+      child = spawn('sh', ['-c', line], {cwd: where.dir, env, stdio, detached: group})
+    } catch (error) {
+      // Node refuses some environments at once, quoting the value: config values stay out of it.
+      reject(couldNotStart(error))
+      return
+    }
+
     const kill = (signal: NodeJS.Signals) => {
       try {
         if (group && child.pid) process.kill(-child.pid, signal)
@@ -75,7 +84,7 @@ export function runOneOff(options: RunOptions, where: OneOff): Promise<RunResult
       child.stderr?.pipe(options.stderr, {end: false})
     }
 
-    child.once('error', (error) => reject(new HerogateError(`Could not start the command: ${error.message}`, {cause: error})))
+    child.once('error', (error) => reject(couldNotStart(error)))
     child.once('close', (code, signal) => {
       options.signal?.removeEventListener('abort', abort)
       if (killTimer) clearTimeout(killTimer)
@@ -91,11 +100,23 @@ export function runOneOff(options: RunOptions, where: OneOff): Promise<RunResult
 function runDetached(name: string, line: string, env: NodeJS.ProcessEnv, where: OneOff): Promise<RunResult> {
   const [node, ...args] = entryCommand('run-main')
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [...args, where.appDir, name, line], {cwd: where.dir, env, stdio: 'ignore', detached: true})
-    child.once('error', (error) => reject(new HerogateError(`Could not start the command: ${error.message}`, {cause: error})))
+    let child: ReturnType<typeof spawn>
+    try {
+      child = spawn(node, [...args, where.appDir, name, line], {cwd: where.dir, env, stdio: 'ignore', detached: true})
+    } catch (error) {
+      reject(couldNotStart(error))
+      return
+    }
+
+    child.once('error', (error) => reject(couldNotStart(error)))
     child.once('spawn', () => {
       child.unref()
       resolve({id: String(child.pid ?? ''), name, detached: true})
     })
   })
+}
+
+/** Without the spawn error as cause: node's message can quote the environment, and so config values. */
+function couldNotStart(error: unknown): HerogateError {
+  return new HerogateError(`Could not start the command: ${spawnErrorMessage(error)}`)
 }

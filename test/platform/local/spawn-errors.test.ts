@@ -1,8 +1,10 @@
 import {expect} from 'chai'
 import {tmpdir} from 'node:os'
+import {PassThrough} from 'node:stream'
 
 import {runStreaming} from '../../../src/platform/local/build.js'
 import {ProcessManager} from '../../../src/platform/local/processes.js'
+import {runOneOff} from '../../../src/platform/local/run.js'
 import {MemoryLog} from './fakes.js'
 
 /**
@@ -28,4 +30,13 @@ describe('local spawn errors never quote the environment', () => {
     expect(error?.message).to.equal('Could not start true: the environment variable TOKEN cannot be passed to a process (it holds a NUL byte)')
     expect(String(error?.stack)).to.not.include(SECRET)
   })
+
+  for (const detached of [false, true]) {
+    it(`a one-off process (run${detached ? ' --detached' : ''}) fails with which variable, not its value`, async () => {
+      const sink = new PassThrough()
+      const error = await runOneOff({command: ['true'], env: {}, detached, tty: false, stdout: sink, stderr: sink}, {dir: tmpdir(), env, appDir: tmpdir()}).then(() => undefined, (e: unknown) => e as Error)
+      expect(error?.message).to.equal('Could not start the command: the environment variable TOKEN cannot be passed to a process (it holds a NUL byte)')
+      expect(`${String(error?.stack)} ${String((error as {cause?: unknown})?.cause)}`).to.not.include(SECRET)
+    })
+  }
 })
