@@ -1,4 +1,3 @@
-import {existsSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -8,6 +7,7 @@ import {commitAuthor} from '../aws/codepipeline.js'
 import {resolveRegion} from '../aws/region.js'
 import {type RegistryCredentials, Secrets} from '../aws/secrets.js'
 import {HerogateError, Interrupted} from '../lib/errors.js'
+import {checkoutFile} from '../lib/checkout.js'
 import {names} from '../lib/naming.js'
 import {parseProcfile} from '../lib/parse.js'
 import {type AwsContext, systemClock} from '../platform/aws/context.js'
@@ -76,8 +76,9 @@ export function buildEnvironment(env: Record<string, string | undefined>): Build
 
 /** Procfile types and commands; without a Procfile the image's default command is web. */
 export async function processTypesOf(source: string): Promise<Record<string, string>> {
-  const procfile = join(source, 'Procfile')
-  return existsSync(procfile) ? parseProcfile(await readFile(procfile, 'utf8')) : {web: ''}
+  // A link out of the checkout would have the build read (and print) a file of the build host.
+  const procfile = checkoutFile(source, 'Procfile')
+  return procfile ? parseProcfile(await readFile(procfile, 'utf8')) : {web: ''}
 }
 
 export async function runRelease(options: ReleaseRunOptions): Promise<Release> {

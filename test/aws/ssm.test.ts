@@ -3,7 +3,7 @@ import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {ConfigStore, EMPTY_MARKER, ParameterWriter, splitKeys, UNSET_MARKER} from '../../src/aws/ssm.js'
-import {HerogateError, InvalidInput} from '../../src/lib/errors.js'
+import {HerogateError} from '../../src/lib/errors.js'
 import {SsmStandIn} from '../helpers/ssm-standin.js'
 
 const path = (key: string) => `/herogate/demo/config/${key}`

@@ -1,9 +1,10 @@
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {join, sep} from 'node:path'
+import {cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
+import {checkoutFile} from '../../lib/checkout.js'
 import {parseProcfile} from '../../lib/parse.js'
 import {spawnErrorMessage} from './processes.js'
 import {allReleases} from './releases.js'
@@ -104,41 +105,6 @@ interface PackageJson {
  * checkout, or the build stops before reading it.
  */
 const BUILD_FILES = ['Procfile', 'package.json', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc']
-
-/**
- * The path to read for `name` in the checkout `dir`, undefined when there is none. A symbolic
- * link is followed only to a regular file inside the checkout; anything else (a link out of
- * it or to nothing, a directory, a device) is refused by name, without saying where it leads.
- */
-export function checkoutFile(dir: string, name: string): string | undefined {
-  const file = join(dir, name)
-  let stat
-  try {
-    stat = lstatSync(file)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-
-  if (stat.isFile()) return file
-  const refuse = (what: string) =>
-    new InvalidInput(`${name} in the pushed commit ${what}: builds read only regular files inside the repository.`, {
-      suggestions: [`commit ${name} itself instead of a link (git rm --cached ${name}, copy the file in its place, git add ${name})`],
-    })
-  if (!stat.isSymbolicLink()) throw refuse('is not a regular file')
-  let target
-  try {
-    target = realpathSync(file)
-  } catch {
-    // The same words as a link out of the checkout: the refusal must not tell which files exist outside it.
-    throw refuse('is a symbolic link that leads outside the repository')
-  }
-
-  const root = realpathSync(dir)
-  if (!target.startsWith(root + sep)) throw refuse('is a symbolic link that leads outside the repository')
-  if (!statSync(target).isFile()) throw refuse('is a symbolic link to something that is not a regular file')
-  return target
-}
 
 function readPackageJson(dir: string): PackageJson | undefined {
   const file = checkoutFile(dir, 'package.json')
