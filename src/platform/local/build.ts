@@ -1,19 +1,21 @@
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
 import {checkoutFile} from '../../lib/checkout.js'
 import {parseProcfile} from '../../lib/parse.js'
+import {appEnv, type Manager, type PackageJson, type ProvisionOptions, type Toolchain} from './node-runtime.js'
 import {spawnErrorMessage} from './processes.js'
 import {allReleases} from './releases.js'
 import type {AppPaths} from './state.js'
 
 /**
  * Builds a pushed commit into a fresh directory: the commit's tree (git archive), then for a
- * Node app `npm ci` (or `npm install` without a lockfile) and `npm run build` when there is
- * one. The Procfile names the process types; without one, `npm start` is `web`.
+ * Node app what Heroku's Node.js buildpack does: the Node.js and package manager package.json
+ * asks for (node-runtime.ts), the hook scripts, the install, the build script, the pruning of
+ * devDependencies. The Procfile names the process types; without one, `npm start` is `web`.
  */
 
 export interface Build {
@@ -92,19 +94,15 @@ async function checkout(repo: string, commit: string, dir: string, env: NodeJS.P
   }
 }
 
-interface PackageJson {
-  scripts?: Record<string, string>
-  dependencies?: Record<string, string>
-  devDependencies?: Record<string, string>
-  optionalDependencies?: Record<string, string>
-}
-
 /**
- * The files of a checkout that herogate reads itself or hands to npm before any of the app's
- * own code runs. A pushed repo may hold symbolic links: each must be a regular file inside the
- * checkout, or the build stops before reading it.
+ * The files of a checkout that herogate reads itself or hands to a package manager before any
+ * of the app's own code runs. A pushed repo may hold symbolic links: each must be a regular
+ * file inside the checkout, or the build stops before reading it.
  */
-const BUILD_FILES = ['Procfile', 'package.json', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc']
+const BUILD_FILES = ['Procfile', 'package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', '.npmrc', '.yarnrc', '.yarnrc.yml', 'pnpm-workspace.yaml']
+
+/** The lockfiles that choose the package manager and pin what it installs. */
+const LOCKFILES = ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml']
 
 function readPackageJson(dir: string): PackageJson | undefined {
   const file = checkoutFile(dir, 'package.json')
@@ -140,6 +138,8 @@ export interface BuildOptions {
   onLine: LineSink
   signal?: AbortSignal
   now?: () => number
+  /** Chooses and fetches Node.js and the package manager (default: node-runtime.ts provision, from npm's registry). */
+  provision?: (options: ProvisionOptions) => Promise<Toolchain>
 }
 
 export async function buildCommit(paths: AppPaths, options: BuildOptions): Promise<Build> {
@@ -152,46 +152,7 @@ export async function buildCommit(paths: AppPaths, options: BuildOptions): Promi
     for (const name of BUILD_FILES) checkoutFile(dir, name)
     const processTypes = processTypesOf(dir)
     const pkg = readPackageJson(dir)
-    if (pkg) {
-      options.log('Node.js app detected')
-      const hasDependencies = [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies].some((deps) => deps && Object.keys(deps).length > 0)
-      if (hasDependencies) {
-        // Installing writes into node_modules: a link there would make it write outside the checkout.
-        if (lstatSync(join(dir, 'node_modules'), {throwIfNoEntry: false})?.isSymbolicLink()) {
-          throw new InvalidInput('node_modules in the pushed commit is a symbolic link: dependencies are installed inside the repository.', {
-            suggestions: ['git rm --cached node_modules, add node_modules to .gitignore and push again'],
-          })
-        }
-
-        const key = dependencyKey(dir, pkg)
-        const cached = key ? cachedModules(paths, key, id) : undefined
-        if (cached) {
-          options.log('Reusing dependencies from the previous build (same lockfile)')
-          // As npm ci would: a committed node_modules goes first, so the copy never lands where its links lead.
-          rmSync(join(dir, 'node_modules'), {recursive: true, force: true})
-          cpSync(cached, join(dir, 'node_modules'), {recursive: true, verbatimSymlinks: true})
-        } else {
-          const locked = LOCKFILES.some((name) => checkoutFile(dir, name))
-          const install = locked ? 'ci' : 'install'
-          options.log(`Installing dependencies (npm ${install})`)
-          await npm(dir, [install, '--no-audit', '--no-fund', '--prefer-offline'], options)
-        }
-
-        if (key && existsSync(join(dir, 'node_modules'))) {
-          // Replaced, never written through: a committed node_modules may hold a link by this name.
-          rmSync(join(dir, DEPS_MARK), {force: true})
-          writeFileSync(join(dir, DEPS_MARK), key, {flag: 'wx'})
-        }
-      } else {
-        options.log('No dependencies to install')
-      }
-
-      if (pkg.scripts?.build) {
-        options.log('Running build (npm run build)')
-        await npm(dir, ['run', 'build'], options)
-      }
-    }
-
+    if (pkg) await buildNode(paths, dir, pkg, options)
     return {id, dir, processTypes}
   } catch (error) {
     rmSync(dir, {recursive: true, force: true})
@@ -199,40 +160,161 @@ export async function buildCommit(paths: AppPaths, options: BuildOptions): Promi
   }
 }
 
-/** Marks a build's node_modules with the key of what was installed, so a later build can reuse it. */
-const DEPS_MARK = join('node_modules', '.herogate-deps')
+/**
+ * A Node.js app's build, in the order of Heroku's Node.js buildpack: the toolchain
+ * (node-runtime.ts), heroku-prebuild, the install, heroku-postbuild in place of build, the
+ * pruning of devDependencies, heroku-cleanup. A herogate-NAME script runs in place of heroku-NAME.
+ */
+async function buildNode(paths: AppPaths, dir: string, pkg: PackageJson, options: BuildOptions): Promise<void> {
+  options.log('Node.js app detected')
+  const lockfiles = LOCKFILES.filter((name) => checkoutFile(dir, name))
+  const provision = options.provision ?? (await import('./node-runtime.js')).provision
+  const toolchain = await provision({dir, pkg, lockfiles, log: options.log, signal: options.signal})
+  const pm = toolchain.manager
+  const env = appEnv(dir, options.buildEnv)
+  const run = async (args: string[], what: string) => {
+    const code = await runStreaming(join(toolchain.bin, pm.name), args, {cwd: dir, env, onLine: options.onLine, signal: options.signal})
+    if (code !== 0) throw new HerogateError(`${what} failed (exit code ${code}).`)
+  }
+
+  const script = (name: string, why = '') => {
+    const command = `${pm.name} run ${name}`
+    options.log(`Running ${name} (${command})${why}`)
+    return run(['run', name], command)
+  }
+
+  const scripts = pkg.scripts ?? {}
+  const prebuild = hook(scripts, 'prebuild')
+  if (prebuild) await script(prebuild)
+
+  const declared = [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies]
+  if (declared.some((deps) => deps && Object.keys(deps).length > 0)) {
+    // Installing writes into node_modules: a link there would make it write outside the checkout.
+    if (lstatSync(join(dir, 'node_modules'), {throwIfNoEntry: false})?.isSymbolicLink()) {
+      throw new InvalidInput('node_modules in the pushed commit is a symbolic link: dependencies are installed inside the repository.', {
+        suggestions: ['git rm --cached node_modules, add node_modules to .gitignore and push again'],
+      })
+    }
+
+    const install = installArgs(pm, env)
+    const key = dependencyKey(dir, pm, toolchain.node, declared, install)
+    if (key && reuseDependencies(paths, dir, key)) {
+      options.log('Reusing dependencies from the previous build (same lockfile)')
+    } else {
+      const command = `${pm.name} ${install.join(' ')}`
+      options.log(`Installing dependencies (${command.replace(/ --.*$/, '')})`)
+      await run(install, command)
+      if (key) saveDependencies(paths, dir, key)
+    }
+  } else {
+    options.log('No dependencies to install')
+  }
+
+  const postbuild = hook(scripts, 'postbuild')
+  if (postbuild) await script(postbuild, scripts.build === undefined ? '' : ' in place of build')
+  else if (scripts.build !== undefined) await script('build')
+
+  const prune = pruneArgs(pm, env, pkg)
+  if ('skip' in prune) {
+    if (prune.skip) options.log(`Not pruning devDependencies: ${prune.skip}`)
+  } else {
+    const command = `${pm.name} ${prune.args.join(' ')}`
+    options.log(`Pruning devDependencies (${command})`)
+    await run(prune.args, command)
+  }
+
+  const cleanup = hook(scripts, 'cleanup')
+  if (cleanup) await script(cleanup)
+}
+
+/** Heroku's hook scripts (heroku-prebuild, heroku-postbuild, heroku-cleanup); herogate-NAME, when present, runs in place of heroku-NAME. */
+export function hook(scripts: Record<string, string>, step: 'prebuild' | 'postbuild' | 'cleanup'): string | undefined {
+  return [`herogate-${step}`, `heroku-${step}`].find((name) => scripts[name] !== undefined)
+}
+
+/** Set to anything, as Heroku reads it: npm reads either spelling. */
+const npmProduction = (env: NodeJS.ProcessEnv) => env.NPM_CONFIG_PRODUCTION ?? env.npm_config_production
+
+/** The install, devDependencies included (NODE_ENV is production), as Heroku's buildpack runs it. */
+export function installArgs(pm: Manager, env: NodeJS.ProcessEnv): string[] {
+  const locked = pm.lockfile !== undefined
+  if (pm.name === 'npm') return [locked ? 'ci' : 'install', ...(npmProduction(env) === 'true' ? [] : ['--include=dev']), '--no-audit', '--no-fund', '--prefer-offline']
+  if (pm.name === 'pnpm') return ['install', locked ? '--frozen-lockfile' : '--no-frozen-lockfile', '--prod=false']
+  if (pm.berry) return ['install', ...(locked ? ['--immutable'] : [])]
+  return ['install', ...(locked ? ['--frozen-lockfile'] : []), ...(env.YARN_PRODUCTION === 'true' ? [] : ['--production=false']), '--non-interactive']
+}
 
 /**
- * What decides the installed dependencies: the lockfile, the declared dependencies and the
- * Node version. Undefined (no reuse) without a lockfile, or with a `file:`/`link:` directory
- * dependency, whose contents no lockfile pins.
+ * How to remove the devDependencies once the build has run (Heroku's opt-outs:
+ * NPM_CONFIG_PRODUCTION, YARN_PRODUCTION, YARN2_SKIP_PRUNING, PNPM_SKIP_PRUNING, a NODE_ENV
+ * other than production), or why not to. The reasons name variables, never their values.
  */
-const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json']
+export function pruneArgs(pm: Manager, env: NodeJS.ProcessEnv, pkg: PackageJson): {args: string[]} | {skip: string} {
+  if (Object.keys(pkg.devDependencies ?? {}).length === 0) return {skip: ''}
+  if (env.NODE_ENV !== 'production') return {skip: 'NODE_ENV is not production'}
+  const major = Number(pm.version.split('.')[0])
+  if (pm.name === 'npm') {
+    if (npmProduction(env) !== undefined) return {skip: 'NPM_CONFIG_PRODUCTION is set'}
+    return {args: ['prune', major >= 7 ? '--omit=dev' : '--production', '--no-audit', '--no-fund']}
+  }
 
-function dependencyKey(dir: string, pkg: PackageJson): string | undefined {
-  const lockfile = LOCKFILES.map((name) => checkoutFile(dir, name)).find((file) => file !== undefined)
+  if (pm.name === 'pnpm') {
+    if (env.PNPM_SKIP_PRUNING === 'true') return {skip: 'PNPM_SKIP_PRUNING is true'}
+    return {args: ['prune', '--prod', '--ignore-scripts']}
+  }
+
+  if (pm.berry) {
+    if (env.YARN2_SKIP_PRUNING === 'true') return {skip: 'YARN2_SKIP_PRUNING is true'}
+    if (major < 4) return {skip: `Yarn ${major} prunes only with its workspace-tools plugin (yarn plugin import workspace-tools); set YARN2_SKIP_PRUNING=true to say so`}
+    return {args: ['workspaces', 'focus', '--all', '--production']}
+  }
+
+  if (env.YARN_PRODUCTION !== undefined) return {skip: 'YARN_PRODUCTION is set'}
+  return {args: ['install', ...(pm.lockfile ? ['--frozen-lockfile'] : []), '--ignore-engines', '--ignore-scripts', '--prefer-offline', '--production=true', '--non-interactive']}
+}
+
+/**
+ * What decides the installed dependencies: the lockfile, the declared dependencies, Node.js,
+ * the package manager and how it installs. Undefined (no reuse) without a lockfile, or with a
+ * `file:`/`link:` directory dependency, whose contents no lockfile pins.
+ */
+function dependencyKey(dir: string, pm: Manager, node: string, declared: Array<Record<string, string> | undefined>, install: string[]): string | undefined {
+  const lockfile = pm.lockfile ? checkoutFile(dir, pm.lockfile) : undefined
   if (!lockfile) return undefined
-  const declared = [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies]
   const local = declared.some((deps) => Object.values(deps ?? {}).some((spec) => /^(file|link):/.test(spec) && !/\.(tgz|tar\.gz)$/.test(spec)))
   if (local) return undefined
-  return createHash('sha256').update(process.version).update(JSON.stringify(declared)).update(readFileSync(lockfile)).digest('hex')
+  return createHash('sha256').update(JSON.stringify([node, pm.name, pm.version, install, declared])).update(readFileSync(lockfile)).digest('hex')
 }
 
-/** node_modules of the newest other build installed with the same key. */
-function cachedModules(paths: AppPaths, key: string, except: string): string | undefined {
-  const candidates = readdirSync(paths.builds)
-    .filter((name) => name !== except)
-    .map((name) => ({name, mark: join(paths.builds, name, DEPS_MARK), stat: lstatSync(join(paths.builds, name, DEPS_MARK), {throwIfNoEntry: false})}))
-    // Not followed when a link: a build without a lockfile keeps whatever its commit held under that name.
-    .filter(({stat}) => stat?.isFile())
-    .sort((a, b) => b.stat!.mtimeMs - a.stat!.mtimeMs)
-  const match = candidates.find(({mark}) => readFileSync(mark, 'utf8') === key)
-  return match ? join(paths.builds, match.name, 'node_modules') : undefined
+/**
+ * The app's dependency cache: node_modules as the last fresh install left it, before its build
+ * and pruning (as Heroku caches them), with the key it was installed under.
+ */
+function dependencyCache(paths: AppPaths): {modules: string; key: string} {
+  const dir = join(paths.dir, 'cache')
+  return {modules: join(dir, 'node_modules'), key: join(dir, 'node_modules.key')}
 }
 
-async function npm(dir: string, args: string[], options: BuildOptions): Promise<void> {
-  const code = await runStreaming('npm', args, {cwd: dir, env: options.buildEnv, onLine: options.onLine, signal: options.signal})
-  if (code !== 0) throw new HerogateError(`npm ${args[0] === 'run' ? `run ${args[1]}` : args[0]} failed (exit code ${code}).`)
+function reuseDependencies(paths: AppPaths, dir: string, key: string): boolean {
+  const cache = dependencyCache(paths)
+  const stat = lstatSync(cache.key, {throwIfNoEntry: false})
+  if (!stat?.isFile() || readFileSync(cache.key, 'utf8') !== key || !existsSync(cache.modules)) return false
+  // As npm ci would: a committed node_modules goes first, so the copy never lands where its links lead.
+  rmSync(join(dir, 'node_modules'), {recursive: true, force: true})
+  cpSync(cache.modules, join(dir, 'node_modules'), {recursive: true, verbatimSymlinks: true})
+  return true
+}
+
+function saveDependencies(paths: AppPaths, dir: string, key: string): void {
+  const installed = join(dir, 'node_modules')
+  if (!lstatSync(installed, {throwIfNoEntry: false})?.isDirectory()) return
+  const cache = dependencyCache(paths)
+  // The key goes first and comes back last: a copy cut short is never taken for a whole one.
+  rmSync(cache.key, {force: true})
+  rmSync(cache.modules, {recursive: true, force: true})
+  mkdirSync(dirname(cache.modules), {recursive: true, mode: 0o700})
+  cpSync(installed, cache.modules, {recursive: true, verbatimSymlinks: true})
+  writeFileSync(cache.key, key, {mode: 0o600})
 }
 
 /**

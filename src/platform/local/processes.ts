@@ -3,6 +3,7 @@ import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 
 import type {LogWriter} from './contracts.js'
+import {appEnv} from './node-runtime.js'
 
 /**
  * The process manager: starts each process of a release as `sh -c COMMAND` in its own
@@ -342,7 +343,7 @@ export class ProcessManager {
     process.health = 'unknown'
     process.startedAt = new Date(this.clock.now())
     process.generation++
-    const env: Record<string, string> = {...this.baseEnv, ...spec.env, DYNO: process.name}
+    const env: Record<string, string> = appEnv(spec.dir, {...this.baseEnv, ...spec.env, DYNO: process.name})
     if (spec.port !== undefined) env.PORT = String(spec.port)
     this.event(process, `Starting process with command \`${spec.command}\``)
 

@@ -5,6 +5,7 @@ import {effectiveSettings} from '../../lib/settings.js'
 import type {AppSettings, LogLine} from '../types.js'
 import {pruneBuilds, runStreaming} from './build.js'
 import {readConfig} from './config.js'
+import {appEnv} from './node-runtime.js'
 import type {BootCheck, DeployOutcome, DesiredState, LogWriter, ReleaseEnded, ReleaseEvent, ReleaseRequest} from './contracts.js'
 import {createRelease, finishRelease, readRelease, type ReleaseRecord} from './releases.js'
 import {type AppPaths, type AppRecord, appPaths, latestVersion, readApp, takeOverLock, tryLock, writeApp} from './state.js'
@@ -132,9 +133,10 @@ async function runRelease(
     const command = request.releasePhase ? release.processTypes?.release : undefined
     if (command) {
       step('release', `Running release command: ${command}`)
-      const env = {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), DYNO: 'release.1'}
+      const dir = join(paths.builds, release.image ?? '')
+      const env = appEnv(dir, {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), DYNO: 'release.1'})
       const code = await runStreaming('sh', ['-c', command], {
-        cwd: join(paths.builds, release.image ?? ''),
+        cwd: dir,
         env,
         onLine(line) {
           log('release', line)

@@ -3,6 +3,7 @@ import {createRequire} from 'node:module'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {HerogateError} from '../../lib/errors.js'
+import {appEnv} from './node-runtime.js'
 import {spawnErrorMessage} from './processes.js'
 import type {RunOptions, RunResult} from '../types.js'
 
@@ -42,7 +43,7 @@ export function runOneOff(options: RunOptions, where: OneOff): Promise<RunResult
   if (options.command.length === 0) throw new HerogateError('No command given.', {suggestions: ['herogate run bash', 'herogate run -- npm test']})
   const name = `run.${1000 + Math.floor(Math.random() * 9000)}`
   const line = shellLine(options.command)
-  const env = {...where.env, DYNO: name}
+  const env = appEnv(where.dir, {...where.env, DYNO: name})
   if (options.detached) return runDetached(name, line, env, where)
   return new Promise((resolve, reject) => {
     const stdio: StdioOptions = options.tty ? 'inherit' : [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe']
