@@ -8,7 +8,7 @@ import {delimiter, join} from 'node:path'
 import {HerogateError, InvalidInput} from '../../../src/lib/errors.js'
 import {hook, installArgs, pruneArgs} from '../../../src/platform/local/build.js'
 import {
-  appEnv, chooseNode, chooseTool, detectManager, type Machine, managerSpec, newest, nodePackage, parseView, type Published, type Registry, RegistryUnreachable, sha512Hex,
+  appEnv, chooseNode, chooseTool, detectManager, type Machine, type Manager, managerSpec, newest, nodePackage, parseView, type Published, type Registry, RegistryUnreachable, sha512Hex,
 } from '../../../src/platform/local/node-runtime.js'
 
 /** A tarball as npm's registry serves one: `package/` holding `files`. */
@@ -279,10 +279,10 @@ describe('node-runtime: choosing Node.js and the package manager', () => {
       it(`${step} of ${Object.keys(scripts).join(', ')} -> ${expected ?? 'none'}`, () => expect(hook(scripts, step as 'prebuild')).to.equal(expected))
     }
 
-    const npm = {name: 'npm' as const, version: '10.9.9', berry: false, lockfile: 'package-lock.json'}
-    const yarn = {name: 'yarn' as const, version: '1.22.22', berry: false, lockfile: 'yarn.lock'}
-    const berry = {name: 'yarn' as const, version: '4.5.0', berry: true, lockfile: 'yarn.lock'}
-    const pnpm = {name: 'pnpm' as const, version: '9.15.4', berry: false, lockfile: 'pnpm-lock.yaml'}
+    const npm: Manager = {name: 'npm', version: '10.9.9', berry: false, lockfile: 'package-lock.json'}
+    const yarn: Manager = {name: 'yarn', version: '1.22.22', berry: false, lockfile: 'yarn.lock'}
+    const berry: Manager = {name: 'yarn', version: '4.5.0', berry: true, lockfile: 'yarn.lock'}
+    const pnpm: Manager = {name: 'pnpm', version: '9.15.4', berry: false, lockfile: 'pnpm-lock.yaml'}
     const production = {NODE_ENV: 'production'}
 
     it('installs devDependencies too, unless told not to', () => {
@@ -294,7 +294,7 @@ describe('node-runtime: choosing Node.js and the package manager', () => {
     })
 
     const withDev = {devDependencies: {'dev-tool': '1.0.0'}}
-    const prunes: Array<[string, typeof npm, NodeJS.ProcessEnv, object, object]> = [
+    const prunes: Array<[string, Manager, NodeJS.ProcessEnv, object, object]> = [
       ['npm', npm, production, withDev, {args: ['prune', '--omit=dev', '--no-audit', '--no-fund']}],
       ['npm 6', {...npm, version: '6.14.18'}, production, withDev, {args: ['prune', '--production', '--no-audit', '--no-fund']}],
       ['npm, NPM_CONFIG_PRODUCTION=false', npm, {...production, NPM_CONFIG_PRODUCTION: 'false'}, withDev, {skip: 'NPM_CONFIG_PRODUCTION is set'}],

@@ -26,7 +26,7 @@ describe('local ProcessManager', () => {
     return {clock, fakes, log, manager, crashes, restarts}
   }
 
-  it('starts the command in the release dir with config, PORT and DYNO', () => {
+  it('starts the command in the release dir with config, PORT, DYNO, NODE_ENV and the app\'s bins on PATH', () => {
     const {fakes, manager} = setup()
     const process = manager.start(spec)
     expect(process.name).to.equal('web.1')
@@ -34,7 +34,7 @@ describe('local ProcessManager', () => {
     expect(process.status).to.equal('starting')
     expect(fakes.children[0].command).to.equal('node app.js')
     expect(fakes.children[0].cwd).to.equal('/srv/app')
-    expect(fakes.children[0].env).to.deep.equal({PATH: '/bin', SECRET: 's3', PORT: '5123', DYNO: 'web.1'})
+    expect(fakes.children[0].env).to.deep.equal({PATH: '/bin:/srv/app/bin:/srv/app/node_modules/.bin', SECRET: 's3', PORT: '5123', DYNO: 'web.1', NODE_ENV: 'production'})
   })
 
   it('captures stdout and stderr line by line as app lines of the process', async () => {
