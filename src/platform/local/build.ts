@@ -6,7 +6,7 @@ import {dirname, join} from 'node:path'
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
 import {checkoutFile} from '../../lib/checkout.js'
 import {parseProcfile} from '../../lib/parse.js'
-import {appEnv, type Manager, type PackageJson, type ProvisionOptions, type Toolchain} from './node-runtime.js'
+import {appEnv, type Manager, type PackageJson, provision} from './node-runtime.js'
 import {spawnErrorMessage} from './processes.js'
 import {allReleases} from './releases.js'
 import type {AppPaths} from './state.js'
@@ -138,8 +138,6 @@ export interface BuildOptions {
   onLine: LineSink
   signal?: AbortSignal
   now?: () => number
-  /** Chooses and fetches Node.js and the package manager (default: node-runtime.ts provision, from npm's registry). */
-  provision?: (options: ProvisionOptions) => Promise<Toolchain>
 }
 
 export async function buildCommit(paths: AppPaths, options: BuildOptions): Promise<Build> {
@@ -168,7 +166,6 @@ export async function buildCommit(paths: AppPaths, options: BuildOptions): Promi
 async function buildNode(paths: AppPaths, dir: string, pkg: PackageJson, options: BuildOptions): Promise<void> {
   options.log('Node.js app detected')
   const lockfiles = LOCKFILES.filter((name) => checkoutFile(dir, name))
-  const provision = options.provision ?? (await import('./node-runtime.js')).provision
   const toolchain = await provision({dir, pkg, lockfiles, log: options.log, signal: options.signal})
   const pm = toolchain.manager
   const env = appEnv(dir, options.buildEnv)
@@ -177,15 +174,17 @@ async function buildNode(paths: AppPaths, dir: string, pkg: PackageJson, options
     if (code !== 0) throw new HerogateError(`${what} failed (exit code ${code}).`)
   }
 
-  const script = (name: string, why = '') => {
+  const scripts = pkg.scripts ?? {}
+  /** Runs a script, saying which scripts it stands in for (they do not run). */
+  const script = (name: string, ...instead: string[]) => {
     const command = `${pm.name} run ${name}`
-    options.log(`Running ${name} (${command})${why}`)
+    const replaced = instead.filter((other) => other !== name && scripts[other] !== undefined)
+    options.log(`Running ${name} (${command})${replaced.length > 0 ? ` in place of ${replaced.join(' and ')}` : ''}`)
     return run(['run', name], command)
   }
 
-  const scripts = pkg.scripts ?? {}
   const prebuild = hook(scripts, 'prebuild')
-  if (prebuild) await script(prebuild)
+  if (prebuild) await script(prebuild, 'heroku-prebuild')
 
   const declared = [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies]
   if (declared.some((deps) => deps && Object.keys(deps).length > 0)) {
@@ -211,7 +210,7 @@ async function buildNode(paths: AppPaths, dir: string, pkg: PackageJson, options
   }
 
   const postbuild = hook(scripts, 'postbuild')
-  if (postbuild) await script(postbuild, scripts.build === undefined ? '' : ' in place of build')
+  if (postbuild) await script(postbuild, 'heroku-postbuild', 'build')
   else if (scripts.build !== undefined) await script('build')
 
   const prune = pruneArgs(pm, env, pkg)
@@ -224,7 +223,7 @@ async function buildNode(paths: AppPaths, dir: string, pkg: PackageJson, options
   }
 
   const cleanup = hook(scripts, 'cleanup')
-  if (cleanup) await script(cleanup)
+  if (cleanup) await script(cleanup, 'heroku-cleanup')
 }
 
 /** Heroku's hook scripts (heroku-prebuild, heroku-postbuild, heroku-cleanup); herogate-NAME, when present, runs in place of heroku-NAME. */

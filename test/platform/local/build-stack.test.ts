@@ -163,7 +163,7 @@ describe('local builds honour the app\'s stack (engines.node, yarn, pnpm, hooks,
     expect(yarn.output).to.match(/remote: -----> Using Node\.js (\d+\.\d+\.\d+) \(no engines\.node: this machine's \1\)\n/)
     expect(yarn.output).to.match(/remote: -----> Using yarn 1\.\d+\.\d+ \(no packageManager in package\.json: the newest Yarn 1 for Node\.js [\d.]+; through corepack [\d.]+\)\n/)
     expect(yarn.output).to.include('remote: -----> Installing dependencies (yarn install)\n')
-    expect(yarn.output).to.include('remote: -----> Running herogate-postbuild (yarn run herogate-postbuild)\n').and.not.include('Running heroku-postbuild')
+    expect(yarn.output).to.include('remote: -----> Running herogate-postbuild (yarn run herogate-postbuild) in place of heroku-postbuild\n').and.not.include('Running heroku-postbuild')
     expect(yarn.output).to.include('remote: -----> Pruning devDependencies (yarn install --frozen-lockfile --ignore-engines --ignore-scripts --prefer-offline --production=true --non-interactive)\n')
     const app = await served(yarn.url)
     expect(app.node).to.equal(process.version)
