@@ -360,9 +360,12 @@ export async function chooseNode(requested: string | undefined, choosing: Choosi
  */
 export async function chooseTool(name: 'npm' | 'corepack', range: string | undefined, node: string, choosing: Choosing): Promise<{version: string; dir: string; reason: string}> {
   const s = await semver()
-  const own = choosing.machine[name]
-  if (range === undefined && own && (!own.node || s.satisfies(node, own.node))) return {version: own.version, dir: own.dir, reason: "this machine's"}
   if (range !== undefined && s.validRange(range) === null) throw new InvalidInput(`engines.${name} "${range}" in package.json is not a version range.`)
+  const own = choosing.machine[name]
+  if (own && (!own.node || s.satisfies(node, own.node)) && (range === undefined || s.satisfies(own.version, range))) {
+    return {version: own.version, dir: own.dir, reason: range === undefined ? "this machine's" : `engines.${name} "${range}" in package.json: this machine's`}
+  }
+
   const cached = join(choosing.cache, 'tools', name)
   let chosen: Published | undefined
   try {
@@ -455,6 +458,8 @@ async function install(name: string, published: Published, dir: string, entry: s
     const untar = await capture('tar', ['-x', '-z', '-f', tarball, '-C', extracted], {env: process.env})
     if (untar.code !== 0) throw new HerogateError(`Could not unpack ${name}@${published.version}: ${firstErrorLine(untar.stderr) || `tar exited with code ${untar.code}`}`)
     if (!existsSync(join(extracted, 'package', entry))) throw new HerogateError(`${name}@${published.version} from the npm registry has no ${entry}.`)
+    // Only a copy someone cut short or emptied could be there without its entry.
+    if (existsSync(dir) && !existsSync(join(dir, entry))) rmSync(dir, {recursive: true, force: true})
     try {
       renameSync(join(extracted, 'package'), dir)
     } catch (error) {

@@ -214,8 +214,16 @@ describe('node-runtime: choosing Node.js and the package manager', () => {
       expect(existsSync(join(cache, 'tools', 'npm', '10.9.9', 'bin', 'npm-cli.js'))).to.equal(true)
     })
 
-    it('fetches what engines.npm asks for', async () => {
+    it('fetches what engines.npm asks for, unless this machine\'s npm is within it', async () => {
       expect((await chooseTool('npm', '10.x', '20.20.2', choosing(registry()))).reason).to.equal('engines.npm "10.x" in package.json')
+      const own = await chooseTool('npm', '>=11', '20.20.2', choosing(registry()))
+      expect(own).to.deep.equal({version: '11.19.1', dir: '/usr/lib/node_modules/npm', reason: 'engines.npm ">=11" in package.json: this machine\'s'})
+    })
+
+    it('replaces a copy in the cache that lacks its entry', async () => {
+      mkdirSync(join(cache, 'tools', 'npm', '10.9.9', 'bin'), {recursive: true})
+      const chosen = await chooseTool('npm', undefined, '18.20.8', choosing(registry()))
+      expect(existsSync(join(chosen.dir, 'bin', 'npm-cli.js'))).to.equal(true)
     })
   })
 
