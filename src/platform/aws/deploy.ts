@@ -6,7 +6,7 @@ import {LogsService} from '../../aws/logs.js'
 import type {ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
 import {HerogateError, Interrupted, InvalidInput} from '../../lib/errors.js'
 import {getRemoteUrl, headCommit} from '../../lib/git.js'
-import {names} from '../../lib/naming.js'
+import {names, parseCodeCommitUrl} from '../../lib/naming.js'
 import {BUILD_TIMEOUT_MINUTES} from '../../release/budget.js'
 import type {DeployOptions, Progress, Release} from '../types.js'
 import type {AwsContext} from './context.js'
@@ -66,7 +66,7 @@ export const gitPush: Pusher = (cwd, remote, branch, onLine) =>
     child.on('error', (error) => reject(new HerogateError('git is not installed or not on PATH.', {cause: error, suggestions: ['install git, then try again']})))
     child.on('close', (code) => {
       if (code === 0) resolve({upToDate})
-      else reject(new HerogateError(`git push failed: ${failure || last.trim() || `exit code ${code}`}`, {suggestions: ['git status', 'git push herogate HEAD:main (to see git\'s own output)']}))
+      else reject(new HerogateError(`git push failed: ${failure || last.trim() || `exit code ${code}`}`, {suggestions: ['git status', `git push ${remote} HEAD:refs/heads/${branch} (to see git's own output)`]}))
     })
   })
 
@@ -84,7 +84,9 @@ export async function deploy(ctx: AwsContext, app: string, options: DeployOption
   const store = await releaseStore(ctx)
   const branch = options.branch ?? (await pipelines.sourceBranch(resources.pipeline)) ?? 'main'
   const before = await store.latestVersion(app, ctx.clock.now())
-  const remote = (await getRemoteUrl(options.cwd, names.gitRemote())) ? names.gitRemote() : resources.gitUrl
+  // The "herogate" remote when it is this app's (a repo may point it at another app): else the app's URL.
+  const remoteUrl = await getRemoteUrl(options.cwd, names.gitRemote())
+  const remote = remoteUrl && parseCodeCommitUrl(remoteUrl)?.app === app ? names.gitRemote() : resources.gitUrl
   const short = head.slice(0, 7)
 
   const push = stepper('push', `Pushing ${short} to ${branch}`)

@@ -1,5 +1,7 @@
 import {AwsClients} from '../../aws/clients.js'
-import {resolveRegion} from '../../aws/region.js'
+import {credentialsConfigured, resolveRegion} from '../../aws/region.js'
+import {closestNames} from '../../lib/closest.js'
+import {AwsNotConfigured, NoLocalApp, NoRegion} from '../../lib/errors.js'
 import type {PlatformOptions} from '../index.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
@@ -22,7 +24,21 @@ export class AwsPlatform implements Platform {
   constructor(readonly ctx: AwsContext) {}
 
   static async open(options: PlatformOptions): Promise<AwsPlatform> {
-    const region = await resolveRegion(options)
+    let region: string
+    try {
+      region = await resolveRegion(options)
+    } catch (error) {
+      if (!(error instanceof NoRegion)) throw error
+      // An app that is not local was named: say so, and mention AWS only to whoever set it up.
+      const configured = credentialsConfigured(options.profile)
+      if (options.app) {
+        const {listAppNames} = await import('../local/state.js')
+        throw new NoLocalApp(options.app, closestNames(options.app, listAppNames()), configured ? 'no region' : 'not set up')
+      }
+
+      throw configured ? error : new AwsNotConfigured()
+    }
+
     return new AwsPlatform({region, clients: new AwsClients({region, profile: options.profile}), clock: systemClock})
   }
 

@@ -13,6 +13,7 @@
  */
 import {HISTORY_KEPT, type ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
 import {InvalidInput} from '../../lib/errors.js'
+import {deployHint} from '../../lib/hints.js'
 import type {DeployOptions, Release} from '../types.js'
 import type {AwsContext} from './context.js'
 import {appResources} from './resources.js'
@@ -45,7 +46,7 @@ export async function releases(ctx: AwsContext, app: string, options: {num: numb
 export async function releaseInfo(ctx: AwsContext, app: string, version?: number): Promise<Release> {
   const store = await releaseStore(ctx)
   let records = await knownReleases(ctx, app, await store.recent(app, 1, ctx.clock.now()))
-  if (records.length === 0) throw new InvalidInput(`${app} has no releases yet.`, {suggestions: ['git push herogate main', `herogate deploy -a ${app}`]})
+  if (records.length === 0) throw new InvalidInput(`${app} has no releases yet.`, {suggestions: [deployHint(app)]})
   // Older than the slots: the archive has it, if it is kept.
   if (version !== undefined && !records.some((r) => r.version === version)) records = await store.withArchive(app, records)
   const record = version === undefined ? records[0] : records.find((r) => r.version === version)

@@ -5,6 +5,7 @@ import {targetFromRemoteUrl} from '../../lib/app.js'
 import {AppExists, ConfigUnchanged, HerogateError, Interrupted, InvalidInput, NoChanges} from '../../lib/errors.js'
 import {addRemote, getRemoteUrl, git, gitRoot, removeRemote} from '../../lib/git.js'
 import {localAppsDir} from '../../lib/home.js'
+import {deployHint, noCodeYet, processTypeHints} from '../../lib/hints.js'
 import {names, validateAppName} from '../../lib/naming.js'
 import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import {randomAppName} from '../../lib/random-name.js'
@@ -30,7 +31,6 @@ import {baseEnv, connect, currentAuthor, defaultContext, handOver, type LocalCon
 
 export type {LocalContext} from './workflow.js'
 
-const NO_RELEASE = 'No release yet: git push herogate main'
 
 /**
  * The local driver: the whole workflow on this machine. Each app lives under
@@ -186,7 +186,7 @@ export class LocalPlatform implements Platform {
 
   async scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
     const client = await this.ensure(app)
-    if (!client) throw new HerogateError(NO_RELEASE)
+    if (!client) throw noCodeYet(app)
     return withAppLock(
       this.ctx,
       app,
@@ -196,11 +196,7 @@ export class LocalPlatform implements Platform {
         const release = this.serving(app, record)!
         const types = runnableTypes(release.processTypes)
         const unknown = changes.filter((change) => !Object.hasOwn(types, change.type))
-        if (unknown.length > 0) {
-          throw new InvalidInput(`Unknown process type${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => c.type).join(', ')}.`, {
-            suggestions: [`this app's Procfile has: ${Object.keys(types).join(', ') || '(no process types)'}`, 'herogate ps'],
-          })
-        }
+        if (unknown.length > 0) throw this.unknownTypes(app, release, unknown.map((c) => c.type))
 
         const formation = {...record.formation}
         for (const change of changes) formation[change.type] = applyScale(formation[change.type] ?? 0, change)
@@ -228,7 +224,7 @@ export class LocalPlatform implements Platform {
 
   async restart(app: string, processType?: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {
     const client = await this.ensure(app)
-    if (!client) throw new HerogateError(NO_RELEASE)
+    if (!client) throw noCodeYet(app)
     if (processType) this.checkType(app, processType)
     await client.restart(processType)
     return client.status()
@@ -236,7 +232,7 @@ export class LocalPlatform implements Platform {
 
   async stop(app: string, id: string): Promise<void> {
     const client = await this.ensure(app)
-    if (!client) throw new HerogateError(NO_RELEASE)
+    if (!client) throw noCodeYet(app)
     await client.stop(id)
   }
 
@@ -244,7 +240,7 @@ export class LocalPlatform implements Platform {
     await this.ensure(app)
     const record = readApp(app)
     const release = this.serving(app, record)
-    if (!release) throw new HerogateError(NO_RELEASE, {suggestions: ['git push herogate main', `herogate releases -a ${app}`]})
+    if (!release) throw noCodeYet(app)
     const paths = appPaths(app)
     const env = {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), ...options.env}
     return runOneOff(options, {dir: join(paths.builds, release.image!), env, appDir: paths.dir})
@@ -268,7 +264,7 @@ export class LocalPlatform implements Platform {
     await this.ensure(app)
     const record = readApp(app)
     const wanted = version ?? record.current
-    if (wanted === 0) throw new HerogateError(`${app} has no releases yet.`, {suggestions: ['git push herogate main']})
+    if (wanted === 0) throw new HerogateError(`${app} has no releases yet.`, {suggestions: [deployHint(app)]})
     const release = readRelease(appPaths(app), wanted)
     if (!release) throw releaseNotFound(app, wanted)
     return toRelease(release, record.current)
@@ -438,10 +434,17 @@ export class LocalPlatform implements Platform {
   }
 
   private checkType(app: string, type: string): void {
-    const types = runnableTypes(this.serving(app, readApp(app))?.processTypes)
-    if (!Object.hasOwn(types, type)) {
-      throw new InvalidInput(`Unknown process type ${type}.`, {suggestions: [`this app's Procfile has: ${Object.keys(types).join(', ') || '(no process types)'}`]})
-    }
+    const release = this.serving(app, readApp(app))
+    if (!Object.hasOwn(runnableTypes(release?.processTypes), type)) throw this.unknownTypes(app, release, [type])
+  }
+
+  /** Says which process types the app has, and where they come from: its Procfile, or npm start without one. */
+  private unknownTypes(app: string, release: ReleaseRecord | undefined, unknown: string[]): InvalidInput {
+    const types = Object.keys(runnableTypes(release?.processTypes))
+    const procfile = release?.image !== undefined && existsSync(join(appPaths(app).builds, release.image, 'Procfile'))
+    return new InvalidInput(`Unknown process type${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}.`, {
+      suggestions: processTypeHints(app, types, procfile ? 'Procfile' : 'npm start'),
+    })
   }
 
   private pointsAt(url: string, app: string): boolean {

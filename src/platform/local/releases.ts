@@ -1,7 +1,8 @@
 import {existsSync, readdirSync} from 'node:fs'
-import {join} from 'node:path'
+import {basename, join} from 'node:path'
 
 import {HerogateError} from '../../lib/errors.js'
+import {deployHint} from '../../lib/hints.js'
 import type {Release, ReleaseStatus} from '../types.js'
 import {type AppPaths, latestVersion, makePrivateDir, readJson, versionFile, writeJsonAtomic} from './state.js'
 
@@ -72,7 +73,8 @@ export function toRelease(record: ReleaseRecord, current: number): Release {
 export function previousRelease(paths: AppPaths, current: number): ReleaseRecord {
   const target = allReleases(paths).find((r) => r.version < current && r.status === 'succeeded' && r.image)
   if (!target) {
-    throw new HerogateError('No earlier release with code to roll back to.', {suggestions: ['herogate releases', 'git push herogate main']})
+    const app = basename(paths.dir)
+    throw new HerogateError('No earlier release with code to roll back to.', {suggestions: [`herogate releases -a ${app}`, deployHint(app)]})
   }
 
   return target

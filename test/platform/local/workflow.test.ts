@@ -106,7 +106,8 @@ describe('local platform workflow (fake supervisor)', function () {
       error = error_
     }
 
-    expect((error as Error).message).to.equal('No release yet: git push herogate main')
+    expect((error as Error).message).to.equal(`${app} has no release with code yet.`)
+    expect((error as HerogateError).suggestions).to.deep.equal([`herogate deploy -a ${app} (in the app's git repo)`, `herogate releases -a ${app}`])
   })
 
   it('builds and releases a push: v1 Deploy <sha>, web=1 worker=0, release phase run, build output streamed', async () => {
@@ -227,6 +228,8 @@ describe('local platform workflow (fake supervisor)', function () {
     }
 
     expect(error).to.be.instanceOf(InvalidInput)
+    expect((error as InvalidInput).message).to.equal('Unknown process type clock.')
+    expect((error as InvalidInput).suggestions).to.deep.equal(['its Procfile has: web, worker', `herogate ps -a ${app}`])
     expect(readApp(app).formation).to.deep.equal({web: 2, worker: 1})
     expect((await platform.ps(app)).map((p) => p.name)).to.deep.equal(['web.1', 'web.2', 'worker.1'])
     await platform.scale(app, [{type: 'web', quantity: 1}, {type: 'worker', quantity: 0}])
@@ -349,6 +352,25 @@ describe('local platform workflow (fake supervisor)', function () {
     })
     expect(error?.message).to.match(/^Build failed: No Procfile and no "start" script/)
     expect(out).to.include('Build failed')
+    sh(repo, 'git', ['revert', '--no-edit', 'HEAD'])
+  })
+
+  it('an app without a Procfile runs web from npm start: scale or restart of another type says so', async () => {
+    const {error} = await push('no Procfile', (dir) => rmSync(join(dir, 'Procfile')))
+    expect(error).to.equal(undefined)
+    const refusals = await Promise.all([
+      platform.scale(app, [{type: 'worker', quantity: 1}]).catch((e: unknown) => e),
+      platform.restart(app, 'worker').catch((e: unknown) => e),
+    ])
+    for (const refused of refusals) {
+      expect(refused).to.be.instanceOf(InvalidInput)
+      expect((refused as InvalidInput).message).to.equal('Unknown process type worker.')
+      expect((refused as InvalidInput).suggestions).to.deep.equal([
+        `${app} has no Procfile and runs only web, from npm start (add a Procfile for other process types)`,
+        `herogate ps -a ${app}`,
+      ])
+    }
+
     sh(repo, 'git', ['revert', '--no-edit', 'HEAD'])
   })
 
