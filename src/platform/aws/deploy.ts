@@ -7,6 +7,7 @@ import type {ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
 import {HerogateError, Interrupted, InvalidInput} from '../../lib/errors.js'
 import {getRemoteUrl, headCommit} from '../../lib/git.js'
 import {names, parseCodeCommitUrl} from '../../lib/naming.js'
+import {failureDetails} from '../../lib/process-output.js'
 import {BUILD_TIMEOUT_MINUTES} from '../../release/budget.js'
 import type {DeployOptions, Progress, Release} from '../types.js'
 import type {AwsContext} from './context.js'
@@ -243,8 +244,13 @@ async function follow(ctx: AwsContext, f: Following): Promise<Release> {
         if (shownPhase) row(`release:${shownPhase}`, phaseMessage(shownPhase, record?.version), 'failed')
         else if (!record && buildId) row(buildStep.id, buildStep.message, 'failed')
         const reason = record?.failure ?? (build ? buildFailure(build) : undefined) ?? failedAction?.error ?? run.summary ?? `the pipeline run ended ${run.status}`
+        // The release records the failing process's last lines and where the rest is.
+        const output = record?.status === 'failed' ? record.failureOutput : undefined
         throw new HerogateError(`Deploy of ${f.head.slice(0, 7)} to ${f.app} failed: ${reason}.`, {
-          suggestions: [`herogate logs --source herogate -a ${f.app}`, `herogate releases -a ${f.app}`],
+          details: failureDetails(output),
+          suggestions: record
+            ? [output?.more ?? `herogate logs --source herogate -a ${f.app}`, `herogate releases:info v${record.version} -a ${f.app}`]
+            : [`herogate logs --source herogate -a ${f.app}`, `herogate releases -a ${f.app}`],
         })
       }
     }

@@ -5,7 +5,7 @@ import {AwsNotConfigured, NoLocalApp, NoRegion} from '../../lib/errors.js'
 import type {PlatformOptions} from '../index.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
-  OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
+  OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
 import * as apps from './apps.js'
 import * as config from './config.js'
@@ -121,6 +121,10 @@ export class AwsPlatform implements Platform {
 
   releaseInfo(app: string, version?: number): Promise<Release> {
     return releases.releaseInfo(this.ctx, app, version)
+  }
+
+  releaseOutput(app: string, version?: number): Promise<ReleaseOutput> {
+    return releases.releaseOutput(this.ctx, app, version)
   }
 
   rollback(app: string, version?: number, options: OperationOptions = {}): Promise<Release> {

@@ -7,13 +7,14 @@ import {addRemote, getRemoteUrl, git, gitRoot, removeRemote} from '../../lib/git
 import {localAppsDir} from '../../lib/home.js'
 import {deployHint, noCodeYet, processTypeHints} from '../../lib/hints.js'
 import {names, validateAppName} from '../../lib/naming.js'
+import {failureDetails} from '../../lib/process-output.js'
 import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import {randomAppName} from '../../lib/random-name.js'
 import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../lib/settings.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
-  OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
+  OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
 import {runStreaming} from './build.js'
 import {describeConfigChange, readConfig, writeConfig} from './config.js'
@@ -21,12 +22,12 @@ import type {ReleaseEnded, ReleaseRequest, SupervisorClient} from './contracts.j
 import {installHook} from './git-hook.js'
 import {listenWarning} from './listening.js'
 import {freePort} from './ports.js'
-import {allReleases, createRelease, previousRelease, readRelease, type ReleaseRecord, toRelease} from './releases.js'
+import {allReleases, createRelease, OUTPUTS_KEPT, previousRelease, readRelease, readReleaseOutput, type ReleaseRecord, toRelease} from './releases.js'
 import {desiredState, processEnv, runnableTypes} from './release-owner.js'
 import {probeHttp} from './router.js'
 import {runOneOff} from './run.js'
 import {bindHost, defaultRuntime} from './runtime.js'
-import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
+import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, latestVersion, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
 import {baseEnv, connect, currentAuthor, defaultContext, handOver, type LocalContext, settleIfFree, withAppLock} from './workflow.js'
 
 export type {LocalContext} from './workflow.js'
@@ -270,6 +271,20 @@ export class LocalPlatform implements Platform {
     return toRelease(release, record.current)
   }
 
+  async releaseOutput(app: string, version?: number): Promise<ReleaseOutput> {
+    readApp(app)
+    const paths = appPaths(app)
+    const wanted = version ?? latestVersion(paths.releases)
+    if (wanted === 0) throw new HerogateError(`${app} has no releases yet.`, {suggestions: [deployHint(app)]})
+    if (!readRelease(paths, wanted)) throw releaseNotFound(app, wanted)
+    const lines = readReleaseOutput(paths, wanted)
+    if (lines) return {version: wanted, lines}
+    const note = wanted <= latestVersion(paths.releases) - OUTPUTS_KEPT
+      ? `The output of v${wanted} is no longer kept: herogate keeps the output of the newest ${OUTPUTS_KEPT} releases.`
+      : `v${wanted} has no output: it built nothing and ran nothing (a config change while no release with code ran).`
+    return {version: wanted, lines: [], note}
+  }
+
   async rollback(app: string, version?: number, options: OperationOptions = {}): Promise<Release> {
     await this.ensure(app)
     const paths = appPaths(app)
@@ -320,6 +335,7 @@ export class LocalPlatform implements Platform {
     const remote = url && this.pointsAt(url, app) ? names.gitRemote() : paths.repo
     const ref = `${options.branch ?? 'HEAD'}:refs/heads/main`
     const lines: string[] = []
+    let rejected = false
     const code = await runStreaming('git', ['push', remote, ref], {
       cwd: root,
       env: baseEnv(),
@@ -328,7 +344,9 @@ export class LocalPlatform implements Platform {
         const remoteLine = /^remote: ?(.*)$/.exec(line)
         const text = remoteLine ? remoteLine[1].trimEnd() : line
         lines.push(text)
-        options.onProgress?.({kind: 'output', stream: remoteLine ? 'remote' : 'git', line: text})
+        // The rejection and why (its ` !` lines) are the error's to say, once.
+        rejected ||= /Push rejected: /.test(text)
+        if (!(rejected && remoteLine && text.startsWith(' !'))) options.onProgress?.({kind: 'output', stream: remoteLine ? 'remote' : 'git', line: text})
       },
     })
     const after = allReleases(paths)[0]
@@ -341,12 +359,23 @@ export class LocalPlatform implements Platform {
     if (code !== 0) {
       if (lines.some((l) => /\(non-fast-forward\)|\(fetch first\)/.test(l))) {
         throw new HerogateError('Deploy failed: the app repo has commits your branch does not (rewritten history, or a push from another clone).', {
-          suggestions: [`git push herogate ${options.branch ?? 'HEAD'}:main --force (deploys your code anyway)`, `herogate releases -a ${app}`],
+          suggestions: [`git push ${remote} ${options.branch ?? 'HEAD'}:main --force (deploys your code anyway)`, `herogate releases -a ${app}`],
         })
       }
 
       const reason = lines.map((l) => /Push rejected: (.*)$/.exec(l)?.[1]).find(Boolean) ?? lines.findLast((l) => l.trim())?.trim() ?? `git push exited with ${code}`
-      throw new HerogateError(`Deploy failed: ${reason}`, {suggestions: [`herogate logs -a ${app} --source herogate`, `herogate releases -a ${app}`]})
+      // The hook's reasons say what failed already ("Build failed: ...", "Release phase failed: ...").
+      const message = /^(Build|Release phase|Deploy) failed: /.test(reason) ? reason : `Deploy failed: ${reason}`
+      // A release that failed says why: its failing process's last lines, and where to read more.
+      const failed = after && after.version !== before && after.status === 'failed' ? after : undefined
+      if (failed) {
+        throw new HerogateError(message, {
+          details: failureDetails(failed.failureOutput),
+          suggestions: [failed.failureOutput?.more ?? `herogate logs -a ${app}`, `herogate releases:info v${failed.version} -a ${app}`],
+        })
+      }
+
+      throw new HerogateError(message, {suggestions: [`herogate logs -a ${app} --source herogate`, `herogate releases -a ${app}`]})
     }
 
     if (!after || after.version === before) {

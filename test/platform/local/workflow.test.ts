@@ -382,6 +382,59 @@ describe('local platform workflow (fake supervisor)', function () {
     expect(builds).to.include(current.image)
   })
 
+  it('hides config values in what a release printed (build, release phase), keeps it per release, and records why it failed', async () => {
+    const secret = 'postgres://app:s3cret-pw@db.internal/app'
+    const serving = (await platform.setConfig(app, {DATABASE_URL: secret})).release!.version
+    const failing = await push('release phase names the database', (dir) => {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+      pkg.scripts.build = 'node -e "console.log(\'building for \' + process.env.DATABASE_URL)"'
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2))
+      writeFileSync(join(dir, 'release-fail'), '')
+    })
+    const version = failing.release!.version
+    expect(failing.error?.message).to.equal('Release phase failed: release command exited with code 2.')
+    expect(failing.out).to.include('       building for [DATABASE_URL]\n').and.include('       migrating [DATABASE_URL]\n')
+    expect(failing.out).to.include(` !     Push rejected: Release phase failed: release command exited with code 2.\n !     More: herogate releases:output v${version} -a ${app}\n`)
+    const info = await platform.releaseInfo(app, version)
+    expect(info.failureOutput).to.deep.equal({process: 'the release command', lines: ['migrating [DATABASE_URL]', 'release phase failing on purpose'], more: `herogate releases:output v${version} -a ${app}`})
+    const output = await platform.releaseOutput(app, version)
+    expect(output.lines).to.include.members(['       building for [DATABASE_URL]', '       migrating [DATABASE_URL]', `-----> v${version} failed: release command exited with code 2; v${serving} keeps serving`])
+    // What the push showed, line for line, from the build to how the release ended.
+    expect(output.lines.join('\n') + '\n').to.equal(failing.out.slice(0, failing.out.indexOf(' !     Push rejected')))
+    const logged = runtime.logs.lines.map((line) => line.message).join('\n')
+    expect(logged).to.include('migrating [DATABASE_URL]')
+    expect(failing.out + logged + readFileSync(join(appPaths(app).releases, `${String(version).padStart(6, '0')}.output`), 'utf8')).to.not.include('s3cret')
+
+    supervisor().outcome = {ok: false, reason: 'web.1 crashed during boot (exit status 1)', output: {process: 'web.1', lines: ['booting', 'Error: connect ECONNREFUSED [DATABASE_URL]']}}
+    try {
+      const crashing = await push('release phase passes', (dir) => rmSync(join(dir, 'release-fail')))
+      expect(crashing.out.slice(crashing.out.indexOf(' !     Push rejected'))).to.equal([
+        ' !     Push rejected: Deploy failed: web.1 crashed during boot (exit status 1).',
+        ' !     Last lines of web.1:',
+        ' !       booting',
+        ' !       Error: connect ECONNREFUSED [DATABASE_URL]',
+        ` !     More: herogate logs -a ${app} --task web.1`,
+        '',
+      ].join('\n'))
+      expect((await platform.releaseInfo(app, crashing.release!.version)).failureOutput).to.deep.equal({
+        process: 'web.1', lines: ['booting', 'Error: connect ECONNREFUSED [DATABASE_URL]'], more: `herogate logs -a ${app} --task web.1`,
+      })
+    } finally {
+      supervisor().outcome = {ok: true}
+    }
+
+    sh(repo, 'git', ['revert', '--no-edit', 'HEAD~1..HEAD'])
+    await platform.unsetConfig(app, ['DATABASE_URL'])
+  })
+
+  it('releases:output says why a release has none', async () => {
+    const change = await platform.setConfig(app, {QUIET: '1'})
+    const output = await platform.releaseOutput(app, change.release!.version)
+    expect(output.lines[0]).to.equal(`-----> Deploying v${change.release!.version}`)
+    const missing = await platform.releaseOutput(app, 9999).catch((e: HerogateError) => e.message)
+    expect(missing).to.equal(`Release v9999 of ${app} not found.`)
+  })
+
   it('destroys the app: supervisor stopped, remote removed, state gone', async () => {
     const result = await platform.destroyApp(app, {cwd: repo})
     expect(result.removed[0]).to.match(/^processes and router on 127\.0\.0\.1:\d+$/)
