@@ -21,6 +21,7 @@ import PsScale from '../../src/commands/ps/scale.js'
 import PsStop from '../../src/commands/ps/stop.js'
 import Releases from '../../src/commands/releases/index.js'
 import ReleasesInfo from '../../src/commands/releases/info.js'
+import ReleasesOutput from '../../src/commands/releases/output.js'
 import ReleasesRollback from '../../src/commands/releases/rollback.js'
 import Run from '../../src/commands/run.js'
 import type {ProcessFormation} from '../../src/platform/types.js'
@@ -349,6 +350,40 @@ describe('commands against a fake platform', () => {
       platform.releaseList[1].failure = 'web.1 crashed: exit 1'
       const {stdout} = await runCommand(ReleasesInfo, ['v1', '-a', 'demo'], platform)
       expect(stdout).to.match(/Status:\s+failed\nFailure:\s+web.1 crashed: exit 1\n/)
+    })
+
+    it('releases:info of a failed release shows its failing process\'s last lines and where to read more', async () => {
+      platform.releaseList[1] = {
+        ...platform.releaseList[1],
+        failure: 'web.1 crashed during boot (exit status 1)',
+        failureOutput: {process: 'web.1', lines: ['booting', 'Error: connect ECONNREFUSED [REDIS_URL]'], more: 'herogate logs -a demo --task web.1'},
+      }
+      const {stdout} = await runCommand(ReleasesInfo, ['v1', '-a', 'demo'], platform)
+      expect(stdout).to.equal([
+        '=== Release v1',
+        'Description: Deploy 1a2b3c4',
+        'Status:      failed',
+        'Failure:     web.1 crashed during boot (exit status 1)',
+        'By:          dev@example.com',
+        'When:        2026-11-21T10:00:00.000Z',
+        '',
+        'Last lines of web.1:',
+        '  booting',
+        '  Error: connect ECONNREFUSED [REDIS_URL]',
+        'More: herogate logs -a demo --task web.1',
+        '',
+      ].join('\n'))
+      expect(JSON.parse((await runCommand(ReleasesInfo, ['v1', '-a', 'demo', '--json'], platform)).stdout).failureOutput).to.deep.equal(platform.releaseList[1].failureOutput)
+    })
+
+    it('releases:output prints a release\'s output (the newest by default), or says why it has none', async () => {
+      platform.outputs.set(2, ['-----> Deploying v2', '-----> Released v2: http://127.0.0.1:5000'])
+      expect(await runCommand(ReleasesOutput, ['-a', 'demo'], platform)).to.deep.equal({
+        stdout: '-----> Deploying v2\n-----> Released v2: http://127.0.0.1:5000\n', stderr: '', exitCode: 0,
+      })
+      expect(await runCommand(ReleasesOutput, ['v1', '-a', 'demo'], platform)).to.deep.equal({stdout: '', stderr: 'v1 has no output.\n', exitCode: 0})
+      expect(JSON.parse((await runCommand(ReleasesOutput, ['v2', '-a', 'demo', '--json'], platform)).stdout)).to.deep.equal({version: 2, lines: platform.outputs.get(2)})
+      expect(platform.calls.map((c) => c.args)).to.deep.equal([['demo', undefined], ['demo', 1], ['demo', 2]])
     })
 
     it('releases:info takes v-prefixed versions', async () => {
