@@ -350,7 +350,7 @@ async function createService(e: Env, type: string, taskDefinition: string, signa
     if (!drained) {
       step(e, `drain:${type}`, message, 'failed')
       throw new HerogateError(`ECS is still draining the removed ${type} service of ${e.app} after ${DRAIN_WAIT_MS / 60_000} minutes, so it cannot be created again yet.`, {
-        suggestions: [`aws ecs describe-services --cluster ${e.resources.cluster} --services ${name} --region ${e.resources.region}`, 'deploy again once it is INACTIVE'],
+        suggestions: [`deploy again in a few minutes, once ECS has drained it: herogate deploy -a ${e.app} (in the app's git repo)`],
       })
     }
   }

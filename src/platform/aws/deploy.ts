@@ -112,7 +112,7 @@ export async function deploy(ctx: AwsContext, app: string, options: DeployOption
 
   const waiting = stepper('pipeline', 'Starting the pipeline')
   waiting.start()
-  const run = await findRun(ctx, pipelines, resources.pipeline, head, pushedAt, pushed.upToDate, options.signal)
+  const run = await findRun(ctx, app, pipelines, resources.pipeline, head, pushedAt, pushed.upToDate, options.signal)
   waiting.done()
   try {
     return await follow(ctx, {app, head, before, runId: run.id, pipeline: resources.pipeline, pipelines, store, progress, signal: options.signal})
@@ -123,7 +123,7 @@ export async function deploy(ctx: AwsContext, app: string, options: DeployOption
 }
 
 /** The run the push started; when the push changed nothing, a run started for the branch's head. */
-async function findRun(ctx: AwsContext, pipelines: PipelineService, pipeline: string, head: string, pushedAt: number, upToDate: boolean, signal?: AbortSignal): Promise<PipelineRun> {
+async function findRun(ctx: AwsContext, app: string, pipelines: PipelineService, pipeline: string, head: string, pushedAt: number, upToDate: boolean, signal?: AbortSignal): Promise<PipelineRun> {
   // Clocks differ: a run that started a minute before the push (by our clock) still counts.
   const recent = (run: PipelineRun) => run.commit === head && (run.startTime?.getTime() ?? Infinity) >= pushedAt - 60_000
   if (upToDate) {
@@ -137,7 +137,7 @@ async function findRun(ctx: AwsContext, pipelines: PipelineService, pipeline: st
     if (run) return run
     if (ctx.clock.now().getTime() - pushedAt > PIPELINE_START_TIMEOUT_MS) {
       throw new HerogateError(`The push of ${head.slice(0, 7)} did not start the pipeline within ${PIPELINE_START_TIMEOUT_MS / 60_000} minutes.`, {
-        suggestions: ['herogate info (is the app stack healthy?)', 'herogate deploy (to start it again)'],
+        suggestions: [`herogate info -a ${app} (is the app stack healthy?)`, `herogate deploy -a ${app} (to start it again)`],
       })
     }
 

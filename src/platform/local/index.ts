@@ -301,7 +301,8 @@ export class LocalPlatform implements Platform {
         if (target.status === 'failed') throw new HerogateError(`v${target.version} failed; roll back to a release that succeeded.`, {suggestions: [`herogate releases -a ${app}`]})
         if (!existsSync(join(paths.builds, target.image))) {
           throw new HerogateError(`The build of v${target.version} has been pruned; deploy its commit again instead.`, {
-            suggestions: target.commit ? [`git push herogate ${target.commit.slice(0, 7)}:refs/heads/main --force`] : [`herogate releases -a ${app}`],
+            // The app's repo by its path: it works from any clone that has the commit, with or without a "herogate" remote.
+            suggestions: target.commit ? [`git push ${paths.repo} ${target.commit.slice(0, 7)}:refs/heads/main --force`] : [`herogate releases -a ${app}`],
           })
         }
 

@@ -226,6 +226,7 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
     pipeline.on(ListPipelineExecutionsCommand).resolves({pipelineExecutionSummaries: [{pipelineExecutionId: 'old', status: 'Succeeded', sourceRevisions: [{actionName: 'Source', revisionId: 'f'.repeat(40)}]}]})
     const error = await run().catch((e) => e)
     expect(error.message).to.equal('The push of 1a2b3c4 did not start the pipeline within 3 minutes.')
+    expect(error.suggestions).to.deep.equal(['herogate info -a demo (is the app stack healthy?)', 'herogate deploy -a demo (to start it again)'])
   })
 })
 

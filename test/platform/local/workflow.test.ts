@@ -380,6 +380,11 @@ describe('local platform workflow (fake supervisor)', function () {
     expect(builds.length).to.be.at.most(6)
     const current = await platform.releaseInfo(app)
     expect(builds).to.include(current.image)
+    // v1's build is gone: its commit can be pushed again, from any clone that has it, remote or not.
+    const pruned = await platform.rollback(app, 1).catch((e: HerogateError) => e)
+    expect((pruned as HerogateError).message).to.equal('The build of v1 has been pruned; deploy its commit again instead.')
+    const v1 = (await platform.releaseInfo(app, 1)).commit!
+    expect((pruned as HerogateError).suggestions).to.deep.equal([`git push ${appPaths(app).repo} ${v1.slice(0, 7)}:refs/heads/main --force`])
   })
 
   it('hides config values in what a release printed (build, release phase), keeps it per release, and records why it failed', async () => {
