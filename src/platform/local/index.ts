@@ -317,7 +317,8 @@ export class LocalPlatform implements Platform {
         const ended = await this.follow(app, lock, {release}, options)
         if (!ended.ok) {
           throw new HerogateError(`Rollback to v${target.version} failed: ${ended.reason}. v${record.current} keeps serving.`, {
-            suggestions: [`herogate logs -a ${app}`],
+            details: failureDetails(ended.output),
+            suggestions: [ended.output?.more ?? `herogate logs -a ${app}`, `herogate releases:info v${ended.release.version} -a ${app}`],
           })
         }
 
@@ -596,7 +597,8 @@ export class LocalPlatform implements Platform {
         const ended = await this.follow(app, lock, {release}, options)
         if (!ended.ok) {
           throw new HerogateError(`Config change not applied: ${ended.reason}. v${record.current} keeps serving with the old config.`, {
-            suggestions: [`herogate logs -a ${app}`, `herogate releases -a ${app}`],
+            details: failureDetails(ended.output),
+            suggestions: [ended.output?.more ?? `herogate logs -a ${app}`, `herogate releases:info v${ended.release.version} -a ${app}`],
           })
         }
 

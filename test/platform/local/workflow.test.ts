@@ -7,7 +7,7 @@ import {PassThrough} from 'node:stream'
 import {AppExists, AppNotFound, HerogateError, InvalidInput, LockHeld} from '../../../src/lib/errors.js'
 import {receivePush} from '../../../src/platform/local/git-hook.js'
 import {LocalPlatform} from '../../../src/platform/local/index.js'
-import {appPaths, readApp, withLock, writeFileAtomic} from '../../../src/platform/local/state.js'
+import {appPaths, latestVersion, readApp, withLock, writeFileAtomic} from '../../../src/platform/local/state.js'
 import {collector, commitAll, FakeRuntime, fixtureRepo, sh, tempHome} from './helpers.js'
 
 /**
@@ -430,6 +430,22 @@ describe('local platform workflow (fake supervisor)', function () {
 
     sh(repo, 'git', ['revert', '--no-edit', 'HEAD~1..HEAD'])
     await platform.unsetConfig(app, ['DATABASE_URL'])
+  })
+
+  it('a config change or rollback whose processes crash says why in their words, as a push does', async () => {
+    supervisor().outcome = {ok: false, reason: 'web.1 crashed during boot (exit status 1)', output: {process: 'web.1', lines: ['Error: QUIET must be a number']}}
+    try {
+      for (const change of [() => platform.setConfig(app, {QUIET: 'yes'}), () => platform.rollback(app)]) {
+        const error = (await change().catch((e: HerogateError) => e)) as HerogateError
+        const version = latestVersion(appPaths(app).releases)
+        expect({details: error.details, suggestions: error.suggestions}).to.deep.equal({
+          details: ['Last lines of web.1:', '  Error: QUIET must be a number'],
+          suggestions: [`herogate logs -a ${app} --task web.1`, `herogate releases:info v${version} -a ${app}`],
+        })
+      }
+    } finally {
+      supervisor().outcome = {ok: true}
+    }
   })
 
   it('releases:output says why a release has none', async () => {
