@@ -148,6 +148,7 @@ describe('a release that fails says why, where the user looks (built CLI, real p
       'remote:  !     More: herogate releases:output v7 -a crash-app',
     ])
     const info = JSON.parse((await herogate('releases:info', 'v7', '--json')).output)
-    expect(info.failureOutput).to.deep.equal({process: 'the release command', lines: ['release phase failing on purpose'], more: 'herogate releases:output v7 -a crash-app'})
+    expect(info.failureOutput).to.deep.equal({process: 'the release command', lines: ['migrating [DATABASE_URL]', 'release phase failing on purpose'], more: 'herogate releases:output v7 -a crash-app'})
+    expect(output).to.include('remote:        migrating [DATABASE_URL]').and.not.include('s3cret')
   })
 })
