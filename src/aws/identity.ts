@@ -22,7 +22,7 @@ export async function callerIdentity(client: STSClient): Promise<CallerIdentity>
     if (REJECTED.has(name)) {
       throw new HerogateError(`AWS rejected the credentials (${name}).`, {
         cause: error,
-        suggestions: ['aws configure, or refresh your session (aws sso login)', '--profile NAME to use other credentials'],
+        suggestions: ['new credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or ~/.aws/credentials (an SSO profile: aws sso login)', '--profile NAME to use other credentials'],
       })
     }
 

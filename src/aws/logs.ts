@@ -118,6 +118,31 @@ export class LogsService {
     }
   }
 
+  /** The last `count` events of one stream (at most 10,000), oldest first; a stream not created yet has none. */
+  async lastEvents(group: string, stream: string, count: number): Promise<LogEvent[]> {
+    const {GetLogEventsCommand} = await this.sdk()
+    try {
+      const response = await this.client.send(new GetLogEventsCommand({logGroupName: group, logStreamName: stream, startFromHead: false, limit: count}))
+      return (response.events ?? []).map((event) => ({timestamp: event.timestamp ?? 0, ingestionTime: event.ingestionTime, stream, message: event.message ?? ''}))
+    } catch (error) {
+      if (isAwsError(error, 'ResourceNotFoundException')) return []
+      throw awsFailure(error, `reading log stream ${stream}`)
+    }
+  }
+
+  /** Every event of one stream, oldest first, page after page until the stream's end. */
+  async wholeStream(group: string, stream: string): Promise<LogEvent[]> {
+    const events: LogEvent[] = []
+    let token: string | undefined
+    for (;;) {
+      const page = await this.readStream(group, stream, token)
+      events.push(...page.events)
+      // GetLogEvents answers the token it was given once the stream has no more.
+      if (page.events.length === 0 || !page.nextToken || page.nextToken === token) return events
+      token = page.nextToken
+    }
+  }
+
   /**
    * Starts a Live Tail session and waits until CloudWatch confirms it (sessionStart), so
    * that everything ingested afterwards is delivered. Throws LiveTailUnavailable where the

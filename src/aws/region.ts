@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
@@ -40,6 +41,21 @@ export async function resolveRegion(options: {region?: string; profile?: string}
 
 function configFile(): string {
   return process.env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config')
+}
+
+function credentialsFile(): string {
+  return process.env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials')
+}
+
+const CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI']
+
+/**
+ * Whether anything on this machine sets up AWS credentials where the SDK looks for them (a
+ * profile asked for, the environment, the shared files), without asking AWS: someone who
+ * uses only the local platform has none, and is not told about AWS at every turn.
+ */
+export function credentialsConfigured(profile?: string): boolean {
+  return Boolean(profile) || CREDENTIAL_VARIABLES.some((name) => process.env[name]) || existsSync(credentialsFile()) || existsSync(configFile())
 }
 
 export async function profileRegion(profile?: string): Promise<string | undefined> {

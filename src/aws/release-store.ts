@@ -2,7 +2,7 @@ import type {Parameter, SSMClient} from '@aws-sdk/client-ssm'
 
 import {HerogateError} from '../lib/errors.js'
 import {names} from '../lib/naming.js'
-import type {ReleaseStatus} from '../platform/types.js'
+import type {FailureOutput, ReleaseStatus} from '../platform/types.js'
 import {awsFailure, isAwsError} from './errors.js'
 import {type ConfigDelta, ParameterWriter, readParameters, type Sleep, STANDARD_VALUE_LIMIT, type Tier} from './ssm.js'
 
@@ -51,6 +51,10 @@ export interface ReleaseRecord {
   phase?: string
   /** Why it failed, one line (never config values). */
   failure?: string
+  /** A failed release: the last lines of the process that made it fail (config values hidden), and where to read more. */
+  failureOutput?: FailureOutput
+  /** A deploy: the CodeBuild build that made it (project:uuid), whose log is its output (releases:output). */
+  build?: string
 }
 
 export type NewRelease = Omit<ReleaseRecord, 'version'>
@@ -109,9 +113,24 @@ function versionOf(name: string): number {
   return Number(name.slice(name.lastIndexOf('/') + 1))
 }
 
-/** Shrinks a record until its JSON fits `limit` bytes: long commands are cut (the task definitions keep them whole). */
+/**
+ * Shrinks a record until its JSON fits `limit` bytes: the oldest of a failure's last lines go
+ * first (the log stream keeps them all), then long commands are cut (the task definitions keep them whole).
+ */
 export function fitRecord(record: ReleaseRecord, limit = RECORD_BUDGET): ReleaseRecord {
   if (Buffer.byteLength(JSON.stringify(record)) <= limit) return record
+  if (record.failureOutput && record.failureOutput.lines.length > 0) {
+    const lines = [...record.failureOutput.lines]
+    let fitted: ReleaseRecord = record
+    while (lines.length > 0 && Buffer.byteLength(JSON.stringify(fitted)) > limit) {
+      lines.shift()
+      fitted = {...record, failureOutput: {...record.failureOutput, lines: [...lines]}}
+    }
+
+    if (Buffer.byteLength(JSON.stringify(fitted)) <= limit) return fitted
+    record = fitted
+  }
+
   const copy: ReleaseRecord = {...record, processTypes: {...record.processTypes}}
   for (let keep = 200; keep >= 0; keep = keep > 20 ? Math.floor(keep / 2) : keep - 10) {
     for (const [type, command] of Object.entries(record.processTypes ?? {})) {

@@ -18,11 +18,11 @@ export abstract class HerogateCommand extends Command {
   /** The app from -a, HEROGATE_APP or the git remote, and the platform it lives on. */
   protected async resolveTarget(flags: {app?: string; region?: string; profile?: string}): Promise<{target: AppTarget; platform: Platform}> {
     const target = await resolveApp({app: flags.app, cwd: process.cwd(), region: flags.region})
-    const platform = await this.platform(target.platform, {region: target.region ?? flags.region, profile: flags.profile})
+    const platform = await this.platform(target.platform, {region: target.region ?? flags.region, profile: flags.profile, app: target.name})
     return {target, platform}
   }
 
-  protected platform(kind: PlatformKind, options: {region?: string; profile?: string} = {}): Promise<Platform> {
+  protected platform(kind: PlatformKind, options: {region?: string; profile?: string; app?: string} = {}): Promise<Platform> {
     return openPlatform(kind, options)
   }
 
@@ -98,7 +98,7 @@ export abstract class HerogateCommand extends Command {
     let lines: string[]
     if (error instanceof HerogateError) {
       exitCode = error.exitCode
-      lines = error.message ? [error.message, ...error.suggestions.map((s) => `  Try: ${s}`)] : []
+      lines = error.message ? [error.message, ...error.details.map((d) => `      ${d}`), ...error.suggestions.map((s) => `  Try: ${s}`)] : []
     } else if (error instanceof Errors.CLIError) {
       // oclif's own parse errors: unknown flag, missing argument.
       exitCode = error.oclif?.exit ?? 2

@@ -6,12 +6,15 @@
 export class HerogateError extends Error {
   readonly suggestions: string[]
   readonly exitCode: number
+  /** Lines shown under the message, before the suggestions: what explains it (a failing process's last lines). */
+  readonly details: string[]
 
-  constructor(message: string, options: {suggestions?: string[]; exitCode?: number; cause?: unknown} = {}) {
+  constructor(message: string, options: {suggestions?: string[]; exitCode?: number; cause?: unknown; details?: string[]} = {}) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
     this.name = new.target.name
     this.suggestions = options.suggestions ?? []
     this.exitCode = options.exitCode ?? 1
+    this.details = options.details ?? []
   }
 }
 
@@ -43,21 +46,52 @@ export class NoAppSpecified extends HerogateError {
   }
 }
 
+/** Where herogate finds AWS credentials, for suggestions: the SDK's own places, no AWS CLI needed. */
+export const AWS_CREDENTIALS_HELP = 'export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... (or AWS_PROFILE=NAME with the profile in ~/.aws/credentials or ~/.aws/config)'
+export const AWS_REGION_HELP = 'export AWS_REGION=eu-west-1 (or region = eu-west-1 in ~/.aws/config, or --region eu-west-1)'
+
 export class NoCredentials extends HerogateError {
   constructor(cause?: unknown) {
     super('No AWS credentials found.', {
       cause,
-      suggestions: [
-        'aws configure, or export AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or --profile NAME',
-        'herogate create --local to try herogate on this machine with no AWS account',
-      ],
+      suggestions: [AWS_CREDENTIALS_HELP, 'herogate create --local to try herogate on this machine with no AWS account'],
     })
   }
 }
 
 export class NoRegion extends HerogateError {
-  constructor() {
-    super('No AWS region set.', {suggestions: ['--region eu-west-1', 'export AWS_REGION=eu-west-1']})
+  constructor(message = 'No AWS region set.', suggestions = ['--region eu-west-1', AWS_REGION_HELP]) {
+    super(message, {suggestions})
+  }
+}
+
+/**
+ * Neither an AWS region nor AWS credentials are set on this machine: whoever uses only the
+ * local platform. `local` is the command that does the same on this machine, when there is one.
+ */
+export class AwsNotConfigured extends NoRegion {
+  constructor(local = 'herogate create --local') {
+    super('AWS is not set up on this machine (no AWS credentials, no AWS region).', [
+      `${local} (runs the app on this machine: no AWS account needed)`,
+      `to use AWS: ${AWS_CREDENTIALS_HELP}, and ${AWS_REGION_HELP}`,
+    ])
+  }
+}
+
+/**
+ * -a (or HEROGATE_APP) names no local app, and AWS cannot be asked: it is not set up (or has
+ * no region). Says which local apps come closest.
+ */
+export class NoLocalApp extends AppNotFound {
+  constructor(app: string, readonly closest: string[], aws: 'not set up' | 'no region') {
+    super(app, undefined, [
+      'herogate apps (lists your apps)',
+      aws === 'no region' ? `--region eu-west-1 (to look for ${app} on AWS)` : `herogate create ${app} --local (to create it)`,
+    ])
+    const guess = closest.length > 0 ? ` Did you mean ${closest.join(' or ')}?` : ''
+    this.message = aws === 'no region'
+      ? `No app named ${app} on this machine, and no AWS region set to look for it on AWS.${guess}`
+      : `No app named ${app} on this machine.${guess}`
   }
 }
 

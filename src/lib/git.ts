@@ -66,3 +66,12 @@ export async function headCommit(cwd: string): Promise<string | undefined> {
     return undefined
   }
 }
+
+/** The branch checked out in the repo around `cwd` (one with no commit yet too); undefined on a detached HEAD or outside a repo. */
+export async function currentBranch(cwd: string): Promise<string | undefined> {
+  try {
+    return (await git(cwd, ['symbolic-ref', '--quiet', '--short', 'HEAD'])) || undefined
+  } catch {
+    return undefined
+  }
+}

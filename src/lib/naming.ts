@@ -55,6 +55,11 @@ export const names = {
   logStreamPrefix: (processType: string) => processType,
   /** herogate's own events: build, release phase, rollout. */
   herogateLogStreamPrefix: () => PREFIX,
+  /**
+   * The log stream of a CodeBuild build (project:uuid): the app stack's build project logs
+   * under the stream name `herogate/build` (templates/app.yml LogsConfig), to which CodeBuild adds the build's uuid.
+   */
+  buildLogStream: (buildId: string) => `${PREFIX}/build/${buildId.slice(buildId.indexOf(':') + 1)}`,
   /** SSM: one SecureString per config var under this path. */
   configPath: (app: string) => `/${PREFIX}/${checkAppName(app)}/config/`,
   configParameter: (app: string, key: string) => `/${PREFIX}/${checkAppName(app)}/config/${key}`,

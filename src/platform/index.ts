@@ -6,6 +6,8 @@ export type * from './types.js'
 export interface PlatformOptions {
   region?: string
   profile?: string
+  /** The app the command is for: when AWS cannot be asked about it (no region), the error says that no local app has that name. */
+  app?: string
 }
 
 type Factory = (kind: PlatformKind, options: PlatformOptions) => Platform | Promise<Platform>

@@ -66,6 +66,26 @@ export interface Release {
   taskDefinitions?: Record<string, string>
   /** Why a failed release failed, one line (never config values). */
   failure?: string
+  /** A failed release: the last lines of the process that made it fail (config values hidden), and where to read more. */
+  failureOutput?: FailureOutput
+}
+
+/** The last lines a failing process printed, as a failure shows them. */
+export interface FailureOutput {
+  /** Which process: web.1, release (the release phase), web.1a2b3c4 (an AWS task as logs name it). */
+  process: string
+  /** Its last lines (about 20), config values hidden. */
+  lines: string[]
+  /** The command that shows more of what it printed. */
+  more: string
+}
+
+/** A release's build and release-phase output, as `releases:output` prints it (config values hidden). */
+export interface ReleaseOutput {
+  version: number
+  lines: string[]
+  /** Why there is nothing to show, when there is not (a config change builds nothing). */
+  note?: string
 }
 
 export interface ProcessInfo {
@@ -272,6 +292,8 @@ export interface Platform {
 
   releases(app: string, options: {num: number}): Promise<Release[]>
   releaseInfo(app: string, version?: number): Promise<Release>
+  /** The build and release-phase output of a release (default: the newest one). */
+  releaseOutput(app: string, version?: number): Promise<ReleaseOutput>
   rollback(app: string, version?: number, options?: OperationOptions): Promise<Release>
   deploy(app: string, options: DeployOptions): Promise<Release>
 }

@@ -118,7 +118,7 @@ export async function runRelease(options: ReleaseRunOptions): Promise<Release> {
   try {
     // The build's own log (herogate/build/…) already holds everything: no second journal.
     return await releaseImage(ctx, app, {image: image!, commit: options.commit, buildpacks}, {
-      processTypes, author, resources, onProgress, journal: false,
+      processTypes, author, resources, onProgress, journal: false, buildId: options.buildId,
       signal: limit.signal,
       rollout: {timeoutMs: BUDGET_MS.rollout},
       releasePhaseTimeoutMs: BUDGET_MS.releasePhase,

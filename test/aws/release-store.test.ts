@@ -93,6 +93,18 @@ describe('release store helpers', () => {
     expect(fitRecord(record(1, {processTypes: {web: 'npm start'}})).processTypes).to.deep.equal({web: 'npm start'})
   })
 
+  it('fits a failure\'s last lines into the record by dropping the oldest first, before cutting any command', () => {
+    const lines = Array.from({length: 20}, (_, i) => `${String(i + 1).padStart(2, '0')} ${'y'.repeat(290)}`)
+    const failed = record(1, {kind: 'deploy', status: 'failed', failure: 'web crashed', processTypes: {web: 'npm start'}, failureOutput: {process: 'web.1a2b3c4', lines, more: 'herogate logs -a demo --task web.1a2b3c4'}})
+    const fitted = fitRecord(failed)
+    expect(Buffer.byteLength(JSON.stringify(fitted))).to.be.at.most(3800)
+    expect(fitted.processTypes).to.deep.equal({web: 'npm start'})
+    const kept = fitted.failureOutput!.lines
+    expect(kept.length).to.be.within(8, 12)
+    expect(kept).to.deep.equal(lines.slice(-kept.length))
+    expect(fitted.failureOutput).to.include({process: 'web.1a2b3c4', more: 'herogate logs -a demo --task web.1a2b3c4'})
+  })
+
   it('says whether a config change is small enough to record', () => {
     expect(configDeltaFits(Array.from({length: 20}, (_, i) => `VAR_${i}`))).to.equal(true)
     expect(configDeltaFits(Array.from({length: 200}, (_, i) => `A_RATHER_LONG_CONFIG_VAR_NAME_${i}`))).to.equal(false)

@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import {execFileSync} from 'node:child_process'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -20,8 +21,10 @@ import PsScale from '../../src/commands/ps/scale.js'
 import PsStop from '../../src/commands/ps/stop.js'
 import Releases from '../../src/commands/releases/index.js'
 import ReleasesInfo from '../../src/commands/releases/info.js'
+import ReleasesOutput from '../../src/commands/releases/output.js'
 import ReleasesRollback from '../../src/commands/releases/rollback.js'
 import Run from '../../src/commands/run.js'
+import type {ProcessFormation} from '../../src/platform/types.js'
 import {fakeApp, FakePlatform, fakeRelease} from '../helpers/fake-platform.js'
 import {runCommand} from '../helpers/run-command.js'
 
@@ -85,13 +88,34 @@ describe('commands against a fake platform', () => {
   })
 
   describe('create', () => {
+    /** Runs `work` inside a fresh git repo whose only branch is `branch` (with one commit). */
+    async function inRepo<T>(branch: string, work: () => Promise<T>): Promise<T> {
+      const repo = mkdtempSync(join(tmpdir(), 'herogate-branch-'))
+      const cwd = process.cwd()
+      execFileSync('git', ['init', '-q', '-b', branch, repo])
+      execFileSync('git', ['-c', 'user.email=dev@example.com', '-c', 'user.name=Dev', 'commit', '-q', '--allow-empty', '-m', 'first'], {cwd: repo})
+      process.chdir(repo)
+      try {
+        return await work()
+      } finally {
+        process.chdir(cwd)
+        rmSync(repo, {recursive: true, force: true})
+      }
+    }
+
     it('creates the named app and says how to deploy', async () => {
-      const {stdout, stderr, exitCode} = await runCommand(AppsCreate, ['newapp'], platform)
+      const {stdout, stderr, exitCode} = await inRepo('main', () => runCommand(AppsCreate, ['newapp'], platform))
       expect(exitCode).to.equal(0)
       expect(platform.calls[0]).to.deep.equal({method: 'createApp', args: ['newapp']})
       expect(stdout).to.equal('Created newapp in us-east-1\nhttp://herogate-alb.example:10000/ | https://git-codecommit.us-east-1.amazonaws.com/v1/repos/herogate-newapp\n')
-      expect(stderr).to.include('Created the shared herogate platform in us-east-1')
-      expect(stderr).to.include('git push herogate main')
+      expect(stderr).to.equal('Created the shared herogate platform in us-east-1; later apps in this region reuse it.\nGit remote herogate added. Deploy with: git push herogate main\n')
+    })
+
+    it('in a repo whose only branch is master: the push that deploys it (onto main, or master with --branch master)', async () => {
+      const onMain = await inRepo('master', () => runCommand(AppsCreate, ['newapp'], platform))
+      expect(onMain.stderr.split('\n').at(-2)).to.equal('Git remote herogate added. Deploy with: git push herogate master:main')
+      const onMaster = await inRepo('master', () => runCommand(AppsCreate, ['other', '--branch', 'master'], platform))
+      expect(onMaster.stderr.split('\n').at(-2)).to.equal('Git remote herogate added. Deploy with: git push herogate master')
     })
 
     it('--branch names the branch whose pushes deploy', async () => {
@@ -236,6 +260,20 @@ describe('commands against a fake platform', () => {
       expect(stdout.split('\n')[2]).to.match(/^web\.1\s+running\s+healthy\s+v3\s+standard-1x\s+2026-11-21T10:00:00.000Z\s+abc123$/)
     })
 
+    it('with nothing running, says what would start something: a deploy, or a process type the app has', async () => {
+      const said = async (formation: ProcessFormation[]) => {
+        platform.apps.get('demo')!.formation = formation
+        return (await runCommand(Ps, ['-a', 'demo'], platform)).stdout
+      }
+
+      const type = (name: string, quantity: number): ProcessFormation => ({type: name, quantity, size: 'standard-1x'})
+      expect(await said([])).to.equal('demo has no release with code yet, so nothing runs. Deploy with: herogate deploy -a demo (in the app\'s git repo)\n')
+      expect(await said([type('web', 0), type('worker', 0)])).to.equal('No processes are running on demo. Scale up with: herogate scale web=1 -a demo\n')
+      expect(await said([type('worker', 0), type('clock', 0)])).to.equal('No processes are running on demo. Scale up with: herogate scale worker=1 -a demo\n')
+      expect(await said([type('worker', 2)])).to.equal('No processes are running on demo (wanted: worker=2): they are starting, or crash at start. See why with: herogate logs -a demo\n')
+      expect((await runCommand(Ps, ['-a', 'demo', '--json'], platform)).stdout).to.equal('[]\n')
+    })
+
     it('scale applies counts and sizes and prints the formation', async () => {
       const {stdout} = await runCommand(PsScale, ['web=2:standard-2x', 'worker+1', '-a', 'demo'], platform)
       expect(stdout).to.equal('web=2:standard-2x worker=1:standard-1x\n')
@@ -312,6 +350,40 @@ describe('commands against a fake platform', () => {
       platform.releaseList[1].failure = 'web.1 crashed: exit 1'
       const {stdout} = await runCommand(ReleasesInfo, ['v1', '-a', 'demo'], platform)
       expect(stdout).to.match(/Status:\s+failed\nFailure:\s+web.1 crashed: exit 1\n/)
+    })
+
+    it('releases:info of a failed release shows its failing process\'s last lines and where to read more', async () => {
+      platform.releaseList[1] = {
+        ...platform.releaseList[1],
+        failure: 'web.1 crashed during boot (exit status 1)',
+        failureOutput: {process: 'web.1', lines: ['booting', 'Error: connect ECONNREFUSED [REDIS_URL]'], more: 'herogate logs -a demo --task web.1'},
+      }
+      const {stdout} = await runCommand(ReleasesInfo, ['v1', '-a', 'demo'], platform)
+      expect(stdout).to.equal([
+        '=== Release v1',
+        'Description: Deploy 1a2b3c4',
+        'Status:      failed',
+        'Failure:     web.1 crashed during boot (exit status 1)',
+        'By:          dev@example.com',
+        'When:        2026-11-21T10:00:00.000Z',
+        '',
+        'Last lines of web.1:',
+        '  booting',
+        '  Error: connect ECONNREFUSED [REDIS_URL]',
+        'More: herogate logs -a demo --task web.1',
+        '',
+      ].join('\n'))
+      expect(JSON.parse((await runCommand(ReleasesInfo, ['v1', '-a', 'demo', '--json'], platform)).stdout).failureOutput).to.deep.equal(platform.releaseList[1].failureOutput)
+    })
+
+    it('releases:output prints a release\'s output (the newest by default), or says why it has none', async () => {
+      platform.outputs.set(2, ['-----> Deploying v2', '-----> Released v2: http://127.0.0.1:5000'])
+      expect(await runCommand(ReleasesOutput, ['-a', 'demo'], platform)).to.deep.equal({
+        stdout: '-----> Deploying v2\n-----> Released v2: http://127.0.0.1:5000\n', stderr: '', exitCode: 0,
+      })
+      expect(await runCommand(ReleasesOutput, ['v1', '-a', 'demo'], platform)).to.deep.equal({stdout: '', stderr: 'v1 has no output.\n', exitCode: 0})
+      expect(JSON.parse((await runCommand(ReleasesOutput, ['v2', '-a', 'demo', '--json'], platform)).stdout)).to.deep.equal({version: 2, lines: platform.outputs.get(2)})
+      expect(platform.calls.map((c) => c.args)).to.deep.equal([['demo', undefined], ['demo', 1], ['demo', 2]])
     })
 
     it('releases:info takes v-prefixed versions', async () => {

@@ -49,6 +49,8 @@ export interface Behaviour {
   exitCode?: number
   /** The app answers health checks from this long after RUNNING; unset: never. */
   listensAfterMs?: number
+  /** What the container prints before it exits on its own (to its awslogs stream, through `logSink`). */
+  output?: string[]
 }
 
 export interface BehaviourContext {
@@ -141,6 +143,8 @@ interface ModelTask {
   service?: ModelService
   deployment?: ModelDeployment
   containerName: string
+  /** The container's awslogs destination, from its task definition. */
+  log?: {group: string; stream: string}
   overrides?: TaskOverride
   tags: Tag[]
   behaviour: Behaviour
@@ -177,6 +181,13 @@ export class EcsModel {
   behaviour: (context: BehaviourContext) => Behaviour = (context) => this.images.get(context.image) ?? (context.group.startsWith('service:') ? {listensAfterMs: 1000} : {exitAfterMs: 5000})
   /** Behaviour by image, for the default `behaviour`. */
   readonly images = new Map<string, Behaviour>()
+  /**
+   * Where containers' output goes, as the awslogs driver sends it: group, and stream
+   * prefix/container/task id (tests hand it to moto's CloudWatch Logs). Every command waits for
+   * what was printed before it answers, so a caller that saw a task stop can read its lines.
+   */
+  logSink?: (group: string, stream: string, events: Array<{timestamp: number; message: string}>) => Promise<void>
+  private readonly printing: Array<Promise<void>> = []
 
   private readonly clusters: Set<string>
   private readonly definitions = new Map<string, ModelTaskDefinition[]>()
@@ -217,6 +228,7 @@ export class EcsModel {
     if (!handler) throw new Error(`The ECS model does not implement ${command}`)
     const output = handler.call(this, input ?? {})
     this.reconcileAll()
+    while (this.printing.length > 0) await Promise.all(this.printing.splice(0))
     return structuredClone({$metadata: {httpStatusCode: 200}, ...(output as object)})
   }
 
@@ -496,6 +508,7 @@ export class EcsModel {
     const command = override?.command ?? container.command ?? []
     const behaviour = this.behaviour({image: container.image!, command, family: definition.family!, group: options.group, startedBy: options.startedBy})
     const id = this.taskId()
+    const logOptions = container.logConfiguration?.logDriver === 'awslogs' ? container.logConfiguration.options : undefined
     const task: ModelTask = {
       arn: `arn:aws:ecs:${this.region}:${this.account}:task/${options.cluster}/${id}`,
       id,
@@ -507,6 +520,7 @@ export class EcsModel {
       service: options.service,
       deployment: options.deployment,
       containerName: container.name!,
+      ...(logOptions?.['awslogs-group'] ? {log: {group: logOptions['awslogs-group'], stream: `${logOptions['awslogs-stream-prefix']}/${container.name}/${id}`}} : {}),
       overrides: options.overrides,
       tags: options.tags,
       behaviour,
@@ -537,6 +551,7 @@ export class EcsModel {
     }
 
     if (behaviour.exitAfterMs === 0) {
+      this.print(task)
       task.exitCode = this.exitCodeOf(task)
       this.failedBeforeRunning(task)
       this.stop(task, 'EssentialContainerExited', 'Essential container in task exited')
@@ -561,10 +576,18 @@ export class EcsModel {
     if (behaviour.exitAfterMs !== undefined) {
       this.at(behaviour.exitAfterMs, () => {
         if (task.desiredStatus !== 'RUNNING') return
+        this.print(task)
         task.exitCode = this.exitCodeOf(task)
         this.stop(task, 'EssentialContainerExited', 'Essential container in task exited')
       })
     }
+  }
+
+  /** The container's output, sent to its log stream as it exits. */
+  private print(task: ModelTask): void {
+    const lines = task.behaviour.output
+    if (!lines?.length || !task.log || !this.logSink) return
+    this.printing.push(this.logSink(task.log.group, task.log.stream, lines.map((message) => ({timestamp: this.t, message}))))
   }
 
   private exitCodeOf(task: ModelTask): number {

@@ -1,6 +1,6 @@
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
-  Platform, ProcessFormation, ProcessInfo, Release, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
+  Platform, ProcessFormation, ProcessInfo, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../../src/platform/types.js'
 import {AppNotFound, ConfigUnchanged} from '../../src/lib/errors.js'
 import {applyScale} from '../../src/lib/parse.js'
@@ -154,6 +154,16 @@ export class FakePlatform implements Platform {
   async releaseInfo(app: string, version?: number): Promise<Release> {
     this.record('releaseInfo', app, version)
     return this.releaseList.find((r) => (version ? r.version === version : r.current))!
+  }
+
+  /** Output per release version. */
+  outputs = new Map<number, string[]>()
+
+  async releaseOutput(app: string, version?: number): Promise<ReleaseOutput> {
+    this.record('releaseOutput', app, version)
+    const wanted = version ?? this.releaseList[0]?.version ?? 0
+    const lines = this.outputs.get(wanted)
+    return lines ? {version: wanted, lines} : {version: wanted, lines: [], note: `v${wanted} has no output.`}
   }
 
   async rollback(app: string, version?: number): Promise<Release> {

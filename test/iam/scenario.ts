@@ -28,7 +28,7 @@ import {loadTemplate, resolver, type StackValues} from './template.js'
  * platform and the app), config, two deploys whose pushes run the build's `internal:release`
  * under the build role (a Dockerfile whose FROM comes through the platform's image cache,
  * then buildpacks with the account's Docker Hub secret), scale, ps, settings, run, stop,
- * restart, logs, releases, rollback, info, apps, destroy and platform:destroy. The calls are
+ * restart, logs, releases (releases:output too), rollback, info, apps, destroy and platform:destroy. The calls are
  * recorded per principal, and the stacks are read (unrecorded) so the template's policies
  * can be resolved for this very app.
  */
@@ -219,6 +219,8 @@ export async function recordEverything(): Promise<Recording> {
     await step('apps:settings:unset', () => platform.unsetSettings(APP, ['boot-timeout', 'health-check-path']))
     await step('releases', () => platform.releases(APP, {num: 10}))
     await step('releases:info', () => platform.releaseInfo(APP, 1))
+    // The first deploy names its build: its output is the build's log stream in the app's log group.
+    await step('releases:output', () => platform.releaseOutput(APP, firstDeploy))
     const detached = await step('run --detached', () => platform.run(APP, {command: ['sleep', '60'], env: {}, detached: true, tty: false, stdout: sink, stderr: sink}))
     await step('ps:stop', () => platform.stop(APP, detached.id))
     await step('run', () => platform.run(APP, {command: ['rake', 'db:migrate'], env: {VERBOSE: '1'}, detached: false, tty: false, stdout: sink, stderr: sink}))

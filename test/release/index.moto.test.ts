@@ -4,6 +4,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {ReleaseStore} from '../../src/aws/release-store.js'
 import {names} from '../../src/lib/naming.js'
 import type {Runner} from '../../src/release/build.js'
 import {buildEnvironment, processTypesOf, runRelease} from '../../src/release/index.js'
@@ -37,6 +38,13 @@ describe('internal:release entry point (moto)', function () {
     expect(events.filter((e) => e.kind === 'step').map((e) => `${(e as {id: string}).id} ${(e as {status: string}).status}`)).to.deep.equal([
       'rollout:web start', 'rollout:web done',
     ])
+  })
+
+  it('records the CodeBuild build that made the release, whose log releases:output reads (issue 11, finding 2)', async () => {
+    const {ctx} = await setUpApp('demo')
+    const {buildId} = buildEnvironment({CODEBUILD_BUILD_ID: 'herogate-demo:0b1c2d3e-0000-4000-8000-000000000042'})
+    await runRelease({app: 'demo', source, image: GOOD, author: 'a', buildId, ctx, onProgress: () => {}})
+    expect((await new ReleaseStore(await ctx.clients.ssm()).get('demo', 1))?.build).to.equal('herogate-demo:0b1c2d3e-0000-4000-8000-000000000042')
   })
 
   it('runs the image\'s default command as web when there is no Procfile', async () => {

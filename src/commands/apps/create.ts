@@ -1,7 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {HerogateCommand} from '../../lib/base.js'
+import {AwsNotConfigured} from '../../lib/errors.js'
 import {awsFlags} from '../../lib/flags.js'
+import {deployBranches, pushCommand} from '../../lib/hints.js'
 import {validateAppName} from '../../lib/naming.js'
 import {validateBranch} from '../../lib/parse.js'
 import {BOOT_TIMEOUT_RANGE, DEFAULT_SETTINGS, parseSettingValue} from '../../lib/settings.js'
@@ -32,7 +34,10 @@ On AWS (the default) the first app in a region also creates the shared platform 
       ...(flags['boot-timeout'] === undefined ? {} : {'boot-timeout': parseSettingValue('boot-timeout', flags['boot-timeout'])}),
       ...(flags['health-check-path'] === undefined ? {} : {'health-check-path': parseSettingValue('health-check-path', flags['health-check-path'])}),
     }
-    const platform = await this.platform(flags.local ? 'local' : 'aws', flags)
+    const platform = await this.platform(flags.local ? 'local' : 'aws', flags).catch((error: unknown) => {
+      // The README's first step: with no AWS set up, lead with the same create on this machine.
+      throw error instanceof AwsNotConfigured ? new AwsNotConfigured(`herogate create${args.name ? ` ${args.name}` : ''} --local`) : error
+    })
     const app = await platform.createApp({
       name: args.name, cwd: process.cwd(), branch: flags.branch, ...(Object.keys(settings).length > 0 ? {settings} : {}), onProgress: this.progress, signal: this.signal,
     })
@@ -40,7 +45,7 @@ On AWS (the default) the first app in a region also creates the shared platform 
     this.log(`Created ${app.name}${app.region ? ` in ${app.region}` : ' on the local platform'}`)
     this.log(`${app.webUrl ?? '(no web URL yet)'} | ${app.gitUrl}`)
     if (app.remoteNote) this.note(app.remoteNote)
-    else this.note(`Git remote herogate added. Deploy with: git push herogate main`)
+    else this.note(`Git remote herogate added. Deploy with: ${await pushCommand(process.cwd(), deployBranches(platform.kind, flags.branch))}`)
     return app
   }
 }

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {HerogateCommand} from '../../lib/base.js'
-import {HerogateError} from '../../lib/errors.js'
+import {AwsNotConfigured, HerogateError} from '../../lib/errors.js'
 import {table} from '../../lib/format.js'
 import {awsFlags} from '../../lib/flags.js'
 import type {AppSummary} from '../../platform/types.js'
@@ -26,7 +26,9 @@ export default class Apps extends HerogateCommand {
       } catch (error) {
         // Without AWS set up, the local apps are still worth listing; AWS asked for by name must work.
         if (flags.aws || flags.region || flags.profile || !(error instanceof HerogateError)) throw error
-        this.note(`(AWS apps not listed: ${error.message})`)
+        // Someone who uses only the local platform hears nothing about AWS (apps --aws says why);
+        // someone who set AWS up hears why their AWS apps are missing.
+        if (!(error instanceof AwsNotConfigured)) this.note(`(AWS apps not listed: ${error.message})`)
       }
     }
 

@@ -1,6 +1,7 @@
 import {HerogateCommand} from '../../lib/base.js'
 import {keyValues} from '../../lib/format.js'
 import {appFlags} from '../../lib/flags.js'
+import {deployHint} from '../../lib/hints.js'
 import type {AppInfo} from '../../platform/types.js'
 
 export default class AppsInfo extends HerogateCommand {
@@ -23,7 +24,7 @@ export default class AppsInfo extends HerogateCommand {
       ['Web URL', app.webUrl],
       ['Git URL', app.gitUrl],
       ['Stack', app.stack],
-      ['Release', release ? `v${release.version} ${release.description} (${release.status})` : 'none yet: git push herogate main'],
+      ['Release', release ? `v${release.version} ${release.description} (${release.status})` : `none yet (deploy with: ${deployHint(app.name)})`],
       ['Formation', app.formation.map((p) => `${p.type}=${p.quantity}:${p.size}`).join(' ') || 'none'],
       ['Created', app.createdAt],
     ]))

@@ -23,7 +23,7 @@ export default class GitCredentials extends Command {
       process.stdout.write(credentialAnswer(request, credentials, new Date()))
     } catch (error) {
       // git shows the helper's stderr; one line, never the credentials.
-      process.stderr.write(`herogate: ${(error as Error).message} Run: aws configure, or set AWS_PROFILE.\n`)
+      process.stderr.write(`herogate: ${(error as Error).message} Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with the profile in ~/.aws/credentials.\n`)
       this.exit(1)
     }
   }

@@ -1,6 +1,7 @@
 import {HerogateCommand} from '../../lib/base.js'
 import {table} from '../../lib/format.js'
 import {appFlags} from '../../lib/flags.js'
+import {idleHint} from '../../lib/hints.js'
 import type {ProcessInfo} from '../../platform/types.js'
 
 export default class Ps extends HerogateCommand {
@@ -14,7 +15,7 @@ export default class Ps extends HerogateCommand {
     const {target, platform} = await this.resolveTarget(flags)
     const processes = await platform.ps(target.name, {onProgress: this.progress})
     if (processes.length === 0) {
-      this.log(`No processes are running on ${target.name}. Scale up with: herogate scale web=1 -a ${target.name}`)
+      if (!this.jsonEnabled()) this.log(idleHint(target.name, await platform.formation(target.name)))
     } else {
       this.log(table(processes, [
         {header: 'Name', get: (p) => p.name},

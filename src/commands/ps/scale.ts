@@ -1,5 +1,6 @@
 import {HerogateCommand} from '../../lib/base.js'
 import {appFlags} from '../../lib/flags.js'
+import {deployHint} from '../../lib/hints.js'
 import {parseScaleArgs} from '../../lib/parse.js'
 import type {ProcessFormation} from '../../platform/types.js'
 
@@ -32,7 +33,7 @@ Without arguments, shows the formation. Sizes: basic, standard-1x (default), sta
       formation = await platform.formation(target.name)
     }
 
-    this.log(formation.map((p) => `${p.type}=${p.quantity}:${p.size}`).join(' ') || `${target.name} has no process types yet: git push herogate main`)
+    this.log(formation.map((p) => `${p.type}=${p.quantity}:${p.size}`).join(' ') || `${target.name} has no process types yet. Deploy with: ${deployHint(target.name)}`)
     return formation
   }
 }

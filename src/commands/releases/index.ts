@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {HerogateCommand} from '../../lib/base.js'
 import {table} from '../../lib/format.js'
 import {appFlags} from '../../lib/flags.js'
+import {deployHint} from '../../lib/hints.js'
 import type {Release} from '../../platform/types.js'
 
 export default class Releases extends HerogateCommand {
@@ -16,7 +17,7 @@ export default class Releases extends HerogateCommand {
     const {target, platform} = await this.resolveTarget(flags)
     const releases = await platform.releases(target.name, {num: flags.num})
     if (releases.length === 0) {
-      this.log(`${target.name} has no releases yet. Deploy with: git push herogate main`)
+      this.log(`${target.name} has no releases yet. Deploy with: ${deployHint(target.name)}`)
     } else {
       this.log(`=== ${target.name} Releases`)
       this.log(table(releases, [

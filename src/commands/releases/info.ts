@@ -4,6 +4,7 @@ import {HerogateCommand} from '../../lib/base.js'
 import {keyValues} from '../../lib/format.js'
 import {appFlags} from '../../lib/flags.js'
 import {parseReleaseVersion} from '../../lib/parse.js'
+import {failureDetails} from '../../lib/process-output.js'
 import type {Release} from '../../platform/types.js'
 
 export default class ReleasesInfo extends HerogateCommand {
@@ -30,6 +31,8 @@ export default class ReleasesInfo extends HerogateCommand {
       ['Config version', release.configVersion],
       ['Processes', release.processTypes ? Object.entries(release.processTypes).map(([type, command]) => `${type}: ${command}`).join('; ') : undefined],
     ]))
+    // Why it failed, in the words of the process that made it fail.
+    if (release.failureOutput) this.log(['', ...failureDetails(release.failureOutput), `More: ${release.failureOutput.more}`].join('\n'))
     return release
   }
 }

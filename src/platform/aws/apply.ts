@@ -16,14 +16,15 @@ import type {NewRelease, ReleaseRecord} from '../../aws/release-store.js'
 import {ConfigStore} from '../../aws/ssm.js'
 import {HerogateError, Interrupted} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
-import type {OperationOptions, Progress, ProgressEvent, Release} from '../types.js'
+import {configMasker, cutLine, FAILURE_LINES, failureDetails} from '../../lib/process-output.js'
+import type {FailureOutput, OperationOptions, Progress, ProgressEvent, Release} from '../types.js'
 import type {AwsContext} from './context.js'
 import {DRAIN_WAIT_MS, pollUntil} from './draining.js'
 import type {AppLock} from './lock.js'
 import {toRelease} from './releases.js'
 import {type AppResources, appResources} from './resources.js'
-import {INTERRUPTED, type RolloutSettings, type RolloutTarget, watchRollout} from './rollout.js'
-import {type ProcessSpec, taskDefinitionInput} from './taskdef.js'
+import {INTERRUPTED, type RolloutSettings, type RolloutTarget, type TaskFailure, watchRollout} from './rollout.js'
+import {type ProcessSpec, taskDefinitionInput, taskLogStream} from './taskdef.js'
 
 export interface ReleaseOptions extends OperationOptions {
   /** The app's infrastructure, when the caller has it already. */
@@ -158,18 +159,45 @@ export async function watchAndSettle(
     updated,
   })
   if (outcome.ok) return then.succeeded()
+  // Read while the failed release's config is still in place: what its tasks printed is hidden with it.
+  const failureOutput = outcome.reason === INTERRUPTED ? undefined : await lastWords(e, outcome.failures)
   step(e, 'rollback', previous ? `Rolling back to v${previous.version}` : 'Stopping the failed release', 'start')
   await then.putBack()
   step(e, 'rollback', previous ? `Rolling back to v${previous.version}` : 'Stopping the failed release', 'done')
   const failure = outcome.reason ?? 'the rollout failed'
-  await finish(e, record, 'failed', {taskDefinitions: then.taskDefinitions, failure})
+  await finish(e, record, 'failed', {taskDefinitions: then.taskDefinitions, failure, ...(failureOutput ? {failureOutput} : {})})
   if (failure === INTERRUPTED) {
     throw new Interrupted(`Interrupted: release v${record.version} of ${e.app} was rolled back${previous ? `; v${previous.version} keeps serving` : ''}.`)
   }
 
   throw new HerogateError(`Release v${record.version} of ${e.app} failed: ${failure}. ${previous ? `v${previous.version} keeps serving.` : 'Nothing is serving yet.'}`, {
-    suggestions: [`herogate logs -a ${e.app}`, `herogate releases:info v${record.version} -a ${e.app}`],
+    details: failureDetails(failureOutput),
+    suggestions: [failureOutput?.more ?? `herogate logs -a ${e.app}`, `herogate releases:info v${record.version} -a ${e.app}`],
   })
+}
+
+/**
+ * The last lines of the first failed task that printed any (its log stream, as the awslogs
+ * driver names it), config values hidden; the task's stopped reason when it printed nothing.
+ * Best effort: a release fails the same whether or not its tasks' words can be read.
+ */
+async function lastWords(e: Env, failures: TaskFailure[]): Promise<FailureOutput | undefined> {
+  if (failures.length === 0) return undefined
+  try {
+    const logs = new LogsService(await e.ctx.clients.logs())
+    const mask = configMasker(await e.config.get(e.app))
+    for (const failed of failures) {
+      const events = await logs.lastEvents(e.resources.logGroup, taskLogStream(failed.processType, failed.taskId), FAILURE_LINES)
+      const lines = events.flatMap((event) => event.message.replace(/\n$/, '').split('\n')).slice(-FAILURE_LINES).map((line) => cutLine(mask(line)))
+      if (lines.length === 0) continue
+      const name = `${failed.processType}.${failed.taskId.slice(0, 7)}`
+      return {process: name, lines, more: `herogate logs -a ${e.app} --task ${name}`}
+    }
+  } catch (error) {
+    e.onProgress?.({kind: 'warning', message: `Could not read what the failed processes printed: ${(error as Error).message}`})
+  }
+
+  return undefined
 }
 
 /** Services of the given process types that exist, by type. */
@@ -322,7 +350,7 @@ async function createService(e: Env, type: string, taskDefinition: string, signa
     if (!drained) {
       step(e, `drain:${type}`, message, 'failed')
       throw new HerogateError(`ECS is still draining the removed ${type} service of ${e.app} after ${DRAIN_WAIT_MS / 60_000} minutes, so it cannot be created again yet.`, {
-        suggestions: [`aws ecs describe-services --cluster ${e.resources.cluster} --services ${name} --region ${e.resources.region}`, 'deploy again once it is INACTIVE'],
+        suggestions: [`deploy again in a few minutes, once ECS has drained it: herogate deploy -a ${e.app} (in the app's git repo)`],
       })
     }
   }

@@ -6,7 +6,8 @@ import {LogsService} from '../../aws/logs.js'
 import type {ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
 import {HerogateError, Interrupted, InvalidInput} from '../../lib/errors.js'
 import {getRemoteUrl, headCommit} from '../../lib/git.js'
-import {names} from '../../lib/naming.js'
+import {names, parseCodeCommitUrl} from '../../lib/naming.js'
+import {failureDetails} from '../../lib/process-output.js'
 import {BUILD_TIMEOUT_MINUTES} from '../../release/budget.js'
 import type {DeployOptions, Progress, Release} from '../types.js'
 import type {AwsContext} from './context.js'
@@ -66,7 +67,7 @@ export const gitPush: Pusher = (cwd, remote, branch, onLine) =>
     child.on('error', (error) => reject(new HerogateError('git is not installed or not on PATH.', {cause: error, suggestions: ['install git, then try again']})))
     child.on('close', (code) => {
       if (code === 0) resolve({upToDate})
-      else reject(new HerogateError(`git push failed: ${failure || last.trim() || `exit code ${code}`}`, {suggestions: ['git status', 'git push herogate HEAD:main (to see git\'s own output)']}))
+      else reject(new HerogateError(`git push failed: ${failure || last.trim() || `exit code ${code}`}`, {suggestions: ['git status', `git push ${remote} HEAD:refs/heads/${branch} (to see git's own output)`]}))
     })
   })
 
@@ -84,7 +85,9 @@ export async function deploy(ctx: AwsContext, app: string, options: DeployOption
   const store = await releaseStore(ctx)
   const branch = options.branch ?? (await pipelines.sourceBranch(resources.pipeline)) ?? 'main'
   const before = await store.latestVersion(app, ctx.clock.now())
-  const remote = (await getRemoteUrl(options.cwd, names.gitRemote())) ? names.gitRemote() : resources.gitUrl
+  // The "herogate" remote when it is this app's (a repo may point it at another app): else the app's URL.
+  const remoteUrl = await getRemoteUrl(options.cwd, names.gitRemote())
+  const remote = remoteUrl && parseCodeCommitUrl(remoteUrl)?.app === app ? names.gitRemote() : resources.gitUrl
   const short = head.slice(0, 7)
 
   const push = stepper('push', `Pushing ${short} to ${branch}`)
@@ -109,7 +112,7 @@ export async function deploy(ctx: AwsContext, app: string, options: DeployOption
 
   const waiting = stepper('pipeline', 'Starting the pipeline')
   waiting.start()
-  const run = await findRun(ctx, pipelines, resources.pipeline, head, pushedAt, pushed.upToDate, options.signal)
+  const run = await findRun(ctx, app, pipelines, resources.pipeline, head, pushedAt, pushed.upToDate, options.signal)
   waiting.done()
   try {
     return await follow(ctx, {app, head, before, runId: run.id, pipeline: resources.pipeline, pipelines, store, progress, signal: options.signal})
@@ -120,7 +123,7 @@ export async function deploy(ctx: AwsContext, app: string, options: DeployOption
 }
 
 /** The run the push started; when the push changed nothing, a run started for the branch's head. */
-async function findRun(ctx: AwsContext, pipelines: PipelineService, pipeline: string, head: string, pushedAt: number, upToDate: boolean, signal?: AbortSignal): Promise<PipelineRun> {
+async function findRun(ctx: AwsContext, app: string, pipelines: PipelineService, pipeline: string, head: string, pushedAt: number, upToDate: boolean, signal?: AbortSignal): Promise<PipelineRun> {
   // Clocks differ: a run that started a minute before the push (by our clock) still counts.
   const recent = (run: PipelineRun) => run.commit === head && (run.startTime?.getTime() ?? Infinity) >= pushedAt - 60_000
   if (upToDate) {
@@ -134,7 +137,7 @@ async function findRun(ctx: AwsContext, pipelines: PipelineService, pipeline: st
     if (run) return run
     if (ctx.clock.now().getTime() - pushedAt > PIPELINE_START_TIMEOUT_MS) {
       throw new HerogateError(`The push of ${head.slice(0, 7)} did not start the pipeline within ${PIPELINE_START_TIMEOUT_MS / 60_000} minutes.`, {
-        suggestions: ['herogate info (is the app stack healthy?)', 'herogate deploy (to start it again)'],
+        suggestions: [`herogate info -a ${app} (is the app stack healthy?)`, `herogate deploy -a ${app} (to start it again)`],
       })
     }
 
@@ -241,8 +244,13 @@ async function follow(ctx: AwsContext, f: Following): Promise<Release> {
         if (shownPhase) row(`release:${shownPhase}`, phaseMessage(shownPhase, record?.version), 'failed')
         else if (!record && buildId) row(buildStep.id, buildStep.message, 'failed')
         const reason = record?.failure ?? (build ? buildFailure(build) : undefined) ?? failedAction?.error ?? run.summary ?? `the pipeline run ended ${run.status}`
+        // The release records the failing process's last lines and where the rest is.
+        const output = record?.status === 'failed' ? record.failureOutput : undefined
         throw new HerogateError(`Deploy of ${f.head.slice(0, 7)} to ${f.app} failed: ${reason}.`, {
-          suggestions: [`herogate logs --source herogate -a ${f.app}`, `herogate releases -a ${f.app}`],
+          details: failureDetails(output),
+          suggestions: record
+            ? [output?.more ?? `herogate logs --source herogate -a ${f.app}`, `herogate releases:info v${record.version} -a ${f.app}`]
+            : [`herogate logs --source herogate -a ${f.app}`, `herogate releases -a ${f.app}`],
         })
       }
     }

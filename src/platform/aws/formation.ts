@@ -1,5 +1,6 @@
 import {EcsService, type ServiceInfo, type Task, type TaskDefinition, taskId} from '../../aws/ecs.js'
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
+import {deployHint, noCodeYet, processTypeHints} from '../../lib/hints.js'
 import {names, PROCESS_TYPE} from '../../lib/naming.js'
 import {applyScale} from '../../lib/parse.js'
 import {sizeFor, sizeSpec} from '../../lib/sizes.js'
@@ -39,7 +40,7 @@ async function processes(ecs: EcsService, resources: AppResources, types?: strin
   return Promise.all(
     services.map(async (service) => {
       const definition = await ecs.taskDefinition(service.taskDefinition)
-      if (!definition) throw new HerogateError(`Task definition ${service.taskDefinition} of ${service.name} is missing.`, {suggestions: ['git push herogate main (deploy again)']})
+      if (!definition) throw new HerogateError(`Task definition ${service.taskDefinition} of ${service.name} is missing.`, {suggestions: [`${deployHint(resources.app)} (deploys again)`]})
       return {service, definition, spec: specFromTaskDefinition(service.type, definition)}
     }),
   )
@@ -49,18 +50,35 @@ function formationOf(process: Process, quantity = process.service.desiredCount, 
   return {type: process.service.type, quantity, size: spec.size, ...(spec.command ? {command: spec.command.join(' ')} : {})}
 }
 
-export async function formation(ctx: AwsContext, app: string): Promise<ProcessFormation[]> {
-  const resources = await appResources(ctx, app)
-  return (await processes(await ecsService(ctx), resources)).map((process) => formationOf(process))
+/**
+ * Until the first deploy, the app stack's web service runs a placeholder task definition (no
+ * release): that is no process type of the app, which has none yet.
+ */
+function released(process: Process): boolean {
+  return process.spec.release !== undefined
 }
 
-/** Refuses unknown process types with the list of known ones (one ListServices, only on this error path). */
-async function unknownTypes(ecs: EcsService, resources: AppResources, wanted: string[], found: string[]): Promise<void> {
+export async function formation(ctx: AwsContext, app: string): Promise<ProcessFormation[]> {
+  const resources = await appResources(ctx, app)
+  return (await processes(await ecsService(ctx), resources)).filter(released).map((process) => formationOf(process))
+}
+
+/**
+ * Refuses unknown process types, saying which the app has and where they come from (its
+ * current release's Procfile, or none): one read of the release history, only on this error path.
+ */
+async function unknownTypes(ctx: AwsContext, resources: AppResources, wanted: string[], found: string[]): Promise<void> {
   const missing = wanted.filter((type) => !found.includes(type))
   if (missing.length === 0) return
-  const known = await ecs.processTypes(resources.cluster, resources.app)
+  const {releaseStore} = await import('./releases.js')
+  const current = await (await releaseStore(ctx)).current(resources.app, ctx.clock.now())
+  // Before the first deploy the app has no process type at all (its web service runs a placeholder).
+  if (!current?.taskDefinitions) throw noCodeYet(resources.app)
+  const {release: _release, ...types} = current.processTypes ?? {}
+  // Without a Procfile, the release code records web with no command: the image's own.
+  const source = Object.keys(types).length === 1 && types.web === '' ? 'image' : 'Procfile'
   throw new InvalidInput(`Unknown process type${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in ${resources.app}.`, {
-    suggestions: [known.length > 0 ? `process types: ${known.join(', ')}` : 'the app has no process types yet: git push herogate main', `herogate ps -a ${resources.app}`],
+    suggestions: processTypeHints(resources.app, Object.keys(types), source),
   })
 }
 
@@ -79,8 +97,8 @@ export async function scale(ctx: AwsContext, app: string, changes: ScaleChange[]
   const resources = await appResources(ctx, app)
   const ecs = await ecsService(ctx)
   const types = changes.map((change) => change.type)
-  const current = await processes(ecs, resources, types)
-  await unknownTypes(ecs, resources, types, current.map((p) => p.service.type))
+  const current = (await processes(ecs, resources, types)).filter(released)
+  await unknownTypes(ctx, resources, types, current.map((p) => p.service.type))
   const plan = changes.map((change) => {
     const process = current.find((p) => p.service.type === change.type)!
     const quantity = applyScale(process.service.desiredCount, change)
@@ -178,8 +196,8 @@ export async function restart(ctx: AwsContext, app: string, processType?: string
   const resources = await appResources(ctx, app)
   const ecs = await ecsService(ctx)
   const types = await ecs.processTypes(resources.cluster, app)
-  if (processType !== undefined) await unknownTypes(ecs, resources, [processType], types)
-  if (types.length === 0) throw new HerogateError(`${app} has no processes yet.`, {suggestions: ['git push herogate main']})
+  if (processType !== undefined) await unknownTypes(ctx, resources, [processType], types)
+  if (types.length === 0) throw new HerogateError(`${app} has no processes yet.`, {suggestions: [deployHint(app)]})
   const restarting = processType === undefined ? types : [processType]
   for (const type of restarting) {
     options.onProgress?.({kind: 'step', id: `restart:${type}`, message: `Restarting ${type}`, status: 'start'})

@@ -1,9 +1,11 @@
 import {AwsClients} from '../../aws/clients.js'
-import {resolveRegion} from '../../aws/region.js'
+import {credentialsConfigured, resolveRegion} from '../../aws/region.js'
+import {closestNames} from '../../lib/closest.js'
+import {AwsNotConfigured, NoLocalApp, NoRegion} from '../../lib/errors.js'
 import type {PlatformOptions} from '../index.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
-  OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
+  OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
 import * as apps from './apps.js'
 import * as config from './config.js'
@@ -22,7 +24,21 @@ export class AwsPlatform implements Platform {
   constructor(readonly ctx: AwsContext) {}
 
   static async open(options: PlatformOptions): Promise<AwsPlatform> {
-    const region = await resolveRegion(options)
+    let region: string
+    try {
+      region = await resolveRegion(options)
+    } catch (error) {
+      if (!(error instanceof NoRegion)) throw error
+      // An app that is not local was named: say so, and mention AWS only to whoever set it up.
+      const configured = credentialsConfigured(options.profile)
+      if (options.app) {
+        const {listAppNames} = await import('../local/state.js')
+        throw new NoLocalApp(options.app, closestNames(options.app, listAppNames()), configured ? 'no region' : 'not set up')
+      }
+
+      throw configured ? error : new AwsNotConfigured()
+    }
+
     return new AwsPlatform({region, clients: new AwsClients({region, profile: options.profile}), clock: systemClock})
   }
 
@@ -105,6 +121,10 @@ export class AwsPlatform implements Platform {
 
   releaseInfo(app: string, version?: number): Promise<Release> {
     return releases.releaseInfo(this.ctx, app, version)
+  }
+
+  releaseOutput(app: string, version?: number): Promise<ReleaseOutput> {
+    return releases.releaseOutput(this.ctx, app, version)
   }
 
   rollback(app: string, version?: number, options: OperationOptions = {}): Promise<Release> {

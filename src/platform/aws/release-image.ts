@@ -9,13 +9,14 @@ import {splitKeys} from '../../aws/ssm.js'
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
 import {procfileWarning} from '../../lib/parse.js'
+import {configMasker, failureDetails, LastLines} from '../../lib/process-output.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {Release} from '../types.js'
 import {applyRelease, env, type Env, finish, note, type ReleaseOptions, servicesOf, settle, step} from './apply.js'
 import {authorName} from './author.js'
 import type {AwsContext} from './context.js'
 import {type LockOptions, withAppLock} from './lock.js'
-import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
+import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput, taskLogStream} from './taskdef.js'
 
 // ---------------------------------------------------------------------------------------------
 // Deploy (runs inside CodeBuild, from `herogate internal:release`)
@@ -46,7 +47,13 @@ export function processCommands(types: Record<string, string>, buildpacks: boole
  */
 export async function releaseImage(
   ctx: AwsContext, app: string, built: BuiltImage,
-  options: ReleaseOptions & {processTypes: Record<string, string>; lockOptions?: Pick<LockOptions, 'holder' | 'waitMs' | 'ttlMs'>; releasePhaseTimeoutMs?: number},
+  options: ReleaseOptions & {
+    processTypes: Record<string, string>
+    lockOptions?: Pick<LockOptions, 'holder' | 'waitMs' | 'ttlMs'>
+    releasePhaseTimeoutMs?: number
+    /** The CodeBuild build making the release (CODEBUILD_BUILD_ID): its log is the release's output. */
+    buildId?: string
+  },
 ): Promise<Release> {
   const {release: releaseCommand, ...types} = options.processTypes
   if (Object.keys(types).length === 0) throw new InvalidInput('The Procfile has no process types besides release.')
@@ -64,6 +71,7 @@ export async function releaseImage(
     image: built.image,
     processTypes: options.processTypes,
     ...(built.commit ? {commit: built.commit} : {}),
+    ...(options.buildId ? {build: options.buildId} : {}),
   })
   return withAppLock(ctx, app, 'deploy', async (lock) => {
     const e = await env(ctx, app, {...options, lock})
@@ -83,11 +91,14 @@ export async function releaseImage(
         record.phase = 'release phase'
         await lock.update(record)
         const spec: ProcessSpec = {processType: 'release', image: built.image, ...commands.release, size: await sizeOf('web'), configKeys: keys.secret, emptyKeys: keys.empty, release: record.version}
-        const outcome = await runReleasePhase(e, spec, options.signal, options.releasePhaseTimeoutMs)
+        const outcome = await runReleasePhase(e, spec, configMasker(live), options.signal, options.releasePhaseTimeoutMs)
         if (!outcome.ok) {
-          await finish(e, record, 'failed', {failure: outcome.reason})
+          const lines = outcome.lines ?? []
+          const failureOutput = lines.length > 0 ? {process: 'the release command', lines, more: `herogate releases:output v${record.version} -a ${app}`} : undefined
+          await finish(e, record, 'failed', {failure: outcome.reason, ...(failureOutput ? {failureOutput} : {})})
           throw new HerogateError(`Release phase of v${record.version} failed: ${outcome.reason}. ${current ? `v${current.version} keeps serving.` : ''}`.trim(), {
-            suggestions: [`herogate logs --source herogate -a ${app}`, `herogate run -a ${app} -- <the release command> (to try it by hand)`],
+            details: failureDetails(failureOutput),
+            suggestions: [failureOutput?.more ?? `herogate logs --source herogate -a ${app}`, `herogate run -a ${app} -- <the release command> (to try it by hand)`],
           })
         }
       }
@@ -105,21 +116,31 @@ export async function releaseImage(
 
 export const RELEASE_PHASE_TIMEOUT_MS = 30 * 60_000
 
-/** Runs the release command to its end, copying its output to the progress (and so to the build log). */
-async function runReleasePhase(e: Env, spec: ProcessSpec, signal?: AbortSignal, timeoutMs = RELEASE_PHASE_TIMEOUT_MS): Promise<{ok: boolean; reason?: string}> {
+/**
+ * Runs the release command to its end, copying its output (config values hidden by `mask`) to
+ * the progress, and so to the build log; a failure comes with its last lines.
+ */
+async function runReleasePhase(
+  e: Env, spec: ProcessSpec, mask: (line: string) => string, signal?: AbortSignal, timeoutMs = RELEASE_PHASE_TIMEOUT_MS,
+): Promise<{ok: boolean; reason?: string; lines?: string[]}> {
   const {cluster, subnets, securityGroup, logGroup} = e.resources
   step(e, 'release-phase', 'Running the release command', 'start')
   const taskDefinition = await e.ecs.registerTaskDefinition(taskDefinitionInput(e.app, e.resources, spec))
   const arn = await e.ecs.runTask({cluster, taskDefinition, subnets, securityGroup, startedBy: `herogate-release-v${spec.release}`, tags: [{key: names.appTag(), value: e.app}]})
   const id = arn.slice(arn.lastIndexOf('/') + 1)
   const logs = new LogsService(await e.ctx.clients.logs())
-  const stream = `${names.logStreamPrefix('release')}/release/${id}`
+  const stream = taskLogStream('release', id)
   note(e, `Release command running as task ${id} (log stream ${stream})`)
   let token: string | undefined
+  const last = new LastLines()
   const copy = async () => {
     const page = await logs.readStream(logGroup, stream, token)
     token = page.nextToken
-    for (const event of page.events) e.onProgress?.({kind: 'output', stream: 'release', line: event.message})
+    for (const event of page.events) {
+      const line = mask(event.message)
+      last.add(line)
+      e.onProgress?.({kind: 'output', stream: 'release', line})
+    }
   }
 
   const start = e.ctx.clock.now().getTime()
@@ -140,12 +161,12 @@ async function runReleasePhase(e: Env, spec: ProcessSpec, signal?: AbortSignal, 
         }
 
         step(e, 'release-phase', 'Running the release command', 'failed')
-        return {ok: false, reason: code === undefined ? `the release task stopped: ${container?.reason ?? task.stoppedReason ?? 'no exit code'}` : `the release command exited with ${code}`}
+        return {ok: false, reason: code === undefined ? `the release task stopped: ${container?.reason ?? task.stoppedReason ?? 'no exit code'}` : `the release command exited with ${code}`, lines: last.lines()}
       }
 
       if (e.ctx.clock.now().getTime() - start > timeoutMs) {
         step(e, 'release-phase', 'Running the release command', 'failed')
-        return {ok: false, reason: `the release command ran longer than ${Math.round(timeoutMs / 60_000)} minutes`}
+        return {ok: false, reason: `the release command ran longer than ${Math.round(timeoutMs / 60_000)} minutes`, lines: last.lines()}
       }
 
       await e.lock.keepAlive()

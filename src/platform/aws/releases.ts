@@ -13,7 +13,10 @@
  */
 import {HISTORY_KEPT, type ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
 import {InvalidInput} from '../../lib/errors.js'
-import type {DeployOptions, Release} from '../types.js'
+import {deployHint} from '../../lib/hints.js'
+import {LogsService} from '../../aws/logs.js'
+import {names} from '../../lib/naming.js'
+import type {DeployOptions, Release, ReleaseOutput} from '../types.js'
 import type {AwsContext} from './context.js'
 import {appResources} from './resources.js'
 
@@ -30,6 +33,7 @@ export function toRelease(record: ReleaseRecord, currentVersion?: number): Relea
     ...(record.processTypes ? {processTypes: record.processTypes} : {}),
     ...(record.taskDefinitions ? {taskDefinitions: record.taskDefinitions} : {}),
     ...(record.status === 'failed' && record.failure ? {failure: record.failure} : {}),
+    ...(record.status === 'failed' && record.failureOutput ? {failureOutput: record.failureOutput} : {}),
   }
 }
 
@@ -43,14 +47,42 @@ export async function releases(ctx: AwsContext, app: string, options: {num: numb
 }
 
 export async function releaseInfo(ctx: AwsContext, app: string, version?: number): Promise<Release> {
+  const {record, records} = await findRelease(ctx, app, version)
+  return toRelease(record, records.find((r) => r.status === 'succeeded')?.version)
+}
+
+/** A release's record (default: the newest), with the records read to find it. */
+async function findRelease(ctx: AwsContext, app: string, version?: number): Promise<{record: ReleaseRecord; records: ReleaseRecord[]}> {
   const store = await releaseStore(ctx)
   let records = await knownReleases(ctx, app, await store.recent(app, 1, ctx.clock.now()))
-  if (records.length === 0) throw new InvalidInput(`${app} has no releases yet.`, {suggestions: ['git push herogate main', `herogate deploy -a ${app}`]})
+  if (records.length === 0) throw new InvalidInput(`${app} has no releases yet.`, {suggestions: [deployHint(app)]})
   // Older than the slots: the archive has it, if it is kept.
   if (version !== undefined && !records.some((r) => r.version === version)) records = await store.withArchive(app, records)
   const record = version === undefined ? records[0] : records.find((r) => r.version === version)
   if (!record) throw releaseNotFound(app, version!, records)
-  return toRelease(record, records.find((r) => r.status === 'succeeded')?.version)
+  return {record, records}
+}
+
+/**
+ * releases:output: a deploy's output is the log of the CodeBuild build that made it (the
+ * image build, the release command, the rollout), read from CloudWatch Logs; other releases
+ * (config changes, rollbacks) build and run nothing.
+ */
+export async function releaseOutput(ctx: AwsContext, app: string, version?: number): Promise<ReleaseOutput> {
+  const {record} = await findRelease(ctx, app, version)
+  if (!record.build) {
+    const note = record.kind === 'deploy'
+      ? `v${record.version} does not name its build (it was made by an older herogate): its output is in herogate logs --source herogate -a ${app}.`
+      : `v${record.version} has no output: ${record.kind === 'config' ? 'a config change' : 'a rollback'} builds nothing and runs no release command.`
+    return {version: record.version, lines: [], note}
+  }
+
+  const resources = await appResources(ctx, app)
+  const logs = new LogsService(await ctx.clients.logs())
+  const events = await logs.wholeStream(resources.logGroup, names.buildLogStream(record.build))
+  const lines = events.flatMap((event) => event.message.replace(/\r?\n$/, '').split(/\r?\n/))
+  if (lines.length === 0) return {version: record.version, lines, note: `The log of v${record.version}'s build (${names.buildLogStream(record.build)}) is empty or gone: the app's log group keeps logs for a limited time.`}
+  return {version: record.version, lines}
 }
 
 /**

@@ -1,6 +1,7 @@
 import {taskId, type TaskDefinition} from '../../aws/ecs.js'
 import {LogsService} from '../../aws/logs.js'
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
+import {deployHint} from '../../lib/hints.js'
 import {names} from '../../lib/naming.js'
 import {sizeSpec} from '../../lib/sizes.js'
 import type {RunOptions, RunResult} from '../types.js'
@@ -125,7 +126,7 @@ async function runDefinition(ctx: AwsContext, resources: AppResources, size: str
   // The app stack's placeholder definition (before the first deploy) carries no release.
   const from = base && baseDefinition ? specFromTaskDefinition(base.type, baseDefinition) : undefined
   if (!from || from.release === undefined) {
-    throw new HerogateError(`${app} has no release yet, so there is no image to run.`, {suggestions: ['git push herogate main']})
+    throw new HerogateError(`${app} has no release yet, so there is no image to run.`, {suggestions: [deployHint(app)]})
   }
 
   const wanted: ProcessSpec = {

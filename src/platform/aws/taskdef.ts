@@ -29,6 +29,11 @@ export function containerName(processType: string): string {
   return processType
 }
 
+/** A task's log stream, as the awslogs driver names it: stream prefix / container / task id. */
+export function taskLogStream(processType: string, taskId: string): string {
+  return `${names.logStreamPrefix(processType)}/${containerName(processType)}/${taskId}`
+}
+
 export function taskDefinitionInput(app: string, resources: AppResources, spec: ProcessSpec): RegisterTaskDefinitionCommandInput {
   const {cpu, memory} = sizeSpec(spec.size)
   const web = spec.processType === 'web'

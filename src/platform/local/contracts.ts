@@ -1,5 +1,5 @@
 import {HerogateError} from '../../lib/errors.js'
-import type {LogLine, LogOptions, ProcessInfo} from '../types.js'
+import type {FailureOutput, LogLine, LogOptions, ProcessInfo} from '../types.js'
 import type {NewRelease, ReleaseRecord} from './releases.js'
 
 /**
@@ -41,6 +41,8 @@ export interface DeployOutcome {
   ok: boolean
   /** Why the new release was abandoned (crashed, never answered its health check). */
   reason?: string
+  /** The process that made it fail and its last lines (config values hidden), when it printed any. */
+  output?: {process: string; lines: string[]}
 }
 
 /** A new release, handed to the supervisor, which owns it from its record to its end (release-owner.ts). */
@@ -53,6 +55,8 @@ export interface ReleaseRequest {
   releasePhase?: boolean
   /** A deploy: the branch that moves from `old` to the release's commit once it is live. */
   branch?: {ref: string; old: string}
+  /** What the push showed before the hand-over (the build, config values hidden): the start of the release's output. */
+  output?: string[]
 }
 
 /** How a release ended, as its owner recorded it. */
@@ -63,6 +67,8 @@ export interface ReleaseEnded {
   reason?: string
   /** Where a failed release stopped. */
   stage?: 'release' | 'deploy'
+  /** A failed release: the last lines of the process that made it fail. */
+  output?: FailureOutput
 }
 
 /** What the supervisor reports while it runs a release (the same lines go to the app's logs). */

@@ -5,10 +5,12 @@ import {HerogateError} from '../../lib/errors.js'
 import {git} from '../../lib/git.js'
 import {herogateHome} from '../../lib/home.js'
 import {procfileWarning} from '../../lib/parse.js'
+import {BoundedOutput, configMasker, failureDetails} from '../../lib/process-output.js'
 import {buildCommit} from './build.js'
 import {readConfig} from './config.js'
 import type {ReleaseEvent} from './contracts.js'
 import {listenWarning} from './listening.js'
+import {releaseEventLines} from './release-owner.js'
 import {describeDeploy, type ReleaseRecord} from './releases.js'
 import {entryCommand} from './run.js'
 import {appPaths, readApp, writeFileAtomic} from './state.js'
@@ -118,8 +120,15 @@ export interface RefResult {
  */
 export async function receivePush(ctx: LocalContext, app: string, refs: PushedRef[], out: Output, gitEnv: NodeJS.ProcessEnv = baseEnv()): Promise<RefResult[]> {
   const paths = appPaths(app)
+  // What the push shows of a deploy, kept as the start of its release's output (releases:output).
+  let shown: BoundedOutput | undefined
+  const tell = (line: string) => {
+    out.write(`${line}\n`)
+    shown?.add(line)
+  }
+
   const say = (process: string, message: string) => {
-    out.write(`-----> ${message}\n`)
+    tell(`-----> ${message}`)
     log(ctx, app, process, message)
   }
 
@@ -159,13 +168,17 @@ export async function receivePush(ctx: LocalContext, app: string, refs: PushedRe
       const commit = pushed.newSha
       const record = readApp(app)
       const config = readConfig(paths, record.configVersion)
+      // The build sees the config (as Heroku's does): what it prints shows no value of it.
+      const mask = configMasker(config)
+      shown = new BoundedOutput()
       say('build', `Building ${app} (${commit.slice(0, 7)})`)
       let build
       try {
-        build = await buildCommit(paths, {commit, gitEnv, buildEnv: {...baseEnv(), ...config}, log: (m) => say('build', m), onLine: echo('build')})
+        build = await buildCommit(paths, {commit, gitEnv, buildEnv: {...baseEnv(), ...config}, log: (m) => say('build', mask(m)), onLine: (line) => echo('build', mask(line))})
       } catch (error) {
-        say('build', `Build failed: ${(error as Error).message}`)
-        return {ref: pushed.ref, ok: false, reason: refuse(`Build failed: ${(error as Error).message}`)}
+        const why = `Build failed: ${mask((error as Error).message)}`
+        say('build', why)
+        return {ref: pushed.ref, ok: false, reason: refuse(why)}
       }
 
       const types = Object.keys(build.processTypes).filter((t) => t !== 'release')
@@ -183,6 +196,7 @@ export async function receivePush(ctx: LocalContext, app: string, refs: PushedRe
         release: {description: describeDeploy(commit), author, commit, image: build.id, configVersion: record.configVersion, processTypes: build.processTypes},
         releasePhase: true,
         branch: {ref: pushed.ref, old: pushed.oldSha},
+        output: shown.lines(),
       }, (event) => show(event, record.port, record.current))
 
       if (ended.ok) {
@@ -191,24 +205,27 @@ export async function receivePush(ctx: LocalContext, app: string, refs: PushedRe
       }
 
       const reason = `${ended.stage === 'release' ? 'Release phase' : 'Deploy'} failed: ${ended.reason}.`
-      return {ref: pushed.ref, ok: false, reason: refuse(reason), release: ended.release}
+      refuse(reason)
+      // Why, where the pusher looks: the failing process's last lines (the release command's
+      // are just above), and where to read more.
+      const version = ended.release.version
+      const more = ended.output?.more ?? (ended.stage === 'release' ? `herogate releases:output v${version} -a ${app}` : `herogate logs -a ${app}`)
+      const lines = ended.stage === 'release' ? [] : failureDetails(ended.output)
+      for (const line of [...lines, `More: ${more}`]) out.write(` !     ${line}\n`)
+
+      return {ref: pushed.ref, ok: false, reason, release: ended.release}
     }
   })
   return refs.map((pushed) => results.get(pushed.ref) ?? passed.find((r) => r.ref === pushed.ref)!)
 
-  function echo(process: string) {
-    return (line: string) => {
-      out.write(`       ${line}\n`)
-      log(ctx, app, process, line)
-    }
+  function echo(process: string, line: string): void {
+    tell(`       ${line}`)
+    log(ctx, app, process, line)
   }
 
   /** The supervisor's report of the release it owns (it logs the same lines itself). */
   function show(event: ReleaseEvent, port: number, before: number): void {
-    if (event.kind === 'step') out.write(`-----> ${event.message}\n`)
-    else if (event.kind === 'line') out.write(`       ${event.line}\n`)
-    else if (event.kind === 'ended' && event.ok) out.write(`-----> Released v${event.release.version}: http://127.0.0.1:${port}\n`)
-    else if (event.kind === 'ended') out.write(`-----> v${event.release.version} failed: ${event.reason}; ${before ? `v${before} keeps serving` : 'nothing is serving'}\n`)
+    for (const line of releaseEventLines(event, port, before)) out.write(`${line}\n`)
   }
 
   /** What a user should know about the release that is live now (after its "Released" line). Best effort: a warning must not fail a deploy that succeeded. */

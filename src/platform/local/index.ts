@@ -5,14 +5,16 @@ import {targetFromRemoteUrl} from '../../lib/app.js'
 import {AppExists, ConfigUnchanged, HerogateError, Interrupted, InvalidInput, NoChanges} from '../../lib/errors.js'
 import {addRemote, getRemoteUrl, git, gitRoot, removeRemote} from '../../lib/git.js'
 import {localAppsDir} from '../../lib/home.js'
+import {deployHint, noCodeYet, processTypeHints} from '../../lib/hints.js'
 import {names, validateAppName} from '../../lib/naming.js'
+import {failureDetails} from '../../lib/process-output.js'
 import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import {randomAppName} from '../../lib/random-name.js'
 import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../lib/settings.js'
 import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
-  OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
+  OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
 import {runStreaming} from './build.js'
 import {describeConfigChange, readConfig, writeConfig} from './config.js'
@@ -20,17 +22,16 @@ import type {ReleaseEnded, ReleaseRequest, SupervisorClient} from './contracts.j
 import {installHook} from './git-hook.js'
 import {listenWarning} from './listening.js'
 import {freePort} from './ports.js'
-import {allReleases, createRelease, previousRelease, readRelease, type ReleaseRecord, toRelease} from './releases.js'
+import {allReleases, createRelease, OUTPUTS_KEPT, previousRelease, readRelease, readReleaseOutput, type ReleaseRecord, toRelease} from './releases.js'
 import {desiredState, processEnv, runnableTypes} from './release-owner.js'
 import {probeHttp} from './router.js'
 import {runOneOff} from './run.js'
 import {bindHost, defaultRuntime} from './runtime.js'
-import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
+import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, latestVersion, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
 import {baseEnv, connect, currentAuthor, defaultContext, handOver, type LocalContext, settleIfFree, withAppLock} from './workflow.js'
 
 export type {LocalContext} from './workflow.js'
 
-const NO_RELEASE = 'No release yet: git push herogate main'
 
 /**
  * The local driver: the whole workflow on this machine. Each app lives under
@@ -186,7 +187,7 @@ export class LocalPlatform implements Platform {
 
   async scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
     const client = await this.ensure(app)
-    if (!client) throw new HerogateError(NO_RELEASE)
+    if (!client) throw noCodeYet(app)
     return withAppLock(
       this.ctx,
       app,
@@ -196,11 +197,7 @@ export class LocalPlatform implements Platform {
         const release = this.serving(app, record)!
         const types = runnableTypes(release.processTypes)
         const unknown = changes.filter((change) => !Object.hasOwn(types, change.type))
-        if (unknown.length > 0) {
-          throw new InvalidInput(`Unknown process type${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => c.type).join(', ')}.`, {
-            suggestions: [`this app's Procfile has: ${Object.keys(types).join(', ') || '(no process types)'}`, 'herogate ps'],
-          })
-        }
+        if (unknown.length > 0) throw this.unknownTypes(app, release, unknown.map((c) => c.type))
 
         const formation = {...record.formation}
         for (const change of changes) formation[change.type] = applyScale(formation[change.type] ?? 0, change)
@@ -228,7 +225,7 @@ export class LocalPlatform implements Platform {
 
   async restart(app: string, processType?: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {
     const client = await this.ensure(app)
-    if (!client) throw new HerogateError(NO_RELEASE)
+    if (!client) throw noCodeYet(app)
     if (processType) this.checkType(app, processType)
     await client.restart(processType)
     return client.status()
@@ -236,7 +233,7 @@ export class LocalPlatform implements Platform {
 
   async stop(app: string, id: string): Promise<void> {
     const client = await this.ensure(app)
-    if (!client) throw new HerogateError(NO_RELEASE)
+    if (!client) throw noCodeYet(app)
     await client.stop(id)
   }
 
@@ -244,7 +241,7 @@ export class LocalPlatform implements Platform {
     await this.ensure(app)
     const record = readApp(app)
     const release = this.serving(app, record)
-    if (!release) throw new HerogateError(NO_RELEASE, {suggestions: ['git push herogate main', `herogate releases -a ${app}`]})
+    if (!release) throw noCodeYet(app)
     const paths = appPaths(app)
     const env = {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), ...options.env}
     return runOneOff(options, {dir: join(paths.builds, release.image!), env, appDir: paths.dir})
@@ -268,10 +265,24 @@ export class LocalPlatform implements Platform {
     await this.ensure(app)
     const record = readApp(app)
     const wanted = version ?? record.current
-    if (wanted === 0) throw new HerogateError(`${app} has no releases yet.`, {suggestions: ['git push herogate main']})
+    if (wanted === 0) throw new HerogateError(`${app} has no releases yet.`, {suggestions: [deployHint(app)]})
     const release = readRelease(appPaths(app), wanted)
     if (!release) throw releaseNotFound(app, wanted)
     return toRelease(release, record.current)
+  }
+
+  async releaseOutput(app: string, version?: number): Promise<ReleaseOutput> {
+    readApp(app)
+    const paths = appPaths(app)
+    const wanted = version ?? latestVersion(paths.releases)
+    if (wanted === 0) throw new HerogateError(`${app} has no releases yet.`, {suggestions: [deployHint(app)]})
+    if (!readRelease(paths, wanted)) throw releaseNotFound(app, wanted)
+    const lines = readReleaseOutput(paths, wanted)
+    if (lines) return {version: wanted, lines}
+    const note = wanted <= latestVersion(paths.releases) - OUTPUTS_KEPT
+      ? `The output of v${wanted} is no longer kept: herogate keeps the output of the newest ${OUTPUTS_KEPT} releases.`
+      : `v${wanted} has no output: it built nothing and ran nothing (a config change while no release with code ran).`
+    return {version: wanted, lines: [], note}
   }
 
   async rollback(app: string, version?: number, options: OperationOptions = {}): Promise<Release> {
@@ -290,7 +301,8 @@ export class LocalPlatform implements Platform {
         if (target.status === 'failed') throw new HerogateError(`v${target.version} failed; roll back to a release that succeeded.`, {suggestions: [`herogate releases -a ${app}`]})
         if (!existsSync(join(paths.builds, target.image))) {
           throw new HerogateError(`The build of v${target.version} has been pruned; deploy its commit again instead.`, {
-            suggestions: target.commit ? [`git push herogate ${target.commit.slice(0, 7)}:refs/heads/main --force`] : [`herogate releases -a ${app}`],
+            // The app's repo by its path: it works from any clone that has the commit, with or without a "herogate" remote.
+            suggestions: target.commit ? [`git push ${paths.repo} ${target.commit.slice(0, 7)}:refs/heads/main --force`] : [`herogate releases -a ${app}`],
           })
         }
 
@@ -305,7 +317,8 @@ export class LocalPlatform implements Platform {
         const ended = await this.follow(app, lock, {release}, options)
         if (!ended.ok) {
           throw new HerogateError(`Rollback to v${target.version} failed: ${ended.reason}. v${record.current} keeps serving.`, {
-            suggestions: [`herogate logs -a ${app}`],
+            details: failureDetails(ended.output),
+            suggestions: [ended.output?.more ?? `herogate logs -a ${app}`, `herogate releases:info v${ended.release.version} -a ${app}`],
           })
         }
 
@@ -324,6 +337,7 @@ export class LocalPlatform implements Platform {
     const remote = url && this.pointsAt(url, app) ? names.gitRemote() : paths.repo
     const ref = `${options.branch ?? 'HEAD'}:refs/heads/main`
     const lines: string[] = []
+    let rejected = false
     const code = await runStreaming('git', ['push', remote, ref], {
       cwd: root,
       env: baseEnv(),
@@ -332,7 +346,9 @@ export class LocalPlatform implements Platform {
         const remoteLine = /^remote: ?(.*)$/.exec(line)
         const text = remoteLine ? remoteLine[1].trimEnd() : line
         lines.push(text)
-        options.onProgress?.({kind: 'output', stream: remoteLine ? 'remote' : 'git', line: text})
+        // The rejection and why (its ` !` lines) are the error's to say, once.
+        rejected ||= /Push rejected: /.test(text)
+        if (!(rejected && remoteLine && text.startsWith(' !'))) options.onProgress?.({kind: 'output', stream: remoteLine ? 'remote' : 'git', line: text})
       },
     })
     const after = allReleases(paths)[0]
@@ -345,12 +361,23 @@ export class LocalPlatform implements Platform {
     if (code !== 0) {
       if (lines.some((l) => /\(non-fast-forward\)|\(fetch first\)/.test(l))) {
         throw new HerogateError('Deploy failed: the app repo has commits your branch does not (rewritten history, or a push from another clone).', {
-          suggestions: [`git push herogate ${options.branch ?? 'HEAD'}:main --force (deploys your code anyway)`, `herogate releases -a ${app}`],
+          suggestions: [`git push ${remote} ${options.branch ?? 'HEAD'}:main --force (deploys your code anyway)`, `herogate releases -a ${app}`],
         })
       }
 
       const reason = lines.map((l) => /Push rejected: (.*)$/.exec(l)?.[1]).find(Boolean) ?? lines.findLast((l) => l.trim())?.trim() ?? `git push exited with ${code}`
-      throw new HerogateError(`Deploy failed: ${reason}`, {suggestions: [`herogate logs -a ${app} --source herogate`, `herogate releases -a ${app}`]})
+      // The hook's reasons say what failed already ("Build failed: ...", "Release phase failed: ...").
+      const message = /^(Build|Release phase|Deploy) failed: /.test(reason) ? reason : `Deploy failed: ${reason}`
+      // A release that failed says why: its failing process's last lines, and where to read more.
+      const failed = after && after.version !== before && after.status === 'failed' ? after : undefined
+      if (failed) {
+        throw new HerogateError(message, {
+          details: failureDetails(failed.failureOutput),
+          suggestions: [failed.failureOutput?.more ?? `herogate logs -a ${app}`, `herogate releases:info v${failed.version} -a ${app}`],
+        })
+      }
+
+      throw new HerogateError(message, {suggestions: [`herogate logs -a ${app} --source herogate`, `herogate releases -a ${app}`]})
     }
 
     if (!after || after.version === before) {
@@ -438,10 +465,17 @@ export class LocalPlatform implements Platform {
   }
 
   private checkType(app: string, type: string): void {
-    const types = runnableTypes(this.serving(app, readApp(app))?.processTypes)
-    if (!Object.hasOwn(types, type)) {
-      throw new InvalidInput(`Unknown process type ${type}.`, {suggestions: [`this app's Procfile has: ${Object.keys(types).join(', ') || '(no process types)'}`]})
-    }
+    const release = this.serving(app, readApp(app))
+    if (!Object.hasOwn(runnableTypes(release?.processTypes), type)) throw this.unknownTypes(app, release, [type])
+  }
+
+  /** Says which process types the app has, and where they come from: its Procfile, or npm start without one. */
+  private unknownTypes(app: string, release: ReleaseRecord | undefined, unknown: string[]): InvalidInput {
+    const types = Object.keys(runnableTypes(release?.processTypes))
+    const procfile = release?.image !== undefined && existsSync(join(appPaths(app).builds, release.image, 'Procfile'))
+    return new InvalidInput(`Unknown process type${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}.`, {
+      suggestions: processTypeHints(app, types, procfile ? 'Procfile' : 'npm start'),
+    })
   }
 
   private pointsAt(url: string, app: string): boolean {
@@ -563,7 +597,8 @@ export class LocalPlatform implements Platform {
         const ended = await this.follow(app, lock, {release}, options)
         if (!ended.ok) {
           throw new HerogateError(`Config change not applied: ${ended.reason}. v${record.current} keeps serving with the old config.`, {
-            suggestions: [`herogate logs -a ${app}`, `herogate releases -a ${app}`],
+            details: failureDetails(ended.output),
+            suggestions: [ended.output?.more ?? `herogate logs -a ${app}`, `herogate releases:info v${ended.release.version} -a ${app}`],
           })
         }
 

@@ -2,6 +2,7 @@ import {execFileSync, spawn as spawnChild} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 
+import {LastLines} from '../../lib/process-output.js'
 import type {LogWriter} from './contracts.js'
 import {appEnv} from './node-runtime.js'
 
@@ -193,6 +194,10 @@ export class ManagedProcess {
   restartTimer: unknown
   /** Bumps on every (re)start so stale health checks can tell they are stale. */
   generation = 0
+  /** The last lines the current run printed (stdout and stderr), for a failure to show. */
+  recent = new LastLines()
+  /** Resolves once the current run's output has been read to its end (it can trail its exit). */
+  outputRead: Promise<void> = Promise.resolve()
   private exitWaiters: Array<() => void> = []
 
   constructor(readonly spec: ProcessSpec, now: number) {
@@ -359,8 +364,21 @@ export class ProcessManager {
 
     process.child = child
     const generation = process.generation
-    capture(child.stdout, (message) => this.appLine(process, message))
-    capture(child.stderr, (message) => this.appLine(process, message))
+    const recent = new LastLines()
+    process.recent = recent
+    const streams = [child.stdout, child.stderr].filter((stream) => stream !== null)
+    process.outputRead = new Promise((resolve) => {
+      let open = streams.length
+      if (open === 0) resolve()
+      for (const stream of streams) {
+        capture(stream, (message) => {
+          recent.add(message)
+          this.appLine(process, message)
+        }, () => {
+          if (--open === 0) resolve()
+        })
+      }
+    })
     let gone = false
     const onGone = (code: number | null, signal: NodeJS.Signals | null) => {
       if (gone) return
@@ -428,9 +446,16 @@ export class ProcessManager {
 
 const MAX_LINE = 64 * 1024
 
-/** Calls `onLine` for every line of the stream (a very long line is cut into pieces). */
-export function capture(stream: Readable | null, onLine: (line: string) => void): void {
+/** Calls `onLine` for every line of the stream (a very long line is cut into pieces), and `onEnd` once it has ended. */
+export function capture(stream: Readable | null, onLine: (line: string) => void, onEnd?: () => void): void {
   if (!stream) return
+  let ended = false
+  const end = () => {
+    if (ended) return
+    ended = true
+    onEnd?.()
+  }
+
   let rest = ''
   stream.setEncoding('utf8')
   stream.on('data', (chunk: string) => {
@@ -446,7 +471,9 @@ export function capture(stream: Readable | null, onLine: (line: string) => void)
   stream.on('end', () => {
     if (rest) onLine(rest)
     rest = ''
+    end()
   })
+  stream.on('close', end)
   stream.on('error', () => {})
 }
 

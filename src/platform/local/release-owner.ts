@@ -1,13 +1,14 @@
 import {join} from 'node:path'
 
 import {git} from '../../lib/git.js'
+import {BoundedOutput, configMasker, LastLines} from '../../lib/process-output.js'
 import {effectiveSettings} from '../../lib/settings.js'
-import type {AppSettings, LogLine} from '../types.js'
+import type {AppSettings, FailureOutput, LogLine} from '../types.js'
 import {pruneBuilds, runStreaming} from './build.js'
 import {readConfig} from './config.js'
 import {appEnv} from './node-runtime.js'
 import type {BootCheck, DeployOutcome, DesiredState, LogWriter, ReleaseEnded, ReleaseEvent, ReleaseRequest} from './contracts.js'
-import {createRelease, finishRelease, readRelease, type ReleaseRecord} from './releases.js'
+import {createRelease, finishRelease, pruneReleaseOutputs, readRelease, type ReleaseRecord, writeReleaseOutput} from './releases.js'
 import {type AppPaths, type AppRecord, appPaths, latestVersion, readApp, takeOverLock, tryLock, writeApp} from './state.js'
 
 /**
@@ -33,6 +34,26 @@ export function processEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const key of INHERITED) if (process.env[key] !== undefined) env[key] = process.env[key]
   return env
+}
+
+/**
+ * How the push shows what the release's owner reports (`remote:` lines), and how its output
+ * is kept for `releases:output`: the same lines. `port` and `before` (the release serving
+ * until now) say where it is live, or what keeps serving.
+ */
+export function releaseEventLines(event: ReleaseEvent, port: number, before: number): string[] {
+  switch (event.kind) {
+    case 'step':
+      return [`-----> ${event.message}`]
+    case 'line':
+      return [`       ${event.line}`]
+    case 'ended':
+      return [event.ok
+        ? `-----> Released v${event.release.version}: http://127.0.0.1:${port}`
+        : `-----> v${event.release.version} failed: ${event.reason}; ${before ? `v${before} keeps serving` : 'nothing is serving'}`]
+    default:
+      return []
+  }
 }
 
 /** Types the supervisor runs: everything in the Procfile but the release phase. */
@@ -89,6 +110,7 @@ export function takeRelease(app: string, request: ReleaseRequest, deps: OwnerDep
   if (!lock) throw new LockNotHeld(`the app lock of ${app} is not held by the sender of this release`)
   let before: AppRecord
   let release: ReleaseRecord
+  const output = new BoundedOutput(request.output ?? [])
   try {
     before = readApp(app)
     release = createRelease(paths, request.release, deps.now())
@@ -97,13 +119,27 @@ export function takeRelease(app: string, request: ReleaseRequest, deps: OwnerDep
     throw error
   }
 
+  // Kept from the start: a release cut short by a killed supervisor still has its build's output.
+  keepOutput(paths, release.version, output)
   return async (emit) => {
     try {
-      return await runRelease(app, paths, request, deps, emit, before, release)
+      return await runRelease(app, paths, request, deps, (event) => {
+        for (const line of releaseEventLines(event, before.port, before.current)) output.add(line)
+        emit(event)
+      }, before, release)
     } finally {
+      keepOutput(paths, release.version, output)
       lock.release()
     }
   }
+}
+
+/** Writes a release's output; a full disk costs the output, never the release. */
+function keepOutput(paths: AppPaths, version: number, output: BoundedOutput): void {
+  try {
+    writeReleaseOutput(paths, version, output.lines())
+    pruneReleaseOutputs(paths)
+  } catch {}
 }
 
 async function runRelease(
@@ -123,9 +159,9 @@ async function runRelease(
 
   let release = created
   emit({kind: 'started', release})
-  const end = (ok: boolean, reason?: string, stage: 'release' | 'deploy' = 'deploy'): ReleaseEnded => {
-    release = finishRelease(paths, release, ok ? 'succeeded' : 'failed', reason)
-    return {kind: 'ended', release, ok, ...(reason ? {reason, stage} : {})}
+  const end = (ok: boolean, reason?: string, stage: 'release' | 'deploy' = 'deploy', output?: FailureOutput): ReleaseEnded => {
+    release = finishRelease(paths, release, ok ? 'succeeded' : 'failed', reason, output)
+    return {kind: 'ended', release, ok, ...(reason ? {reason, stage} : {}), ...(output ? {output} : {})}
   }
 
   let ended: ReleaseEnded | undefined
@@ -134,23 +170,32 @@ async function runRelease(
     if (command) {
       step('release', `Running release command: ${command}`)
       const dir = join(paths.builds, release.image ?? '')
-      const env = appEnv(dir, {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), DYNO: 'release.1'})
+      const config = readConfig(paths, release.configVersion ?? 0)
+      const env = appEnv(dir, {...processEnv(), ...config, DYNO: 'release.1'})
+      const mask = configMasker(config)
+      const last = new LastLines()
       const code = await runStreaming('sh', ['-c', command], {
         cwd: dir,
         env,
-        onLine(line) {
+        onLine(printed) {
+          const line = mask(printed)
+          last.add(line)
           log('release', line)
           emit({kind: 'line', process: 'release', line})
         },
       })
-      if (code !== 0) ended = end(false, `release command exited with code ${code}`, 'release')
+      if (code !== 0) {
+        const lines = last.lines()
+        const output = lines.length > 0 ? {process: 'the release command', lines, more: `herogate releases:output v${release.version} -a ${app}`} : undefined
+        ended = end(false, `release command exited with code ${code}`, 'release', output)
+      }
     }
 
     if (!ended) {
       step('deploy', `Deploying v${release.version}`)
       // The app's settings as they are now: they change only under the lock this release holds.
       const state = desiredState(paths, release, before.formation, before.settings)
-      const outcome = await deps.deploy(state).catch((error: Error) => ({ok: false, reason: error.message}))
+      const outcome: DeployOutcome = await deps.deploy(state).catch((error: Error) => ({ok: false, reason: error.message}))
       if (outcome.ok) {
         // In this order, so that settleReleases can finish (or undo) what a crash cut short:
         // the branch, then the record (the point of no return), then app.json.
@@ -158,7 +203,9 @@ async function runRelease(
         ended = end(true)
         writeApp({...readApp(app), current: release.version, configVersion: release.configVersion ?? 0, formation: state.formation})
       } else {
-        ended = end(false, outcome.reason ?? 'the new processes did not become healthy')
+        const failed = outcome.output
+        const output = failed ? {...failed, more: `herogate logs -a ${app} --task ${failed.process}`} : undefined
+        ended = end(false, outcome.reason ?? 'the new processes did not become healthy', 'deploy', output)
       }
     }
   } catch (error) {

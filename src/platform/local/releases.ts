@@ -1,9 +1,10 @@
-import {existsSync, readdirSync} from 'node:fs'
-import {join} from 'node:path'
+import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {basename, join} from 'node:path'
 
 import {HerogateError} from '../../lib/errors.js'
-import type {Release, ReleaseStatus} from '../types.js'
-import {type AppPaths, latestVersion, makePrivateDir, readJson, versionFile, writeJsonAtomic} from './state.js'
+import {deployHint} from '../../lib/hints.js'
+import type {FailureOutput, Release, ReleaseStatus} from '../types.js'
+import {type AppPaths, latestVersion, makePrivateDir, readJson, versionFile, writeFileAtomic, writeJsonAtomic} from './state.js'
 
 /**
  * Release records: one file per version. A record is written once as pending and then only
@@ -42,8 +43,8 @@ export function createRelease(paths: AppPaths, fields: NewRelease, now: Date = n
   return record
 }
 
-export function finishRelease(paths: AppPaths, record: ReleaseRecord, status: Exclude<ReleaseStatus, 'pending'>, reason?: string): ReleaseRecord {
-  const done: ReleaseRecord = {...record, status, ...(reason ? {reason} : {})}
+export function finishRelease(paths: AppPaths, record: ReleaseRecord, status: Exclude<ReleaseStatus, 'pending'>, reason?: string, failureOutput?: FailureOutput): ReleaseRecord {
+  const done: ReleaseRecord = {...record, status, ...(reason ? {reason} : {}), ...(failureOutput ? {failureOutput} : {})}
   writeJsonAtomic(versionFile(paths.releases, record.version), done)
   return done
 }
@@ -64,15 +65,44 @@ export function allReleases(paths: AppPaths): ReleaseRecord[] {
 }
 
 export function toRelease(record: ReleaseRecord, current: number): Release {
-  const {reason, branch: _branch, ...release} = record
-  return {...release, current: record.version === current, ...(record.status === 'failed' && reason ? {failure: reason} : {})}
+  const {reason, branch: _branch, failureOutput, ...release} = record
+  const failed = record.status === 'failed'
+  return {...release, current: record.version === current, ...(failed && reason ? {failure: reason} : {}), ...(failed && failureOutput ? {failureOutput} : {})}
+}
+
+/**
+ * A release's output (build, release phase, rollout: what the push showed, config values
+ * hidden) lives beside its record, written by its owner as the release starts and ends.
+ */
+function outputFile(paths: AppPaths, version: number): string {
+  return versionFile(paths.releases, version).replace(/\.json$/, '.output')
+}
+
+export function writeReleaseOutput(paths: AppPaths, version: number, lines: string[]): void {
+  writeFileAtomic(outputFile(paths, version), lines.map((line) => `${line}\n`).join(''))
+}
+
+/** The kept output of a release; undefined when it has none (config changes made with nothing running, releases older than the kept ones). */
+export function readReleaseOutput(paths: AppPaths, version: number): string[] | undefined {
+  const file = outputFile(paths, version)
+  if (!existsSync(file)) return undefined
+  return readFileSync(file, 'utf8').split('\n').slice(0, -1)
+}
+
+/** Outputs of this many releases are kept (each at most RELEASE_OUTPUT_BYTES): the newest ones. */
+export const OUTPUTS_KEPT = 50
+
+export function pruneReleaseOutputs(paths: AppPaths, keep = OUTPUTS_KEPT): void {
+  const outputs = readdirSync(paths.releases).filter((name) => /^\d{6,}\.output$/.test(name)).sort()
+  for (const name of outputs.slice(0, Math.max(0, outputs.length - keep))) rmSync(join(paths.releases, name), {force: true})
 }
 
 /** The release a rollback without a version goes back to: the newest succeeded one with code before the current one. */
 export function previousRelease(paths: AppPaths, current: number): ReleaseRecord {
   const target = allReleases(paths).find((r) => r.version < current && r.status === 'succeeded' && r.image)
   if (!target) {
-    throw new HerogateError('No earlier release with code to roll back to.', {suggestions: ['herogate releases', 'git push herogate main']})
+    const app = basename(paths.dir)
+    throw new HerogateError('No earlier release with code to roll back to.', {suggestions: [`herogate releases -a ${app}`, deployHint(app)]})
   }
 
   return target

@@ -1,6 +1,7 @@
 import {chmodSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 
+import {configMasker} from '../../lib/process-output.js'
 import type {ProcessInfo} from '../types.js'
 import type {BootCheck, DeployOutcome, DesiredState, LogWriter, ReleaseRequest, RunSpec, SupervisorOptions} from './contracts.js'
 import {openLogStore} from './logstore.js'
@@ -60,7 +61,16 @@ export interface SupervisorDeps {
 /** Thrown for requests naming something that does not exist (the daemon answers 404). */
 export class NotFoundError extends Error {}
 
-type Check = {ok: true} | {ok: false; reason: string}
+type Check = {ok: true} | {ok: false; reason: string; output?: {process: string; lines: string[]}}
+
+/** Abandons a deploy at the first failing process: the others stop checking, and its failure is the deploy's. */
+interface Abort {
+  reason: string | undefined
+  failed?: Check & {ok: false}
+}
+
+/** How long a process that died during its check gets for the rest of its output to be read (it can trail the exit). */
+const OUTPUT_WAIT_MS = 1000
 
 export class Supervisor {
   readonly manager: ProcessManager
@@ -218,17 +228,20 @@ export class Supervisor {
       }
     }
 
+    let output: {process: string; lines: string[]} | undefined
     {
-      const abort = {reason: undefined as string | undefined}
+      const abort: Abort = {reason: undefined}
       const results = await Promise.all(fresh.map((process) => this.check(process, abort)))
-      failure = results.find((result): result is {ok: false; reason: string} => !result.ok)?.reason
+      const failed = abort.failed ?? results.find((result): result is Check & {ok: false} => !result.ok)
+      failure = failed?.reason
+      output = failed?.output
     }
 
     if (failure) {
       this.note(`v${release.version} abandoned: ${failure}`)
       await Promise.all(fresh.map((process) => this.manager.stop(process, Math.min(this.tuning.stopGraceMs, 2000))))
       this.deps.onChange?.()
-      return {ok: false, reason: failure}
+      return {ok: false, reason: failure, ...(output ? {output} : {})}
     }
 
     const old = this.manager.list().filter((process) => !fresh.includes(process) && selected(process.type))
@@ -308,12 +321,16 @@ export class Supervisor {
   }
 
   /** Waits until the process is ready: a web process answers its health check, any other survives its grace period. */
-  private async check(process: ManagedProcess, abort: {reason: string | undefined}): Promise<Check> {
+  private async check(process: ManagedProcess, abort: Abort): Promise<Check> {
     const generation = process.generation
     const started = this.clock.now()
     const fail = (reason: string): Check => {
+      // What it printed, config values hidden: where the push and `deploy` say why it failed.
+      const lines = process.recent.lines().map(configMasker(process.spec.env))
+      const failed: Check & {ok: false} = {ok: false, reason, ...(lines.length > 0 ? {output: {process: process.name, lines}} : {})}
       abort.reason ??= reason
-      return {ok: false, reason}
+      abort.failed ??= failed
+      return failed
     }
 
     const web = process.type === 'web'
@@ -322,8 +339,11 @@ export class Supervisor {
     for (;;) {
       if (abort.reason) return {ok: false, reason: abort.reason}
       if (this.closing) return fail('the supervisor is shutting down')
-      if (process.generation !== generation || !process.alive)
+      if (process.generation !== generation || !process.alive) {
+        await Promise.race([process.outputRead, this.sleep(OUTPUT_WAIT_MS)])
         return fail(`${process.name} crashed during boot (${process.exitCode === null ? 'killed by a signal' : `exit status ${process.exitCode}`})`)
+      }
+
       if (web) {
         if (await this.deps.probe(process.spec.port as number, path)) {
           if (process.generation === generation && process.alive) return {ok: true}

@@ -60,6 +60,11 @@ describe('releases, releases:info and rollback of an unknown app, and a bad regi
     expect(herogate('releases:info', 'v3', '-a', 'nope')).to.deep.equal({status: 1, stdout: '', stderr: unknown})
   })
 
+  it('releases:output -a nope says the app is unknown, with or without a version', () => {
+    expect(herogate('releases:output', '-a', 'nope')).to.deep.equal({status: 1, stdout: '', stderr: unknown})
+    expect(herogate('releases:output', 'v3', '-a', 'nope', '--json')).to.deep.equal({status: 1, stdout: '', stderr: unknown})
+  })
+
   it('rollback -a nope says the app is unknown, and changes nothing', async () => {
     expect(herogate('rollback', '-a', 'nope')).to.deep.equal({status: 1, stdout: '', stderr: `Rolling back nope...\nRolling back nope... failed\n${unknown}`})
     expect(herogate('releases:rollback', 'v2', '-a', 'nope')).to.deep.equal({status: 1, stdout: '', stderr: `Rolling back nope to v2...\nRolling back nope to v2... failed\n${unknown}`})

@@ -1,6 +1,7 @@
 import {UpdateServiceCommand} from '@aws-sdk/client-ecs'
 import {expect} from 'chai'
 
+import type {HerogateError} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
 import {releaseImage} from '../../../src/platform/aws/release-image.js'
 import {rollback} from '../../../src/platform/aws/rollback.js'
@@ -86,6 +87,8 @@ describe('AWS releases re-creating a service ECS still drains (ECS model, moto f
     const error = await deploy(image('good3'), {web: 'node server.js', worker: 'node worker.js'}).catch((e: Error) => e)
     expect(error).to.be.instanceOf(Error)
     expect((error as Error).message).to.equal('ECS is still draining the removed worker service of demo after 10 minutes, so it cannot be created again yet.')
+    // A herogate command, not the AWS CLI's (which herogate does not need).
+    expect((error as HerogateError).suggestions).to.deep.equal(['deploy again in a few minutes, once ECS has drained it: herogate deploy -a demo (in the app\'s git repo)'])
     expect(setUp.model.service(worker)).to.include({status: 'DRAINING'})
   })
 })

@@ -17,7 +17,7 @@ import type {AwsContext} from '../../../src/platform/aws/context.js'
 import {deploy, gitPush, type Pusher} from '../../../src/platform/aws/deploy.js'
 import {BUILD_TIMEOUT_MINUTES} from '../../../src/release/budget.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
-import type {ProgressEvent} from '../../../src/platform/types.js'
+import type {FailureOutput, ProgressEvent} from '../../../src/platform/types.js'
 import {useMoto} from '../../helpers/moto.js'
 import {endRelease, fakeClock, makeContext, makeResources, putLogs, recordRelease, REGION} from './formation.fixture.js'
 
@@ -54,7 +54,7 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
   })
 
   /** A run that shows up on the second poll, builds for a while (`end.afterMs` more between two polls), then ends `end`. */
-  function playRun(end: {status: 'Succeeded' | 'Failed'; build: 'SUCCEEDED' | 'FAILED'; release?: 'succeeded' | 'failed'; failure?: string; afterMs?: number}) {
+  function playRun(end: {status: 'Succeeded' | 'Failed'; build: 'SUCCEEDED' | 'FAILED'; release?: 'succeeded' | 'failed'; failure?: string; failureOutput?: FailureOutput; afterMs?: number}) {
     let polls = 0
     let version = 0
     let finished = false
@@ -77,7 +77,7 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
         finished = true
         if (!end.release) return {pipelineExecution: {pipelineExecutionId: 'exec-1', status: end.status, artifactRevisions: [{revisionId: HEAD}]}}
         const current = (await store.get('demo', version))!
-        const ended: ReleaseRecord = {...current, status: end.release, ...(end.failure ? {failure: end.failure} : {})}
+        const ended: ReleaseRecord = {...current, status: end.release, ...(end.failure ? {failure: end.failure} : {}), ...(end.failureOutput ? {failureOutput: end.failureOutput} : {})}
         delete ended.phase
         await endRelease('demo', ended)
       }
@@ -152,8 +152,30 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
     const error = await run().catch((e) => e)
     expect(error).to.be.instanceOf(HerogateError)
     expect(error.message).to.equal('Deploy of 1a2b3c4 to demo failed: 2 new processes failed (web: crashed with exit code 1).')
-    expect(error.suggestions).to.deep.equal(['herogate logs --source herogate -a demo', 'herogate releases -a demo'])
+    expect(error.suggestions).to.deep.equal(['herogate logs --source herogate -a demo', 'herogate releases:info v1 -a demo'])
     expect(events).to.deep.include({kind: 'step', id: 'release:rollout', message: 'Rolling out v1', status: 'failed'})
+  })
+
+  it('shows the last lines the release recorded of the task that crashed, and points to its logs (issue 11, finding 1)', async () => {
+    const failureOutput = {process: 'web.4f2a9c1', lines: ['booting', 'Error: connect ECONNREFUSED [DATABASE_URL]'], more: 'herogate logs -a demo --task web.4f2a9c1'}
+    playRun({status: 'Failed', build: 'FAILED', release: 'failed', failure: '2 new processes failed (web: crashed with exit code 1 (2 times))', failureOutput})
+    const error: HerogateError = await run().catch((e) => e)
+    expect({message: error.message, details: error.details, suggestions: error.suggestions}).to.deep.equal({
+      message: 'Deploy of 1a2b3c4 to demo failed: 2 new processes failed (web: crashed with exit code 1 (2 times)).',
+      details: ['Last lines of web.4f2a9c1:', '  booting', '  Error: connect ECONNREFUSED [DATABASE_URL]'],
+      suggestions: ['herogate logs -a demo --task web.4f2a9c1', 'herogate releases:info v1 -a demo'],
+    })
+  })
+
+  it('pushes through the "herogate" remote only when it is this app\'s (issue 11, finding 5)', async () => {
+    execFileSync('git', ['init', '--quiet', cwd])
+    execFileSync('git', ['remote', 'add', 'herogate', 'https://git-codecommit.us-east-1.amazonaws.com/v1/repos/herogate-other'], {cwd})
+    playRun({status: 'Succeeded', build: 'SUCCEEDED', release: 'succeeded'})
+    await run()
+    execFileSync('git', ['remote', 'set-url', 'herogate', resources.gitUrl], {cwd})
+    playRun({status: 'Succeeded', build: 'SUCCEEDED', release: 'succeeded'})
+    await run(true).catch(() => undefined)
+    expect(pushed.map((p) => p.remote)).to.deep.equal([resources.gitUrl, 'herogate'])
   })
 
   it('fails with CodeBuild\'s reason when the build fails before any release', async () => {
@@ -204,6 +226,7 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
     pipeline.on(ListPipelineExecutionsCommand).resolves({pipelineExecutionSummaries: [{pipelineExecutionId: 'old', status: 'Succeeded', sourceRevisions: [{actionName: 'Source', revisionId: 'f'.repeat(40)}]}]})
     const error = await run().catch((e) => e)
     expect(error.message).to.equal('The push of 1a2b3c4 did not start the pipeline within 3 minutes.')
+    expect(error.suggestions).to.deep.equal(['herogate info -a demo (is the app stack healthy?)', 'herogate deploy -a demo (to start it again)'])
   })
 })
 

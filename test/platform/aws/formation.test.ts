@@ -4,7 +4,7 @@ import {
 import {GetParametersByPathCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {expect} from 'chai'
 
-import {InvalidInput} from '../../../src/lib/errors.js'
+import {type HerogateError, InvalidInput} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
 import {setConfig, unsetConfig} from '../../../src/platform/aws/config.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
@@ -12,7 +12,7 @@ import {formation, ps, restart, scale, stop} from '../../../src/platform/aws/for
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 import {run} from '../../../src/platform/aws/run.js'
 import {useMoto} from '../../helpers/moto.js'
-import {deployProcesses, makeContext, makeResources, recordDeploy, REGION} from './formation.fixture.js'
+import {deployProcesses, IMAGE, makeContext, makeResources, recordDeploy, recordRelease, REGION} from './formation.fixture.js'
 import {Writable} from 'node:stream'
 
 const ecs = () => new ECSClient({region: REGION})
@@ -138,5 +138,41 @@ describe('aws driver: formation, scale, ps, restart, stop (moto)', () => {
         expect(await snapshot(resources)).to.equal(before)
       })
     }
+  })
+
+  describe('says which process types an app has, and where they come from (issue 11, finding 5)', () => {
+    const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (e: HerogateError) => ({message: e.message, suggestions: e.suggestions}))
+
+    it('from its Procfile', async () => {
+      expect(await refusal(scale(ctx, 'demo', [{type: 'clock', quantity: 1}]))).to.deep.equal({
+        message: 'Unknown process type clock in demo.',
+        suggestions: ['its Procfile has: web, worker', 'herogate ps -a demo'],
+      })
+    })
+
+    it('without a Procfile: only web, with the image\'s default command', async () => {
+      const solo = {...resources, app: 'solo'}
+      const arns = await deployProcesses(solo, {web: {count: 1, command: undefined}})
+      await recordRelease('solo', {kind: 'deploy', description: 'Deploy 1a2b3c4', status: 'succeeded', author: 'dev', createdAt: '2026-11-21T09:00:00.000Z', image: IMAGE, processTypes: {web: ''}, taskDefinitions: arns})
+      const solos = makeContext(solo)
+      for (const refused of [scale(solos, 'solo', [{type: 'worker', quantity: 1}]), restart(solos, 'solo', 'worker')]) {
+        expect(await refusal(refused)).to.deep.equal({
+          message: 'Unknown process type worker in solo.',
+          suggestions: ['solo has no Procfile and runs only web, with its image\'s default command (add a Procfile for other process types)', 'herogate ps -a solo'],
+        })
+      }
+    })
+
+    it('before the first deploy: none (the stack\'s placeholder web is no process type); a deploy first', async () => {
+      const fresh = {...resources, app: 'fresh'}
+      await deployProcesses(fresh, {web: {count: 0, release: undefined}})
+      const freshCtx = makeContext(fresh)
+      expect(await formation(freshCtx, 'fresh')).to.deep.equal([])
+      expect(await refusal(scale(freshCtx, 'fresh', [{type: 'web', quantity: 1}]))).to.deep.equal({
+        message: 'fresh has no release with code yet.',
+        suggestions: ['herogate deploy -a fresh (in the app\'s git repo)', 'herogate releases -a fresh'],
+      })
+      expect((await service(fresh, 'web')).desiredCount).to.equal(0)
+    })
   })
 })

@@ -115,6 +115,34 @@ describe('local Supervisor (injected spawn, clock, ports, health)', () => {
     expect(log.messages('deploy')).to.deep.equal(['v2 abandoned: web.1 crashed during boot (exit status 1)'])
   })
 
+  it('says what the process that crashed printed last (its last 20 lines, config values hidden), read to the end of its output', async () => {
+    const {supervisor, fakes} = setup({healthy: (port) => port !== 6002})
+    await supervisor.deploy({release: release(1), formation: {web: 1, worker: 1}})
+    fakes.onSpawn = (child) => {
+      if (child.env.V !== '2' || child.env.DYNO !== 'web.1') return
+      setImmediate(() => {
+        for (let i = 1; i <= 24; i++) child.stdout.write(`boot step ${i}\n`)
+        child.stderr.write('Error: connect ECONNREFUSED redis://:hunter22@cache:6379\n')
+        child.exit(1)
+        // Output can trail the exit: the last words arrive after it, then the streams end.
+        setImmediate(() => {
+          child.stderr.end('giving up\n')
+          child.stdout.end()
+        })
+      })
+    }
+
+    const outcome = await supervisor.deploy({release: release(2, {env: {V: '2', REDIS_URL: 'redis://:hunter22@cache:6379'}}), formation: {web: 1, worker: 1}})
+    expect(outcome).to.deep.equal({
+      ok: false,
+      reason: 'web.1 crashed during boot (exit status 1)',
+      output: {
+        process: 'web.1',
+        lines: [...Array.from({length: 18}, (_, i) => `boot step ${i + 7}`), 'Error: connect ECONNREFUSED [REDIS_URL]', 'giving up'],
+      },
+    })
+  })
+
   it('abandons a release whose web process never answers within the boot timeout', async () => {
     const {router, supervisor, fakes, clock} = setup({healthy: (port) => port === 6001})
     await supervisor.deploy({release: release(1), formation: {web: 1}})

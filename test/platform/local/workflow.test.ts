@@ -7,7 +7,7 @@ import {PassThrough} from 'node:stream'
 import {AppExists, AppNotFound, HerogateError, InvalidInput, LockHeld} from '../../../src/lib/errors.js'
 import {receivePush} from '../../../src/platform/local/git-hook.js'
 import {LocalPlatform} from '../../../src/platform/local/index.js'
-import {appPaths, readApp, withLock, writeFileAtomic} from '../../../src/platform/local/state.js'
+import {appPaths, latestVersion, readApp, withLock, writeFileAtomic} from '../../../src/platform/local/state.js'
 import {collector, commitAll, FakeRuntime, fixtureRepo, sh, tempHome} from './helpers.js'
 
 /**
@@ -106,7 +106,8 @@ describe('local platform workflow (fake supervisor)', function () {
       error = error_
     }
 
-    expect((error as Error).message).to.equal('No release yet: git push herogate main')
+    expect((error as Error).message).to.equal(`${app} has no release with code yet.`)
+    expect((error as HerogateError).suggestions).to.deep.equal([`herogate deploy -a ${app} (in the app's git repo)`, `herogate releases -a ${app}`])
   })
 
   it('builds and releases a push: v1 Deploy <sha>, web=1 worker=0, release phase run, build output streamed', async () => {
@@ -227,6 +228,8 @@ describe('local platform workflow (fake supervisor)', function () {
     }
 
     expect(error).to.be.instanceOf(InvalidInput)
+    expect((error as InvalidInput).message).to.equal('Unknown process type clock.')
+    expect((error as InvalidInput).suggestions).to.deep.equal(['its Procfile has: web, worker', `herogate ps -a ${app}`])
     expect(readApp(app).formation).to.deep.equal({web: 2, worker: 1})
     expect((await platform.ps(app)).map((p) => p.name)).to.deep.equal(['web.1', 'web.2', 'worker.1'])
     await platform.scale(app, [{type: 'web', quantity: 1}, {type: 'worker', quantity: 0}])
@@ -352,12 +355,105 @@ describe('local platform workflow (fake supervisor)', function () {
     sh(repo, 'git', ['revert', '--no-edit', 'HEAD'])
   })
 
+  it('an app without a Procfile runs web from npm start: scale or restart of another type says so', async () => {
+    const {error} = await push('no Procfile', (dir) => rmSync(join(dir, 'Procfile')))
+    expect(error).to.equal(undefined)
+    const refusals = await Promise.all([
+      platform.scale(app, [{type: 'worker', quantity: 1}]).catch((e: unknown) => e),
+      platform.restart(app, 'worker').catch((e: unknown) => e),
+    ])
+    for (const refused of refusals) {
+      expect(refused).to.be.instanceOf(InvalidInput)
+      expect((refused as InvalidInput).message).to.equal('Unknown process type worker.')
+      expect((refused as InvalidInput).suggestions).to.deep.equal([
+        `${app} has no Procfile and runs only web, from npm start (add a Procfile for other process types)`,
+        `herogate ps -a ${app}`,
+      ])
+    }
+
+    sh(repo, 'git', ['revert', '--no-edit', 'HEAD'])
+  })
+
   it('keeps only the builds recent releases use', async () => {
     for (let i = 0; i < 6; i++) await push(`push ${i}`, (dir) => writeFileSync(join(dir, 'message.txt'), `m${i}\n`))
     const builds = readdirSync(appPaths(app).builds)
     expect(builds.length).to.be.at.most(6)
     const current = await platform.releaseInfo(app)
     expect(builds).to.include(current.image)
+    // v1's build is gone: its commit can be pushed again, from any clone that has it, remote or not.
+    const pruned = await platform.rollback(app, 1).catch((e: HerogateError) => e)
+    expect((pruned as HerogateError).message).to.equal('The build of v1 has been pruned; deploy its commit again instead.')
+    const v1 = (await platform.releaseInfo(app, 1)).commit!
+    expect((pruned as HerogateError).suggestions).to.deep.equal([`git push ${appPaths(app).repo} ${v1.slice(0, 7)}:refs/heads/main --force`])
+  })
+
+  it('hides config values in what a release printed (build, release phase), keeps it per release, and records why it failed', async () => {
+    const secret = 'postgres://app:s3cret-pw@db.internal/app'
+    const serving = (await platform.setConfig(app, {DATABASE_URL: secret})).release!.version
+    const failing = await push('release phase names the database', (dir) => {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+      pkg.scripts.build = 'node -e "console.log(\'building for \' + process.env.DATABASE_URL)"'
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2))
+      writeFileSync(join(dir, 'release-fail'), '')
+    })
+    const version = failing.release!.version
+    expect(failing.error?.message).to.equal('Release phase failed: release command exited with code 2.')
+    expect(failing.out).to.include('       building for [DATABASE_URL]\n').and.include('       migrating [DATABASE_URL]\n')
+    expect(failing.out).to.include(` !     Push rejected: Release phase failed: release command exited with code 2.\n !     More: herogate releases:output v${version} -a ${app}\n`)
+    const info = await platform.releaseInfo(app, version)
+    expect(info.failureOutput).to.deep.equal({process: 'the release command', lines: ['migrating [DATABASE_URL]', 'release phase failing on purpose'], more: `herogate releases:output v${version} -a ${app}`})
+    const output = await platform.releaseOutput(app, version)
+    expect(output.lines).to.include.members(['       building for [DATABASE_URL]', '       migrating [DATABASE_URL]', `-----> v${version} failed: release command exited with code 2; v${serving} keeps serving`])
+    // What the push showed, line for line, from the build to how the release ended.
+    expect(output.lines.join('\n') + '\n').to.equal(failing.out.slice(0, failing.out.indexOf(' !     Push rejected')))
+    const logged = runtime.logs.lines.map((line) => line.message).join('\n')
+    expect(logged).to.include('migrating [DATABASE_URL]')
+    expect(failing.out + logged + readFileSync(join(appPaths(app).releases, `${String(version).padStart(6, '0')}.output`), 'utf8')).to.not.include('s3cret')
+
+    supervisor().outcome = {ok: false, reason: 'web.1 crashed during boot (exit status 1)', output: {process: 'web.1', lines: ['booting', 'Error: connect ECONNREFUSED [DATABASE_URL]']}}
+    try {
+      const crashing = await push('release phase passes', (dir) => rmSync(join(dir, 'release-fail')))
+      expect(crashing.out.slice(crashing.out.indexOf(' !     Push rejected'))).to.equal([
+        ' !     Push rejected: Deploy failed: web.1 crashed during boot (exit status 1).',
+        ' !     Last lines of web.1:',
+        ' !       booting',
+        ' !       Error: connect ECONNREFUSED [DATABASE_URL]',
+        ` !     More: herogate logs -a ${app} --task web.1`,
+        '',
+      ].join('\n'))
+      expect((await platform.releaseInfo(app, crashing.release!.version)).failureOutput).to.deep.equal({
+        process: 'web.1', lines: ['booting', 'Error: connect ECONNREFUSED [DATABASE_URL]'], more: `herogate logs -a ${app} --task web.1`,
+      })
+    } finally {
+      supervisor().outcome = {ok: true}
+    }
+
+    sh(repo, 'git', ['revert', '--no-edit', 'HEAD~1..HEAD'])
+    await platform.unsetConfig(app, ['DATABASE_URL'])
+  })
+
+  it('a config change or rollback whose processes crash says why in their words, as a push does', async () => {
+    supervisor().outcome = {ok: false, reason: 'web.1 crashed during boot (exit status 1)', output: {process: 'web.1', lines: ['Error: QUIET must be a number']}}
+    try {
+      for (const change of [() => platform.setConfig(app, {QUIET: 'yes'}), () => platform.rollback(app)]) {
+        const error = (await change().catch((e: HerogateError) => e)) as HerogateError
+        const version = latestVersion(appPaths(app).releases)
+        expect({details: error.details, suggestions: error.suggestions}).to.deep.equal({
+          details: ['Last lines of web.1:', '  Error: QUIET must be a number'],
+          suggestions: [`herogate logs -a ${app} --task web.1`, `herogate releases:info v${version} -a ${app}`],
+        })
+      }
+    } finally {
+      supervisor().outcome = {ok: true}
+    }
+  })
+
+  it('releases:output says why a release has none', async () => {
+    const change = await platform.setConfig(app, {QUIET: '1'})
+    const output = await platform.releaseOutput(app, change.release!.version)
+    expect(output.lines[0]).to.equal(`-----> Deploying v${change.release!.version}`)
+    const missing = await platform.releaseOutput(app, 9999).catch((e: HerogateError) => e.message)
+    expect(missing).to.equal(`Release v9999 of ${app} not found.`)
   })
 
   it('destroys the app: supervisor stopped, remote removed, state gone', async () => {
