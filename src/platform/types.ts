@@ -31,8 +31,8 @@ export interface AppSummary {
 export interface ProcessFormation {
   type: string
   quantity: number
-  /** A size name from the size table (lib/sizes.ts), e.g. 'standard-1x'. */
-  size: string
+  /** AWS: a size name from the size table (lib/sizes.ts), e.g. 'standard-1x'. Local processes have none: they get what the machine has. */
+  size?: string
   command?: string
 }
 
@@ -78,7 +78,8 @@ export interface ProcessInfo {
   status: string
   health: 'healthy' | 'unhealthy' | 'unknown'
   release?: number
-  size: string
+  /** AWS only (see ProcessFormation.size). */
+  size?: string
   startedAt?: string
   command?: string
 }
@@ -90,6 +91,8 @@ export interface LogLine {
   /** web.1, router, build, release, deploy, run.1234 */
   process: string
   message: string
+  /** Local: the release the process runs, so that the old and the new web.1 of a rolling deploy are told apart. */
+  release?: number
 }
 
 export interface LogOptions {
@@ -237,7 +240,14 @@ export type ProgressEvent =
       description?: string
       reason?: string
     }
-  | {kind: 'step'; id: string; message: string; status: 'start' | 'done' | 'failed' | 'skipped'}
+  | {
+      kind: 'step'
+      id: string
+      message: string
+      status: 'start' | 'done' | 'failed' | 'skipped'
+      /** Said in place of the status word when the step ends: `Running ls on demo... up, run.1234`. */
+      detail?: string
+    }
   | {kind: 'output'; stream: string; line: string}
   | {kind: 'warning'; message: string}
 

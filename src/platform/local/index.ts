@@ -9,7 +9,6 @@ import {names, validateAppName} from '../../lib/naming.js'
 import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import {randomAppName} from '../../lib/random-name.js'
 import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../lib/settings.js'
-import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
   OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
@@ -218,7 +217,7 @@ export class LocalPlatform implements Platform {
   async ps(app: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {
     const client = await this.ensure(app)
     if (!client) return []
-    const processes = await client.status()
+    const processes = await processesOf(client)
     for (const warning of [procfileWarning(this.serving(app, readApp(app))?.processTypes ?? {}), listenWarning(processes)]) {
       if (warning) options.onProgress?.({kind: 'warning', message: warning})
     }
@@ -231,7 +230,7 @@ export class LocalPlatform implements Platform {
     if (!client) throw new HerogateError(NO_RELEASE)
     if (processType) this.checkType(app, processType)
     await client.restart(processType)
-    return client.status()
+    return processesOf(client)
   }
 
   async stop(app: string, id: string): Promise<void> {
@@ -246,8 +245,9 @@ export class LocalPlatform implements Platform {
     const release = this.serving(app, record)
     if (!release) throw new HerogateError(NO_RELEASE, {suggestions: ['git push herogate main', `herogate releases -a ${app}`]})
     const paths = appPaths(app)
-    const env = {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), ...options.env}
-    return runOneOff(options, {dir: join(paths.builds, release.image!), env, appDir: paths.dir})
+    // PORT as on Heroku's one-off dynos: a server started by `run` finds one it can listen on.
+    const env = {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), PORT: String(await freePort()), ...options.env}
+    return runOneOff(options, {app, dir: join(paths.builds, release.image!), env, appDir: paths.dir})
   }
 
   async *logs(app: string, options: LogOptions): AsyncIterable<LogLine> {
@@ -432,7 +432,6 @@ export class LocalPlatform implements Platform {
     return Object.entries(runnableTypes(release.processTypes)).map(([type, command]) => ({
       type,
       quantity: record.formation[type] ?? 0,
-      size: DEFAULT_SIZE,
       command,
     }))
   }
@@ -571,6 +570,11 @@ export class LocalPlatform implements Platform {
       },
     )
   }
+}
+
+/** What the supervisor runs, without the size its status carries: no size applies on this machine. */
+async function processesOf(client: SupervisorClient): Promise<ProcessInfo[]> {
+  return (await client.status()).map(({size: _size, ...process}) => process)
 }
 
 function step(progress: Progress | undefined, id: string, message: string, status: 'start' | 'done' | 'failed'): void {
