@@ -235,3 +235,17 @@ export function parseSince(text: string, now: Date = new Date()): Date {
   if (Number.isNaN(date.getTime())) throw new InvalidInput(`"${text}" is not a time.`, {suggestions: ['--since 10m', '--since 2026-11-21T10:00:00Z']})
   return date
 }
+
+/** Vars as .env lines that parseDotenv reads back to the same values (config:edit's file). */
+export function toDotenv(vars: Record<string, string>): string {
+  return Object.keys(vars)
+    .sort()
+    .map((key) => `${key}=${dotenvValue(vars[key])}`)
+    .join('\n')
+}
+
+function dotenvValue(value: string): string {
+  if (/^[^\s"'#\\$]*$/.test(value)) return value
+  const escaped = value.replace(/[\\"$\n\r\t]/g, (c) => ({'\\': '\\\\', '"': '\\"', $: '\\$', '\n': '\\n', '\r': '\\r', '\t': '\\t'})[c]!)
+  return `"${escaped}"`
+}

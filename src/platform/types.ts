@@ -156,12 +156,37 @@ export interface ConfigChange {
   note?: string
 }
 
+/** A config change of several kinds at once: what config:edit found changed in the file. */
+export interface ConfigEdit {
+  set: Record<string, string>
+  unset: string[]
+}
+
 export interface DestroyResult {
   name: string
   /** Human readable list of what was removed, in order. */
   removed: string[]
   /** One-off processes (run, release phase) that were still running and were stopped, e.g. "run.1a2b3c4 (herogate run)". */
   stopped?: string[]
+}
+
+/** Where git:remote or git:clone set the app's remote. */
+export interface GitRemoteResult {
+  /** The top of the work tree the remote is in. */
+  dir: string
+  remote: string
+  url: string
+  /** What the remote pointed at before it was changed. */
+  previous?: string
+}
+
+export interface RenameResult {
+  name: string
+  previous: string
+  webUrl?: string
+  gitUrl: string
+  /** The repo whose remote was pointed at the new name. */
+  remoteUpdated?: string
 }
 
 export interface CreateOptions {
@@ -260,10 +285,18 @@ export interface Platform {
   listApps(): Promise<AppSummary[]>
   appInfo(app: string): Promise<AppInfo>
   destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult>
+  /** Local: renames the app and everything it owns. AWS refuses, saying why and what to do instead. */
+  renameApp(app: string, newName: string, options: OperationOptions & {cwd: string}): Promise<RenameResult>
+  /** Adds (or points) the git remote of the repo around `cwd` at the app (git:remote). */
+  gitRemote(app: string, options: {cwd: string; remote?: string}): Promise<GitRemoteResult>
+  /** Clones the app's repo into a new directory under `cwd`, its remote named as git:remote names it (git:clone). */
+  gitClone(app: string, options: {cwd: string; directory?: string; remote?: string}): Promise<GitRemoteResult>
 
   getConfig(app: string): Promise<Record<string, string>>
   setConfig(app: string, vars: Record<string, string>, options?: OperationOptions): Promise<ConfigChange>
   unsetConfig(app: string, keys: string[], options?: OperationOptions): Promise<ConfigChange>
+  /** Sets some vars and removes others as one release (config:edit); only what differs from the current config counts. */
+  editConfig(app: string, edit: ConfigEdit, options?: OperationOptions): Promise<ConfigChange>
 
   settings(app: string): Promise<AppSetting[]>
   /** Not a release: applied at once where the platform can, else by the next deploy. */

@@ -4,7 +4,7 @@ import {type BuildInfo, buildFailure, BuildService} from '../../aws/codebuild.js
 import {type PipelineRun, PipelineService} from '../../aws/codepipeline.js'
 import {LogsService} from '../../aws/logs.js'
 import type {ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
-import {HerogateError, Interrupted, InvalidInput} from '../../lib/errors.js'
+import {HerogateError, Interrupted, InvalidInput, UpToDate} from '../../lib/errors.js'
 import {getRemoteUrl, headCommit} from '../../lib/git.js'
 import {names} from '../../lib/naming.js'
 import {BUILD_TIMEOUT_MINUTES} from '../../release/budget.js'
@@ -101,10 +101,7 @@ export async function deploy(ctx: AwsContext, app: string, options: DeployOption
   push.done()
   if (pushed.upToDate) {
     const current = await store.current(app, ctx.clock.now())
-    if (current?.commit === head) {
-      progress({kind: 'warning', message: `${short} is already deployed as v${current.version}.`})
-      return toRelease(current, current.version)
-    }
+    if (current?.commit === head) throw new UpToDate(toRelease(current, current.version))
   }
 
   const waiting = stepper('pipeline', 'Starting the pipeline')
