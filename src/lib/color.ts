@@ -40,6 +40,8 @@ function sgr(open: number, close: number): (text: string) => string {
 }
 
 const PROCESS_COLORS = [36, 32, 33, 34, 35]
+/** The ones everyone sees first keep one colour; other process types get one by their name. */
+const KNOWN_PROCESS_COLORS = new Map(Object.entries({web: 36, worker: 32, router: 34, deploy: 33, build: 35, release: 35}))
 const plain = (text: string) => text
 
 export function palette(enabled: boolean): Palette {
@@ -68,7 +70,7 @@ export function palette(enabled: boolean): Palette {
       if (!enabled) return text
       let hash = 0
       for (const char of type) hash = (hash * 31 + char.charCodeAt(0)) >>> 0
-      return sgr(PROCESS_COLORS[hash % PROCESS_COLORS.length], 39)(text)
+      return sgr(KNOWN_PROCESS_COLORS.get(type) ?? PROCESS_COLORS[hash % PROCESS_COLORS.length], 39)(text)
     },
   }
 }

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Errors, Flags} from '@oclif/core'
 
 /** Flags shared by commands, with Heroku's letters so muscle memory carries over. */
 export const app = Flags.string({char: 'a', description: 'app to run the command against (default: HEROGATE_APP, then the "herogate" git remote)'})
@@ -22,7 +22,7 @@ export function count(options: {char?: 'n'; description: string; default: number
     default: options.default,
     async parse(input) {
       const value = /^\d+$/.test(input.trim()) ? Number(input) : Number.NaN
-      if (!(value >= min && value <= max)) throw new Error(`expected a whole number from ${min} to ${max}, got ${JSON.stringify(input)}`)
+      if (!(value >= min && value <= max)) throw new Errors.CLIError(`expected a whole number from ${min} to ${max}, got ${JSON.stringify(input)}`)
       return value
     },
   })()

@@ -14,7 +14,7 @@ export interface CommandOutput {
   exitCode: number
 }
 
-type CommandClass = {run(argv?: string[], config?: Config): Promise<unknown>}
+type CommandClass = {id?: string; run(argv?: string[], config?: Config): Promise<unknown>}
 
 export interface RunOptions {
   /** Whether stdout and stderr look like a terminal (default: not, as when piped). */
@@ -23,6 +23,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>
   /** The clock relative times are told by. */
   now?: Date
+  /** The command id as typed (an alias: ps:kill), as the CLI would set it. */
+  id?: string
 }
 
 const COLOR_ENV = ['NO_COLOR', 'FORCE_COLOR']
@@ -39,6 +41,8 @@ export async function runCommand(command: CommandClass, argv: string[], platform
     else process.env[key] = value
   }
 
+  const savedId = command.id
+  if (options.id) command.id = options.id
   const savedTty = [process.stdout.isTTY, process.stderr.isTTY]
   process.stdout.isTTY = options.tty ?? false
   process.stderr.isTTY = options.tty ?? false
@@ -61,6 +65,7 @@ export async function runCommand(command: CommandClass, argv: string[], platform
     process.exitCode = savedExitCode
     setPlatformFactory(undefined)
     setCommandClock(undefined)
+    command.id = savedId
     ;[process.stdout.isTTY, process.stderr.isTTY] = savedTty
     for (const [key, value] of Object.entries(savedEnv)) {
       if (value === undefined) delete process.env[key]
