@@ -6,7 +6,7 @@ import {join} from 'node:path'
 
 import {AwsClients} from '../../../src/aws/clients.js'
 import {AppNotFound, HerogateError, InvalidInput} from '../../../src/lib/errors.js'
-import {gitRemote, renameApp} from '../../../src/platform/aws/apps.js'
+import {gitClone, gitRemote, renameApp} from '../../../src/platform/aws/apps.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 import {fakeClock, REGION} from './formation.fixture.js'
@@ -48,6 +48,31 @@ describe('aws driver: git:remote and apps:rename', () => {
     // Again: the same remote, the helper set once.
     expect(await gitRemote(context(), 'demo', {cwd: repo, remote: 'herogate'}, '/opt/herogate/bin/run.js')).to.not.have.property('previous')
     expect(values(repo, `credential.${URL_}.helper`)).to.have.length(2)
+  })
+
+  it('git:clone clones the CodeCommit repo with herogate as the credential helper, the remote named herogate', async () => {
+    // A bare repo stands in for CodeCommit: git fetches the CodeCommit URL from it (url.insteadOf).
+    const bare = join(repo, 'codecommit.git')
+    git(repo, 'init', '--quiet', '--bare', '--initial-branch=main', bare)
+    const work = join(repo, 'work')
+    git(repo, 'init', '--quiet', '--initial-branch=main', work)
+    git(work, '-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '--allow-empty', '-m', 'first')
+    git(work, 'push', '--quiet', bare, 'main')
+    const saved = {count: process.env.GIT_CONFIG_COUNT, key: process.env.GIT_CONFIG_KEY_0, value: process.env.GIT_CONFIG_VALUE_0}
+    Object.assign(process.env, {GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `url.${bare}.insteadOf`, GIT_CONFIG_VALUE_0: URL_})
+    try {
+      const result = await gitClone(context(), 'demo', {cwd: repo, directory: 'cloned'}, '/opt/herogate/bin/run.js')
+      const cloned = join(repo, 'cloned')
+      expect(result).to.deep.equal({dir: cloned, remote: 'herogate', url: URL_})
+      expect(git(cloned, 'log', '--format=%s')).to.equal('first')
+      expect(git(cloned, 'config', 'remote.herogate.url')).to.equal(URL_)
+      expect(values(cloned, `credential.${URL_}.helper`)).to.deep.equal(['', `!'${process.execPath}' '/opt/herogate/bin/run.js' git:credentials`])
+    } finally {
+      for (const [key, value] of [['GIT_CONFIG_COUNT', saved.count], ['GIT_CONFIG_KEY_0', saved.key], ['GIT_CONFIG_VALUE_0', saved.value]] as const) {
+        if (value === undefined) delete process.env[key]
+        else process.env[key] = value
+      }
+    }
   })
 
   it('git:remote refuses an unknown app and a directory that is no git repo', async () => {

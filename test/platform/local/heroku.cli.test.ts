@@ -7,14 +7,15 @@ import {join} from 'node:path'
 import {appPaths, tryLock} from '../../../src/platform/local/state.js'
 import {CLI, commitAll, exec, get, pushedApp, sh} from './helpers.js'
 
-/** The built CLI with stdout and stderr apart (stdin: /dev/null, as a script's). */
-function run(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
+/** The built CLI with stdout and stderr apart (stdin: /dev/null, as a script's, or `input`). */
+function run(cwd: string, env: NodeJS.ProcessEnv & {input?: string}, ...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [CLI, ...args], {cwd, env, stdio: [env.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']})
+    if (env.input !== undefined) child.stdin!.end(env.input)
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.stdout!.on('data', (chunk) => (stdout += chunk))
+    child.stderr!.on('data', (chunk) => (stderr += chunk))
     child.once('error', reject)
     child.once('close', (code) => resolve({code: code ?? 1, stdout, stderr}))
   })
@@ -65,6 +66,9 @@ describe('Heroku muscle memory on a local app (built CLI)', function () {
       stdout: '',
       stderr: " ▸    bash has nothing to run: there is no terminal, and standard input is empty.\n  Try: herogate run bash -c 'COMMAND'\n  Try: herogate run bash < script.sh\n  Try: herogate run (in a terminal, for an interactive shell)\n",
     })
+    // A script on standard input reaches the shell whole, the bytes looked at first included.
+    const piped = await run(deployed.repo, {...deployed.env(), input: 'echo from-stdin\necho "$DYNO"\n'}, 'run', 'bash')
+    expect({code: piped.code, stdout: piped.stdout.replace(/\d{4}/, 'NNNN')}).to.deep.equal({code: 0, stdout: 'from-stdin\nrun.NNNN\n'})
   })
 
   it('config:edit applies what changed as one release; the old and new web.1 are told apart in the logs', async () => {
