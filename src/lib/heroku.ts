@@ -1,3 +1,5 @@
+import {closestNames, editDistance} from './closest.js'
+
 /**
  * The Heroku commands a user types without thinking, and herogate's answer to each: the
  * README's table ("Coming from Heroku") is rendered from these rows, and an unknown command
@@ -113,24 +115,9 @@ export function herokuTable(): string {
   ].join('\n')
 }
 
-/** The command ids closest to `id` by edit distance, when any is close enough to be a typo. */
+/** The command ids closest to `id`: the best of closestNames (lib/closest.ts), all of them when tied. */
 export function closestCommands(id: string, known: string[]): string[] {
-  const scored = known.map((candidate) => ({candidate, distance: editDistance(id, candidate)}))
-  const best = Math.min(...scored.map((s) => s.distance))
-  if (!Number.isFinite(best) || best > Math.max(2, Math.floor(id.length / 3))) return []
-  return scored.filter((s) => s.distance === best).map((s) => s.candidate).sort()
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({length: b.length + 1}, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-
-    previous = current
-  }
-
-  return previous[b.length]
+  const close = closestNames(id, known)
+  const best = close.length > 0 ? editDistance(id, close[0]) : 0
+  return close.filter((candidate) => editDistance(id, candidate) === best).sort()
 }
