@@ -13,7 +13,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 process.env.OCLIF_SKIP_NEW_VERSION_CHECK = 'true'
 process.env.HEROGATE_NO_BROWSER = '1'
 process.env.HEROGATE_HOME ??= mkdtempSync(join(tmpdir(), 'herogate-test-home-'))
-for (const key of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'HEROGATE_APP']) delete process.env[key]
+// Colour is decided by the terminal and these: exact output is compared without it.
+for (const key of ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'HEROGATE_APP', 'FORCE_COLOR', 'NO_COLOR']) delete process.env[key]
 
 /** Each test starts without a remembered AWS identity (src/platform/aws/author.ts), whatever an earlier one asked. */
 export const mochaHooks = {

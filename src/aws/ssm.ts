@@ -237,15 +237,22 @@ export class ConfigStore {
 
   /** Marks the keys that are set as unset (see UNSET_MARKER); returns what changed, by version. */
   async unset(app: string, keys: string[], before?: Map<string, StoredValue>): Promise<ConfigDelta> {
-    const current = before ?? (await this.values(app, keys))
-    const delta: ConfigDelta = {}
+    return this.change(app, {}, keys, before ?? (await this.values(app, keys)))
+  }
+
+  /**
+   * Sets `vars` and marks `keys` unset as one change (config:edit): all or nothing, as set().
+   * `before` holds the current values of every key involved.
+   */
+  async change(app: string, vars: Record<string, string>, keys: string[], before: Map<string, StoredValue>): Promise<ConfigDelta> {
+    const delta = await this.set(app, vars, before)
     for (const key of keys) {
-      if (!current.has(key) || Object.hasOwn(delta, key)) continue
+      if (!before.has(key) || Object.hasOwn(delta, key)) continue
       try {
-        await this.put(app, key, undefined, current.get(key)!.value)
-        delta[key] = [current.get(key)!.version, 0]
+        await this.put(app, key, undefined, before.get(key)!.value)
+        delta[key] = [before.get(key)!.version, 0]
       } catch (error) {
-        throw await this.undone(app, delta, current, awsFailure(error, `removing ${key}`, {keepMessage: false}))
+        throw await this.undone(app, delta, before, awsFailure(error, `removing ${key}`, {keepMessage: false}))
       }
     }
 

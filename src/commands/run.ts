@@ -6,12 +6,16 @@ import {ExitCode, HerogateError, Interrupted, InvalidInput} from '../lib/errors.
 import {appFlags} from '../lib/flags.js'
 import {parseConfigArgs} from '../lib/parse.js'
 import {isSize, SIZES} from '../lib/sizes.js'
+import {endsEmpty} from '../lib/stdin.js'
 import type {RunResult} from '../platform/types.js'
+
+/** A shell with nothing to run but what it reads: `run bash` with no terminal reads its commands from standard input. */
+const SHELL = /^(?:\S*\/)?(?:ba|da|k|z|fi)?sh$/
 
 export default class Run extends HerogateCommand {
   static description = `run a one-off process with the app's code and config
 
-Output streams live and herogate exits with the command's exit code. Everything after the command's first word belongs to the command. Ctrl-C stops the process.
+Output streams live and herogate exits with the command's exit code. Everything after the command's first word belongs to the command. Ctrl-C stops the process. As on Heroku, "Running CMD on APP... up, run.1234" goes to stderr when it starts, and PORT is set, so a server started this way has a port to listen on.
 
 -e values are not secret: on AWS they travel in the task's plain environment overrides, which DescribeTasks and CloudTrail show. Put secrets in config vars (herogate config:set), which reach the process as ECS secrets.`
   static strict = false
@@ -30,30 +34,43 @@ Output streams live and herogate exits with the command's exit code. Everything 
   }
 
   async run(): Promise<RunResult> {
+    return this.runOneOff(false)
+  }
+
+  /** `run`, or `run:detached` (always detached). */
+  protected async runOneOff(alwaysDetached: boolean): Promise<RunResult> {
+    const ctor = this.ctor as typeof Run
     const {flagArgv, command} = splitAtCommand(this.argv, {
       withValue: ['-a', '--app', '-e', '--env', '-s', '--size', '--region', '--profile'],
-      boolean: ['-d', '--detached', '--no-tty'],
+      boolean: ['-d', '--detached', '--no-tty', '--no-color'],
     })
-    const {flags} = await this.parse({...Run, strict: true}, flagArgv)
+    const {flags} = await this.parse({...ctor, baseFlags: ctor.baseFlags, strict: true}, flagArgv)
+    const detached = alwaysDetached || (flags.detached ?? false)
     if (command.length === 0) throw new InvalidInput('No command given.', {suggestions: ['herogate run bash', 'herogate run -- node -v']})
     if (flags.size && !isSize(flags.size)) throw new InvalidInput(`Unknown size "${flags.size}".`, {suggestions: [`use one of: ${Object.keys(SIZES).join(', ')}`]})
     const env = parseConfigArgs(flags.env ?? [])
+    const tty = !flags['no-tty'] && !detached && Boolean(process.stdin.isTTY && process.stdout.isTTY)
+    if (!detached && !process.stdin.isTTY && command.length === 1 && SHELL.test(command[0]) && (await endsEmpty(process.stdin))) {
+      throw new InvalidInput(`${command[0]} has nothing to run: there is no terminal, and standard input is empty.`, {
+        suggestions: [`herogate run ${command[0]} -c 'COMMAND'`, `herogate run ${command[0]} < script.sh`, 'herogate run (in a terminal, for an interactive shell)'],
+      })
+    }
+
     const {target, platform} = await this.resolveTarget(flags)
-    const tty = !flags['no-tty'] && !flags.detached && Boolean(process.stdin.isTTY && process.stdout.isTTY)
     const result = await platform.run(target.name, {
-      command, env, size: flags.size, detached: flags.detached ?? false, tty,
+      command, env, size: flags.size, detached, tty,
       stdin: process.stdin, stdout: process.stdout, stderr: process.stderr,
       signal: this.signal, onProgress: this.progress,
     })
     if (result.detached) {
-      this.note(`Started ${result.name} (${result.id}) on ${target.name}. Follow it with: herogate logs -t --task ${result.name} -a ${target.name}`)
+      this.note(`Follow its output with: herogate logs -t -d ${result.name} -a ${target.name}`)
       this.log(result.id)
       return result
     }
 
     if (result.interrupted) throw new Interrupted(`Stopped ${result.name} (Ctrl-C).`)
     if (result.exitCode === undefined) {
-      throw new HerogateError(`${result.name} did not run${result.stopReason ? `: ${result.stopReason}` : '.'}`, {suggestions: [`herogate logs --task ${result.name} -a ${target.name}`]})
+      throw new HerogateError(`${result.name} did not run${result.stopReason ? `: ${result.stopReason}` : '.'}`, {suggestions: [`herogate logs -d ${result.name} -a ${target.name}`]})
     }
 
     if (result.exitCode !== 0) throw new ExitCode(result.exitCode)

@@ -1,8 +1,9 @@
-import {Command, Errors} from '@oclif/core'
+import {Command, Errors, Flags} from '@oclif/core'
 
 import {openPlatform} from '../platform/index.js'
 import type {AppTarget, Platform, PlatformKind, Progress} from '../platform/types.js'
 import {resolveApp} from './app.js'
+import {colorEnabled, palette, type Palette} from './color.js'
 import {HerogateError, InvalidInput} from './errors.js'
 import {createRenderer, type Renderer} from './progress.js'
 
@@ -11,6 +12,10 @@ import {createRenderer, type Renderer} from './progress.js'
  * progress on stderr, turn errors into one line plus suggestions (stack only with DEBUG).
  */
 export abstract class HerogateCommand extends Command {
+  static baseFlags = {
+    'no-color': Flags.boolean({description: 'no colour in the output (also: NO_COLOR=1); without it, colour only on a terminal', helpGroup: 'GLOBAL'}),
+  }
+
   private renderer?: Renderer
   private abortController?: AbortController
   private onInterrupt?: () => void
@@ -58,6 +63,22 @@ export abstract class HerogateCommand extends Command {
     return this.abortController.signal
   }
 
+  /** Now, for relative times in tables ("2m ago"): tests set the clock (setCommandClock) so output is exact. */
+  protected now(): Date {
+    return commandClock()
+  }
+
+  /** Colours for what goes to stdout (tables, log lines): none when piped, with --no-color or NO_COLOR. */
+  protected get colors(): Palette {
+    return palette(colorEnabled(process.stdout, {noColorFlag: this.noColorFlag()}))
+  }
+
+  /** --no-color given before the command's own words (`run CMD --no-color` hands it to CMD, and turns herogate's off too: harmless). */
+  private noColorFlag(): boolean {
+    const end = this.argv.indexOf('--')
+    return (end < 0 ? this.argv : this.argv.slice(0, end)).includes('--no-color')
+  }
+
   /** A line for the user on stderr (progress, hints); stdout stays for data. */
   protected note(message: string): void {
     if (!this.jsonEnabled()) process.stderr.write(message + '\n')
@@ -100,11 +121,9 @@ export abstract class HerogateCommand extends Command {
       exitCode = error.exitCode
       lines = error.message ? [error.message, ...error.details.map((d) => `      ${d}`), ...error.suggestions.map((s) => `  Try: ${s}`)] : []
     } else if (error instanceof Errors.CLIError) {
-      // oclif's own parse errors: unknown flag, missing argument.
+      // oclif's own parse errors: unknown flag, missing argument, a flag value out of range.
       exitCode = error.oclif?.exit ?? 2
-      // Its messages can open with a heading line ("The following error occurred:"): show the error itself.
-      const said = error.message.split('\n').map((line) => line.trim()).filter((line) => line && !/occurred:$/.test(line))
-      lines = [said[0] ?? error.message, `  Try: herogate help ${this.id ?? ''}`.trimEnd()]
+      lines = this.parseErrorLines(error)
     } else if (error.name === 'ExitPromptError') {
       exitCode = 130
       lines = ['Cancelled. Nothing was changed.']
@@ -112,8 +131,50 @@ export abstract class HerogateCommand extends Command {
       lines = [`${error.message || String(error)}${process.env.DEBUG ? '' : ' (set DEBUG=1 for details)'}`]
     }
 
-    if (lines.length > 0) process.stderr.write(` ▸    ${lines[0]}\n${lines.slice(1).map((line) => `${line}\n`).join('')}`)
+    if (lines.length > 0) {
+      const mark = palette(colorEnabled(process.stderr, {noColorFlag: this.noColorFlag()})).red(' ▸')
+      process.stderr.write(`${mark}    ${lines[0]}\n${lines.slice(1).map((line) => `${line}\n`).join('')}`)
+    }
+
     this.exit(exitCode)
     return undefined
   }
+
+  /**
+   * oclif's parse errors say what is wrong over several lines, some of them empty of meaning
+   * ("Missing 1 required arg:", "Parsing --num"): one line that says it all, then the usage.
+   */
+  private parseErrorLines(error: Errors.CLIError): string[] {
+    const help = `  Try: herogate help ${this.id ?? ''}`.trimEnd()
+    // oclif does not export RequiredArgsError: it is the parse error that carries the missing args.
+    const missingArgs = (error as Errors.CLIError & {args?: unknown}).args
+    if (Array.isArray(missingArgs) && missingArgs.every((arg) => typeof arg?.name === 'string')) {
+      const missing = (missingArgs as Array<{name: string; description?: string}>).map((arg) => `${arg.name.toUpperCase()}${arg.description ? ` (${arg.description})` : ''}`)
+      return [`Missing ${missing.length > 1 ? 'arguments' : 'argument'}: ${missing.join(', ')}.`, `  Usage: ${this.usageLine()}`, help]
+    }
+
+    const said = error.message.split('\n').map((line) => line.trim()).filter((line) => line && !/occurred:$/.test(line) && line !== 'See more help with --help')
+    const flag = /^Parsing (--[\w-]+)$/.exec(said[0] ?? '')
+    if (flag && said[1]) return [`Invalid value for ${flag[1]}: ${said[1].replace(/\.$/, '')}.`, help]
+    return [said[0] ?? error.message, help]
+  }
+
+  /** `herogate config:get KEY [-a APP]`: the arguments, and -a where the command takes it. */
+  private usageLine(): string {
+    const ctor = this.ctor
+    const args = Object.entries(ctor.args ?? {}).map(([name, arg]) => (arg.required ? name.toUpperCase() : `[${name.toUpperCase()}]`))
+    const app = ctor.flags && 'app' in ctor.flags ? ['[-a APP]'] : []
+    return ['herogate', this.id ?? '', ...args, ...app].filter(Boolean).join(' ')
+  }
+}
+
+let clock: () => Date = () => new Date()
+
+/** The clock commands tell relative times by; undefined restores the system clock. */
+export function setCommandClock(now: (() => Date) | undefined): void {
+  clock = now ?? (() => new Date())
+}
+
+function commandClock(): Date {
+  return clock()
 }

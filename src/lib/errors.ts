@@ -1,3 +1,5 @@
+import type {Release} from '../platform/types.js'
+
 /**
  * Errors a user can act on. Each carries one line saying what happened and suggestions
  * saying what to run next; the base command prints them without a stack trace.
@@ -115,6 +117,16 @@ export class ConfigUnchanged extends NoChanges {
 export function unchangedConfig(error: unknown): {keys: string[]; release?: undefined; note: string} {
   if (error instanceof ConfigUnchanged) return {keys: [], note: error.message}
   throw error
+}
+
+/**
+ * deploy of the commit that is already live: nothing to release. Not a failure: deploy says
+ * "Everything up-to-date" and exits 0, so that a script can deploy again and again.
+ */
+export class UpToDate extends NoChanges {
+  constructor(readonly release: Release) {
+    super(`Everything up-to-date: ${release.commit ? `${release.commit.slice(0, 7)} is` : 'that commit is'} live as v${release.version}.`)
+  }
 }
 
 /** A stack or app is mid-operation and cannot take another change now. */

@@ -1,7 +1,10 @@
 import {execFile} from 'node:child_process'
 import {promisify} from 'node:util'
 
-import {HerogateError} from './errors.js'
+import {existsSync} from 'node:fs'
+import {resolve} from 'node:path'
+
+import {HerogateError, InvalidInput} from './errors.js'
 
 const exec = promisify(execFile)
 
@@ -40,6 +43,33 @@ export async function getRemoteUrl(cwd: string, remote: string): Promise<string 
 
 export async function addRemote(cwd: string, remote: string, url: string): Promise<void> {
   await git(cwd, ['remote', 'add', remote, url])
+}
+
+/** Points `remote` at `url`, adding it when missing; resolves with the URL it had before, when that differed. */
+export async function setRemote(cwd: string, remote: string, url: string): Promise<string | undefined> {
+  const previous = await getRemoteUrl(cwd, remote)
+  if (previous === undefined) await addRemote(cwd, remote, url)
+  else if (previous !== url) await git(cwd, ['remote', 'set-url', remote, url])
+  return previous === url ? undefined : previous
+}
+
+/**
+ * Clones `url` into `dir` (relative to `cwd`), naming its remote `origin`; `config` is set for
+ * the clone itself too (a credential helper it needs to fetch). Refuses a directory that exists.
+ */
+export async function cloneRepo(cwd: string, url: string, dir: string, options: {origin: string; config?: Array<[string, string]>}): Promise<string> {
+  const target = resolve(cwd, dir)
+  if (existsSync(target)) throw new InvalidInput(`${target} already exists.`, {suggestions: ['herogate git:clone -a APP OTHER-DIRECTORY']})
+  const config = (options.config ?? []).flatMap(([key, value]) => ['-c', `${key}=${value}`])
+  await git(cwd, [...config, 'clone', '--quiet', '--origin', options.origin, url, target])
+  return target
+}
+
+/** Not in a git repository: git:remote has nowhere to add the remote. */
+export function notARepo(cwd: string, app: string): InvalidInput {
+  return new InvalidInput(`${cwd} is not in a git repository, so there is nowhere to add the remote.`, {
+    suggestions: [`herogate git:clone -a ${app} (a new clone with the remote set)`, `git init, then herogate git:remote -a ${app}`],
+  })
 }
 
 export async function removeRemote(cwd: string, remote: string): Promise<void> {

@@ -7,12 +7,18 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
 /** Names herogate sets itself; a user value would be overwritten or would break routing. */
 const RESERVED_KEYS = new Set(['PORT', 'DYNO'])
 const RESERVED_PREFIX = 'HEROGATE_'
+/**
+ * Names that are valid in a shell but not as keys of the objects config travels in: in a
+ * JavaScript object `__proto__` sets the prototype instead of a var (the var would vanish).
+ */
+const UNSAFE_KEYS = new Set(['__proto__'])
 /** Long enough for any real name, short enough for an SSM parameter name on AWS (1011 characters with the path and ARN). */
 const MAX_KEY_LENGTH = 256
 
 /** Why `key` cannot be a config var name, or undefined when it can. */
 export function configKeyProblem(key: string): string | undefined {
   if (!ENV_KEY.test(key)) return 'config var names use letters, digits and underscores and do not start with a digit'
+  if (UNSAFE_KEYS.has(key)) return `${key} is not allowed as a config var name`
   if (key.length > MAX_KEY_LENGTH) return `config var names are at most ${MAX_KEY_LENGTH} characters`
   if (RESERVED_KEYS.has(key)) return `${key} is set by herogate itself`
   if (key.toUpperCase().startsWith(RESERVED_PREFIX)) return `names starting with ${RESERVED_PREFIX} are reserved for herogate`
@@ -68,8 +74,9 @@ export function parseConfigArgs(args: string[]): Record<string, string> {
     }
 
     const key = arg.slice(0, at)
-    vars[key] = arg.slice(at + 1)
-    validateConfigVar(key, vars[key])
+    const value = arg.slice(at + 1)
+    validateConfigVar(key, value)
+    vars[key] = value
   }
 
   return vars
@@ -227,4 +234,18 @@ export function parseSince(text: string, now: Date = new Date()): Date {
   const date = new Date(text)
   if (Number.isNaN(date.getTime())) throw new InvalidInput(`"${text}" is not a time.`, {suggestions: ['--since 10m', '--since 2026-11-21T10:00:00Z']})
   return date
+}
+
+/** Vars as .env lines that parseDotenv reads back to the same values (config:edit's file). */
+export function toDotenv(vars: Record<string, string>): string {
+  return Object.keys(vars)
+    .sort()
+    .map((key) => `${key}=${dotenvValue(vars[key])}`)
+    .join('\n')
+}
+
+function dotenvValue(value: string): string {
+  if (/^[^\s"'#\\$]*$/.test(value)) return value
+  const escaped = value.replace(/[\\"$\n\r\t]/g, (c) => ({'\\': '\\\\', '"': '\\"', $: '\\$', '\n': '\\n', '\r': '\\r', '\t': '\\t'})[c]!)
+  return `"${escaped}"`
 }

@@ -29,7 +29,7 @@ function describe(event: ProgressEvent): string {
     }
 
     case 'step':
-      return `${event.message}...${event.status === 'start' ? '' : ` ${event.status}`}`
+      return `${event.message}...${event.status === 'start' ? '' : ` ${event.detail ?? event.status}`}`
     case 'output':
       return event.line
     case 'warning':

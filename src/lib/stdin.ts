@@ -1,4 +1,5 @@
 import {readFile} from 'node:fs/promises'
+import type {Readable} from 'node:stream'
 
 import {InvalidInput} from './errors.js'
 
@@ -15,4 +16,38 @@ export async function readInput(path: string): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
   return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * Whether `stream` ends before giving a byte. What it gave is put back, so whoever reads it
+ * next gets everything. Waits for the first byte or the end: a pipe that stays open and
+ * silent keeps it waiting, as it would keep the command that reads it.
+ */
+export function endsEmpty(stream: Readable): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const done = (empty: boolean) => {
+      stream.off('readable', onReadable)
+      stream.off('end', onEnd)
+      stream.off('error', onError)
+      resolve(empty)
+    }
+
+    const onReadable = () => {
+      const chunk = stream.read() as Buffer | string | null
+      if (chunk === null) return
+      stream.unshift(chunk)
+      done(false)
+    }
+
+    const onEnd = () => done(true)
+    const onError = (error: Error) => {
+      stream.off('readable', onReadable)
+      stream.off('end', onEnd)
+      reject(error)
+    }
+
+    stream.on('readable', onReadable)
+    stream.once('end', onEnd)
+    stream.once('error', onError)
+  })
 }

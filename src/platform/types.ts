@@ -31,8 +31,8 @@ export interface AppSummary {
 export interface ProcessFormation {
   type: string
   quantity: number
-  /** A size name from the size table (lib/sizes.ts), e.g. 'standard-1x'. */
-  size: string
+  /** AWS: a size name from the size table (lib/sizes.ts), e.g. 'standard-1x'. Local processes have none: they get what the machine has. */
+  size?: string
   command?: string
 }
 
@@ -98,7 +98,8 @@ export interface ProcessInfo {
   status: string
   health: 'healthy' | 'unhealthy' | 'unknown'
   release?: number
-  size: string
+  /** AWS only (see ProcessFormation.size). */
+  size?: string
   startedAt?: string
   command?: string
 }
@@ -110,6 +111,8 @@ export interface LogLine {
   /** web.1, router, build, release, deploy, run.1234 */
   process: string
   message: string
+  /** Local: the release the process runs, so that the old and the new web.1 of a rolling deploy are told apart. */
+  release?: number
 }
 
 export interface LogOptions {
@@ -173,12 +176,37 @@ export interface ConfigChange {
   note?: string
 }
 
+/** A config change of several kinds at once: what config:edit found changed in the file. */
+export interface ConfigEdit {
+  set: Record<string, string>
+  unset: string[]
+}
+
 export interface DestroyResult {
   name: string
   /** Human readable list of what was removed, in order. */
   removed: string[]
   /** One-off processes (run, release phase) that were still running and were stopped, e.g. "run.1a2b3c4 (herogate run)". */
   stopped?: string[]
+}
+
+/** Where git:remote or git:clone set the app's remote. */
+export interface GitRemoteResult {
+  /** The top of the work tree the remote is in. */
+  dir: string
+  remote: string
+  url: string
+  /** What the remote pointed at before it was changed. */
+  previous?: string
+}
+
+export interface RenameResult {
+  name: string
+  previous: string
+  webUrl?: string
+  gitUrl: string
+  /** The repo whose remote was pointed at the new name. */
+  remoteUpdated?: string
 }
 
 export interface CreateOptions {
@@ -257,7 +285,14 @@ export type ProgressEvent =
       description?: string
       reason?: string
     }
-  | {kind: 'step'; id: string; message: string; status: 'start' | 'done' | 'failed' | 'skipped'}
+  | {
+      kind: 'step'
+      id: string
+      message: string
+      status: 'start' | 'done' | 'failed' | 'skipped'
+      /** Said in place of the status word when the step ends: `Running ls on demo... up, run.1234`. */
+      detail?: string
+    }
   | {kind: 'output'; stream: string; line: string}
   | {kind: 'warning'; message: string}
 
@@ -270,10 +305,18 @@ export interface Platform {
   listApps(): Promise<AppSummary[]>
   appInfo(app: string): Promise<AppInfo>
   destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult>
+  /** Local: renames the app and everything it owns. AWS refuses, saying why and what to do instead. */
+  renameApp(app: string, newName: string, options: OperationOptions & {cwd: string}): Promise<RenameResult>
+  /** Adds (or points) the git remote of the repo around `cwd` at the app (git:remote). */
+  gitRemote(app: string, options: {cwd: string; remote?: string}): Promise<GitRemoteResult>
+  /** Clones the app's repo into a new directory under `cwd`, its remote named as git:remote names it (git:clone). */
+  gitClone(app: string, options: {cwd: string; directory?: string; remote?: string}): Promise<GitRemoteResult>
 
   getConfig(app: string): Promise<Record<string, string>>
   setConfig(app: string, vars: Record<string, string>, options?: OperationOptions): Promise<ConfigChange>
   unsetConfig(app: string, keys: string[], options?: OperationOptions): Promise<ConfigChange>
+  /** Sets some vars and removes others as one release (config:edit); only what differs from the current config counts. */
+  editConfig(app: string, edit: ConfigEdit, options?: OperationOptions): Promise<ConfigChange>
 
   settings(app: string): Promise<AppSetting[]>
   /** Not a release: applied at once where the platform can, else by the next deploy. */

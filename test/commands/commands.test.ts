@@ -256,8 +256,8 @@ describe('commands against a fake platform', () => {
       platform.processes = [
         {name: 'web.1', type: 'web', id: 'abc123', status: 'running', health: 'healthy', release: 3, size: 'standard-1x', startedAt: '2026-11-21T10:00:00.000Z'},
       ]
-      const {stdout} = await runCommand(Ps, ['-a', 'demo'], platform)
-      expect(stdout.split('\n')[2]).to.match(/^web\.1\s+running\s+healthy\s+v3\s+standard-1x\s+2026-11-21T10:00:00.000Z\s+abc123$/)
+      const {stdout} = await runCommand(Ps, ['-a', 'demo'], platform, {now: new Date('2026-11-21T10:07:00.000Z')})
+      expect(stdout.split('\n')[2]).to.equal('web.1  running  healthy  v3       standard-1x  7m ago   abc123')
     })
 
     it('with nothing running, says what would start something: a deploy, or a process type the app has', async () => {

@@ -1,6 +1,6 @@
 import type {
-  AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
-  Platform, ProcessFormation, ProcessInfo, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
+  AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
+  Platform, ProcessFormation, ProcessInfo, Release, ReleaseOutput, RenameResult, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../../src/platform/types.js'
 import {AppNotFound, ConfigUnchanged} from '../../src/lib/errors.js'
 import {applyScale} from '../../src/lib/parse.js'
@@ -58,6 +58,24 @@ export class FakePlatform implements Platform {
     return {name: app, removed: [`stack herogate-${app}`, `git remote herogate`]}
   }
 
+  async renameApp(app: string, newName: string): Promise<RenameResult> {
+    this.record('renameApp', app, newName)
+    const info = this.app(app)
+    this.apps.delete(app)
+    this.apps.set(newName, {...info, name: newName})
+    return {name: newName, previous: app, webUrl: info.webUrl, gitUrl: `https://git-codecommit.us-east-1.amazonaws.com/v1/repos/herogate-${newName}`}
+  }
+
+  async gitRemote(app: string, options: {cwd: string; remote?: string}): Promise<GitRemoteResult> {
+    this.record('gitRemote', app, options.remote)
+    return {dir: options.cwd, remote: options.remote ?? 'herogate', url: this.app(app).gitUrl}
+  }
+
+  async gitClone(app: string, options: {cwd: string; directory?: string; remote?: string}): Promise<GitRemoteResult> {
+    this.record('gitClone', app, options.directory, options.remote)
+    return {dir: `${options.cwd}/${options.directory ?? app}`, remote: options.remote ?? 'herogate', url: this.app(app).gitUrl}
+  }
+
   async getConfig(app: string): Promise<Record<string, string>> {
     this.record('getConfig', app)
     this.app(app)
@@ -76,6 +94,17 @@ export class FakePlatform implements Platform {
     if (!keys.some((key) => Object.hasOwn(this.config, key))) throw new ConfigUnchanged(keys, 'not set')
     for (const key of keys) delete this.config[key]
     return {keys, release: fakeRelease(8, `Remove ${keys.join(', ')} config vars`)}
+  }
+
+  async editConfig(app: string, edit: ConfigEdit): Promise<ConfigChange> {
+    this.record('editConfig', app, edit)
+    this.app(app)
+    const set = Object.keys(edit.set).filter((key) => this.config[key] !== edit.set[key])
+    const unset = edit.unset.filter((key) => Object.hasOwn(this.config, key))
+    if (set.length + unset.length === 0) throw new ConfigUnchanged([...Object.keys(edit.set), ...edit.unset], 'same value')
+    Object.assign(this.config, edit.set)
+    for (const key of unset) delete this.config[key]
+    return {keys: [...set, ...unset], release: fakeRelease(9, `Set ${set.join(', ')} and remove ${unset.join(', ')} config vars`)}
   }
 
   async settings(app: string): Promise<AppSetting[]> {

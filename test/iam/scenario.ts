@@ -237,6 +237,10 @@ export async function recordEverything(): Promise<Recording> {
       await lines.return?.()
     })
     await step('config:unset', () => platform.unsetConfig(APP, ['EMPTY']))
+    await step('config:edit', () => platform.editConfig(APP, {set: {EDITED: '1'}, unset: ['DATABASE_URL']}))
+    await step('git:remote', () => platform.gitRemote(APP, {cwd: repo}))
+    // Refused on AWS after it has looked the app up: the lookup's calls are the user's too.
+    await step('apps:rename', () => platform.renameApp(APP, 'renamed').catch(() => undefined))
     // Back to the first deploy (the buildpacks deploy came after it).
     await step('rollback', () => platform.rollback(APP, firstDeploy))
     // git push and fetch are signed by herogate's credential helper (git:credentials) and

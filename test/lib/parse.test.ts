@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {InvalidInput} from '../../src/lib/errors.js'
-import {parseConfigArgs, parseDotenv, validateConfigVar} from '../../src/lib/parse.js'
+import {parseConfigArgs, parseDotenv, toDotenv, validateConfigVar} from '../../src/lib/parse.js'
 
 const SECRET = 's3cret-value'
 
@@ -49,6 +49,7 @@ describe('config var input (lib/parse)', () => {
       ['a leading digit', '1A', /^Invalid config var name "1A"/],
       ['a name longer than 256 characters', 'A'.repeat(257), /config var names are at most 256 characters/],
       ['a reserved name', 'PORT', /PORT is set by herogate itself/],
+      ['__proto__ (a JavaScript object would take it as its prototype, and the var would vanish)', '__proto__', /^Invalid config var name "__proto__": __proto__ is not allowed as a config var name\.$/],
     ]
     for (const [title, key, message] of cases) {
       it(title, () => {
@@ -57,6 +58,18 @@ describe('config var input (lib/parse)', () => {
         expect(error.message).to.not.match(/[\0\u001B]/)
       })
     }
+  })
+
+  it('config:set __proto__=1 says the key is not allowed (it used to vanish and leave "No config vars given")', () => {
+    expect(refusal(() => parseConfigArgs(['__proto__=1'])).message).to.equal('Invalid config var name "__proto__": __proto__ is not allowed as a config var name.')
+    expect(refusal(() => parseDotenv('__proto__=1\n')).message).to.equal('Invalid config var name "__proto__": __proto__ is not allowed as a config var name.')
+  })
+
+  it('toDotenv writes what parseDotenv reads back to the same values (config:edit\'s file)', () => {
+    const vars = {PLAIN: 'abc', EMPTY: '', SPACES: 'two words', LINES: 'a\nb\r\nc', QUOTES: `say "hi" it's`, HASH: 'x #y', DOLLAR: '$HOME', SLASH: 'a\\b', TAB: 'a\tb', URL: 'postgres://u:p@h:5432/db?x=1'}
+    const text = toDotenv(vars)
+    expect(text.split('\n')[0]).to.equal('DOLLAR="\\$HOME"')
+    expect(parseDotenv(text)).to.deep.equal(vars)
   })
 
   it('accepts what an environment variable can hold: =, spaces, newlines, unicode, empty, up to the limit', () => {

@@ -37,7 +37,7 @@ export default class Apps extends HerogateCommand {
       this.log(table(apps, [
         {header: 'Name', get: (a) => a.name},
         {header: 'Platform', get: (a) => a.platform + (a.region ? ` (${a.region})` : '')},
-        {header: 'Status', get: (a) => a.status},
+        {header: 'Status', get: (a) => a.status, color: this.colors.status},
         {header: 'Web URL', get: (a) => a.webUrl},
       ]))
     for (const app of apps.filter((a) => a.problem)) this.note(`${app.name} is damaged: ${app.problem}. Remove it: herogate destroy -a ${app.name} --confirm ${app.name}`)

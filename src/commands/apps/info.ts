@@ -1,5 +1,8 @@
+import {Args} from '@oclif/core'
+
 import {HerogateCommand} from '../../lib/base.js'
-import {keyValues} from '../../lib/format.js'
+import {InvalidInput} from '../../lib/errors.js'
+import {formationText, heading, keyValues} from '../../lib/format.js'
 import {appFlags} from '../../lib/flags.js'
 import {deployHint} from '../../lib/hints.js'
 import type {AppInfo} from '../../platform/types.js'
@@ -8,24 +11,30 @@ export default class AppsInfo extends HerogateCommand {
   static aliases = ['info']
   static description = 'show an app: status, URLs, region, process formation, current release'
   static enableJsonFlag = true
-  static examples = ['<%= config.bin %> info -a demo', '<%= config.bin %> info --json']
+  static examples = ['<%= config.bin %> info -a demo', '<%= config.bin %> info demo', '<%= config.bin %> info --json']
+  static args = {app: Args.string({description: 'app name (the same as -a, as Heroku takes it)'})}
   static flags = {...appFlags}
 
   async run(): Promise<AppInfo> {
-    const {flags} = await this.parse(AppsInfo)
-    const {target, platform} = await this.resolveTarget(flags)
+    const {args, flags} = await this.parse(AppsInfo)
+    if (args.app && flags.app && args.app !== flags.app) {
+      throw new InvalidInput(`Two apps given: ${args.app} and -a ${flags.app}.`, {suggestions: [`herogate info ${args.app}`, `herogate info -a ${flags.app}`]})
+    }
+
+    const {target, platform} = await this.resolveTarget({...flags, app: args.app ?? flags.app})
     const app = await platform.appInfo(target.name)
     const release = app.release
-    this.log(`=== ${app.name}`)
+    const colors = this.colors
+    this.log(heading(app.name, colors))
     this.log(keyValues([
       ['Platform', app.platform],
       ['Region', app.region],
-      ['Status', app.status],
+      ['Status', colors.status(app.status)],
       ['Web URL', app.webUrl],
       ['Git URL', app.gitUrl],
       ['Stack', app.stack],
-      ['Release', release ? `v${release.version} ${release.description} (${release.status})` : `none yet (deploy with: ${deployHint(app.name)})`],
-      ['Formation', app.formation.map((p) => `${p.type}=${p.quantity}:${p.size}`).join(' ') || 'none'],
+      ['Release', release ? `v${release.version} ${release.description} (${colors.status(release.status)})` : `none yet (deploy with: ${deployHint(app.name)})`],
+      ['Formation', formationText(app.formation) || 'none'],
       ['Created', app.createdAt],
     ]))
     return app

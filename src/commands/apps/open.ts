@@ -7,8 +7,11 @@ import {appFlags} from '../../lib/flags.js'
 
 export default class AppsOpen extends HerogateCommand {
   static aliases = ['open']
-  static description = 'open the app in a web browser (prints the URL when no browser can be opened)'
-  static examples = ['<%= config.bin %> open -a demo', '<%= config.bin %> open /health']
+  static description = `open the app in a web browser (prints the URL when no browser can be opened)
+
+--json opens nothing and prints {"url": "...", "opened": false}: the URL, for a script.`
+  static enableJsonFlag = true
+  static examples = ['<%= config.bin %> open -a demo', '<%= config.bin %> open /health', '<%= config.bin %> open --json']
   static args = {path: Args.string({description: 'path to open, e.g. /admin'})}
   static flags = {...appFlags}
 
@@ -18,7 +21,8 @@ export default class AppsOpen extends HerogateCommand {
     const {webUrl} = await platform.appInfo(target.name)
     if (!webUrl) throw new HerogateError(`${target.name} has no web URL yet.`, {suggestions: [`herogate info -a ${target.name}`]})
     const url = new URL(args.path ?? '/', webUrl).toString()
-    const opened = await openBrowser(url)
+    // A script asking for the URL wants the URL, not a browser window.
+    const opened = this.jsonEnabled() ? false : await openBrowser(url)
     if (opened) this.note(`Opening ${url}`)
     else this.log(url)
     return {url, opened}

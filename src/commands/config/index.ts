@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {HerogateCommand} from '../../lib/base.js'
-import {keyValues} from '../../lib/format.js'
+import {heading, keyValues} from '../../lib/format.js'
 import {appFlags} from '../../lib/flags.js'
 import {shellQuote} from '../../lib/shell.js'
 
@@ -21,7 +21,7 @@ export default class Config extends HerogateCommand {
     } else if (keys.length === 0) {
       this.log(`${target.name} has no config vars.`)
     } else {
-      this.log(`=== ${target.name} Config Vars`)
+      this.log(heading(`${target.name} Config Vars`, this.colors))
       this.log(keyValues(keys.map((key) => [key, vars[key] === '' ? "''" : vars[key]])))
     }
 

@@ -1,5 +1,5 @@
 import {HerogateCommand} from '../../lib/base.js'
-import {table} from '../../lib/format.js'
+import {table, timeAgo} from '../../lib/format.js'
 import {appFlags} from '../../lib/flags.js'
 import {idleHint} from '../../lib/hints.js'
 import type {ProcessInfo} from '../../platform/types.js'
@@ -17,13 +17,16 @@ export default class Ps extends HerogateCommand {
     if (processes.length === 0) {
       if (!this.jsonEnabled()) this.log(idleHint(target.name, await platform.formation(target.name)))
     } else {
+      const colors = this.colors
+      const now = this.now()
       this.log(table(processes, [
         {header: 'Name', get: (p) => p.name},
-        {header: 'Status', get: (p) => p.status},
-        {header: 'Health', get: (p) => p.health},
+        {header: 'Status', get: (p) => p.status, color: colors.status},
+        {header: 'Health', get: (p) => p.health, color: colors.status},
         {header: 'Release', get: (p) => (p.release === undefined ? '' : `v${p.release}`)},
-        {header: 'Size', get: (p) => p.size},
-        {header: 'Started', get: (p) => p.startedAt},
+        // Local processes have no size: they get what the machine has.
+        ...(processes.some((p) => p.size) ? [{header: 'Size', get: (p: ProcessInfo) => p.size}] : []),
+        {header: 'Started', get: (p) => timeAgo(p.startedAt, now)},
         {header: 'Id', get: (p) => p.id},
       ]))
     }

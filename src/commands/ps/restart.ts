@@ -5,9 +5,10 @@ import {appFlags} from '../../lib/flags.js'
 import type {ProcessInfo} from '../../platform/types.js'
 
 export default class PsRestart extends HerogateCommand {
+  static aliases = ['restart']
   static description = 'restart every process, or those of one process type'
   static enableJsonFlag = true
-  static examples = ['<%= config.bin %> ps:restart -a demo', '<%= config.bin %> ps:restart worker']
+  static examples = ['<%= config.bin %> ps:restart -a demo', '<%= config.bin %> ps:restart worker', '<%= config.bin %> restart']
   static args = {type: Args.string({description: 'process type to restart (default: all)'})}
   static flags = {...appFlags}
 

@@ -1,14 +1,15 @@
 import {HerogateCommand} from '../../lib/base.js'
 import {appFlags} from '../../lib/flags.js'
+import {formationText} from '../../lib/format.js'
 import {deployHint} from '../../lib/hints.js'
 import {parseScaleArgs} from '../../lib/parse.js'
 import type {ProcessFormation} from '../../platform/types.js'
 
 export default class PsScale extends HerogateCommand {
-  static aliases = ['scale']
+  static aliases = ['scale', 'ps:type', 'ps:resize']
   static description = `scale process types: counts and sizes
 
-Without arguments, shows the formation. Sizes: basic, standard-1x (default), standard-2x, performance-m, performance-l, performance-xl (see the README for CPU and memory). At most 100 processes of one type.`
+Without arguments, shows the formation. Sizes (AWS): basic, standard-1x (default), standard-2x, performance-m, performance-l, performance-xl (see the README for CPU and memory); local processes have no size. At most 100 processes of one type. ps:type and ps:resize are Heroku's names for it.`
   static enableJsonFlag = true
   static strict = false
   static examples = [
@@ -33,7 +34,7 @@ Without arguments, shows the formation. Sizes: basic, standard-1x (default), sta
       formation = await platform.formation(target.name)
     }
 
-    this.log(formation.map((p) => `${p.type}=${p.quantity}:${p.size}`).join(' ') || `${target.name} has no process types yet. Deploy with: ${deployHint(target.name)}`)
+    this.log(formationText(formation) || `${target.name} has no process types yet. Deploy with: ${deployHint(target.name)}`)
     return formation
   }
 }

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {HerogateCommand} from '../../lib/base.js'
-import {keyValues} from '../../lib/format.js'
+import {heading, keyValues} from '../../lib/format.js'
 import {appFlags} from '../../lib/flags.js'
 import {parseReleaseVersion} from '../../lib/parse.js'
 import {failureDetails} from '../../lib/process-output.js'
@@ -19,10 +19,10 @@ export default class ReleasesInfo extends HerogateCommand {
     const version = args.release ? parseReleaseVersion(args.release) : undefined
     const {target, platform} = await this.resolveTarget(flags)
     const release = await platform.releaseInfo(target.name, version)
-    this.log(`=== Release v${release.version}${release.current ? ' (current)' : ''}`)
+    this.log(heading(`Release v${release.version}${release.current ? ' (current)' : ''}`, this.colors))
     this.log(keyValues([
       ['Description', release.description],
-      ['Status', release.status],
+      ['Status', this.colors.status(release.status)],
       ['Failure', release.failure],
       ['By', release.author],
       ['When', release.createdAt],

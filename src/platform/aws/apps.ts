@@ -11,20 +11,21 @@ import {LoadBalancer, lowestFree} from '../../aws/elb.js'
 import {Iam, ServiceLinkedRoleDenied} from '../../aws/iam.js'
 import {callerIdentity} from '../../aws/identity.js'
 import {AppExists, HerogateError, Interrupted, InvalidInput, StackBusy} from '../../lib/errors.js'
-import {addRemote, getRemoteUrl, gitRoot, removeRemote, setConfig, unsetConfigSection} from '../../lib/git.js'
+import {deployHint} from '../../lib/hints.js'
+import {addRemote, cloneRepo, getRemoteUrl, gitRoot, notARepo, removeRemote, setConfig, setRemote, unsetConfigSection} from '../../lib/git.js'
 import {codeCommitUrl, names, parseCodeCommitUrl, PROCESS_TYPE, validateAppName} from '../../lib/naming.js'
 import {randomAppName} from '../../lib/random-name.js'
 import {BUILD_TIMEOUT_MINUTES} from '../../release/budget.js'
 import {DEFAULT_SIZE, sizeFor} from '../../lib/sizes.js'
 import type {
-  AppInfo, AppSummary, CreateOptions, CreateResult, DestroyResult, OperationOptions, ProcessFormation, Progress, Release,
+  AppInfo, AppSummary, CreateOptions, CreateResult, DestroyResult, GitRemoteResult, OperationOptions, ProcessFormation, Progress, Release,
 } from '../types.js'
 import type {AwsContext} from './context.js'
 import {pollUntil} from './draining.js'
 import {RUN_TYPE, runName} from './formation.js'
 import {uploadReleaseCode} from './release-code.js'
 import {releaseInfo} from './releases.js'
-import {appNotFound, appResourcesFrom, stacksOf} from './resources.js'
+import {appNotFound, appResources, appResourcesFrom, stacksOf} from './resources.js'
 import {recordCreated, templateParameters} from './settings.js'
 
 /** Ports of per-app listeners on the shared load balancer (the platform's security group opens this range). */
@@ -672,13 +673,59 @@ async function addGitRemote(ctx: AwsContext, app: string, cwd: string, cliPath?:
   }
 
   if (!current) await addRemote(root, names.gitRemote(), url)
-  const section = `credential.${url}`
-  await unsetConfigSection(root, section)
-  // The empty helper resets helpers from global config (a keychain could answer stale passwords).
-  await setConfig(root, `${section}.helper`, '', {add: true})
-  await setConfig(root, `${section}.helper`, credentialHelper(cliPath ?? defaultCliPath(), ctx.clients.config.profile), {add: true})
-  await setConfig(root, `${section}.UseHttpPath`, 'true')
+  await setCredentialHelper(ctx, root, url, cliPath)
   return undefined
+}
+
+/** The git config that makes herogate the credential helper for the CodeCommit URL (as `-c` pairs too, for a clone). */
+function credentialConfig(ctx: AwsContext, url: string, cliPath?: string): Array<[string, string]> {
+  const section = `credential.${url}`
+  // The empty helper resets helpers from global config (a keychain could answer stale passwords).
+  return [[`${section}.helper`, ''], [`${section}.helper`, credentialHelper(cliPath ?? defaultCliPath(), ctx.clients.config.profile)], [`${section}.UseHttpPath`, 'true']]
+}
+
+async function setCredentialHelper(ctx: AwsContext, root: string, url: string, cliPath?: string): Promise<void> {
+  await unsetConfigSection(root, `credential.${url}`)
+  for (const [key, value] of credentialConfig(ctx, url, cliPath)) await setConfig(root, key, value, {add: key.endsWith('.helper')})
+}
+
+/** git:remote: points the remote of the repo around `cwd` at the app, with herogate as its credential helper. */
+export async function gitRemote(ctx: AwsContext, app: string, options: {cwd: string; remote?: string}, cliPath?: string): Promise<GitRemoteResult> {
+  await appResources(ctx, app)
+  const url = codeCommitUrl(ctx.region, app)
+  const root = await gitRoot(options.cwd)
+  if (!root) throw notARepo(options.cwd, app)
+  const remote = options.remote ?? names.gitRemote()
+  const previous = await setRemote(root, remote, url)
+  await setCredentialHelper(ctx, root, url, cliPath)
+  return {dir: root, remote, url, ...(previous ? {previous} : {})}
+}
+
+/** git:clone: the app's CodeCommit repo into a new directory, fetched with herogate as the credential helper. */
+export async function gitClone(ctx: AwsContext, app: string, options: {cwd: string; directory?: string; remote?: string}, cliPath?: string): Promise<GitRemoteResult> {
+  await appResources(ctx, app)
+  const url = codeCommitUrl(ctx.region, app)
+  const remote = options.remote ?? names.gitRemote()
+  const dir = await cloneRepo(options.cwd, url, options.directory ?? app, {origin: remote, config: credentialConfig(ctx, url, cliPath)})
+  await setCredentialHelper(ctx, dir, url, cliPath)
+  return {dir, remote, url}
+}
+
+/** apps:rename on AWS: refused before anything is touched, saying why and what to do instead. */
+export async function renameApp(ctx: AwsContext, app: string, newName: string): Promise<never> {
+  validateAppName(newName)
+  await appResources(ctx, app)
+  throw new HerogateError(
+    `Apps on AWS cannot be renamed: ${app} is built into the names of its CloudFormation stack, IAM roles, CodeCommit and ECR repositories, log group and SSM parameters. Nothing was changed.`,
+    {
+      suggestions: [
+        `herogate create ${newName} --region ${ctx.region} (a new app; in your repo, its remote replaces ${app}'s)`,
+        `herogate config --shell -a ${app} | herogate config:set --file - -a ${newName} (copies the config)`,
+        `${deployHint(newName)}: deploys the code to the new app`,
+        `herogate destroy -a ${app} --confirm ${app} (once the new app serves)`,
+      ],
+    },
+  )
 }
 
 /** Removes the "herogate" remote (and its helper config) when it points at this app. */

@@ -3,7 +3,7 @@ import {checkValueSize, ConfigStore, type StoredValue} from '../../aws/ssm.js'
 import {ConfigUnchanged, InvalidInput} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
 import {validateConfigKey, validateConfigVar} from '../../lib/parse.js'
-import type {ConfigChange, OperationOptions} from '../types.js'
+import type {ConfigChange, ConfigEdit as ConfigEditInput, OperationOptions} from '../types.js'
 import {authorName} from './author.js'
 import type {AwsContext} from './context.js'
 import {type ConfigChangeSet, configReleasePlan, releaseConfigChange} from './config-release.js'
@@ -65,6 +65,41 @@ export async function unsetConfig(ctx: AwsContext, app: string, keys: string[], 
       return {keys: present, description: `Remove ${present.join(', ')} config vars`, step: `Unset ${present.join(', ')}`}
     },
     write: async (config, present, before) => ({delta: await config.unset(app, present, before), secret: [], empty: [], unset: present, sameKeys: false}),
+  })
+}
+
+/** config:edit: sets some vars and removes others, as one release. */
+export async function editConfig(ctx: AwsContext, app: string, wanted: ConfigEditInput, options: OperationOptions = {}): Promise<ConfigChange> {
+  const setKeys = Object.keys(wanted.set)
+  const keys = [...new Set([...setKeys, ...wanted.unset])]
+  if (keys.length === 0) throw new InvalidInput('No config changes given.', {suggestions: ['herogate config:edit']})
+  for (const key of setKeys) {
+    validateConfigVar(key, wanted.set[key])
+    checkValueSize(key, wanted.set[key])
+  }
+
+  for (const key of wanted.unset) validateConfigKey(key)
+  const setting = (key: string) => Object.hasOwn(wanted.set, key)
+  return changeConfig(ctx, app, 'config:edit', keys, options, {
+    changed: (before) => {
+      const set = setKeys.filter((key) => before.get(key)?.value !== wanted.set[key])
+      const unset = keys.filter((key) => !setting(key) && before.has(key))
+      if (set.length + unset.length === 0) throw new ConfigUnchanged(keys, 'same value')
+      const removed = unset.length > 0 ? `${set.length > 0 ? ' and remove' : 'Remove'} ${unset.join(', ')}` : ''
+      const description = `${set.length > 0 ? `Set ${set.join(', ')}` : ''}${removed} config vars`
+      return {keys: [...set, ...unset], description, step: description.replace(/ config vars$/, '')}
+    },
+    write: async (config, changed, before) => {
+      const set = changed.filter(setting)
+      const unset = changed.filter((key) => !setting(key))
+      return {
+        delta: await config.change(app, Object.fromEntries(set.map((key) => [key, wanted.set[key]])), unset, before),
+        secret: set.filter((key) => wanted.set[key] !== ''),
+        empty: set.filter((key) => wanted.set[key] === ''),
+        unset,
+        sameKeys: unset.length === 0 && set.every((key) => before.has(key) && (before.get(key)!.value === '') === (wanted.set[key] === '')),
+      }
+    },
   })
 }
 

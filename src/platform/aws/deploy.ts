@@ -4,7 +4,7 @@ import {type BuildInfo, buildFailure, BuildService} from '../../aws/codebuild.js
 import {type PipelineRun, PipelineService} from '../../aws/codepipeline.js'
 import {LogsService} from '../../aws/logs.js'
 import type {ReleaseRecord, ReleaseStore} from '../../aws/release-store.js'
-import {HerogateError, Interrupted, InvalidInput} from '../../lib/errors.js'
+import {HerogateError, Interrupted, InvalidInput, UpToDate} from '../../lib/errors.js'
 import {getRemoteUrl, headCommit} from '../../lib/git.js'
 import {names, parseCodeCommitUrl} from '../../lib/naming.js'
 import {failureDetails} from '../../lib/process-output.js'
@@ -104,10 +104,7 @@ export async function deploy(ctx: AwsContext, app: string, options: DeployOption
   push.done()
   if (pushed.upToDate) {
     const current = await store.current(app, ctx.clock.now())
-    if (current?.commit === head) {
-      progress({kind: 'warning', message: `${short} is already deployed as v${current.version}.`})
-      return toRelease(current, current.version)
-    }
+    if (current?.commit === head) throw new UpToDate(toRelease(current, current.version))
   }
 
   const waiting = stepper('pipeline', 'Starting the pipeline')

@@ -4,7 +4,7 @@ import {closestNames} from '../../lib/closest.js'
 import {AwsNotConfigured, NoLocalApp, NoRegion} from '../../lib/errors.js'
 import type {PlatformOptions} from '../index.js'
 import type {
-  AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
+  AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
   OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
 import * as apps from './apps.js'
@@ -58,6 +58,18 @@ export class AwsPlatform implements Platform {
     return apps.destroyApp(this.ctx, app, options)
   }
 
+  renameApp(app: string, newName: string): Promise<never> {
+    return apps.renameApp(this.ctx, app, newName)
+  }
+
+  gitRemote(app: string, options: {cwd: string; remote?: string}): Promise<GitRemoteResult> {
+    return apps.gitRemote(this.ctx, app, options)
+  }
+
+  gitClone(app: string, options: {cwd: string; directory?: string; remote?: string}): Promise<GitRemoteResult> {
+    return apps.gitClone(this.ctx, app, options)
+  }
+
   /** AWS only: removes the shared platform stack once no app uses it. */
   destroyPlatform(options: OperationOptions = {}): Promise<DestroyResult> {
     return apps.destroyPlatform(this.ctx, options)
@@ -73,6 +85,10 @@ export class AwsPlatform implements Platform {
 
   unsetConfig(app: string, keys: string[], options: OperationOptions = {}): Promise<ConfigChange> {
     return config.unsetConfig(this.ctx, app, keys, options)
+  }
+
+  editConfig(app: string, edit: ConfigEdit, options: OperationOptions = {}): Promise<ConfigChange> {
+    return config.editConfig(this.ctx, app, edit, options)
   }
 
   settings(app: string): Promise<AppSetting[]> {

@@ -1,6 +1,7 @@
 import {type LogEvent, LogsService} from '../../aws/logs.js'
 import {AppNotFound, InvalidInput} from '../../lib/errors.js'
 import {names, PROCESS_TYPE} from '../../lib/naming.js'
+import {inTimeOrder} from '../../lib/time-order.js'
 import type {LogLine, LogOptions} from '../types.js'
 import type {AwsContext} from './context.js'
 import {ps} from './formation.js'
@@ -90,12 +91,24 @@ function eventKey(event: LogEvent): string {
 }
 
 /**
- * logs: the last `num` lines across the app's streams in time order, then, with tail, every
- * new line: Live Tail where it is available, else polling FilterLogEvents. Live Tail starts
- * before the history is read, and lines it delivers that the history already printed are
- * dropped, so nothing is lost or printed twice at the boundary.
+ * How long a tail holds a fresh line so that lines stamped earlier can pass it: Live Tail
+ * delivers what was ingested in the last second, and streams are ingested a little apart.
  */
-export async function* logs(ctx: AwsContext, app: string, options: LogOptions): AsyncIterable<LogLine> {
+export const TAIL_HOLD_MS = 2000
+
+/**
+ * logs: the last `num` lines across the app's streams in time order, then, with tail, every
+ * new line, in time order too: Live Tail where it is available, else polling FilterLogEvents.
+ * Live Tail starts before the history is read, and lines it delivers that the history already
+ * printed are dropped, so nothing is lost or printed twice at the boundary.
+ */
+export function logs(ctx: AwsContext, app: string, options: LogOptions): AsyncIterable<LogLine> {
+  if (!options.tail) return lines(ctx, app, options)
+  const clock = {now: () => ctx.clock.now().getTime(), sleep: (ms: number, signal?: AbortSignal) => ctx.clock.sleep(ms, signal).catch(() => undefined)}
+  return inTimeOrder(lines(ctx, app, options), (line) => line.time.getTime(), {holdMs: TAIL_HOLD_MS, clock})
+}
+
+async function* lines(ctx: AwsContext, app: string, options: LogOptions): AsyncIterable<LogLine> {
   if (!Number.isInteger(options.num) || options.num < 1) throw new InvalidInput('-n must be a whole number of lines, at least 1.')
   const filter = await filterFor(options, async (name) => (await ps(ctx, app)).find((p) => p.name === name)?.id)
   const service = new LogsService(await ctx.clients.logs())

@@ -7,7 +7,7 @@ import {sizeSpec} from '../../lib/sizes.js'
 import type {RunOptions, RunResult} from '../types.js'
 import type {AwsContext} from './context.js'
 import {ecsService, RUN_TYPE, runName, runStartedBy} from './formation.js'
-import {type AppResources, appResources} from './resources.js'
+import {type AppResources, appResources, WEB_PORT} from './resources.js'
 import {containerName, type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
 /** How often a running one-off task and its log stream are read. */
@@ -36,6 +36,10 @@ export async function run(ctx: AwsContext, app: string, options: RunOptions): Pr
   const definition = await runDefinition(ctx, resources, options.size)
   const buildpack = definition.containerDefinitions?.[0]?.entryPoint?.[0] === CNB_LAUNCHER
   const line = options.command.join(' ')
+  // As Heroku says it: `Running rake db:migrate on demo... up, run.1a2b3c4`.
+  const running = (status: 'start' | 'done' | 'failed', detail?: string) =>
+    options.onProgress?.({kind: 'step', id: 'run', message: `Running ${line} on ${app}`, status, ...(detail ? {detail} : {})})
+  running('start')
   const task = await ecs.runTask({
     cluster: resources.cluster,
     taskDefinition: definition.taskDefinitionArn,
@@ -52,16 +56,19 @@ export async function run(ctx: AwsContext, app: string, options: RunOptions): Pr
         {
           name: containerName(RUN_TYPE),
           command: buildpack ? [line] : ['sh', '-c', line],
-          environment: Object.entries(options.env).map(([name, value]) => ({name, value})),
+          // PORT as on Heroku's one-off dynos: a server started by `run` listens where it would in a web process.
+          environment: Object.entries({PORT: String(WEB_PORT), ...options.env}).map(([name, value]) => ({name, value})),
         },
       ],
     },
+  }).catch((error: unknown) => {
+    running('failed')
+    throw error
   })
   const id = taskId(task.taskArn!)
   const name = runName(id)
-  options.onProgress?.({kind: 'step', id: 'run', message: `Starting ${name}`, status: 'start'})
   if (options.detached) {
-    options.onProgress?.({kind: 'step', id: 'run', message: `Starting ${name}`, status: 'done'})
+    running('done', `starting, ${name}`)
     return {id, name, detached: true}
   }
 
@@ -78,7 +85,7 @@ export async function run(ctx: AwsContext, app: string, options: RunOptions): Pr
     }
   }
 
-  let status = task.lastStatus
+  let up = false
   for (;;) {
     if (options.signal?.aborted) {
       await ecs.stopTask(resources.cluster, id, 'Interrupted with Ctrl-C in herogate run')
@@ -88,9 +95,9 @@ export async function run(ctx: AwsContext, app: string, options: RunOptions): Pr
     }
 
     const [current] = await ecs.describeTasks(resources.cluster, [id])
-    if (current?.lastStatus && current.lastStatus !== status) {
-      status = current.lastStatus
-      if (status === 'RUNNING') options.onProgress?.({kind: 'step', id: 'run', message: `Starting ${name}`, status: 'done'})
+    if (current?.lastStatus === 'RUNNING' && !up) {
+      up = true
+      running('done', `up, ${name}`)
     }
 
     await drain()
@@ -104,6 +111,8 @@ export async function run(ctx: AwsContext, app: string, options: RunOptions): Pr
       const exitCode = container?.exitCode
       const stopReason = current?.stoppedReason ?? container?.reason ?? (current ? undefined : 'the task disappeared')
       const failed = exitCode === undefined
+      // Stopped between two looks: it ran when it has an exit code.
+      if (!up) running(failed ? 'failed' : 'done', `${failed ? 'did not start' : 'up'}, ${name}`)
       options.onProgress?.({kind: 'step', id: 'run', message: `${name} ${failed ? 'did not run' : `exited with ${exitCode}`}`, status: failed || exitCode !== 0 ? 'failed' : 'done'})
       return {id, name, detached: false, ...(exitCode === undefined ? {} : {exitCode}), ...(failed && stopReason ? {stopReason} : {})}
     }

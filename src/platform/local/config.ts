@@ -24,6 +24,6 @@ export function writeConfig(paths: AppPaths, vars: Record<string, string>): numb
 }
 
 /** "Set FOO, BAR config vars" as Heroku describes a config release (plural even for one key). */
-export function describeConfigChange(verb: 'Set' | 'Remove', keys: string[]): string {
-  return `${verb} ${keys.join(', ')} config vars`
+export function describeConfigChange(verb: 'Set' | 'Remove', keys: string[], removed: string[] = []): string {
+  return `${verb} ${keys.join(', ')}${removed.length > 0 ? ` and remove ${removed.join(', ')}` : ''} config vars`
 }

@@ -1,9 +1,9 @@
-import {existsSync, mkdirSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, renameSync, rmSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 
 import {targetFromRemoteUrl} from '../../lib/app.js'
-import {AppExists, ConfigUnchanged, HerogateError, Interrupted, InvalidInput, NoChanges} from '../../lib/errors.js'
-import {addRemote, getRemoteUrl, git, gitRoot, removeRemote} from '../../lib/git.js'
+import {AppExists, ConfigUnchanged, HerogateError, Interrupted, InvalidInput, NoChanges, UpToDate} from '../../lib/errors.js'
+import {addRemote, cloneRepo, getRemoteUrl, git, gitRoot, notARepo, removeRemote, setRemote} from '../../lib/git.js'
 import {localAppsDir} from '../../lib/home.js'
 import {deployHint, noCodeYet, processTypeHints} from '../../lib/hints.js'
 import {names, validateAppName} from '../../lib/naming.js'
@@ -11,10 +11,9 @@ import {failureDetails} from '../../lib/process-output.js'
 import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import {randomAppName} from '../../lib/random-name.js'
 import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../lib/settings.js'
-import {DEFAULT_SIZE} from '../../lib/sizes.js'
 import type {
-  AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, CreateOptions, CreateResult, DeployOptions, DestroyResult, LogLine, LogOptions,
-  OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
+  AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
+  OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, ReleaseOutput, RenameResult, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
 import {runStreaming} from './build.js'
 import {describeConfigChange, readConfig, writeConfig} from './config.js'
@@ -138,6 +137,69 @@ export class LocalPlatform implements Platform {
     return {name: app, removed}
   }
 
+  /**
+   * Renames everything under the app's directory (repo, releases, builds, config, logs) by
+   * moving the directory, under the app's lock: refused while a release holds it. Processes
+   * stop for the move and come back under the new name on the same port.
+   */
+  async renameApp(app: string, newName: string, options: OperationOptions & {cwd: string}): Promise<RenameResult> {
+    validateAppName(newName)
+    readApp(app)
+    if (newName === app) throw new InvalidInput(`${app} is already called ${newName}.`)
+    const from = appPaths(app)
+    const to = appPaths(newName)
+    if (existsSync(to.dir)) throw new AppExists(newName, 'the local platform')
+    let remoteUpdated: string | undefined
+    await withLock(
+      app,
+      'rename',
+      async () => {
+        step(options.onProgress, 'rename', `Stopping ${app}`, 'start')
+        await this.ctx.runtime.stopSupervisor(from.dir)
+        step(options.onProgress, 'rename', `Stopping ${app}`, 'done')
+        renameSync(from.dir, to.dir)
+        // The lock moved with the directory: the new name starts free.
+        rmSync(to.lock, {force: true})
+        writeApp({...readApp(newName), name: newName})
+        // The hook names the app it deploys.
+        await installHook(to.repo, newName)
+        const root = await gitRoot(options.cwd)
+        const url = root ? await getRemoteUrl(root, names.gitRemote()) : undefined
+        if (root && url && resolve(url.replace(/^file:\/\//, '')) === resolve(from.repo)) {
+          await setRemote(root, names.gitRemote(), to.repo)
+          remoteUpdated = root
+        }
+      },
+      // A release in flight holds the lock: refused at once, not after it ends.
+      {waitMs: 0},
+    )
+    const record = readApp(newName)
+    if (this.serving(newName, record)) {
+      step(options.onProgress, 'rename', `Starting ${newName}`, 'start')
+      await this.ensure(newName)
+      step(options.onProgress, 'rename', `Starting ${newName}`, 'done')
+    }
+
+    return {name: newName, previous: app, webUrl: this.summary(record, 'idle').webUrl, gitUrl: to.repo, ...(remoteUpdated ? {remoteUpdated} : {})}
+  }
+
+  async gitRemote(app: string, options: {cwd: string; remote?: string}): Promise<GitRemoteResult> {
+    readApp(app)
+    const root = await gitRoot(options.cwd)
+    if (!root) throw notARepo(options.cwd, app)
+    const remote = options.remote ?? names.gitRemote()
+    const url = appPaths(app).repo
+    const previous = await setRemote(root, remote, url)
+    return {dir: root, remote, url, ...(previous ? {previous} : {})}
+  }
+
+  async gitClone(app: string, options: {cwd: string; directory?: string; remote?: string}): Promise<GitRemoteResult> {
+    readApp(app)
+    const remote = options.remote ?? names.gitRemote()
+    const url = appPaths(app).repo
+    return {dir: await cloneRepo(options.cwd, url, options.directory ?? app, {origin: remote}), remote, url}
+  }
+
   async getConfig(app: string): Promise<Record<string, string>> {
     await this.ensure(app)
     const record = readApp(app)
@@ -164,6 +226,22 @@ export class LocalPlatform implements Platform {
       const next = {...config}
       for (const key of present) delete next[key]
       return {next, description: describeConfigChange('Remove', present), keys: present}
+    })
+  }
+
+  async editConfig(app: string, edit: ConfigEdit, options: OperationOptions = {}): Promise<ConfigChange> {
+    const keys = [...Object.keys(edit.set), ...edit.unset]
+    for (const key of Object.keys(edit.set)) validateConfigVar(key, edit.set[key])
+    for (const key of edit.unset) validateConfigKey(key)
+    if (keys.length === 0) throw new InvalidInput('No config changes given.', {suggestions: ['herogate config:edit']})
+    return this.changeConfig(app, options, (config) => {
+      const set = Object.keys(edit.set).filter((key) => config[key] !== edit.set[key])
+      const unset = edit.unset.filter((key) => Object.hasOwn(config, key) && !Object.hasOwn(edit.set, key))
+      if (set.length + unset.length === 0) throw new ConfigUnchanged(keys, 'same value')
+      const next = {...config, ...edit.set}
+      for (const key of unset) delete next[key]
+      const description = set.length > 0 ? describeConfigChange('Set', set, unset) : describeConfigChange('Remove', unset)
+      return {next, description, keys: [...set, ...unset]}
     })
   }
 
@@ -215,7 +293,7 @@ export class LocalPlatform implements Platform {
   async ps(app: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {
     const client = await this.ensure(app)
     if (!client) return []
-    const processes = await client.status()
+    const processes = await processesOf(client)
     for (const warning of [procfileWarning(this.serving(app, readApp(app))?.processTypes ?? {}), listenWarning(processes)]) {
       if (warning) options.onProgress?.({kind: 'warning', message: warning})
     }
@@ -228,7 +306,7 @@ export class LocalPlatform implements Platform {
     if (!client) throw noCodeYet(app)
     if (processType) this.checkType(app, processType)
     await client.restart(processType)
-    return client.status()
+    return processesOf(client)
   }
 
   async stop(app: string, id: string): Promise<void> {
@@ -243,8 +321,9 @@ export class LocalPlatform implements Platform {
     const release = this.serving(app, record)
     if (!release) throw noCodeYet(app)
     const paths = appPaths(app)
-    const env = {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), ...options.env}
-    return runOneOff(options, {dir: join(paths.builds, release.image!), env, appDir: paths.dir})
+    // PORT as on Heroku's one-off dynos: a server started by `run` finds one it can listen on.
+    const env = {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), PORT: String(await freePort()), ...options.env}
+    return runOneOff(options, {app, dir: join(paths.builds, release.image!), env, appDir: paths.dir})
   }
 
   async *logs(app: string, options: LogOptions): AsyncIterable<LogLine> {
@@ -381,7 +460,15 @@ export class LocalPlatform implements Platform {
     }
 
     if (!after || after.version === before) {
-      throw new NoChanges('Everything up-to-date: that commit is already deployed.', {suggestions: ['commit a change, then deploy again', `herogate releases -a ${app}`]})
+      const commit = await git(root, ['rev-parse', '--verify', `${options.branch ?? 'HEAD'}^{commit}`]).catch(() => undefined)
+      const record = readApp(app)
+      const live = readRelease(paths, record.current)
+      if (live && commit && live.commit === commit) throw new UpToDate(toRelease(live, record.current))
+      // The app's repo has the commit, yet another release serves (a rollback since): say how to serve it again.
+      const released = commit ? allReleases(paths).find((r) => r.commit === commit && r.image && r.status === 'succeeded') : undefined
+      throw new NoChanges(`Nothing to push: the app's repo already has ${commit ? commit.slice(0, 7) : 'that commit'}, but v${record.current} serves ${live?.commit ? live.commit.slice(0, 7) : 'other code'}.`, {
+        suggestions: [...(released ? [`herogate rollback v${released.version} -a ${app} (serves it again, no rebuild)`] : []), 'commit a change, then deploy again', `herogate releases -a ${app}`],
+      })
     }
 
     return toRelease(after, readApp(app).current)
@@ -459,7 +546,6 @@ export class LocalPlatform implements Platform {
     return Object.entries(runnableTypes(release.processTypes)).map(([type, command]) => ({
       type,
       quantity: record.formation[type] ?? 0,
-      size: DEFAULT_SIZE,
       command,
     }))
   }
@@ -606,6 +692,11 @@ export class LocalPlatform implements Platform {
       },
     )
   }
+}
+
+/** What the supervisor runs, without the size its status carries: no size applies on this machine. */
+async function processesOf(client: SupervisorClient): Promise<ProcessInfo[]> {
+  return (await client.status()).map(({size: _size, ...process}) => process)
 }
 
 function step(progress: Progress | undefined, id: string, message: string, status: 'start' | 'done' | 'failed'): void {

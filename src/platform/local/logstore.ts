@@ -1,6 +1,7 @@
 import {appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmdirSync, statSync, watch, type FSWatcher} from 'node:fs'
 import {join} from 'node:path'
 
+import {inTimeOrder} from '../../lib/time-order.js'
 import type {LogLine, LogOptions} from '../types.js'
 import type {LogReader, LogWriter} from './contracts.js'
 
@@ -27,6 +28,8 @@ export interface LogStoreOptions {
   appendFile?: (path: string, text: string) => void
   /** Told once per outage that lines are being dropped, and why (the supervisor writes it to its output). */
   onTrouble?: (message: string) => void
+  /** How long a tail holds fresh lines to print them in time order (default TAIL_HOLD_MS). */
+  tailHoldMs?: number
 }
 
 /**
@@ -48,7 +51,14 @@ interface StoredLine {
   source: LogLine['source']
   process: string
   message: string
+  release?: number
 }
+
+/**
+ * How long a tail holds a fresh line so that lines of other writers stamped earlier can pass
+ * it (the supervisor writes every 20 ms, a tail wakes on a file event or every 200 ms).
+ */
+export const TAIL_HOLD_MS = 400
 
 export function logDir(appDir: string): string {
   return join(appDir, 'logs')
@@ -81,7 +91,9 @@ export class LogStore implements LogWriter, LogReader {
   }
 
   append(line: LogLine): void {
-    const stored: StoredLine = {time: line.time.toISOString(), source: line.source, process: line.process, message: line.message}
+    const stored: StoredLine = {
+      time: line.time.toISOString(), source: line.source, process: line.process, message: line.message, ...(line.release === undefined ? {} : {release: line.release}),
+    }
     const text = JSON.stringify(stored) + '\n'
     if (!this.options.buffered) {
       this.write([text])
@@ -118,8 +130,10 @@ export class LogStore implements LogWriter, LogReader {
     return this.outage?.dropped ?? 0
   }
 
+  /** History in time order; a tail's lines too, across writers (see inTimeOrder). */
   read(options: LogOptions): AsyncIterable<LogLine> {
-    return this.lines(options)
+    if (!options.tail) return this.lines(options)
+    return inTimeOrder(this.lines(options), (line) => line.time.getTime(), {holdMs: this.options.tailHoldMs ?? TAIL_HOLD_MS})
   }
 
   private write(lines: string[]): void {
@@ -314,7 +328,8 @@ function collect(buffer: Buffer, matches: (line: StoredLine) => boolean, into: L
       continue
     }
 
-    if (matches(stored)) into.push({time: new Date(stored.time), source: stored.source, process: stored.process, message: stored.message})
+    if (!matches(stored)) continue
+    into.push({time: new Date(stored.time), source: stored.source, process: stored.process, message: stored.message, ...(stored.release === undefined ? {} : {release: stored.release})})
   }
 }
 

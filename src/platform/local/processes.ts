@@ -436,11 +436,12 @@ export class ProcessManager {
   }
 
   private appLine(process: ManagedProcess, message: string): void {
-    this.options.log.append({time: new Date(this.clock.now()), source: 'app', process: process.name, message})
+    this.options.log.append({time: new Date(this.clock.now()), source: 'app', process: process.name, message, release: process.spec.release})
   }
 
   private event(process: ManagedProcess, message: string): void {
-    this.options.log.append({time: new Date(this.clock.now()), source: 'herogate', process: process.name, message})
+    // The release tells the old and the new web.1 of a rolling deploy apart.
+    this.options.log.append({time: new Date(this.clock.now()), source: 'herogate', process: process.name, message, release: process.spec.release})
   }
 }
 

@@ -32,6 +32,8 @@ export function entryCommand(name: string): string[] {
 }
 
 export interface OneOff {
+  /** The app's name, as `Running CMD on APP... up, run.1234` says it. */
+  app?: string
   dir: string
   env: NodeJS.ProcessEnv
   appDir: string
@@ -44,7 +46,24 @@ export function runOneOff(options: RunOptions, where: OneOff): Promise<RunResult
   const name = `run.${1000 + Math.floor(Math.random() * 9000)}`
   const line = shellLine(options.command)
   const env = appEnv(where.dir, {...where.env, DYNO: name})
-  if (options.detached) return runDetached(name, line, env, where)
+  // As Heroku says it: `Running rake db:migrate on demo... up, run.1234`.
+  const message = `Running ${options.command.join(' ')}${where.app ? ` on ${where.app}` : ''}`
+  const step = (status: 'start' | 'done' | 'failed') => options.onProgress?.({kind: 'step', id: 'run', message, status, ...(status === 'done' ? {detail: `up, ${name}`} : {})})
+  step('start')
+  const started = (options.detached ? runDetached(name, line, env, where) : runAttached(options, name, line, env, where, () => step('done')))
+  return started.then(
+    (result) => {
+      if (options.detached) step('done')
+      return result
+    },
+    (error: unknown) => {
+      step('failed')
+      throw error
+    },
+  )
+}
+
+function runAttached(options: RunOptions, name: string, line: string, env: NodeJS.ProcessEnv, where: OneOff, onSpawn: () => void): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const stdio: StdioOptions = options.tty ? 'inherit' : [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe']
     // Piped, the command gets its own process group so that stopping it stops what it started
@@ -85,6 +104,7 @@ export function runOneOff(options: RunOptions, where: OneOff): Promise<RunResult
       child.stderr?.pipe(options.stderr, {end: false})
     }
 
+    child.once('spawn', onSpawn)
     child.once('error', (error) => reject(couldNotStart(error)))
     child.once('close', (code, signal) => {
       options.signal?.removeEventListener('abort', abort)

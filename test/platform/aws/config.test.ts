@@ -6,7 +6,7 @@ import {ReleaseStore} from '../../../src/aws/release-store.js'
 import {EMPTY_MARKER, UNSET_MARKER} from '../../../src/aws/ssm.js'
 import {AppNotFound, ConfigUnchanged, InvalidInput, NoChanges} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
-import {getConfig, setConfig, unsetConfig} from '../../../src/platform/aws/config.js'
+import {editConfig, getConfig, setConfig, unsetConfig} from '../../../src/platform/aws/config.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 import {useMoto} from '../../helpers/moto.js'
@@ -103,6 +103,21 @@ describe('aws driver: config (moto)', () => {
     expect(unset).to.be.instanceOf(ConfigUnchanged)
     expect((unset as Error).message).to.equal('NOPE is not set: no new release.')
     expect((await container(resources, 'web')).secrets).to.deep.equal(before)
+  })
+
+  it('config:edit sets, changes and removes vars as one release; unchanged keys are left out', async () => {
+    await setConfig(ctx, 'demo', {KEEP: 'same', OLD: 'x', CHANGE: '1'})
+    const store = new ReleaseStore(new SSMClient({region: REGION}))
+    const versionsBefore = (await store.all('demo')).length
+    const change = await editConfig(ctx, 'demo', {set: {KEEP: 'same', CHANGE: '2', NEW: 'two words'}, unset: ['OLD']})
+    expect(change.keys).to.deep.equal(['CHANGE', 'NEW', 'OLD'])
+    expect(change.release).to.deep.include({status: 'succeeded', description: 'Set CHANGE, NEW and remove OLD config vars'})
+    expect((await store.all('demo')).length).to.equal(versionsBefore + 1)
+    expect(await getConfig(ctx, 'demo')).to.deep.equal({KEEP: 'same', CHANGE: '2', NEW: 'two words'})
+    expect((await container(resources, 'web')).secrets!.map((s) => s.name).sort()).to.deep.equal(['CHANGE', 'KEEP', 'NEW'])
+    expect(JSON.stringify(change)).not.to.include('two words')
+    const same = await editConfig(ctx, 'demo', {set: {KEEP: 'same'}, unset: ['OLD']}).catch((e: unknown) => e)
+    expect(same).to.be.instanceOf(ConfigUnchanged)
   })
 
   it('only rewrites changed keys and reports only those', async () => {

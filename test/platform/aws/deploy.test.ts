@@ -12,7 +12,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {type ReleaseRecord, ReleaseStore} from '../../../src/aws/release-store.js'
-import {HerogateError, Interrupted} from '../../../src/lib/errors.js'
+import {HerogateError, Interrupted, UpToDate} from '../../../src/lib/errors.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import {deploy, gitPush, type Pusher} from '../../../src/platform/aws/deploy.js'
 import {BUILD_TIMEOUT_MINUTES} from '../../../src/release/budget.js'
@@ -185,11 +185,12 @@ describe('deploy (moto + mocked CodePipeline/CodeBuild)', function () {
     expect(events).to.deep.include({kind: 'step', id: 'build', message: 'Building', status: 'failed'})
   })
 
-  it('returns the current release when HEAD is already deployed', async () => {
+  it('says Everything up-to-date with the live release when HEAD is already deployed', async () => {
     await recordRelease('demo', record({status: 'succeeded'}))
-    const release = await run(true)
-    expect(release).to.include({version: 1, current: true})
-    expect(events).to.deep.include({kind: 'warning', message: '1a2b3c4 is already deployed as v1.'})
+    const error = await run(true).catch((e: unknown) => e)
+    expect(error).to.be.instanceOf(UpToDate)
+    expect((error as UpToDate).message).to.equal('Everything up-to-date: 1a2b3c4 is live as v1.')
+    expect((error as UpToDate).release).to.include({version: 1, current: true})
     expect(pipeline.commandCalls(ListPipelineExecutionsCommand)).to.have.length(0)
   })
 

@@ -159,6 +159,35 @@ describe('aws driver: logs with Live Tail (mocked)', () => {
     expect(mock.commandCalls(StartLiveTailCommand)[0].args[0].input).to.deep.equal({logGroupIdentifiers: ['arn:aws:logs:us-east-1:1:log-group:/herogate/demo']})
   })
 
+  it('tails in time order: lines Live Tail delivers out of order (streams ingested apart) are put back in order', async () => {
+    const {mock, ctx} = setup([])
+    // A clock whose time passes only for the waits that complete, as real time does.
+    let now = T0 + 60_000
+    ctx.clock = {
+      now: () => new Date(now),
+      async sleep(ms, signal) {
+        await new Promise((resolve) => setImmediate(resolve))
+        if (signal?.aborted) throw signal.reason
+        now += ms
+      },
+    }
+    const update = (results: Array<[number, string, string]>) => ({
+      sessionUpdate: {sessionResults: results.map(([offset, stream, message]) => ({timestamp: T0 + 60_000 + offset, logStreamName: stream, message}))},
+    })
+    mock.on(StartLiveTailCommand).resolves({
+      responseStream: stream([
+        {sessionStart: {sessionId: 's'}},
+        update([[300, WEB, 'web handled /'], [100, WORKER, 'worker picked job 1']]),
+        update([[200, WORKER, 'worker done job 1']]),
+      ]),
+    })
+    expect(await collect(logs(ctx, 'demo', {...base, tail: true}))).to.deep.equal([
+      '2026-11-21T10:01:00.100Z app[worker.bbbbbbb]: worker picked job 1',
+      '2026-11-21T10:01:00.200Z app[worker.bbbbbbb]: worker done job 1',
+      '2026-11-21T10:01:00.300Z app[web.aaaaaaa]: web handled /',
+    ])
+  })
+
   it('starts a new Live Tail session when one ends', async () => {
     const {mock, ctx} = setup([])
     const update = (message: string) => ({sessionUpdate: {sessionResults: [{timestamp: T0 + 5000, message, logStreamName: WEB}]}})

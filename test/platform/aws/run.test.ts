@@ -83,11 +83,11 @@ describe('aws driver: run (moto)', () => {
     expect(result.detached).to.equal(false)
     expect(result.name).to.equal(`run.${result.id.slice(0, 7)}`)
     expect(opts.stdout.text()).to.equal('hi\nbye\n')
-    expect(progress[0]).to.equal(`start Starting ${result.name}`)
+    expect(progress[0]).to.equal(`start Running echo hi on demo`)
 
     const [task] = (await ecs.send(new DescribeTasksCommand({cluster: resources.cluster, tasks: [result.id]}))).tasks!
     expect(task.startedBy).to.equal('herogate-run/demo')
-    expect(task.overrides?.containerOverrides?.[0]).to.deep.include({name: 'run', command: ['sh', '-c', 'echo hi'], environment: [{name: 'EXTRA', value: '1'}]})
+    expect(task.overrides?.containerOverrides?.[0]).to.deep.include({name: 'run', command: ['sh', '-c', 'echo hi'], environment: [{name: 'PORT', value: '5000'}, {name: 'EXTRA', value: '1'}]})
     const definition = (await ecs.send(new DescribeTaskDefinitionCommand({taskDefinition: task.taskDefinitionArn}))).taskDefinition!
     expect(definition.family).to.equal(names.taskFamily('demo', 'run'))
     expect([definition.cpu, definition.memory]).to.deep.equal(['1024', '2048'])
@@ -247,11 +247,11 @@ describe('aws driver: run (ECS model, mocked Logs)', () => {
     const {ctx, model} = await setup({exitAfterMs: 20_000, exitCode: 3})
     const opts = options(['rake', 'db:migrate'])
     const steps: string[] = []
-    opts.onProgress = (event) => event.kind === 'step' && steps.push(`${event.status} ${event.message}`)
+    opts.onProgress = (event) => event.kind === 'step' && steps.push(`${event.status} ${event.message}${event.detail ? `: ${event.detail}` : ''}`)
     const result = await run(ctx, 'demo', opts)
     expect(result).to.deep.include({detached: false, exitCode: 3})
     expect(opts.stdout.text()).to.equal('migrating\ndone\n')
-    expect(steps).to.deep.equal([`start Starting ${result.name}`, `done Starting ${result.name}`, `failed ${result.name} exited with 3`])
+    expect(steps).to.deep.equal([`start Running rake db:migrate on demo`, `done Running rake db:migrate on demo: up, ${result.name}`, `failed ${result.name} exited with 3`])
     const [task] = model.describe({family: names.taskFamily('demo', 'run')})
     expect(task).to.include({lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited', startedBy: 'herogate-run/demo'})
     expect(task.overrides?.containerOverrides?.[0].command).to.deep.equal(['sh', '-c', 'rake db:migrate'])

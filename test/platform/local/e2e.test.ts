@@ -3,7 +3,7 @@ import {existsSync, readFileSync, rmSync, unlinkSync, writeFileSync} from 'node:
 import {join} from 'node:path'
 import {PassThrough} from 'node:stream'
 
-import {Interrupted, NoChanges} from '../../../src/lib/errors.js'
+import {Interrupted, UpToDate} from '../../../src/lib/errors.js'
 import {LocalPlatform} from '../../../src/platform/local/index.js'
 import {portFree} from '../../../src/platform/local/ports.js'
 import {readRelease} from '../../../src/platform/local/releases.js'
@@ -126,7 +126,7 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
     expect((await platform.releaseInfo(app)).version).to.equal(2)
   })
 
-  it('deploys new code through LocalPlatform.deploy and refuses an up-to-date push', async () => {
+  it('deploys new code through LocalPlatform.deploy and says an up-to-date push is up to date', async () => {
     unlinkSync(join(repo, 'release-fail'))
     writeFileSync(join(repo, 'message.txt'), 'two\n')
     commitAll(repo, 'message two')
@@ -142,7 +142,9 @@ describe('local platform end to end (real git push, processes, HTTP)', function 
       error = error_
     }
 
-    expect(error).to.be.instanceOf(NoChanges)
+    expect(error).to.be.instanceOf(UpToDate)
+    expect((error as UpToDate).message).to.equal(`Everything up-to-date: ${release.commit!.slice(0, 7)} is live as v6.`)
+    expect((error as UpToDate).release).to.include({version: 6, current: true})
   })
 
   it('rolls back code and config', async () => {

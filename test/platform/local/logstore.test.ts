@@ -26,6 +26,18 @@ describe('local LogStore', () => {
 
   const options = (extra: Partial<LogOptions> = {}): LogOptions => ({num: 100, tail: false, ...extra})
 
+  /** Tails `store` until `count` messages came: the messages, in the order the tail gave them. */
+  async function tailMessages(store: LogStore, count: number): Promise<string[]> {
+    const controller = new AbortController()
+    const seen: string[] = []
+    for await (const item of store.read(options({tail: true, signal: controller.signal}))) {
+      seen.push(item.message)
+      if (seen.length === count) controller.abort()
+    }
+
+    return seen
+  }
+
   it('keeps lines as JSON in <appDir>/logs and reads them back with their time', async () => {
     const store = openLogStore(dir)
     store.append(line(1, 'web.1', 'hello "world"\ttab'))
@@ -85,19 +97,34 @@ describe('local LogStore', () => {
   it('tails: history first, then new lines as they arrive, until the signal aborts', async () => {
     const store = new LogStore(join(dir, 'logs'), {pollMs: 20})
     store.append(line(1, 'web.1', 'old'))
-    const controller = new AbortController()
-    const seen: string[] = []
-    const reading = (async () => {
-      for await (const item of store.read(options({tail: true, signal: controller.signal}))) {
-        seen.push(item.message)
-        if (seen.length === 3) controller.abort()
-      }
-    })()
+    const reading = tailMessages(store, 3)
     await pause(30)
     store.append(line(2, 'web.1', 'new 1'))
     store.append(line(3, 'worker.1', 'new 2'))
-    await reading
-    expect(seen).to.deep.equal(['old', 'new 1', 'new 2'])
+    expect(await reading).to.deep.equal(['old', 'new 1', 'new 2'])
+  })
+
+  it('tails in time order across writers: a line written late by a batching writer comes before newer ones', async () => {
+    const store = new LogStore(join(dir, 'logs'), {pollMs: 20})
+    const reading = tailMessages(store, 3)
+    await pause(30)
+    const now = Date.now()
+    // The router wrote at once; the supervisor's batch, stamped earlier, lands after it.
+    store.append({time: new Date(now), source: 'herogate', process: 'router', message: 'at=info path=/'})
+    store.append({time: new Date(now - 20), source: 'app', process: 'web.1', message: 'handling /'})
+    store.append({time: new Date(now - 10), source: 'app', process: 'web.1', message: 'handled /'})
+    expect(await reading).to.deep.equal(['handling /', 'handled /', 'at=info path=/'])
+  })
+
+  it('keeps the release of a process line, so the old and the new web.1 are told apart', async () => {
+    const store = openLogStore(dir)
+    store.append({...line(1, 'web.1', 'State changed from up to stopping', 'herogate'), release: 7})
+    store.append({...line(2, 'web.1', 'State changed from starting to up', 'herogate'), release: 8})
+    store.append(line(3, 'router', 'at=info'))
+    const lines: LogLine[] = []
+    for await (const item of store.read(options())) lines.push(item)
+    expect(lines.map((l) => l.release)).to.deep.equal([7, 8, undefined])
+    expect(Object.hasOwn(lines[2], 'release')).to.equal(false)
   })
 
   it('ends an idle tail as soon as the signal aborts', async () => {

@@ -51,6 +51,23 @@ describe('local ProcessManager', () => {
     expect(app.every((line) => line.process === 'web.1')).to.equal(true)
   })
 
+  it('names the release on every line of a process, so that two web.1 of a rolling deploy are told apart', async () => {
+    const {fakes, log, manager} = setup()
+    const old = manager.start(spec)
+    manager.markUp(old, 'healthy')
+    const fresh = manager.start({...spec, release: 4})
+    manager.markUp(fresh, 'healthy')
+    fakes.children[1].stdout.write('listening\n')
+    await settle()
+    expect(log.lines.map((line) => `${line.source}[${line.process}] v${line.release}: ${line.message}`)).to.deep.equal([
+      'herogate[web.1] v3: Starting process with command `node app.js`',
+      'herogate[web.1] v3: State changed from starting to up',
+      'herogate[web.1] v4: Starting process with command `node app.js`',
+      'herogate[web.1] v4: State changed from starting to up',
+      'app[web.1] v4: listening',
+    ])
+  })
+
   it('restarts a crashed process with exponential backoff, capped', () => {
     const {clock, fakes, log, manager, crashes, restarts} = setup()
     const process = manager.start(spec)
