@@ -7,6 +7,11 @@ if (process.argv.length === 3 && ['--version', '-v', 'version'].includes(process
 } else {
   // herogate pins its SDK; the SDK's notice about future Node majors is for herogate's developers, not its users.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-  const {execute} = await import('@oclif/core/execute')
-  await execute({dir: import.meta.url})
+  // Reads of local apps (ps, config, releases, info, apps, logs -n) run without oclif when their
+  // command line is plain; everything else, and anything the fast path is unsure of, is oclif's.
+  const {runFast} = await import('../dist/lib/fast-path.js')
+  if (!(await runFast(process.argv.slice(2), new URL('../oclif.manifest.json', import.meta.url)))) {
+    const {execute} = await import('@oclif/core/execute')
+    await execute({dir: import.meta.url})
+  }
 }

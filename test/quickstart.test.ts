@@ -41,8 +41,8 @@ describe('README quick start, as written, in a fresh clone', function () {
   before(function () {
     work = mkdtempSync(join(tmpdir(), 'herogate-quickstart-'))
     clone = join(work, 'herogate')
-    // The files a clone has: what git tracks, as they are in this work tree.
-    const tracked = execFileSync('git', ['ls-files', '-z'], {cwd: ROOT, encoding: 'utf8'}).split('\0').filter(Boolean)
+    // The files a clone has: what git tracks, and what it would once committed (not what it ignores), as they are here.
+    const tracked = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {cwd: ROOT, encoding: 'utf8'}).split('\0').filter(Boolean)
     for (const file of tracked) if (existsSync(join(ROOT, file))) cpSync(join(ROOT, file), join(clone, file), {recursive: true, dereference: false})
     expect(existsSync(join(clone, 'dist')), 'dist/ is built output, not in a clone').to.equal(false)
     // `npm install` as written, from what this machine installed already (hard links) and

@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {HerogateCommand} from '../lib/base.js'
-import {formatLogLine} from '../lib/format.js'
 import {appFlags} from '../lib/flags.js'
-import {parseSince} from '../lib/parse.js'
+import {logs} from '../lib/reads.js'
 
 export default class Logs extends HerogateCommand {
   static description = `show the app's logs: processes, router, builds, releases and deploys
@@ -28,19 +27,6 @@ Lines look like Heroku's: 2026-11-21T10:00:00.000Z app[web.1]: message. --source
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Logs)
-    const since = flags.since ? parseSince(flags.since) : undefined
-    const {target, platform} = await this.resolveTarget(flags)
-    const lines = platform.logs(target.name, {
-      num: flags.num,
-      tail: flags.tail ?? false,
-      processType: flags['process-type'],
-      task: flags.task,
-      source: flags.source as 'app' | 'herogate' | undefined,
-      since,
-      signal: flags.tail ? this.signal : undefined,
-    })
-    for await (const line of lines) {
-      process.stdout.write((flags.json ? JSON.stringify({...line, time: line.time.toISOString()}) : formatLogLine(line)) + '\n')
-    }
+    await logs(this.io, flags)
   }
 }

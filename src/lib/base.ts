@@ -5,6 +5,7 @@ import type {AppTarget, Platform, PlatformKind, Progress} from '../platform/type
 import {resolveApp} from './app.js'
 import {HerogateError, InvalidInput} from './errors.js'
 import {createRenderer, type Renderer} from './progress.js'
+import type {ReadContext} from './reads.js'
 
 /**
  * The lifecycle every herogate command shares: resolve the app, open its platform, render
@@ -24,6 +25,23 @@ export abstract class HerogateCommand extends Command {
 
   protected platform(kind: PlatformKind, options: {region?: string; profile?: string} = {}): Promise<Platform> {
     return openPlatform(kind, options)
+  }
+
+  /** What the read commands (lib/reads.ts, shared with the fast path of bin/run.js) need of a command. */
+  protected get io(): ReadContext {
+    const command = this
+    return {
+      log: (message) => this.log(message),
+      write: (text) => process.stdout.write(text),
+      note: (message) => this.note(message),
+      progress: (event) => this.progress(event),
+      // Read when a command needs it (logs -t): taking it listens for Ctrl-C.
+      get signal() {
+        return command.signal
+      },
+      resolveTarget: (flags) => this.resolveTarget(flags),
+      platform: (kind, options) => this.platform(kind, options),
+    }
   }
 
   /** Progress renderer on stderr: rows on a TTY, lines when piped, silent under --json. */

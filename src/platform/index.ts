@@ -25,6 +25,9 @@ export async function openPlatform(kind: PlatformKind, options: PlatformOptions 
     return new LocalPlatform()
   }
 
+  // Without a region there is no AWS to talk to: said before the driver is even loaded (apps lists local apps then).
+  const {resolveRegion} = await import('../aws/region.js')
+  const region = await resolveRegion(options)
   const {AwsPlatform} = await import('./aws/index.js')
-  return AwsPlatform.open(options)
+  return AwsPlatform.open({...options, region})
 }

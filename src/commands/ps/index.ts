@@ -1,6 +1,6 @@
 import {HerogateCommand} from '../../lib/base.js'
-import {table} from '../../lib/format.js'
 import {appFlags} from '../../lib/flags.js'
+import {ps} from '../../lib/reads.js'
 import type {ProcessInfo} from '../../platform/types.js'
 
 export default class Ps extends HerogateCommand {
@@ -11,22 +11,6 @@ export default class Ps extends HerogateCommand {
 
   async run(): Promise<ProcessInfo[]> {
     const {flags} = await this.parse(Ps)
-    const {target, platform} = await this.resolveTarget(flags)
-    const processes = await platform.ps(target.name, {onProgress: this.progress})
-    if (processes.length === 0) {
-      this.log(`No processes are running on ${target.name}. Scale up with: herogate scale web=1 -a ${target.name}`)
-    } else {
-      this.log(table(processes, [
-        {header: 'Name', get: (p) => p.name},
-        {header: 'Status', get: (p) => p.status},
-        {header: 'Health', get: (p) => p.health},
-        {header: 'Release', get: (p) => (p.release === undefined ? '' : `v${p.release}`)},
-        {header: 'Size', get: (p) => p.size},
-        {header: 'Started', get: (p) => p.startedAt},
-        {header: 'Id', get: (p) => p.id},
-      ]))
-    }
-
-    return processes
+    return ps(this.io, flags)
   }
 }

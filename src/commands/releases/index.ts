@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {HerogateCommand} from '../../lib/base.js'
-import {table} from '../../lib/format.js'
 import {appFlags} from '../../lib/flags.js'
+import {releases} from '../../lib/reads.js'
 import type {Release} from '../../platform/types.js'
 
 export default class Releases extends HerogateCommand {
@@ -13,21 +13,6 @@ export default class Releases extends HerogateCommand {
 
   async run(): Promise<Release[]> {
     const {flags} = await this.parse(Releases)
-    const {target, platform} = await this.resolveTarget(flags)
-    const releases = await platform.releases(target.name, {num: flags.num})
-    if (releases.length === 0) {
-      this.log(`${target.name} has no releases yet. Deploy with: git push herogate main`)
-    } else {
-      this.log(`=== ${target.name} Releases`)
-      this.log(table(releases, [
-        {header: 'Version', get: (r) => `v${r.version}${r.current ? ' *' : ''}`},
-        {header: 'Description', get: (r) => r.description},
-        {header: 'Status', get: (r) => r.status},
-        {header: 'User', get: (r) => r.author},
-        {header: 'Created', get: (r) => r.createdAt},
-      ]))
-    }
-
-    return releases
+    return releases(this.io, flags)
   }
 }

@@ -6,7 +6,7 @@ import type {AppSettings, LogLine} from '../types.js'
 import {pruneBuilds, runStreaming} from './build.js'
 import {readConfig} from './config.js'
 import type {BootCheck, DeployOutcome, DesiredState, LogWriter, ReleaseEnded, ReleaseEvent, ReleaseRequest} from './contracts.js'
-import {createRelease, finishRelease, readRelease, type ReleaseRecord} from './releases.js'
+import {createRelease, finishRelease, readRelease, type ReleaseRecord, runnableTypes} from './releases.js'
 import {type AppPaths, type AppRecord, appPaths, latestVersion, readApp, takeOverLock, tryLock, writeApp} from './state.js'
 
 /**
@@ -32,12 +32,6 @@ export function processEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const key of INHERITED) if (process.env[key] !== undefined) env[key] = process.env[key]
   return env
-}
-
-/** Types the supervisor runs: everything in the Procfile but the release phase. */
-export function runnableTypes(processTypes: Record<string, string> = {}): Record<string, string> {
-  const {release: _release, ...types} = processTypes
-  return types
 }
 
 /** Counts for a release's types: the current counts where known, web=1 and others 0 for new types (as Heroku does). */
