@@ -3,7 +3,6 @@ import {join, resolve} from 'node:path'
 
 import {targetFromRemoteUrl} from '../../lib/app.js'
 import {AppExists, ConfigUnchanged, HerogateError, Interrupted, InvalidInput, NoChanges} from '../../lib/errors.js'
-import {addRemote, getRemoteUrl, git, gitRoot, removeRemote} from '../../lib/git.js'
 import {localAppsDir} from '../../lib/home.js'
 import {names, validateAppName} from '../../lib/naming.js'
 import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
@@ -28,6 +27,7 @@ export type {LocalContext} from './workflow.js'
  * brings its supervisor back: a read that needs none of them loads none (bin/run.js's fast path).
  */
 const workflow = () => import('./workflow.js')
+const gitCommands = () => import('../../lib/git.js')
 const releaseOwner = () => import('./release-owner.js')
 
 const NO_RELEASE = 'No release yet: git push herogate main'
@@ -63,7 +63,7 @@ export class LocalPlatform implements Platform {
 
     let record: AppRecord
     try {
-      await git(paths.dir, ['init', '--quiet', '--bare', '--initial-branch=main', paths.repo])
+      await (await gitCommands()).git(paths.dir, ['init', '--quiet', '--bare', '--initial-branch=main', paths.repo])
       // Write paths load their modules when they run: a read loads only what it reads (bin/run.js's fast path).
       const {installHook} = await import('./git-hook.js')
       await installHook(paths.repo, name)
@@ -124,6 +124,7 @@ export class LocalPlatform implements Platform {
         step(options.onProgress, 'destroy', `Stopping ${app}`, 'start')
         if (await this.ctx.runtime.stopSupervisor(paths.dir)) removed.push(`processes and router${port ? ` on 127.0.0.1:${port}` : ''}`)
         step(options.onProgress, 'destroy', `Stopping ${app}`, 'done')
+        const {getRemoteUrl, gitRoot, removeRemote} = await gitCommands()
         const root = await gitRoot(options.cwd)
         const url = root ? await getRemoteUrl(root, names.gitRemote()) : undefined
         if (root && url && this.pointsAt(url, app)) {
@@ -322,6 +323,7 @@ export class LocalPlatform implements Platform {
   async deploy(app: string, options: DeployOptions): Promise<Release> {
     const paths = appPaths(app)
     readApp(app)
+    const {getRemoteUrl, gitRoot} = await gitCommands()
     const root = await gitRoot(options.cwd)
     if (!root) throw new InvalidInput(`${options.cwd} is not a git repository.`, {suggestions: ['git init && git add . && git commit -m "first"']})
     const before = allReleases(paths)[0]?.version ?? 0
@@ -504,6 +506,7 @@ export class LocalPlatform implements Platform {
 
   private async addRemote(cwd: string, repo: string): Promise<string | undefined> {
     const add = `git remote add ${names.gitRemote()} ${repo}`
+    const {addRemote, getRemoteUrl, gitRoot} = await gitCommands()
     const root = await gitRoot(cwd)
     if (!root) return `${cwd} is not a git repository; in your app's repo run: ${add}`
     const existing = await getRemoteUrl(root, names.gitRemote())
