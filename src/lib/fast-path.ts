@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {readFileSync, writeSync} from 'node:fs'
 
 import type {AppFlags, ReadContext} from './reads.js'
 
@@ -87,17 +87,20 @@ export async function runFast(argv: string[], manifestUrl: URL): Promise<boolean
   ])
   const json = Boolean(command.enableJsonFlag && flags.json)
   // Output is held until the command has finished, in the order it came, so that a command
-  // left to oclif halfway has printed nothing.
-  const out: Array<[NodeJS.WriteStream, string]> = []
-  const stderr = {write: (text: string) => out.push([process.stderr, text]) > 0, isTTY: process.stderr.isTTY, columns: process.stderr.columns}
-  const renderer = createRenderer({json, stream: stderr})
+  // left to oclif halfway has printed nothing. Written to the file descriptors: process.stdout
+  // and process.stderr load node's streams, which take longer than the rest of a read.
+  const out: Array<[1 | 2, string]> = []
+  // Only warnings reach it here (ps), which a terminal shows as plain lines too.
+  const renderer = createRenderer({json, stream: {write: (text: string) => out.push([2, text]) > 0}})
   const io: ReadContext = {
-    log: (message) => json || out.push([process.stdout, `${message}\n`]),
-    write: (text) => out.push([process.stdout, text]),
-    note: (message) => json || out.push([process.stderr, `${message}\n`]),
+    log: (message) => json || out.push([1, `${message}\n`]),
+    write: (text) => out.push([1, text]),
+    note: (message) => json || out.push([2, `${message}\n`]),
     progress: renderer.progress,
     // Only logs -t waits on it, and that is oclif's.
-    signal: new AbortController().signal,
+    get signal() {
+      return new AbortController().signal
+    },
     async resolveTarget(flags: AppFlags) {
       const target = await resolveApp({app: flags.app, cwd: process.cwd(), region: flags.region})
       if (target.platform !== 'local') throw new NotHere()
@@ -114,9 +117,22 @@ export async function runFast(argv: string[], manifestUrl: URL): Promise<boolean
   }
 
   renderer.done()
-  if (json) out.push([process.stdout, `${JSON.stringify(result, null, 2)}\n`])
-  for (const [stream, text] of out) stream.write(text)
+  if (json) out.push([1, `${JSON.stringify(result, null, 2)}\n`])
+  for (const [fd, text] of out) writeAll(fd, text)
   return true
+}
+
+/** Writes all of `text` to a file descriptor, waiting while a non-blocking pipe is full. */
+function writeAll(fd: number, text: string): void {
+  let buffer = Buffer.from(text)
+  while (buffer.length > 0) {
+    try {
+      buffer = buffer.subarray(writeSync(fd, buffer))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1)
+    }
+  }
 }
 
 function findCommand(commands: Record<string, ManifestCommand>, word: string): ManifestCommand | undefined {

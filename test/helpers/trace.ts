@@ -17,6 +17,13 @@ export async function resolve(specifier, context, next) {
   return result
 }
 `
+/** Node's own modules a process loaded, without the resolve hook (whose worker thread loads some itself). */
+const BUILTINS = `
+process.on('exit', () => {
+  const names = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => 'node:' + m.slice(13))
+  require('node:fs').appendFileSync(process.env.LOAD_LOG, names.join('\\n') + '\\n')
+})
+`
 const REGISTER = `
 import {register, createRequire} from 'node:module'
 import {appendFileSync} from 'node:fs'
@@ -41,6 +48,8 @@ export interface Traced {
 export interface Tracer {
   /** Runs node with the recording hook; `name` names its log. */
   run(args: string[], name: string, options?: {cwd?: string; env?: NodeJS.ProcessEnv}): Traced
+  /** Runs node and lists node's own modules it loaded (`node:net`, `node:internal/...`). */
+  builtins(args: string[], name: string, options?: {cwd?: string; env?: NodeJS.ProcessEnv}): {status: number | null; stderr: string; loaded: string[]}
   dispose(): void
 }
 
@@ -48,7 +57,16 @@ export function tracer(): Tracer {
   const work = mkdtempSync(join(tmpdir(), 'herogate-trace-'))
   writeFileSync(join(work, 'hooks.mjs'), HOOKS)
   writeFileSync(join(work, 'register.mjs'), REGISTER)
+  writeFileSync(join(work, 'builtins.cjs'), BUILTINS)
   return {
+    builtins(args, name, options = {}) {
+      const log = join(work, `${name.replaceAll(/[^\w.-]/g, '_')}.builtins`)
+      rmSync(log, {force: true})
+      const env: NodeJS.ProcessEnv = {...(options.env ?? process.env), LOAD_LOG: log}
+      delete env.NODE_OPTIONS
+      const r = spawnSync(process.execPath, ['--require', join(work, 'builtins.cjs'), ...args], {cwd: options.cwd ?? work, env, encoding: 'utf8', timeout: 60_000})
+      return {status: r.status, stderr: r.stderr, loaded: existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []}
+    },
     run(args, name, options = {}) {
       const log = join(work, `${name.replaceAll(/[^\w.-]/g, '_')}.log`)
       rmSync(log, {force: true})

@@ -1,4 +1,3 @@
-import {spawn} from 'node:child_process'
 import {chmodSync, closeSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync} from 'node:fs'
 import {connect} from 'node:net'
 import {createRequire} from 'node:module'
@@ -439,6 +438,8 @@ done`
 
 /** Starts the watchdog and its daemon; undefined when it found another supervisor already running. */
 async function startDaemon(options: EnsureOptions): Promise<SupervisorHandle | undefined> {
+  // Loaded here, not with this module: reads that only ask the supervisor start nothing.
+  const {spawn} = await import('node:child_process')
   const paths = supervisorPaths(options.appDir)
   const fromSource = import.meta.url.endsWith('.ts')
   const main = fileURLToPath(new URL(fromSource ? './supervisor-main.ts' : './supervisor-main.js', import.meta.url))
