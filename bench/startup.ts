@@ -168,8 +168,9 @@ function ensureBuilt(force: boolean): void {
 }
 
 function herogateCli(): Cli {
-  const file = join(ROOT, 'bin', 'run.js')
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  // The file `npm link` / `npm install -g` puts on the PATH.
+  const file = join(ROOT, typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.herogate)
   return {name: 'herogate', version: pkg.version, file, prefix: shebangFlags(file)}
 }
 
