@@ -2,17 +2,20 @@
  * Start-up benchmark: herogate against the Heroku CLI, on the same machine, in the same run.
  *
  *     npx tsx bench/startup.ts [--runs 15] [--warmup 3] [--rss-runs 5] [--rss-method auto|python3|time]
- *                              [--heroku 11] [--build] [--keep-env] [--json]
+ *                              [--heroku 11] [--build] [--keep-env] [--skip-local] [--json]
  *
  * Times `--version`, `--help` and a few commands' help for both CLIs (runs alternate between
  * the two so that machine noise hits both alike), measures each child's peak RSS, and prints
  * medians, the ratio and whether the goals hold: herogate takes at most 1/4 of the Heroku
- * CLI's time and uses no more memory at its peak. Exit status: 0 when every goal holds,
+ * CLI's time and uses no more memory at its peak. Then the local read commands (ps, config,
+ * releases, info, apps, logs -n) of an app it deploys from examples/hello-node, typed in the
+ * app's repo as a user types them, against `node -e 0` in the same rounds: at most 1.5 times
+ * node's own start-up (--skip-local leaves them out). Exit status: 0 when every goal holds,
  * 1 when one is missed or a run fails, 2 when the Heroku CLI could not be installed (then
  * herogate's figures are printed alone).
  */
 import {spawnSync, type SpawnSyncReturns} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -22,6 +25,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 /** The Heroku CLI major the goal is measured against (npm package `heroku`). */
 const HEROKU_MAJOR = '11'
 const TIME_GOAL = 0.25
+/** Local read commands: at most this many times `node -e 0`. */
+const FLOOR_GOAL = 1.5
 const RUN_TIMEOUT_MS = 60_000
 const INSTALL_TIMEOUT_MS = 10 * 60_000
 
@@ -33,6 +38,7 @@ interface Options {
   build: boolean
   keepEnv: boolean
   json: boolean
+  skipLocal: boolean
   rssMethod: 'auto' | 'python3' | 'time'
 }
 
@@ -58,6 +64,17 @@ const CASES: Case[] = [
   {label: 'config:set --help', args: ['config:set', '--help'], needs: 'config:set'},
 ]
 
+/** What a user types in a local app's repo (the app from its `herogate` git remote). */
+const LOCAL_READS: string[][] = [['ps'], ['config'], ['releases'], ['info'], ['apps'], ['logs', '-n', '20']]
+
+interface ReadRow {
+  label: string
+  herogateMs: number
+  /** herogate's time over `node -e 0`'s, medians of the same rounds. */
+  ratio: number
+  ok: boolean
+}
+
 interface Row {
   label: string
   herogateMs: number
@@ -81,6 +98,7 @@ function options(): Options {
       build: {type: 'boolean', default: false},
       'keep-env': {type: 'boolean', default: false},
       json: {type: 'boolean', default: false},
+      'skip-local': {type: 'boolean', default: false},
       'rss-method': {type: 'string', default: 'auto'},
     },
   })
@@ -101,6 +119,7 @@ function options(): Options {
     build: values.build,
     keepEnv: values['keep-env'],
     json: values.json,
+    skipLocal: values['skip-local'],
   }
 }
 
@@ -149,8 +168,9 @@ function ensureBuilt(force: boolean): void {
 }
 
 function herogateCli(): Cli {
-  const file = join(ROOT, 'bin', 'run.js')
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  // The file `npm link` / `npm install -g` puts on the PATH.
+  const file = join(ROOT, typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.herogate)
   return {name: 'herogate', version: pkg.version, file, prefix: shebangFlags(file)}
 }
 
@@ -300,6 +320,35 @@ function table(rows: Row[], probe: RssProbe | undefined, heroku: boolean): strin
   return [line(head), ...body.map(line)].join('\n')
 }
 
+/**
+ * A local app to read from: examples/hello-node in a git repo under the bench's HOME, created
+ * and pushed with the built CLI, with one config var (so config and releases show two).
+ */
+function deployLocalApp(home: string, env: NodeJS.ProcessEnv): {cwd: string; destroy: () => void} {
+  const cwd = join(home, 'hello-node')
+  const cli = join(ROOT, 'bin', 'run.js')
+  const run = (file: string, args: string[]): void => {
+    const r = spawnSync(file, args, {cwd, env, encoding: 'utf8', timeout: 5 * RUN_TIMEOUT_MS})
+    if (r.error || r.status !== 0) throw new BenchError(`${[file === process.execPath ? 'herogate' : file, ...(file === process.execPath ? args.slice(1) : args)].join(' ')} failed: ${(r.error?.message ?? `${r.stderr}${r.stdout}`).trim().split('\n').slice(-3).join(' ')}`)
+  }
+  cpSync(join(ROOT, 'examples', 'hello-node'), cwd, {recursive: true})
+  run('git', ['init', '--quiet', '--initial-branch=main'])
+  run('git', ['add', '-A'])
+  run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@herogate.invalid', 'commit', '--quiet', '-m', 'bench'])
+  run(process.execPath, [cli, 'create', 'bench-reads', '--local'])
+  run('git', ['push', '--quiet', 'herogate', 'main'])
+  run(process.execPath, [cli, 'config:set', 'GREETING=hello'])
+  return {cwd, destroy: () => spawnSync(process.execPath, [cli, 'destroy', '--confirm', 'bench-reads'], {cwd, env, stdio: 'ignore', timeout: 5 * RUN_TIMEOUT_MS})}
+}
+
+function readTable(rows: ReadRow[], floorMs: number): string {
+  const head = ['local read', 'herogate ms', 'node -e 0 ms', 'ratio', `goal <= ${FLOOR_GOAL}`]
+  const body = rows.map((r) => [r.label, r.herogateMs.toFixed(0), floorMs.toFixed(0), r.ratio.toFixed(2), r.ok ? 'ok' : 'MISSED'])
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)))
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()
+  return [line(head), ...body.map(line)].join('\n')
+}
+
 function main(): number {
   const opts = options()
   ensureBuilt(opts.build)
@@ -341,6 +390,35 @@ function main(): number {
       // Alternate who goes first, so drift and cache effects fall on both alike.
       const order = i % 2 ? [...clis].reverse() : clis
       for (const c of cases) for (const cli of order) record(`${cli.name} ${c.label}`, timeOnce(argvOf(cli, c.args), env, home))
+    }
+
+    let readRows: ReadRow[] = []
+    let readFloorMs: number | undefined
+    if (!opts.skipLocal) {
+      say('deploying examples/hello-node as a local app to read from...')
+      const app = deployLocalApp(home, env)
+      try {
+        const floors: number[] = []
+        const reads = new Map<string, number[]>()
+        for (let i = 0; i < opts.warmup; i++) for (const args of LOCAL_READS) timeOnce(argvOf(herogate, args), env, app.cwd)
+        say(`timing ${opts.runs} runs of each local read, each round with node -e 0...`)
+        for (let i = 0; i < opts.runs; i++) {
+          floors.push(timeOnce(floorArgv, env, app.cwd, false))
+          for (const args of LOCAL_READS) {
+            const label = args.join(' ')
+            reads.set(label, [...(reads.get(label) ?? []), timeOnce(argvOf(herogate, args), env, app.cwd)])
+          }
+        }
+
+        readFloorMs = median(floors)
+        readRows = LOCAL_READS.map((args) => {
+          const label = args.join(' ')
+          const ms = median(reads.get(label)!)
+          return {label, herogateMs: ms, ratio: ms / readFloorMs!, ok: ms / readFloorMs! <= FLOOR_GOAL}
+        })
+      } finally {
+        app.destroy()
+      }
     }
 
     const probe = opts.rssRuns > 0 ? rssProbe(opts.rssMethod) : undefined
@@ -385,9 +463,10 @@ function main(): number {
       rssRuns: opts.rssRuns,
       rssMethod: probe?.method,
       env: opts.keepEnv ? 'inherited' : 'clean',
-      goal: {timeRatio: TIME_GOAL, rss: 'herogate <= heroku'},
+      goal: {timeRatio: TIME_GOAL, rss: 'herogate <= heroku', localReadsOverFloor: FLOOR_GOAL},
       floor,
       rows,
+      localReads: opts.skipLocal ? undefined : {floorMs: readFloorMs, rows: readRows},
     }
     mkdirSync(join(ROOT, '.bench'), {recursive: true})
     writeFileSync(join(ROOT, '.bench', 'startup.json'), `${JSON.stringify(result, null, 2)}\n`)
@@ -400,9 +479,11 @@ function main(): number {
       if (herokuProblem) process.stdout.write(`No comparison: ${herokuProblem}\n\n`)
       process.stdout.write(`${table(rows, probe, Boolean(heroku))}\n\n`)
       process.stdout.write(`node -e 0 on this machine: ${floor.ms.toFixed(0)} ms${floor.rssMb === undefined ? '' : `, ${floor.rssMb} MB`} (the floor for any node CLI)\n`)
+      if (readFloorMs !== undefined) process.stdout.write(`\nLocal read commands in the app's repo, medians of ${opts.runs} rounds with node -e 0:\n\n${readTable(readRows, readFloorMs)}\n`)
     }
-    if (!heroku) return 2
-    return rows.every((r) => r.timeOk !== false && r.rssOk !== false) ? 0 : 1
+    const readsOk = readRows.every((r) => r.ok)
+    if (!heroku) return readsOk ? 2 : 1
+    return rows.every((r) => r.timeOk !== false && r.rssOk !== false) && readsOk ? 0 : 1
   } finally {
     rmSync(home, {recursive: true, force: true})
   }

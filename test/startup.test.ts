@@ -5,6 +5,8 @@ import {tmpdir} from 'node:os'
 import {dirname, join, relative, sep} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
+import {type Traced, tracer, type Tracer} from './helpers/trace.js'
+
 // Guards what keeps start-up fast (timing itself is bench/startup.ts's job): the oclif manifest
 // covers every command, so help never imports command files, and no command module pulls in
 // the AWS SDK when it is loaded.
@@ -12,29 +14,6 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const DIST_COMMANDS = join(ROOT, 'dist', 'commands')
 const MANIFEST = join(ROOT, 'oclif.manifest.json')
-
-/**
- * Records every module a child node process loads: ESM through a resolve hook (with the
- * importing module, to name the culprit), CommonJS from the require cache at exit.
- */
-const HOOKS = `
-import {appendFileSync} from 'node:fs'
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context)
-  appendFileSync(process.env.LOAD_LOG, result.url + ' ' + (context.parentURL ?? '') + '\\n')
-  return result
-}
-`
-const REGISTER = `
-import {register, createRequire} from 'node:module'
-import {appendFileSync} from 'node:fs'
-import {pathToFileURL} from 'node:url'
-register(new URL('./hooks.mjs', import.meta.url))
-const require = createRequire(import.meta.url)
-process.on('exit', () => {
-  appendFileSync(process.env.LOAD_LOG, Object.keys(require.cache).map((f) => pathToFileURL(f).href + '\\n').join(''))
-})
-`
 
 /** oclif's id for a file under the commands dir: topics from folders, index.js names its folder. */
 function commandId(file: string): string {
@@ -55,8 +34,9 @@ function manifest(): {version: string; commands: Record<string, {relativePath?: 
 }
 
 describe('start-up structure', function () {
-  let work: string
+  let trace: Tracer
   let env: NodeJS.ProcessEnv
+  let work: string
 
   before(function () {
     if (!existsSync(DIST_COMMANDS) || !existsSync(MANIFEST)) {
@@ -64,39 +44,21 @@ describe('start-up structure', function () {
       const build = spawnSync('npm', ['run', 'build'], {cwd: ROOT, encoding: 'utf8'})
       expect(build.status, `npm run build failed:\n${build.stdout}${build.stderr}`).to.equal(0)
     }
+    trace = tracer()
     work = mkdtempSync(join(tmpdir(), 'herogate-startup-'))
-    writeFileSync(join(work, 'hooks.mjs'), HOOKS)
-    writeFileSync(join(work, 'register.mjs'), REGISTER)
     env = {...process.env, HOME: work, HEROGATE_HOME: join(work, 'home')}
-    // The test runner's own loader (tsx) must not show up in what the child loads.
-    delete env.NODE_OPTIONS
     delete env.HEROGATE_APP
   })
 
   after(function () {
+    trace?.dispose()
     if (work) rmSync(work, {recursive: true, force: true})
   })
 
-  /** Runs node with the recording hook; returns what it printed and every module URL it loaded. */
-  function traced(args: string[], name: string): {status: number | null; stdout: string; stderr: string; loaded: string[]; importers: Map<string, string>} {
-    const log = join(work, `${name}.log`)
-    rmSync(log, {force: true})
-    const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(work, 'register.mjs')).href, ...args], {
-      cwd: work,
-      env: {...env, LOAD_LOG: log},
-      encoding: 'utf8',
-      timeout: 60_000,
-    })
-    const importers = new Map<string, string>()
-    for (const line of existsSync(log) ? readFileSync(log, 'utf8').split('\n') : []) {
-      const [url, parent] = line.split(' ')
-      if (url && !importers.has(url)) importers.set(url, parent ?? '')
-    }
-    return {status: r.status, stdout: r.stdout, stderr: r.stderr, loaded: [...importers.keys()], importers}
-  }
+  const traced = (args: string[], name: string) => trace.run(args, name, {cwd: work, env})
 
   /** Imports the given modules in one traced child; each must load without side effects that fail. */
-  function importAll(modules: string[], name: string): ReturnType<typeof traced> {
+  function importAll(modules: string[], name: string): Traced {
     const script = join(work, `${name}.mjs`)
     writeFileSync(script, modules.map((f) => `await import(${JSON.stringify(pathToFileURL(f).href)})\n`).join(''))
     const r = traced([script], name)
@@ -105,7 +67,7 @@ describe('start-up structure', function () {
   }
 
   /** The SDK modules a child loaded: "dist file imports package" where the hook saw who, else every SDK URL. */
-  function sdkLoads(r: ReturnType<typeof traced>): string[] {
+  function sdkLoads(r: Traced): string[] {
     const ours = pathToFileURL(join(ROOT, 'dist')).href
     const loaded = awsSdk(r.loaded)
     const culprits = loaded

@@ -1,30 +1,20 @@
 import {expect} from 'chai'
-import {execFileSync, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {readdirSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 import {templateResources} from '../src/aws/cloudformation.js'
+import {needPythonTools} from './helpers/python-tools.js'
 
 const dir = fileURLToPath(new URL('../templates/', import.meta.url))
 const templates = readdirSync(dir).filter((file) => file.endsWith('.yml') && file !== 'buildspec.yml')
 
-function cfnLintAvailable(): boolean {
-  try {
-    execFileSync('cfn-lint', ['--version'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-}
-
 describe('CloudFormation templates', function () {
   this.timeout(120_000)
 
+  let cfnLint: string
   before(function () {
-    if (cfnLintAvailable()) return
-    if (process.env.CI) throw new Error('cfn-lint is required in CI: python3 -m pip install cfn-lint')
-    console.warn('    (cfn-lint is not installed: skipping; python3 -m pip install cfn-lint)')
-    this.skip()
+    cfnLint = needPythonTools(this).cfnLint
   })
 
   it('has the platform and app templates', () => {
@@ -33,7 +23,7 @@ describe('CloudFormation templates', function () {
 
   it('every template passes cfn-lint with no errors or warnings', () => {
     // One run for all files and one region keeps it short; exit bits 2 (error) and 4 (warning) fail, 8 (info) does not.
-    const result = spawnSync('cfn-lint', ['--regions', 'us-east-1', '--', ...templates.map((file) => `${dir}${file}`)], {encoding: 'utf8'})
+    const result = spawnSync(cfnLint, ['--regions', 'us-east-1', '--', ...templates.map((file) => `${dir}${file}`)], {encoding: 'utf8'})
     expect(result.error).to.equal(undefined)
     expect(result.status! & 6, result.stdout + result.stderr).to.equal(0)
   })

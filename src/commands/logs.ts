@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {HerogateCommand} from '../lib/base.js'
-import {formatLogLine, logLineJson} from '../lib/format.js'
 import {appFlags, count} from '../lib/flags.js'
-import {parseSince} from '../lib/parse.js'
+import {logs} from '../lib/reads.js'
 
 export default class Logs extends HerogateCommand {
   static description = `show the app's logs: processes, router, builds, releases and deploys
@@ -32,19 +31,7 @@ Lines look like Heroku's: 2026-11-21T10:00:00.000Z app[web.1]: message, in time 
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Logs)
-    const since = flags.since ? parseSince(flags.since) : undefined
-    const {target, platform} = await this.resolveTarget(flags)
-    const dyno = flags.dyno
-    const lines = platform.logs(target.name, {
-      num: flags.num,
-      tail: flags.tail ?? false,
-      processType: dyno && !dyno.includes('.') ? dyno : flags['process-type'],
-      task: dyno?.includes('.') ? dyno : flags.task,
-      source: flags.source as 'app' | 'herogate' | undefined,
-      since,
-      signal: flags.tail ? this.signal : undefined,
-    })
-    const colors = this.colors
-    for await (const line of lines) process.stdout.write((flags.json ? logLineJson(line) : formatLogLine(line, colors)) + '\n')
+    await logs(this.io, flags)
   }
 }
+

@@ -3,7 +3,7 @@ import {basename, dirname} from 'node:path'
 
 import type {AppTarget} from '../platform/types.js'
 import {NoAppSpecified} from './errors.js'
-import {getRemoteUrl} from './git.js'
+import {readRemoteUrl} from './git-config.js'
 import {localAppDir} from './home.js'
 import {checkAppName, names, parseCodeCommitUrl} from './naming.js'
 
@@ -50,6 +50,8 @@ export async function resolveApp(options: {app?: string; cwd: string; region?: s
 }
 
 async function remoteTarget(cwd: string): Promise<AppTarget | undefined> {
-  const url = await getRemoteUrl(cwd, names.gitRemote())
+  // From the repo's config file when it says plainly; otherwise git says (lib/git-config.ts).
+  const read = readRemoteUrl(cwd, names.gitRemote())
+  const url = read === 'unknown' ? await (await import('./git.js')).getRemoteUrl(cwd, names.gitRemote()) : read.url
   return url ? targetFromRemoteUrl(url) : undefined
 }

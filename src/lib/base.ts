@@ -6,6 +6,7 @@ import {resolveApp} from './app.js'
 import {colorEnabled, palette, type Palette} from './color.js'
 import {HerogateError, InvalidInput} from './errors.js'
 import {createRenderer, type Renderer} from './progress.js'
+import type {ReadContext} from './reads.js'
 
 /**
  * The lifecycle every herogate command shares: resolve the app, open its platform, render
@@ -29,6 +30,26 @@ export abstract class HerogateCommand extends Command {
 
   protected platform(kind: PlatformKind, options: {region?: string; profile?: string; app?: string} = {}): Promise<Platform> {
     return openPlatform(kind, options)
+  }
+
+  /** What the read commands (lib/reads.ts, shared with the fast path of bin/run.cjs) need of a command. */
+  protected get io(): ReadContext {
+    const command = this
+    return {
+      log: (message) => this.log(message),
+      write: (text) => process.stdout.write(text),
+      note: (message) => this.note(message),
+      json: this.jsonEnabled(),
+      colors: this.colors,
+      now: () => this.now(),
+      progress: (event) => this.progress(event),
+      // Read when a command needs it (logs -t): taking it listens for Ctrl-C.
+      get signal() {
+        return command.signal
+      },
+      resolveTarget: (flags) => this.resolveTarget(flags),
+      platform: (kind, options) => this.platform(kind, options),
+    }
   }
 
   /** Progress renderer on stderr: rows on a TTY, lines when piped, silent under --json. */

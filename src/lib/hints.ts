@@ -1,6 +1,5 @@
 import type {PlatformKind, ProcessFormation} from '../platform/types.js'
 import {HerogateError} from './errors.js'
-import {currentBranch} from './git.js'
 import {names} from './naming.js'
 
 /**
@@ -35,6 +34,8 @@ export function deployBranches(platform: PlatformKind, branch?: string): string[
  */
 export async function pushCommand(cwd: string, branches: string[]): Promise<string> {
   const remote = names.gitRemote()
+  // git (and child_process) only when a hint needs the branch: the read commands show hints too.
+  const {currentBranch} = await import('./git.js')
   const branch = await currentBranch(cwd)
   if (branch && branches.includes(branch)) return `git push ${remote} ${branch}`
   return `git push ${remote} ${branch ?? 'HEAD'}:${branches[0]}`

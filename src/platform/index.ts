@@ -27,6 +27,29 @@ export async function openPlatform(kind: PlatformKind, options: PlatformOptions 
     return new LocalPlatform()
   }
 
+  // Without a region there is no AWS to talk to: said before the driver is even loaded (apps lists local apps then).
+  const region = await regionFor(options)
   const {AwsPlatform} = await import('./aws/index.js')
-  return AwsPlatform.open(options)
+  return AwsPlatform.open({...options, region})
+}
+
+/**
+ * The AWS region to open the driver in. Without one, an app that was named is said to be no
+ * local app (with the closest local names), and AWS is mentioned only to whoever set it up.
+ */
+async function regionFor(options: PlatformOptions): Promise<string> {
+  const {credentialsConfigured, resolveRegion} = await import('../aws/region.js')
+  const {AwsNotConfigured, NoLocalApp, NoRegion} = await import('../lib/errors.js')
+  try {
+    return await resolveRegion(options)
+  } catch (error) {
+    if (!(error instanceof NoRegion)) throw error
+    const configured = credentialsConfigured(options.profile)
+    if (options.app) {
+      const [{closestNames}, {listAppNames}] = await Promise.all([import('../lib/closest.js'), import('./local/state.js')])
+      throw new NoLocalApp(options.app, closestNames(options.app, listAppNames()), configured ? 'no region' : 'not set up')
+    }
+
+    throw configured ? error : new AwsNotConfigured()
+  }
 }

@@ -1,10 +1,13 @@
-import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
+import {type ChildProcess, spawn} from 'node:child_process'
 import {createServer} from 'node:net'
+
+import {INSTALL_HINT, needPythonTools, pythonTools} from './python-tools.js'
 
 /**
  * A moto server for the tests that need one: started once per process on a free port of
  * 127.0.0.1, reset between tests, stopped by its pid when the run ends.
- * Where moto is missing, `mochaHooks`-style callers skip (outside CI) or fail (under CI=true).
+ * Where moto is missing, the tests that use it skip (outside CI) or fail (under CI=true):
+ * test/helpers/python-tools.ts decides, for every test that needs moto or cfn-lint.
  */
 export interface Moto {
   endpoint: string
@@ -14,15 +17,6 @@ export interface Moto {
 }
 
 let server: {process: ChildProcess; moto: Moto} | undefined
-
-export function motoAvailable(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import moto, flask'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -37,8 +31,10 @@ export async function freePort(): Promise<number> {
 
 export async function startMoto(): Promise<Moto> {
   if (server) return server.moto
+  const tools = pythonTools()
+  if (!tools.ok) throw new Error(`moto is needed (${tools.reason}): ${INSTALL_HINT}`)
   const port = await freePort()
-  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {stdio: 'ignore'})
+  const child = spawn(tools.tools.python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {stdio: 'ignore'})
   // The server must not keep the test process alive: the 'exit' hook below stops it.
   child.unref()
   const endpoint = `http://127.0.0.1:${port}`
@@ -88,12 +84,7 @@ export function useMoto(): {moto: () => Moto} {
   const saved: Record<string, string | undefined> = {}
   const env = {AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_SESSION_TOKEN: undefined as string | undefined}
   before(async function () {
-    if (!motoAvailable()) {
-      if (process.env.CI) throw new Error('moto is required in CI: python3 -m pip install "moto[server]==5.2.1"')
-      console.warn('    (moto is not installed: skipping; python3 -m pip install "moto[server]==5.2.1")')
-      this.skip()
-    }
-
+    needPythonTools(this)
     this.timeout(30_000)
     moto = await startMoto()
     for (const [key, value] of Object.entries({...env, AWS_ENDPOINT_URL: moto.endpoint})) {

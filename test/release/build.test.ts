@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {execFileSync, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -10,6 +10,7 @@ import {
   buildImage, buildPlan, digestFromMetadata, digestFromPackOutput, DockerHubRateLimited, installPack, loginStep, PACK_URL, type Runner,
 } from '../../src/release/build.js'
 import {BUILDKIT, CNB_BUILDER, CNB_RUN_IMAGE} from '../../src/release/images.js'
+import {needPythonTools} from '../helpers/python-tools.js'
 
 const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/herogate/demo'
 const CACHE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/herogate-public'
@@ -217,12 +218,7 @@ describe('buildspec', () => {
   })
 
   it('passes cfn-lint embedded in a CodeBuild project, as the app stack passes it', function () {
-    try {
-      execFileSync('cfn-lint', ['--version'], {stdio: 'ignore'})
-    } catch {
-      if (process.env.CI) throw new Error('cfn-lint is required in CI: python3 -m pip install cfn-lint')
-      this.skip()
-    }
+    const {cfnLint} = needPythonTools(this)
 
     const dir = mkdtempSync(join(tmpdir(), 'hg-buildspec-'))
     try {
@@ -245,7 +241,7 @@ describe('buildspec', () => {
       }
       const file = join(dir, 'project.json')
       writeFileSync(file, JSON.stringify(template))
-      const result = spawnSync('cfn-lint', [file], {encoding: 'utf8'})
+      const result = spawnSync(cfnLint, [file], {encoding: 'utf8'})
       expect(result.stdout + result.stderr).to.equal('')
       expect(result.status).to.equal(0)
     } finally {

@@ -2,9 +2,8 @@ import {Args} from '@oclif/core'
 
 import {HerogateCommand} from '../../lib/base.js'
 import {InvalidInput} from '../../lib/errors.js'
-import {formationText, heading, keyValues} from '../../lib/format.js'
 import {appFlags} from '../../lib/flags.js'
-import {deployHint} from '../../lib/hints.js'
+import {appsInfo} from '../../lib/reads.js'
 import type {AppInfo} from '../../platform/types.js'
 
 export default class AppsInfo extends HerogateCommand {
@@ -21,22 +20,6 @@ export default class AppsInfo extends HerogateCommand {
       throw new InvalidInput(`Two apps given: ${args.app} and -a ${flags.app}.`, {suggestions: [`herogate info ${args.app}`, `herogate info -a ${flags.app}`]})
     }
 
-    const {target, platform} = await this.resolveTarget({...flags, app: args.app ?? flags.app})
-    const app = await platform.appInfo(target.name)
-    const release = app.release
-    const colors = this.colors
-    this.log(heading(app.name, colors))
-    this.log(keyValues([
-      ['Platform', app.platform],
-      ['Region', app.region],
-      ['Status', colors.status(app.status)],
-      ['Web URL', app.webUrl],
-      ['Git URL', app.gitUrl],
-      ['Stack', app.stack],
-      ['Release', release ? `v${release.version} ${release.description} (${colors.status(release.status)})` : `none yet (deploy with: ${deployHint(app.name)})`],
-      ['Formation', formationText(app.formation) || 'none'],
-      ['Created', app.createdAt],
-    ]))
-    return app
+    return appsInfo(this.io, {...flags, app: args.app ?? flags.app})
   }
 }

@@ -1,7 +1,4 @@
 import {AwsClients} from '../../aws/clients.js'
-import {credentialsConfigured, resolveRegion} from '../../aws/region.js'
-import {closestNames} from '../../lib/closest.js'
-import {AwsNotConfigured, NoLocalApp, NoRegion} from '../../lib/errors.js'
 import type {PlatformOptions} from '../index.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
@@ -23,23 +20,9 @@ export class AwsPlatform implements Platform {
 
   constructor(readonly ctx: AwsContext) {}
 
-  static async open(options: PlatformOptions): Promise<AwsPlatform> {
-    let region: string
-    try {
-      region = await resolveRegion(options)
-    } catch (error) {
-      if (!(error instanceof NoRegion)) throw error
-      // An app that is not local was named: say so, and mention AWS only to whoever set it up.
-      const configured = credentialsConfigured(options.profile)
-      if (options.app) {
-        const {listAppNames} = await import('../local/state.js')
-        throw new NoLocalApp(options.app, closestNames(options.app, listAppNames()), configured ? 'no region' : 'not set up')
-      }
-
-      throw configured ? error : new AwsNotConfigured()
-    }
-
-    return new AwsPlatform({region, clients: new AwsClients({region, profile: options.profile}), clock: systemClock})
+  /** The driver for a region platform/index.ts has resolved (regionFor). */
+  static open(options: PlatformOptions & {region: string}): AwsPlatform {
+    return new AwsPlatform({region: options.region, clients: new AwsClients({region: options.region, profile: options.profile}), clock: systemClock})
   }
 
   createApp(options: CreateOptions): Promise<CreateResult> {

@@ -3,34 +3,33 @@ import {join, resolve} from 'node:path'
 
 import {targetFromRemoteUrl} from '../../lib/app.js'
 import {AppExists, ConfigUnchanged, HerogateError, Interrupted, InvalidInput, NoChanges, UpToDate} from '../../lib/errors.js'
-import {addRemote, cloneRepo, getRemoteUrl, git, gitRoot, notARepo, removeRemote, setRemote} from '../../lib/git.js'
 import {localAppsDir} from '../../lib/home.js'
 import {deployHint, noCodeYet, processTypeHints} from '../../lib/hints.js'
 import {names, validateAppName} from '../../lib/naming.js'
 import {failureDetails} from '../../lib/process-output.js'
 import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
-import {randomAppName} from '../../lib/random-name.js'
 import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../lib/settings.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
   OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, ReleaseOutput, RenameResult, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
-import {runStreaming} from './build.js'
 import {describeConfigChange, readConfig, writeConfig} from './config.js'
 import type {ReleaseEnded, ReleaseRequest, SupervisorClient} from './contracts.js'
-import {installHook} from './git-hook.js'
 import {listenWarning} from './listening.js'
-import {freePort} from './ports.js'
-import {allReleases, createRelease, OUTPUTS_KEPT, previousRelease, readRelease, readReleaseOutput, type ReleaseRecord, toRelease} from './releases.js'
-import {desiredState, processEnv, runnableTypes} from './release-owner.js'
-import {probeHttp} from './router.js'
-import {runOneOff} from './run.js'
+import {allReleases, createRelease, OUTPUTS_KEPT, previousRelease, readRelease, readReleaseOutput, type ReleaseRecord, runnableTypes, toRelease, unsettled} from './releases.js'
 import {bindHost, defaultRuntime} from './runtime.js'
 import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, latestVersion, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
-import {baseEnv, connect, currentAuthor, defaultContext, handOver, type LocalContext, settleIfFree, withAppLock} from './workflow.js'
+import type {LocalContext} from './workflow.js'
 
 export type {LocalContext} from './workflow.js'
 
+/**
+ * Locks, settling, releases and the supervisor's start are loaded by what changes an app or
+ * brings its supervisor back: a read that needs none of them loads none (bin/run.cjs's fast path).
+ */
+const workflow = () => import('./workflow.js')
+const gitCommands = () => import('../../lib/git.js')
+const releaseOwner = () => import('./release-owner.js')
 
 /**
  * The local driver: the whole workflow on this machine. Each app lives under
@@ -43,11 +42,12 @@ export class LocalPlatform implements Platform {
   readonly ctx: LocalContext
 
   constructor(options: Partial<LocalContext> = {}) {
-    this.ctx = {...defaultContext(), runtime: defaultRuntime, ...options}
+    // workflow.ts defaultContext(), without loading workflow.ts.
+    this.ctx = {runtime: defaultRuntime, now: () => new Date(), ...options}
   }
 
   async createApp(options: CreateOptions): Promise<CreateResult> {
-    const name = validateAppName(options.name ?? this.unusedName())
+    const name = validateAppName(options.name ?? (await this.unusedName()))
     const paths = appPaths(name)
     mkdirSync(localAppsDir(), {recursive: true, mode: 0o700})
     step(options.onProgress, 'create', `Creating ${name}`, 'start')
@@ -62,7 +62,9 @@ export class LocalPlatform implements Platform {
 
     let record: AppRecord
     try {
-      await git(paths.dir, ['init', '--quiet', '--bare', '--initial-branch=main', paths.repo])
+      await (await gitCommands()).git(paths.dir, ['init', '--quiet', '--bare', '--initial-branch=main', paths.repo])
+      // Write paths load their modules when they run: a read loads only what it reads (bin/run.js's fast path).
+      const {installHook} = await import('./git-hook.js')
       await installHook(paths.repo, name)
       const settings = changeSettings({}, options.settings ?? {}).stored
       record = {
@@ -121,6 +123,7 @@ export class LocalPlatform implements Platform {
         step(options.onProgress, 'destroy', `Stopping ${app}`, 'start')
         if (await this.ctx.runtime.stopSupervisor(paths.dir)) removed.push(`processes and router${port ? ` on 127.0.0.1:${port}` : ''}`)
         step(options.onProgress, 'destroy', `Stopping ${app}`, 'done')
+        const {getRemoteUrl, gitRoot, removeRemote} = await gitCommands()
         const root = await gitRoot(options.cwd)
         const url = root ? await getRemoteUrl(root, names.gitRemote()) : undefined
         if (root && url && this.pointsAt(url, app)) {
@@ -162,6 +165,7 @@ export class LocalPlatform implements Platform {
         rmSync(to.lock, {force: true})
         writeApp({...readApp(newName), name: newName})
         // The hook names the app it deploys.
+        const [{installHook}, {gitRoot, getRemoteUrl, setRemote}] = await Promise.all([import('./git-hook.js'), gitCommands()])
         await installHook(to.repo, newName)
         const root = await gitRoot(options.cwd)
         const url = root ? await getRemoteUrl(root, names.gitRemote()) : undefined
@@ -185,6 +189,7 @@ export class LocalPlatform implements Platform {
 
   async gitRemote(app: string, options: {cwd: string; remote?: string}): Promise<GitRemoteResult> {
     readApp(app)
+    const {gitRoot, notARepo, setRemote} = await gitCommands()
     const root = await gitRoot(options.cwd)
     if (!root) throw notARepo(options.cwd, app)
     const remote = options.remote ?? names.gitRemote()
@@ -197,11 +202,12 @@ export class LocalPlatform implements Platform {
     readApp(app)
     const remote = options.remote ?? names.gitRemote()
     const url = appPaths(app).repo
+    const {cloneRepo} = await gitCommands()
     return {dir: await cloneRepo(options.cwd, url, options.directory ?? app, {origin: remote}), remote, url}
   }
 
   async getConfig(app: string): Promise<Record<string, string>> {
-    await this.ensure(app)
+    await this.forReading(app)
     const record = readApp(app)
     return readConfig(appPaths(app), record.configVersion)
   }
@@ -258,7 +264,7 @@ export class LocalPlatform implements Platform {
   }
 
   async formation(app: string): Promise<ProcessFormation[]> {
-    await this.ensure(app)
+    await this.forReading(app)
     const record = readApp(app)
     return this.formationOf(record, readRelease(appPaths(app), record.current))
   }
@@ -266,7 +272,7 @@ export class LocalPlatform implements Platform {
   async scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
     const client = await this.ensure(app)
     if (!client) throw noCodeYet(app)
-    return withAppLock(
+    return (await workflow()).withAppLock(
       this.ctx,
       app,
       'scale',
@@ -291,7 +297,7 @@ export class LocalPlatform implements Platform {
   }
 
   async ps(app: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {
-    const client = await this.ensure(app)
+    const client = await this.supervisorForReading(app)
     if (!client) return []
     const processes = await processesOf(client)
     for (const warning of [procfileWarning(this.serving(app, readApp(app))?.processTypes ?? {}), listenWarning(processes)]) {
@@ -321,19 +327,19 @@ export class LocalPlatform implements Platform {
     const release = this.serving(app, record)
     if (!release) throw noCodeYet(app)
     const paths = appPaths(app)
+    const [{processEnv}, {freePort}, {runOneOff}] = await Promise.all([releaseOwner(), import('./ports.js'), import('./run.js')])
     // PORT as on Heroku's one-off dynos: a server started by `run` finds one it can listen on.
     const env = {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), PORT: String(await freePort()), ...options.env}
     return runOneOff(options, {app, dir: join(paths.builds, release.image!), env, appDir: paths.dir})
   }
 
   async *logs(app: string, options: LogOptions): AsyncIterable<LogLine> {
-    readApp(app)
-    await this.ensure(app)
+    await this.forReading(app)
     yield* this.ctx.runtime.logReader(appPaths(app).dir).read(options)
   }
 
   async releases(app: string, options: {num: number}): Promise<Release[]> {
-    await this.ensure(app)
+    await this.forReading(app)
     const record = readApp(app)
     return allReleases(appPaths(app))
       .slice(0, options.num)
@@ -341,7 +347,7 @@ export class LocalPlatform implements Platform {
   }
 
   async releaseInfo(app: string, version?: number): Promise<Release> {
-    await this.ensure(app)
+    await this.forReading(app)
     const record = readApp(app)
     const wanted = version ?? record.current
     if (wanted === 0) throw new HerogateError(`${app} has no releases yet.`, {suggestions: [deployHint(app)]})
@@ -367,6 +373,7 @@ export class LocalPlatform implements Platform {
   async rollback(app: string, version?: number, options: OperationOptions = {}): Promise<Release> {
     await this.ensure(app)
     const paths = appPaths(app)
+    const {currentAuthor, withAppLock} = await workflow()
     const author = await currentAuthor()
     return withAppLock(
       this.ctx,
@@ -409,6 +416,7 @@ export class LocalPlatform implements Platform {
   async deploy(app: string, options: DeployOptions): Promise<Release> {
     const paths = appPaths(app)
     readApp(app)
+    const {getRemoteUrl, git, gitRoot} = await gitCommands()
     const root = await gitRoot(options.cwd)
     if (!root) throw new InvalidInput(`${options.cwd} is not a git repository.`, {suggestions: ['git init && git add . && git commit -m "first"']})
     const before = allReleases(paths)[0]?.version ?? 0
@@ -417,9 +425,10 @@ export class LocalPlatform implements Platform {
     const ref = `${options.branch ?? 'HEAD'}:refs/heads/main`
     const lines: string[] = []
     let rejected = false
+    const {runStreaming} = await import('./build.js')
     const code = await runStreaming('git', ['push', remote, ref], {
       cwd: root,
-      env: baseEnv(),
+      env: (await workflow()).baseEnv(),
       signal: options.signal,
       onLine(line) {
         const remoteLine = /^remote: ?(.*)$/.exec(line)
@@ -484,11 +493,35 @@ export class LocalPlatform implements Platform {
   private async ensure(app: string): Promise<SupervisorClient | undefined> {
     if (!this.serving(app, readApp(app))) {
       // No supervisor to reach (connect settles on the way): settle here, it may make a release current.
-      await settleIfFree(this.ctx, app)
+      await (await workflow()).settleIfFree(this.ctx, app)
       if (!this.serving(app, readApp(app))) return undefined
     }
 
-    return connect(this.ctx, app)
+    return (await workflow()).connect(this.ctx, app)
+  }
+
+  /**
+   * Before a read: nothing, when the records need no settling and the supervisor of an app
+   * with code to run is alive (then a read starts, locks and writes nothing, and asks the
+   * supervisor nothing); otherwise ensure(), which settles and brings the supervisor back.
+   */
+  private async forReading(app: string): Promise<void> {
+    const record = readApp(app)
+    const paths = appPaths(app)
+    if (unsettled(paths, record) || (this.serving(app, record) && !this.ctx.runtime.supervisorAlive(paths.dir))) await this.ensure(app)
+  }
+
+  /** For a read of what runs: the supervisor that answers, as it is; otherwise ensure()'s. */
+  private async supervisorForReading(app: string): Promise<SupervisorClient | undefined> {
+    const record = readApp(app)
+    const paths = appPaths(app)
+    if (!unsettled(paths, record)) {
+      if (!this.serving(app, record)) return undefined
+      const live = await this.ctx.runtime.liveSupervisor({appDir: paths.dir, app, port: record.port, host: bindHost()})
+      if (live) return live
+    }
+
+    return this.ensure(app)
   }
 
   /**
@@ -497,6 +530,7 @@ export class LocalPlatform implements Platform {
    */
   private async follow(app: string, lock: HeldLock, request: Omit<ReleaseRequest, 'lock'>, options: OperationOptions): Promise<ReleaseEnded> {
     let version: number | undefined
+    const {handOver} = await workflow()
     const ended = handOver(this.ctx, app, lock, request, (event) => {
       if (event.kind === 'started') version = event.release.version
     })
@@ -521,7 +555,7 @@ export class LocalPlatform implements Platform {
   }
 
   private async status(app: string): Promise<string> {
-    const client = await this.ensure(app)
+    const client = await this.supervisorForReading(app)
     if (!client) return 'idle'
     const processes = await client.status()
     if (processes.some((p) => p.status === 'up')) return 'running'
@@ -569,7 +603,8 @@ export class LocalPlatform implements Platform {
     return target?.platform === 'local' && target.name === app && resolve(url.replace(/^file:\/\//, '')) === resolve(appPaths(app).repo)
   }
 
-  private unusedName(): string {
+  private async unusedName(): Promise<string> {
+    const {randomAppName} = await import('../../lib/random-name.js')
     for (let attempt = 0; attempt < 20; attempt++) {
       const name = randomAppName()
       if (!appExists(name) && !existsSync(appPaths(name).dir)) return name
@@ -580,6 +615,7 @@ export class LocalPlatform implements Platform {
 
   /** A free 127.0.0.1 port that no other local app has claimed (a stopped app keeps its port). */
   private async unusedPort(): Promise<number> {
+    const {freePort} = await import('./ports.js')
     const taken = new Set(listAppNames().map((name) => soundRecord(name)?.port))
     for (let attempt = 0; attempt < 20; attempt++) {
       const port = await freePort()
@@ -591,6 +627,7 @@ export class LocalPlatform implements Platform {
 
   private async addRemote(cwd: string, repo: string): Promise<string | undefined> {
     const add = `git remote add ${names.gitRemote()} ${repo}`
+    const {addRemote, getRemoteUrl, gitRoot} = await gitCommands()
     const root = await gitRoot(cwd)
     if (!root) return `${cwd} is not a git repository; in your app's repo run: ${add}`
     const existing = await getRemoteUrl(root, names.gitRemote())
@@ -609,6 +646,7 @@ export class LocalPlatform implements Platform {
    */
   private async changeSettings(app: string, wanted: Partial<AppSettings>, options: OperationOptions): Promise<SettingsChange> {
     const client = await this.ensure(app)
+    const [{withAppLock}, {desiredState}] = await Promise.all([workflow(), releaseOwner()])
     return withAppLock(
       this.ctx,
       app,
@@ -625,6 +663,7 @@ export class LocalPlatform implements Platform {
           // As on AWS: a path the running release does not answer would fail its next restart.
           step(options.onProgress, 'health-check-path', `Checking that the running web processes answer GET ${path}`, 'start')
           const host = /^(0\.0\.0\.0|::)$/.test(bindHost()) ? '127.0.0.1' : bindHost()
+          const {probeHttp} = await import('./router.js')
           if (!(await probeHttp(record.port, {host, path, timeoutMs: 5000}))) {
             step(options.onProgress, 'health-check-path', `Checking that the running web processes answer GET ${path}`, 'failed')
             throw new HerogateError(`The running web processes of ${app} do not answer GET ${path} with 200-399, so health-check-path stays ${next.before['health-check-path']}.`, {
@@ -655,6 +694,7 @@ export class LocalPlatform implements Platform {
   ): Promise<ConfigChange> {
     await this.ensure(app)
     const paths = appPaths(app)
+    const {currentAuthor, withAppLock} = await workflow()
     const author = await currentAuthor()
     return withAppLock(
       this.ctx,

@@ -1,4 +1,4 @@
-import {readdirSync, readFileSync, readlinkSync} from 'node:fs'
+import {closeSync, openSync, readdirSync, readlinkSync, readSync} from 'node:fs'
 import {endianness} from 'node:os'
 
 import type {ProcessInfo} from '../types.js'
@@ -37,6 +37,11 @@ export function listenWarning(processes: ProcessInfo[], bind = process.env.HEROG
  * machine's socket table takes a while to read.
  */
 export function publicListeners(pgids: number[]): Map<number, string[]> | undefined {
+  const found = new Map<number, string[]>(pgids.map((pgid) => [pgid, []]))
+  // The machine's few listening sockets first: with none beyond loopback, no process can have one.
+  const listening = listeningSockets()
+  if (!listening) return undefined
+  if (listening.size === 0) return found
   const members = groupMembers(new Set(pgids))
   if (!members) return undefined
   const inodes = new Map<string, number>()
@@ -44,10 +49,6 @@ export function publicListeners(pgids: number[]): Map<number, string[]> | undefi
     for (const pid of pids) for (const inode of socketInodes(pid)) inodes.set(inode, pgid)
   }
 
-  const found = new Map<number, string[]>(pgids.map((pgid) => [pgid, []]))
-  if (inodes.size === 0) return found
-  const listening = listeningSockets()
-  if (!listening) return undefined
   for (const [inode, pgid] of inodes) {
     const address = listening.get(inode)
     if (address && !found.get(pgid)!.includes(address)) found.get(pgid)!.push(address)
@@ -80,15 +81,10 @@ function listeningSockets(): Map<string, string> | undefined {
   const sockets = new Map<string, string>()
   let any = false
   for (const [file, decode] of [['/proc/net/tcp', ipv4], ['/proc/net/tcp6', ipv6]] as const) {
-    let text
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch {
-      continue
-    }
-
+    const lines = listenLines(file)
+    if (!lines) continue
     any = true
-    for (const line of text.split('\n').slice(1)) {
+    for (const line of lines) {
       // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
       const fields = line.trim().split(/\s+/)
       if (fields.length < 10 || fields[3] !== LISTEN) continue
@@ -99,6 +95,49 @@ function listeningSockets(): Map<string, string> | undefined {
   }
 
   return any ? sockets : undefined
+}
+
+/**
+ * The LISTEN lines of /proc/net/tcp or tcp6, read no further than they go: the kernel lists
+ * listening sockets before all others (tcp_seq_start: the listening hash, then the
+ * established one), and on a busy machine the others, thousands in TIME_WAIT, are most of the
+ * file and of what reading it costs `herogate ps`. test/platform/local/listening.test.ts checks
+ * that order on the machine it runs on. Undefined when the file cannot be read.
+ */
+function listenLines(file: string): string[] | undefined {
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch {
+    return undefined
+  }
+
+  const lines: string[] = []
+  try {
+    // Small reads: the kernel formats about as many sockets as each read asks for.
+    const buffer = Buffer.alloc(1024)
+    let pending = ''
+    let header = true
+    for (;;) {
+      const read = readSync(fd, buffer, 0, buffer.length, null)
+      if (read === 0) return lines
+      const parts = (pending + buffer.toString('latin1', 0, read)).split('\n')
+      pending = parts.pop()!
+      for (const line of parts) {
+        if (header) {
+          header = false
+          continue
+        }
+
+        if (line.trim().split(/\s+/)[3] !== LISTEN) return lines
+        lines.push(line)
+      }
+    }
+  } catch {
+    return lines.length > 0 ? lines : undefined
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** The kernel prints each 32-bit word of an address in host byte order. */

@@ -5,6 +5,7 @@ import {delimiter, dirname, join} from 'node:path'
 
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
 import {herogateHome} from '../../lib/home.js'
+import {TOOLCHAIN_BIN} from './app-env.js'
 
 /**
  * The Node.js toolchain a build and its processes run with, chosen as Heroku's Node.js
@@ -17,20 +18,6 @@ import {herogateHome} from '../../lib/home.js'
  * What was chosen lands in the build as .herogate/bin (node, npm, npx and yarn or pnpm):
  * the build, the release phase, every process and `run` find it first on PATH (appEnv).
  */
-
-/** Inside a build directory: the programs its processes run with. */
-export const TOOLCHAIN_BIN = join('.herogate', 'bin')
-
-/**
- * The environment of a build's processes (web, workers, release phase, `run`): its toolchain
- * first on PATH, then the machine's, then the app's own bin and node_modules/.bin, and
- * NODE_ENV=production unless the config says otherwise: as Heroku's Node.js dynos have them.
- */
-export function appEnv<T extends NodeJS.ProcessEnv>(dir: string, env: T): T {
-  const bin = join(dir, TOOLCHAIN_BIN)
-  const path = [existsSync(bin) ? bin : '', env.PATH ?? '', join(dir, 'bin'), join(dir, 'node_modules', '.bin')].filter(Boolean).join(delimiter)
-  return {...env, PATH: path, NODE_ENV: env.NODE_ENV || 'production'}
-}
 
 /** A version of a package as the registry lists it. */
 export interface Published {

@@ -1,10 +1,13 @@
-import {execFileSync, spawn as spawnChild} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import type {Readable} from 'node:stream'
 
 import {LastLines} from '../../lib/process-output.js'
 import type {LogWriter} from './contracts.js'
-import {appEnv} from './node-runtime.js'
+import {appEnv} from './app-env.js'
+
+/** child_process, loaded once a process is started or asked about: a read command does neither on Linux. */
+const childProcess = (): typeof import('node:child_process') => createRequire(import.meta.url)('node:child_process')
 
 /**
  * The process manager: starts each process of a release as `sh -c COMMAND` in its own
@@ -45,7 +48,7 @@ const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_A
 
 /** `sh -c COMMAND` as the leader of a new process group, so stopping it stops its children too. */
 export const spawnShell: SpawnFn = (command, options) =>
-  spawnChild('sh', ['-c', shellLine(command)], {cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
+  childProcess().spawn('sh', ['-c', shellLine(command)], {cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe']})
 
 /**
  * A failed spawn as one line. Node's error for an environment it cannot pass quotes the
@@ -127,7 +130,7 @@ export function processStartTime(pid: number): string | undefined {
   } catch {}
 
   try {
-    return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim() || undefined
+    return childProcess().execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim() || undefined
   } catch {
     return undefined
   }

@@ -6,9 +6,9 @@ import {effectiveSettings} from '../../lib/settings.js'
 import type {AppSettings, FailureOutput, LogLine} from '../types.js'
 import {pruneBuilds, runStreaming} from './build.js'
 import {readConfig} from './config.js'
-import {appEnv} from './node-runtime.js'
+import {appEnv} from './app-env.js'
 import type {BootCheck, DeployOutcome, DesiredState, LogWriter, ReleaseEnded, ReleaseEvent, ReleaseRequest} from './contracts.js'
-import {createRelease, finishRelease, pruneReleaseOutputs, readRelease, type ReleaseRecord, writeReleaseOutput} from './releases.js'
+import {createRelease, finishRelease, pruneReleaseOutputs, readRelease, type ReleaseRecord, runnableTypes, writeReleaseOutput} from './releases.js'
 import {type AppPaths, type AppRecord, appPaths, latestVersion, readApp, takeOverLock, tryLock, writeApp} from './state.js'
 
 /**
@@ -54,12 +54,6 @@ export function releaseEventLines(event: ReleaseEvent, port: number, before: num
     default:
       return []
   }
-}
-
-/** Types the supervisor runs: everything in the Procfile but the release phase. */
-export function runnableTypes(processTypes: Record<string, string> = {}): Record<string, string> {
-  const {release: _release, ...types} = processTypes
-  return types
 }
 
 /** Counts for a release's types: the current counts where known, web=1 and others 0 for new types (as Heroku does). */

@@ -112,3 +112,19 @@ export function previousRelease(paths: AppPaths, current: number): ReleaseRecord
 export function describeDeploy(commit: string): string {
   return `Deploy ${commit.slice(0, 7)}`
 }
+
+/** Types the supervisor runs: everything in the Procfile but the release phase. */
+export function runnableTypes(processTypes: Record<string, string> = {}): Record<string, string> {
+  const {release: _release, ...types} = processTypes
+  return types
+}
+
+/**
+ * True when release-owner.ts settleReleases has something to do: the newest release is pending
+ * (its owner may have died), or succeeded without being recorded as current. Reads that find
+ * nothing to settle can show the records as they are.
+ */
+export function unsettled(paths: AppPaths, record: {current: number}): boolean {
+  const newest = readRelease(paths, latestVersion(paths.releases))
+  return newest !== undefined && (newest.status === 'pending' || (newest.status === 'succeeded' && newest.version !== record.current))
+}

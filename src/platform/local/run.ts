@@ -3,7 +3,7 @@ import {createRequire} from 'node:module'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {HerogateError} from '../../lib/errors.js'
-import {appEnv} from './node-runtime.js'
+import {appEnv} from './app-env.js'
 import {spawnErrorMessage} from './processes.js'
 import type {RunOptions, RunResult} from '../types.js'
 

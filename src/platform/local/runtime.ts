@@ -1,5 +1,6 @@
 import type {LogReader, LogWriter, SupervisorClient, SupervisorOptions} from './contracts.js'
 import {openLogStore} from './logstore.js'
+import {readRecord, stillRunning} from './supervisor-paths.js'
 
 /**
  * What the workflow (LocalPlatform, the push hook) needs from the runtime: the supervisor
@@ -13,6 +14,10 @@ export interface LocalRuntime {
   stopSupervisor(appDir: string): Promise<boolean>
   /** True when the app's supervisor answers. */
   supervisorRunning(appDir: string): Promise<boolean>
+  /** For reads: the supervisor's client when it answers with its release back; never starts one. */
+  liveSupervisor(options: SupervisorOptions): Promise<SupervisorClient | undefined>
+  /** For reads: true while the supervisor's process runs, from its record (no request). */
+  supervisorAlive(appDir: string): boolean
   logWriter(appDir: string): LogWriter
   logReader(appDir: string): LogReader
 }
@@ -37,6 +42,10 @@ export const defaultRuntime: LocalRuntime = {
   async supervisorRunning(appDir) {
     return (await supervisor()).supervisorRunning(appDir)
   },
+  async liveSupervisor(options) {
+    return (await supervisor()).liveSupervisor(options)
+  },
+  supervisorAlive: (appDir) => stillRunning(readRecord(appDir)),
   logWriter: (appDir) => openLogStore(appDir),
   logReader: (appDir) => openLogStore(appDir),
 }

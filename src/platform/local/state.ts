@@ -1,4 +1,3 @@
-import {randomBytes} from 'node:crypto'
 import {existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {join} from 'node:path'
@@ -53,7 +52,7 @@ export type AppPaths = ReturnType<typeof appPaths>
 
 /** Writes `data` to `file` atomically: a temporary file beside it, then rename. */
 export function writeFileAtomic(file: string, data: string, mode = 0o600): void {
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const temporary = `${file}.${process.pid}.${randomHex(4)}.tmp`
   try {
     writeFileSync(temporary, data, {mode})
     renameSync(temporary, file)
@@ -180,12 +179,12 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 let ownStart: string | undefined
 function lockInfo(operation: string, holder: string): LockInfo {
   const start = (ownStart ??= processStartTime(process.pid))
-  return {pid: process.pid, ...(start ? {start} : {}), host: hostname(), operation, holder, since: new Date().toISOString(), token: randomBytes(12).toString('hex')}
+  return {pid: process.pid, ...(start ? {start} : {}), host: hostname(), operation, holder, since: new Date().toISOString(), token: randomHex(12)}
 }
 
 /** Creates `file` with `info` in it, atomically: false when it exists already. */
 function createExclusive(file: string, info: LockInfo): boolean {
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const temporary = `${file}.${process.pid}.${randomHex(4)}.tmp`
   try {
     writeFileSync(temporary, JSON.stringify(info), {mode: 0o600})
     linkSync(temporary, file)
@@ -350,4 +349,9 @@ export async function withLock<T>(app: string, operation: string, fn: (lock: Hel
 
     await sleep(50)
   }
+}
+
+/** Random bytes in hex, from WebCrypto's global: node loads its crypto only when a change needs it, not for reads. */
+function randomHex(bytes: number): string {
+  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(bytes))).toString('hex')
 }

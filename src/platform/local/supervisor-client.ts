@@ -1,6 +1,5 @@
-import {spawn} from 'node:child_process'
 import {chmodSync, closeSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync} from 'node:fs'
-import {request} from 'node:http'
+import {connect} from 'node:net'
 import {createRequire} from 'node:module'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
@@ -111,6 +110,16 @@ export async function ensureSupervisor(options: EnsureOptions): Promise<Supervis
   }
 }
 
+/**
+ * The app's supervisor as it is, for a command that only reads: its client when it answers and
+ * has brought its release back, otherwise undefined. Never starts, waits for or settles anything.
+ */
+export async function liveSupervisor(options: EnsureOptions): Promise<SupervisorHandle | undefined> {
+  const found = await findSupervisor(options.appDir).catch(() => undefined)
+  if (found?.state !== 'answering' || found.ping.restoring) return undefined
+  return new Client(found.record.socket!, options, found.ping.pid, false)
+}
+
 /** True while the app's supervisor runs (answering or not), or its watchdog is starting it again. */
 export async function supervisorRunning(appDir: string): Promise<boolean> {
   return (await findSupervisor(appDir)).state !== 'none'
@@ -187,7 +196,7 @@ async function findSupervisor(appDir: string): Promise<Found> {
     }
 
     try {
-      const ping = (await call(record.socket, 'GET', '/ping', undefined, PING_TIMEOUT_MS)) as Ping
+      const ping = (await get(record.socket, '/ping', PING_TIMEOUT_MS)) as Ping
       return {state: 'answering', record, ping}
     } catch {
       return {state: 'silent', record}
@@ -210,7 +219,7 @@ async function settled(found: Extract<Found, {state: 'answering'}>, options: Ens
   while (ping.restoring && Date.now() < deadline) {
     await pause(50)
     try {
-      ping = (await call(socket, 'GET', '/ping', undefined, PING_TIMEOUT_MS)) as Ping
+      ping = (await get(socket, '/ping', PING_TIMEOUT_MS)) as Ping
     } catch {
       break
     }
@@ -289,7 +298,7 @@ class Client implements SupervisorHandle {
 
   private async send(method: string, path: string, body?: unknown): Promise<unknown> {
     try {
-      return await call(this.socket, method, path, body)
+      return await (method === 'GET' ? get(this.socket, path) : call(this.socket, method, path, body))
     } catch (error) {
       if (error instanceof HerogateError) throw error
       const app = this.options.app
@@ -304,6 +313,7 @@ class Client implements SupervisorHandle {
 /** One request to the supervisor. With `onLine`, a 200 answer is a stream of JSON lines, each passed on as it comes. */
 async function call(socket: string, method: string, path: string, body?: unknown, timeoutMs?: number, onLine?: (line: string) => void): Promise<unknown> {
   const payload = body === undefined ? undefined : JSON.stringify(body)
+  const {request} = await import('node:http')
   return new Promise((resolve, reject) => {
     const req = request(
       {socketPath: socket, method, path, agent: false, headers: payload ? {'content-type': 'application/json', 'content-length': Buffer.byteLength(payload)} : {}},
@@ -351,6 +361,53 @@ async function call(socket: string, method: string, path: string, body?: unknown
 }
 
 /**
+ * A GET to the supervisor (ping, status) in plain HTTP/1.1 over its socket: node's HTTP client
+ * takes longer to load than the request takes, and read commands' start-up is measured
+ * (bench/startup.ts). Answers as call() does: the JSON of a 200, else the supervisor's error.
+ */
+function get(socket: string, path: string, timeoutMs?: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    const conn = connect(socket, () => conn.write(`GET ${path} HTTP/1.1\r\nHost: herogate\r\nConnection: close\r\n\r\n`))
+    if (timeoutMs) conn.setTimeout(timeoutMs, () => conn.destroy(new Error('timeout')))
+    conn.on('data', (chunk: Buffer) => chunks.push(chunk))
+    conn.on('error', reject)
+    conn.on('end', () => {
+      const answer = Buffer.concat(chunks)
+      const split = answer.indexOf('\r\n\r\n')
+      const [statusLine, ...headers] = answer.subarray(0, Math.max(split, 0)).toString('latin1').split('\r\n')
+      const status = Number(/^HTTP\/1\.[01] (\d{3}) /.exec(statusLine)?.[1])
+      const raw = split === -1 ? Buffer.alloc(0) : answer.subarray(split + 4)
+      const body = (headers.some((header) => /^transfer-encoding:\s*chunked/i.test(header)) ? unchunk(raw) : raw).toString('utf8')
+      let parsed: unknown
+      try {
+        if (!status) throw new Error('no status line')
+        parsed = body ? JSON.parse(body) : undefined
+      } catch {
+        reject(new Error(`unreadable answer from the supervisor (${status || 'no status'})`))
+        return
+      }
+
+      if (status === 200) resolve(parsed)
+      else reject(new SupervisorRequestError((parsed as {error?: string} | undefined)?.error ?? `supervisor answered ${status}`, {suggestions: status === 404 ? ['herogate ps'] : []}))
+    })
+  })
+}
+
+/** An HTTP/1.1 chunked body, decoded: hex size, CRLF, that many bytes, CRLF; size 0 ends it. */
+function unchunk(body: Buffer): Buffer {
+  const parts: Buffer[] = []
+  let at = 0
+  for (;;) {
+    const line = body.indexOf('\r\n', at)
+    const size = line === -1 ? 0 : Number.parseInt(body.subarray(at, line).toString('latin1'), 16)
+    if (!size) return Buffer.concat(parts)
+    parts.push(body.subarray(line + 2, line + 2 + size))
+    at = line + 2 + size + 2
+  }
+}
+
+/**
  * The watchdog: `sh -c WATCHDOG herogate-watchdog NODE ARGS...` runs the daemon and starts it
  * again whenever it dies, at once after a good run, then waiting 1, 2, 4 ... 30 s while it
  * keeps dying. It ends when the daemon stopped on purpose (0), when another supervisor of the
@@ -381,6 +438,8 @@ done`
 
 /** Starts the watchdog and its daemon; undefined when it found another supervisor already running. */
 async function startDaemon(options: EnsureOptions): Promise<SupervisorHandle | undefined> {
+  // Loaded here, not with this module: reads that only ask the supervisor start nothing.
+  const {spawn} = await import('node:child_process')
   const paths = supervisorPaths(options.appDir)
   const fromSource = import.meta.url.endsWith('.ts')
   const main = fileURLToPath(new URL(fromSource ? './supervisor-main.ts' : './supervisor-main.js', import.meta.url))

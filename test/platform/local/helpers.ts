@@ -198,6 +198,14 @@ export class FakeRuntime implements LocalRuntime {
     return this.supervisors.has(appDir)
   }
 
+  async liveSupervisor(options: {appDir: string}): Promise<SupervisorClient | undefined> {
+    return this.supervisors.get(options.appDir)
+  }
+
+  supervisorAlive(appDir: string): boolean {
+    return this.supervisors.has(appDir)
+  }
+
   logWriter(): LogWriter {
     return this.logs
   }

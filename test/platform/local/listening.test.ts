@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {type ChildProcess, spawn} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 
 import {listenWarning, publicListeners} from '../../../src/platform/local/listening.js'
 import {freePort} from '../../../src/platform/local/ports.js'
@@ -57,6 +57,24 @@ describe('local listen check (/proc)', function () {
       for (const [i, pattern] of patterns.entries()) expect(found[i]).to.match(pattern)
     })
   }
+
+  it('finds a listener on a machine with many connections, which /proc lists after every listening socket', async () => {
+    const {pid, port} = await start('0.0.0.0')
+    // Connections in the socket table (established, then TIME_WAIT) after the listeners.
+    const {request} = await import('node:http')
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve, reject) => request({host: '127.0.0.1', port, agent: false}, (res) => res.resume().on('end', resolve)).on('error', reject).end())
+    }
+
+    // The order listening.ts reads no further than: every LISTEN (0A) line comes first.
+    for (const file of ['/proc/net/tcp', '/proc/net/tcp6'].filter((f) => existsSync(f))) {
+      const states = readFileSync(file, 'utf8').trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/)[3])
+      const firstOther = states.findIndex((state) => state !== '0A')
+      expect(firstOther === -1 ? [] : states.slice(firstOther).filter((state) => state === '0A'), file).to.deep.equal([])
+    }
+
+    expect(publicListeners([pid])!.get(pid)).to.deep.equal([`0.0.0.0:${port}`])
+  })
 
   it('::1 is loopback too', async function () {
     if (!existsSync('/proc/net/tcp6')) this.skip()

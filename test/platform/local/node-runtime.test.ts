@@ -6,9 +6,10 @@ import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
 
 import {HerogateError, InvalidInput} from '../../../src/lib/errors.js'
+import {appEnv} from '../../../src/platform/local/app-env.js'
 import {hook, installArgs, pruneArgs} from '../../../src/platform/local/build.js'
 import {
-  appEnv, chooseNode, chooseTool, detectManager, type Machine, type Manager, managerSpec, newest, nodePackage, parseView, type Published, type Registry, RegistryUnreachable, sha512Hex,
+  chooseNode, chooseTool, detectManager, type Machine, type Manager, managerSpec, newest, nodePackage, parseView, type Published, type Registry, RegistryUnreachable, sha512Hex,
 } from '../../../src/platform/local/node-runtime.js'
 
 /** A tarball as npm's registry serves one: `package/` holding `files`. */
