@@ -1,5 +1,7 @@
 import type {Readable, Writable} from 'node:stream'
 
+import type {AddonsPlatform} from './addons.js'
+
 /**
  * The one interface every command uses. Two drivers implement it: `aws` (the product) and
  * `local` (the same workflow on one machine). Output shapes here are the `--json` shapes.
@@ -298,7 +300,7 @@ export type ProgressEvent =
 
 export type Progress = (event: ProgressEvent) => void
 
-export interface Platform {
+export interface Platform extends AddonsPlatform {
   readonly kind: PlatformKind
 
   createApp(options: CreateOptions): Promise<CreateResult>

@@ -1,8 +1,9 @@
+import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../../src/platform/addons.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
   Platform, ProcessFormation, ProcessInfo, Release, ReleaseOutput, RenameResult, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../../src/platform/types.js'
-import {AppNotFound, ConfigUnchanged} from '../../src/lib/errors.js'
+import {AppNotFound, ConfigUnchanged, HerogateError} from '../../src/lib/errors.js'
 import {applyScale} from '../../src/lib/parse.js'
 import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../src/lib/settings.js'
 
@@ -203,6 +204,81 @@ export class FakePlatform implements Platform {
   async deploy(app: string, options: DeployOptions): Promise<Release> {
     this.record('deploy', app, options.branch)
     return fakeRelease(10, 'Deploy 1a2b3c4')
+  }
+
+  // Add-ons: what the command tests set, returned as it is; every call recorded.
+  addonList: Addon[] = []
+  backupList: Backup[] = []
+
+  addonPlans(service?: AddonService): AddonPlan[] {
+    const plans: AddonPlan[] = [
+      {service: 'postgres', name: 'essential-0', description: 'db.t4g.micro, 20 GB', monthlyUsd: 15, default: true},
+      {service: 'redis', name: 'mini', description: 'cache.t4g.micro', monthlyUsd: 12, default: true},
+    ]
+    return plans.filter((plan) => !service || plan.service === service)
+  }
+
+  async addons(app: string): Promise<Addon[]> {
+    this.record('addons', app)
+    return this.addonList
+  }
+
+  async addonInfo(app: string, name: string): Promise<Addon> {
+    this.record('addonInfo', app, name)
+    const addon = this.addonList.find((a) => a.name === name)
+    if (!addon) throw new HerogateError(`No add-on named ${name} on ${app}.`)
+    return addon
+  }
+
+  async createAddon(app: string, options: AddonCreateOptions): Promise<AddonResult> {
+    this.record('createAddon', app, {service: options.service, plan: options.plan, as: options.as, wait: options.wait})
+    const addon: Addon = {
+      name: options.as ?? `${options.service}-${this.addonList.length + 1}`,
+      service: options.service,
+      plan: options.plan ?? this.addonPlans(options.service)[0].name,
+      state: options.wait ? 'available' : 'creating',
+      configVar: options.service === 'postgres' ? 'DATABASE_URL' : 'REDIS_URL',
+      createdAt: '2026-11-21T10:00:00.000Z',
+      details: [],
+    }
+    this.addonList.push(addon)
+    return {addon, notes: []}
+  }
+
+  async waitAddons(app: string, name: string | undefined): Promise<Addon[]> {
+    this.record('waitAddons', app, name)
+    return this.addonList.filter((a) => !name || a.name === name).map((a) => ({...a, state: 'available' as const}))
+  }
+
+  async destroyAddon(app: string, name: string, options: AddonDestroyOptions = {}): Promise<AddonResult> {
+    this.record('destroyAddon', app, name, {snapshot: options.snapshot})
+    const addon = await this.addonInfo(app, name)
+    this.addonList = this.addonList.filter((a) => a !== addon)
+    return {addon: {...addon, state: 'deleting'}, notes: []}
+  }
+
+  async addonShell(app: string, service: AddonService, name: string | undefined, options: RunOptions): Promise<RunResult> {
+    this.record('addonShell', app, service, name, options.command)
+    return this.runResult
+  }
+
+  async backups(app: string, name?: string): Promise<Backup[]> {
+    this.record('backups', app, name)
+    return this.backupList
+  }
+
+  async captureBackup(app: string, name: string | undefined): Promise<Backup> {
+    this.record('captureBackup', app, name)
+    const backup: Backup = {id: `b00${this.backupList.length + 1}`, addon: name ?? 'postgres-1', createdAt: '2026-11-21T10:00:00.000Z', state: 'completed', location: 'backups/b001.dump'}
+    this.backupList.push(backup)
+    return backup
+  }
+
+  async restoreBackup(app: string, id: string, options: {into?: string} = {}): Promise<Backup> {
+    this.record('restoreBackup', app, id, options.into)
+    const backup = this.backupList.find((b) => b.id === id)
+    if (!backup) throw new HerogateError(`No backup ${id} of ${app}.`)
+    return backup
   }
 }
 

@@ -1,9 +1,11 @@
 import {AwsClients} from '../../aws/clients.js'
 import type {PlatformOptions} from '../index.js'
+import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
   OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
+import * as addons from './addons.js'
 import * as apps from './apps.js'
 import * as config from './config.js'
 import {type AwsContext, systemClock} from './context.js'
@@ -132,5 +134,45 @@ export class AwsPlatform implements Platform {
 
   deploy(app: string, options: DeployOptions): Promise<Release> {
     return releases.deploy(this.ctx, app, options)
+  }
+
+  addonPlans(service?: AddonService): AddonPlan[] {
+    return addons.addonPlans(service)
+  }
+
+  addons(app: string): Promise<Addon[]> {
+    return addons.addons(this.ctx, app)
+  }
+
+  addonInfo(app: string, name: string): Promise<Addon> {
+    return addons.addonInfo(this.ctx, app, name)
+  }
+
+  createAddon(app: string, options: AddonCreateOptions): Promise<AddonResult> {
+    return addons.createAddon(this.ctx, app, options)
+  }
+
+  waitAddons(app: string, name: string | undefined, options?: OperationOptions): Promise<Addon[]> {
+    return addons.waitAddons(this.ctx, app, name, options)
+  }
+
+  destroyAddon(app: string, name: string, options?: AddonDestroyOptions): Promise<AddonResult> {
+    return addons.destroyAddon(this.ctx, app, name, options)
+  }
+
+  addonShell(app: string, service: AddonService, name: string | undefined, options: RunOptions): Promise<RunResult> {
+    return addons.addonShell(this.ctx, app, service, name, options)
+  }
+
+  backups(app: string, name?: string): Promise<Backup[]> {
+    return addons.backups(this.ctx, app, name)
+  }
+
+  captureBackup(app: string, name: string | undefined, options?: OperationOptions): Promise<Backup> {
+    return addons.captureBackup(this.ctx, app, name, options)
+  }
+
+  restoreBackup(app: string, id: string, options?: OperationOptions & {into?: string}): Promise<Backup> {
+    return addons.restoreBackup(this.ctx, app, id, options)
   }
 }

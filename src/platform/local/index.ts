@@ -9,6 +9,7 @@ import {names, validateAppName} from '../../lib/naming.js'
 import {failureDetails} from '../../lib/process-output.js'
 import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../lib/settings.js'
+import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
   OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, ReleaseOutput, RenameResult, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
@@ -20,6 +21,7 @@ import {allReleases, createRelease, OUTPUTS_KEPT, previousRelease, readRelease, 
 import {bindHost, defaultRuntime} from './runtime.js'
 import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, latestVersion, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
 import type {LocalContext} from './workflow.js'
+import * as addons from './addons.js'
 
 export type {LocalContext} from './workflow.js'
 
@@ -731,6 +733,46 @@ export class LocalPlatform implements Platform {
         return {keys, release: toRelease(ended.release, ended.release.version)}
       },
     )
+  }
+
+  addonPlans(service?: AddonService): AddonPlan[] {
+    return addons.addonPlans(service)
+  }
+
+  addons(app: string): Promise<Addon[]> {
+    return addons.addons(this, app)
+  }
+
+  addonInfo(app: string, name: string): Promise<Addon> {
+    return addons.addonInfo(this, app, name)
+  }
+
+  createAddon(app: string, options: AddonCreateOptions): Promise<AddonResult> {
+    return addons.createAddon(this, app, options)
+  }
+
+  waitAddons(app: string, name: string | undefined, options?: OperationOptions): Promise<Addon[]> {
+    return addons.waitAddons(this, app, name, options)
+  }
+
+  destroyAddon(app: string, name: string, options?: AddonDestroyOptions): Promise<AddonResult> {
+    return addons.destroyAddon(this, app, name, options)
+  }
+
+  addonShell(app: string, service: AddonService, name: string | undefined, options: RunOptions): Promise<RunResult> {
+    return addons.addonShell(this, app, service, name, options)
+  }
+
+  backups(app: string, name?: string): Promise<Backup[]> {
+    return addons.backups(this, app, name)
+  }
+
+  captureBackup(app: string, name: string | undefined, options?: OperationOptions): Promise<Backup> {
+    return addons.captureBackup(this, app, name, options)
+  }
+
+  restoreBackup(app: string, id: string, options?: OperationOptions & {into?: string}): Promise<Backup> {
+    return addons.restoreBackup(this, app, id, options)
   }
 }
 
