@@ -217,6 +217,10 @@ export async function destroyApp(ctx: AwsContext, app: string, options: Operatio
     if (artifacts > 0) removed.push(`${artifacts} artifact${artifacts === 1 ? '' : 's'} in s3://${bucket}/`)
   }
 
+  // Domains first: their rules hold the app's target group, and their records live under the app's path.
+  const {removeAppDomains} = await import('./domains.js')
+  removed.push(...(await removeAppDomains(ctx, app, progress, options.signal)))
+
   // The stack deletes its own resources parameter (first: it depends on everything else).
   const parameters = await step('parameters', `Deleting the config and releases of ${app}`, async () => deleteParametersByPath(await ctx.clients.ssm(), names.appPath(app), [names.appResourcesParameter(app)]))
   if (parameters > 0) removed.push(`${parameters} parameter${parameters === 1 ? '' : 's'} under ${names.appPath(app)} (config, releases)`)
