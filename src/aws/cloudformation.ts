@@ -150,11 +150,17 @@ export class CloudFormation {
     const {DescribeStacksCommand, UpdateStackCommand} = await this.sdk()
     try {
       const stack = (await this.client.send(new DescribeStacksCommand({StackName: id}))).Stacks?.[0]
-      const keys = new Set([...(stack?.Parameters ?? []).map((p) => p.ParameterKey!), ...Object.keys(changed)])
+      const current = new Map((stack?.Parameters ?? []).map((p) => [p.ParameterKey!, p.ParameterValue ?? '']))
+      const keys = new Set([...current.keys(), ...Object.keys(changed)])
+      // The others are passed as they are; UsePreviousValue only for a masked (NoEcho) value,
+      // since emulators lose the default values of parameters under UsePreviousValue.
+      const parameter = (key: string) => Object.hasOwn(changed, key)
+        ? {ParameterKey: key, ParameterValue: changed[key]}
+        : current.get(key) === '****' ? {ParameterKey: key, UsePreviousValue: true} : {ParameterKey: key, ParameterValue: current.get(key)}
       await this.client.send(new UpdateStackCommand({
         StackName: id,
         UsePreviousTemplate: true,
-        Parameters: [...keys].map((key) => (Object.hasOwn(changed, key) ? {ParameterKey: key, ParameterValue: changed[key]} : {ParameterKey: key, UsePreviousValue: true})),
+        Parameters: [...keys].map(parameter),
         Capabilities: ['CAPABILITY_IAM'],
       }))
       return true

@@ -341,8 +341,7 @@ async function removeRecord(s: Shared, record: DomainRecord, progress: Progress,
         // The listener's default certificate: another of its certificates takes its place; without one the listener goes.
         const other = certificates.find((c) => !c.isDefault && c.arn !== record.certificateArn)
         await setPlatformCertificate(s, other?.arn ?? '', progress, signal)
-        if (other) await lb.removeListenerCertificate(listener, other.arn)
-        else notes.push('The shared load balancer has no HTTPS listener now: no other domain needs it.')
+        if (!other) notes.push('The shared load balancer has no HTTPS listener now: no other domain needs it.')
       } else if (mine) {
         await lb.removeListenerCertificate(listener, record.certificateArn)
       }
