@@ -141,7 +141,7 @@ export class LoadBalancer {
       }))
       return response.Rules?.[0]?.RuleArn ?? ''
     } catch (error) {
-      if (isAwsError(error, 'PriorityInUse')) throw new PriorityTaken(`Rule priority ${input.priority} was taken meanwhile.`, {cause: error})
+      if (isAwsError(error, 'PriorityInUse', 'PriorityInUseException')) throw new PriorityTaken(`Rule priority ${input.priority} was taken meanwhile.`, {cause: error})
       throw awsFailure(error, `routing ${input.host} on the shared load balancer`)
     }
   }
@@ -161,7 +161,7 @@ export class LoadBalancer {
     try {
       await this.client.send(new DeleteRuleCommand({RuleArn: ruleArn}))
     } catch (error) {
-      if (isAwsError(error, 'RuleNotFound')) return
+      if (isAwsError(error, 'RuleNotFound', 'RuleNotFoundException')) return
       throw awsFailure(error, 'deleting a rule of the shared load balancer')
     }
   }
@@ -190,7 +190,7 @@ export class LoadBalancer {
     try {
       await this.client.send(new RemoveListenerCertificatesCommand({ListenerArn: listenerArn, Certificates: [{CertificateArn: certificateArn}]}))
     } catch (error) {
-      if (isAwsError(error, 'ListenerNotFound', 'CertificateNotFound')) return
+      if (isAwsError(error, 'ListenerNotFound', 'ListenerNotFoundException', 'CertificateNotFound', 'CertificateNotFoundException')) return
       throw awsFailure(error, 'removing a certificate from the HTTPS listener')
     }
   }

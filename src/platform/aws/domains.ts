@@ -71,8 +71,9 @@ async function shared(ctx: AwsContext, app: string): Promise<Shared & {targetGro
 
 export async function domains(ctx: AwsContext, app: string, options: OperationOptions = {}): Promise<Domain[]> {
   const s = await shared(ctx, app)
-  const records = await s.store.list(app)
-  return Promise.all(records.map(async (record) => {
+  const found: Domain[] = []
+  // One at a time: activations pick rule priorities on the same listeners.
+  for (let record of await s.store.list(app)) {
     let certificate = await s.acm.describe(record.certificateArn)
     // Issued since the last look: served over HTTPS from now on.
     if (!record.httpsRuleArn && certificate?.status === 'ISSUED') {
@@ -80,8 +81,10 @@ export async function domains(ctx: AwsContext, app: string, options: OperationOp
       certificate = await s.acm.describe(record.certificateArn)
     }
 
-    return toDomain(record, certificate, s.platform.outputs.LoadBalancerDnsName ?? '')
-  }))
+    found.push(toDomain(record, certificate, s.platform.outputs.LoadBalancerDnsName ?? ''))
+  }
+
+  return found
 }
 
 export async function certs(ctx: AwsContext, app: string): Promise<Certificate[]> {

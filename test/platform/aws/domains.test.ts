@@ -102,6 +102,25 @@ describe('AWS custom domains (mocked AWS)', () => {
     expect(ssm.commandCalls(PutParameterCommand)).to.have.length(0)
   })
 
+  it('a rule priority another rule took meanwhile is picked again (ELB\'s PriorityInUseException)', async () => {
+    mockClient(make('cloudformation', new CloudFormationClient({region: REGION}))).on(DescribeStacksCommand).resolves(platformStack(PLATFORM_OUTPUTS))
+    const ssm = mockClient(make('ssm', new SSMClient({region: REGION})))
+    ssm.on(GetParameterCommand).rejects(Object.assign(new Error('none'), {name: 'ParameterNotFound'}))
+    ssm.on(PutParameterCommand).resolves({})
+    const elb = mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION})))
+    elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80}]})
+    elb.on(DescribeRulesCommand).resolves({Rules: []})
+    elb.on(DescribeAccountLimitsCommand).resolves({Limits: []})
+    elb.on(CreateRuleCommand).rejectsOnce(Object.assign(new Error('The specified priority is in use.'), {name: 'PriorityInUseException'})).resolves({Rules: [{RuleArn: 'arn:rule/http'}]})
+    const acm = mockClient(make('acm', new ACMClient({region: REGION})))
+    acm.on(RequestCertificateCommand).resolves({CertificateArn: CERT})
+    acm.on(DescribeCertificateCommand).resolves({Certificate: {CertificateArn: CERT, Status: 'PENDING_VALIDATION', DomainValidationOptions: [{DomainName: 'www.example.com', ResourceRecord: {Name: '_x.www.example.com.', Type: 'CNAME', Value: '_y.acm-validations.aws.'}}]}})
+    mockClient(make('route53', new Route53Client({region: 'us-east-1'}))).on(ListHostedZonesByNameCommand).resolves({HostedZones: []})
+
+    await domains.addDomain(ctx, 'demo', 'www.example.com')
+    expect(elb.commandCalls(CreateRuleCommand).map((c) => c.args[0].input.Priority)).to.deep.equal([domains.DOMAIN_PRIORITIES.from, domains.DOMAIN_PRIORITIES.from + 1])
+  })
+
   it('a certificate ACM gave up on is a failure that says why and what to do', async () => {
     const record: DomainRecord = {hostname: 'www.example.com', createdAt: '2026-11-21T10:00:00.000Z', certificateArn: CERT, httpRuleArn: 'arn:rule/http'}
     mockClient(make('cloudformation', new CloudFormationClient({region: REGION}))).on(DescribeStacksCommand).resolves(platformStack(PLATFORM_OUTPUTS))
