@@ -66,7 +66,8 @@ export interface DomainWaitOptions extends OperationOptions {
 }
 
 export interface DomainsPlatform {
-  domains(app: string): Promise<Domain[]>
+  /** AWS: a certificate found issued since the last look is served over HTTPS on the way (progress says so). */
+  domains(app: string, options?: OperationOptions): Promise<Domain[]>
   /** Refused before anything is made when the host name is invalid, on another app, or past a load balancer quota. */
   addDomain(app: string, hostname: string, options?: OperationOptions): Promise<DomainResult>
   /** Removes the domain and everything herogate made for it (rules, certificate, DNS records it made). */
@@ -74,5 +75,5 @@ export interface DomainsPlatform {
   /** Waits until the domain is active (its certificate issued and served); a failed certificate is an error saying why. */
   waitDomain(app: string, hostname: string, options?: DomainWaitOptions): Promise<Domain>
   /** Each domain's certificate. */
-  certs(app: string): Promise<Certificate[]>
+  certs(app: string, options?: OperationOptions): Promise<Certificate[]>
 }

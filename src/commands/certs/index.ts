@@ -12,7 +12,7 @@ export default class Certs extends HerogateCommand {
   async run(): Promise<Certificate[]> {
     const {flags} = await this.parse(Certs)
     const {target, platform} = await this.resolveTarget(flags)
-    const certs = await platform.certs(target.name)
+    const certs = await platform.certs(target.name, {onProgress: this.progress, signal: this.signal})
     this.log(certsText(target.name, certs))
     return certs
   }

@@ -12,7 +12,7 @@ export default class Domains extends HerogateCommand {
   async run(): Promise<Domain[]> {
     const {flags} = await this.parse(Domains)
     const {target, platform} = await this.resolveTarget(flags)
-    const domains = await platform.domains(target.name)
+    const domains = await platform.domains(target.name, {onProgress: this.progress, signal: this.signal})
     this.log(domainsText(target.name, domains))
     return domains
   }

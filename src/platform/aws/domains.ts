@@ -87,8 +87,8 @@ export async function domains(ctx: AwsContext, app: string, options: OperationOp
   return found
 }
 
-export async function certs(ctx: AwsContext, app: string): Promise<Certificate[]> {
-  return (await domains(ctx, app)).map((domain) => domain.certificate)
+export async function certs(ctx: AwsContext, app: string, options: OperationOptions = {}): Promise<Certificate[]> {
+  return (await domains(ctx, app, options)).map((domain) => domain.certificate)
 }
 
 /** The host name as AWS takes it: valid, short enough for an ACM certificate, not one of AWS's own. */

@@ -178,8 +178,8 @@ export class AwsPlatform implements Platform {
     return addons.restoreBackup(this.ctx, app, id, options)
   }
 
-  domains(app: string): Promise<Domain[]> {
-    return domains.domains(this.ctx, app)
+  domains(app: string, options?: OperationOptions): Promise<Domain[]> {
+    return domains.domains(this.ctx, app, options)
   }
 
   addDomain(app: string, hostname: string, options?: OperationOptions): Promise<DomainResult> {
@@ -194,7 +194,7 @@ export class AwsPlatform implements Platform {
     return domains.waitDomain(this.ctx, app, hostname, options)
   }
 
-  certs(app: string): Promise<Certificate[]> {
-    return domains.certs(this.ctx, app)
+  certs(app: string, options?: OperationOptions): Promise<Certificate[]> {
+    return domains.certs(this.ctx, app, options)
   }
 }
