@@ -6,6 +6,7 @@ import {Dns, type ZoneRecord} from '../../aws/route53.js'
 import {HerogateError, Interrupted, InvalidInput, StackBusy} from '../../lib/errors.js'
 import {validateHostname} from '../../lib/hostname.js'
 import {names} from '../../lib/naming.js'
+import {stepper} from '../../lib/progress.js'
 import type {Certificate, DnsRecord, Domain, DomainResult, DomainWaitOptions} from '../domains.js'
 import type {OperationOptions, Progress} from '../types.js'
 import type {AwsContext} from './context.js'
@@ -461,19 +462,5 @@ export function toDomain(record: DomainRecord, certificate: CertificateState | u
     },
     createdAt: record.createdAt,
     ...(reason ? {reason: `the certificate ${reason}`} : {}),
-  }
-}
-
-function stepper(progress: Progress) {
-  return async <T>(id: string, message: string, work: () => Promise<T>): Promise<T> => {
-    progress({kind: 'step', id, message, status: 'start'})
-    try {
-      const result = await work()
-      progress({kind: 'step', id, message, status: 'done'})
-      return result
-    } catch (error) {
-      progress({kind: 'step', id, message, status: 'failed'})
-      throw error
-    }
   }
 }
