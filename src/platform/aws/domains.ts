@@ -78,8 +78,14 @@ export async function domains(ctx: AwsContext, app: string, options: OperationOp
     let certificate = await s.acm.describe(record.certificateArn)
     // Issued since the last look: served over HTTPS from now on.
     if (!record.httpsRuleArn && certificate?.status === 'ISSUED') {
-      record = await activate(s, record, s.targetGroupArn, options.onProgress ?? (() => {}), options.signal)
-      certificate = await s.acm.describe(record.certificateArn)
+      try {
+        record = await activate(s, record, s.targetGroupArn, options.onProgress ?? (() => {}), options.signal)
+        certificate = await s.acm.describe(record.certificateArn)
+      } catch (error) {
+        // A listing lists: what kept the domain from HTTPS is said, and domains:wait tries again.
+        if (!(error instanceof HerogateError) || error instanceof Interrupted) throw error
+        options.onProgress?.({kind: 'warning', message: error.message})
+      }
     }
 
     found.push(toDomain(record, certificate, s.platform.outputs.LoadBalancerDnsName ?? ''))
@@ -267,6 +273,15 @@ async function activate(s: Shared, record: DomainRecord, targetGroupArn: string,
   const {lb, store, app} = s
   const step = stepper(progress)
   let listener = s.platform.outputs.HttpsListenerArn
+  const platformDomain = s.platform.outputs.Domain
+  if (!listener && platformDomain) {
+    // Apps of a platform domain redirect HTTP to HTTPS once the platform has an HTTPS listener:
+    // without a certificate for *.DOMAIN, APP.DOMAIN would then be served with this domain's.
+    throw new HerogateError(`${record.hostname} has its certificate, but the platform's domain ${platformDomain} has none, so herogate does not add an HTTPS listener: apps at APP.${platformDomain} would be redirected to HTTPS without a certificate for them. ${record.hostname} stays on HTTP.`, {
+      suggestions: [`give the herogate-platform stack's CertificateArn parameter a certificate for *.${platformDomain}, then: herogate domains:wait ${record.hostname} -a ${app}`],
+    })
+  }
+
   if (!listener) {
     listener = await step('https-listener', 'Adding an HTTPS listener (port 443) to the shared load balancer (platform stack update)', async () => {
       const updated = await setPlatformCertificate(s, record.certificateArn, progress, signal)

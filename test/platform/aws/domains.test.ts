@@ -5,7 +5,7 @@ import {
   RemoveListenerCertificatesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import {ListHostedZonesByNameCommand, Route53Client} from '@aws-sdk/client-route-53'
-import {DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
+import {DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
@@ -119,6 +119,25 @@ describe('AWS custom domains (mocked AWS)', () => {
 
     await domains.addDomain(ctx, 'demo', 'www.example.com')
     expect(elb.commandCalls(CreateRuleCommand).map((c) => c.args[0].input.Priority)).to.deep.equal([domains.DOMAIN_PRIORITIES.from, domains.DOMAIN_PRIORITIES.from + 1])
+  })
+
+  it('adds no HTTPS listener to a platform whose own domain has no certificate (its apps would be redirected to a wrong one)', async () => {
+    const record: DomainRecord = {hostname: 'www.example.com', createdAt: '2026-11-21T10:00:00.000Z', certificateArn: CERT, httpRuleArn: 'arn:rule/http'}
+    const cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
+    cfn.on(DescribeStacksCommand).resolves(platformStack({...PLATFORM_OUTPUTS, Domain: 'apps.example.com'}))
+    mockClient(make('ssm', new SSMClient({region: REGION}))).on(GetParameterCommand).resolves({Parameter: {Value: JSON.stringify(record)}})
+    const elb = mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION})))
+    mockClient(make('acm', new ACMClient({region: REGION}))).on(DescribeCertificateCommand).resolves({Certificate: {CertificateArn: CERT, Status: 'ISSUED'}})
+    const error = await domains.waitDomain(ctx, 'demo', 'www.example.com').then(() => undefined, (e: HerogateError) => e)
+    expect(error!.message).to.equal('www.example.com has its certificate, but the platform\'s domain apps.example.com has none, so herogate does not add an HTTPS listener: apps at APP.apps.example.com would be redirected to HTTPS without a certificate for them. www.example.com stays on HTTP.')
+    expect(cfn.commandCalls(UpdateStackCommand)).to.have.length(0)
+    expect(elb.calls()).to.have.length(0)
+    // A listing still lists it (on HTTP), saying why.
+    mockClient(make('ssm', new SSMClient({region: REGION}))).on(GetParametersByPathCommand).resolves({Parameters: [{Name: '/herogate/demo/domains/www.example.com', Value: JSON.stringify(record)}]})
+    const warnings: string[] = []
+    const listed = await domains.domains(ctx, 'demo', {onProgress: (e) => e.kind === 'warning' && warnings.push(e.message)})
+    expect(listed.map((d) => [d.hostname, d.status, d.url])).to.deep.equal([['www.example.com', 'pending', 'http://www.example.com']])
+    expect(warnings).to.deep.equal([error!.message])
   })
 
   it('a certificate ACM gave up on is a failure that says why and what to do', async () => {
