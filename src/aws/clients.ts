@@ -1,3 +1,4 @@
+import type {ACMClient} from '@aws-sdk/client-acm'
 import type {CloudFormationClient} from '@aws-sdk/client-cloudformation'
 import type {CloudWatchLogsClient} from '@aws-sdk/client-cloudwatch-logs'
 import type {CodeBuildClient} from '@aws-sdk/client-codebuild'
@@ -7,6 +8,7 @@ import type {ECRClient} from '@aws-sdk/client-ecr'
 import type {ECSClient} from '@aws-sdk/client-ecs'
 import type {ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import type {IAMClient} from '@aws-sdk/client-iam'
+import type {Route53Client} from '@aws-sdk/client-route-53'
 import type {S3Client} from '@aws-sdk/client-s3'
 import type {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import type {SSMClient} from '@aws-sdk/client-ssm'
@@ -90,6 +92,15 @@ export class AwsClients {
 
   secretsManager(): Promise<SecretsManagerClient> {
     return this.make('secretsmanager', async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(this.options()))
+  }
+
+  acm(): Promise<ACMClient> {
+    return this.make('acm', async () => new (await import('@aws-sdk/client-acm')).ACMClient(this.options()))
+  }
+
+  /** Route 53 is global: its API lives in us-east-1 whatever the app's region. */
+  route53(): Promise<Route53Client> {
+    return this.make('route53', async () => new (await import('@aws-sdk/client-route-53')).Route53Client({...this.options(), region: 'us-east-1'}))
   }
 
   /** Tests put a mocked client in place of the real one. */

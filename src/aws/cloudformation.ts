@@ -142,6 +142,35 @@ export class CloudFormation {
     }
   }
 
+  /**
+   * Starts an update of the stack that changes only the given parameters: the template and
+   * every other parameter stay as they are. False when there was nothing to change.
+   */
+  async updateParameters(id: string, changed: Record<string, string>): Promise<boolean> {
+    const {DescribeStacksCommand, UpdateStackCommand} = await this.sdk()
+    try {
+      const stack = (await this.client.send(new DescribeStacksCommand({StackName: id}))).Stacks?.[0]
+      const current = new Map((stack?.Parameters ?? []).map((p) => [p.ParameterKey!, p.ParameterValue ?? '']))
+      const keys = new Set([...current.keys(), ...Object.keys(changed)])
+      // The others are passed as they are; UsePreviousValue only for a masked (NoEcho) value,
+      // since emulators lose the default values of parameters under UsePreviousValue.
+      const parameter = (key: string) => Object.hasOwn(changed, key)
+        ? {ParameterKey: key, ParameterValue: changed[key]}
+        : current.get(key) === '****' ? {ParameterKey: key, UsePreviousValue: true} : {ParameterKey: key, ParameterValue: current.get(key)}
+      await this.client.send(new UpdateStackCommand({
+        StackName: id,
+        UsePreviousTemplate: true,
+        Parameters: [...keys].map(parameter),
+        Capabilities: ['CAPABILITY_IAM'],
+      }))
+      return true
+    } catch (error) {
+      if (/No updates are to be performed/.test((error as Error).message ?? '')) return false
+      if (/IN_PROGRESS state/.test((error as Error).message ?? '')) throw new StackBusy(`Stack ${id} is being changed.`, {cause: error, suggestions: ['wait a minute and try again']})
+      throw awsFailure(error, `updating stack ${id}`)
+    }
+  }
+
   /** Starts deleting a stack (by id, so that waiting can follow it to DELETE_COMPLETE). */
   async delete(id: string): Promise<void> {
     const {DeleteStackCommand} = await this.sdk()

@@ -1,5 +1,6 @@
 import type {ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 
+import {HerogateError} from '../lib/errors.js'
 import {awsFailure, isAwsError} from './errors.js'
 
 /** The Application Load Balancer quotas a new app can run into (what AWS allows this account). */
@@ -7,10 +8,12 @@ export interface LoadBalancerLimits {
   /** Listener rules per load balancer, default rules not counted. */
   rules: number
   listeners: number
+  /** Certificates per load balancer, default certificates not counted. */
+  certificates: number
 }
 
 /** AWS's documented defaults, used where the account's own limits cannot be read. */
-export const DEFAULT_LIMITS: LoadBalancerLimits = {rules: 100, listeners: 50}
+export const DEFAULT_LIMITS: LoadBalancerLimits = {rules: 100, listeners: 50, certificates: 25}
 
 /** A registered target of a target group and what its health checks say. */
 export interface TargetState {
@@ -66,6 +69,7 @@ export class LoadBalancer {
     return {
       rules: limit('rules-per-application-load-balancer', DEFAULT_LIMITS.rules),
       listeners: limit('listeners-per-application-load-balancer', DEFAULT_LIMITS.listeners),
+      certificates: limit('certificates-per-application-load-balancer', DEFAULT_LIMITS.certificates),
     }
   }
 
@@ -104,6 +108,104 @@ export class LoadBalancer {
     }
   }
 
+  // Custom domains (platform/aws/domains.ts): host-header rules and the HTTPS listener's certificates.
+
+  /** The non-default rules of a listener: priority, host names and the target group they forward to. */
+  async hostRules(listenerArn: string): Promise<HostRule[]> {
+    const {DescribeRulesCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
+    const rules = await this.all('reading the rules of the shared load balancer', async (Marker) => {
+      const response = await this.client.send(new DescribeRulesCommand({ListenerArn: listenerArn, Marker}))
+      return {items: response.Rules ?? [], next: response.NextMarker}
+    })
+    return rules.filter((rule) => !rule.IsDefault).map((rule) => {
+      const forward = rule.Actions?.find((action) => action.Type === 'forward')
+      return {
+        arn: rule.RuleArn ?? '',
+        priority: Number(rule.Priority),
+        hosts: (rule.Conditions ?? []).filter((c) => c.Field === 'host-header').flatMap((c) => c.HostHeaderConfig?.Values ?? c.Values ?? []),
+        ...(forward ? {targetGroupArn: forward.TargetGroupArn ?? forward.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn} : {}),
+      }
+    })
+  }
+
+  /** A rule sending requests for `host` to the target group (forward) or to HTTPS (redirect, 301). */
+  async createHostRule(input: {listenerArn: string; priority: number; host: string; action: RuleAction; tags: Record<string, string>}): Promise<string> {
+    const {CreateRuleCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
+    try {
+      const response = await this.client.send(new CreateRuleCommand({
+        ListenerArn: input.listenerArn,
+        Priority: input.priority,
+        Conditions: [{Field: 'host-header', HostHeaderConfig: {Values: [input.host]}}],
+        Actions: [ruleAction(input.action)],
+        Tags: Object.entries(input.tags).map(([Key, Value]) => ({Key, Value})),
+      }))
+      return response.Rules?.[0]?.RuleArn ?? ''
+    } catch (error) {
+      if (isAwsError(error, 'PriorityInUse', 'PriorityInUseException')) throw new PriorityTaken(`Rule priority ${input.priority} was taken meanwhile.`, {cause: error})
+      throw awsFailure(error, `routing ${input.host} on the shared load balancer`)
+    }
+  }
+
+  async setRuleAction(ruleArn: string, action: RuleAction): Promise<void> {
+    const {ModifyRuleCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
+    try {
+      await this.client.send(new ModifyRuleCommand({RuleArn: ruleArn, Actions: [ruleAction(action)]}))
+    } catch (error) {
+      throw awsFailure(error, 'changing a rule of the shared load balancer')
+    }
+  }
+
+  /** Deletes a rule; one already gone is fine. */
+  async deleteRule(ruleArn: string): Promise<void> {
+    const {DeleteRuleCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
+    try {
+      await this.client.send(new DeleteRuleCommand({RuleArn: ruleArn}))
+    } catch (error) {
+      if (isAwsError(error, 'RuleNotFound', 'RuleNotFoundException')) return
+      throw awsFailure(error, 'deleting a rule of the shared load balancer')
+    }
+  }
+
+  /** The certificates of a listener, the default one marked. */
+  async listenerCertificates(listenerArn: string): Promise<Array<{arn: string; isDefault: boolean}>> {
+    const {DescribeListenerCertificatesCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
+    const certificates = await this.all('reading the certificates of the HTTPS listener', async (Marker) => {
+      const response = await this.client.send(new DescribeListenerCertificatesCommand({ListenerArn: listenerArn, Marker}))
+      return {items: response.Certificates ?? [], next: response.NextMarker}
+    })
+    return certificates.map((c) => ({arn: c.CertificateArn ?? '', isDefault: Boolean(c.IsDefault)}))
+  }
+
+  async addListenerCertificate(listenerArn: string, certificateArn: string): Promise<void> {
+    const {AddListenerCertificatesCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
+    try {
+      await this.client.send(new AddListenerCertificatesCommand({ListenerArn: listenerArn, Certificates: [{CertificateArn: certificateArn}]}))
+    } catch (error) {
+      throw awsFailure(error, 'adding a certificate to the HTTPS listener')
+    }
+  }
+
+  async removeListenerCertificate(listenerArn: string, certificateArn: string): Promise<void> {
+    const {RemoveListenerCertificatesCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
+    try {
+      await this.client.send(new RemoveListenerCertificatesCommand({ListenerArn: listenerArn, Certificates: [{CertificateArn: certificateArn}]}))
+    } catch (error) {
+      if (isAwsError(error, 'ListenerNotFound', 'ListenerNotFoundException', 'CertificateNotFound', 'CertificateNotFoundException')) return
+      throw awsFailure(error, 'removing a certificate from the HTTPS listener')
+    }
+  }
+
+  /** The Route 53 zone of the load balancer's DNS name, which an alias record to it names. */
+  async canonicalZone(loadBalancerArn: string): Promise<string> {
+    const {DescribeLoadBalancersCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
+    try {
+      const response = await this.client.send(new DescribeLoadBalancersCommand({LoadBalancerArns: [loadBalancerArn]}))
+      return response.LoadBalancers?.[0]?.CanonicalHostedZoneId ?? ''
+    } catch (error) {
+      throw awsFailure(error, 'reading the shared load balancer')
+    }
+  }
+
   /** Every page of a Marker-paginated ELB call; failures say what herogate was doing. */
   private async all<T>(doing: string, page: (marker?: string) => Promise<{items: T[]; next?: string}>): Promise<T[]> {
     const items: T[] = []
@@ -119,6 +221,27 @@ export class LoadBalancer {
     }
 
     return items
+  }
+}
+
+/** A listener rule by host name, as the domains of apps use them. */
+export interface HostRule {
+  arn: string
+  priority: number
+  hosts: string[]
+  targetGroupArn?: string
+}
+
+export type RuleAction = {forward: string} | {redirectToHttps: true}
+
+/** Another rule took the priority between reading the rules and creating one: pick again. */
+export class PriorityTaken extends HerogateError {}
+
+function ruleAction(action: RuleAction) {
+  if ('forward' in action) return {Type: 'forward' as const, TargetGroupArn: action.forward}
+  return {
+    Type: 'redirect' as const,
+    RedirectConfig: {Protocol: 'HTTPS', Port: '443', Host: '#{host}', Path: '/#{path}', Query: '#{query}', StatusCode: 'HTTP_301' as const},
   }
 }
 

@@ -42,11 +42,8 @@ export const HEROKU_COMMANDS: HerokuCommand[] = [
     instead: 'no add-ons yet: run the database where the app can reach it (RDS or ElastiCache on AWS, a local server for local apps) and set its URL with herogate config:set DATABASE_URL=URL',
     ids: ['addons', 'pg', 'redis', 'kafka'],
   },
-  {
-    heroku: 'heroku domains:*, certs:*',
-    instead: 'no custom domains yet: point a CNAME at the app\'s web URL (herogate info)',
-    ids: ['domains', 'certs'],
-  },
+  {heroku: 'heroku domains, domains:add, domains:remove, domains:wait', herogate: 'the same names (AWS: a free ACM certificate and HTTPS once DNS validates it)'},
+  {heroku: 'heroku certs, certs:auto', herogate: '`herogate certs` (certificates are always automatic: ACM)'},
   {
     heroku: 'heroku maintenance:on',
     instead: 'no maintenance mode yet: herogate scale web=0 stops serving (the URL answers 503) and herogate scale web=1 serves again',

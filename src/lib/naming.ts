@@ -78,6 +78,11 @@ export const names = {
   /** SSM: one String parameter per app setting that differs from its default (lib/settings.ts). */
   settingParameter: (app: string, setting: string) => `/${PREFIX}/${checkAppName(app)}/settings/${setting}`,
   appPath: (app: string) => `/${PREFIX}/${checkAppName(app)}/`,
+  /** SSM: one String parameter per custom domain of the app (src/aws/domain-store.ts), named by its host name. */
+  domainsPath: (app: string) => `/${PREFIX}/${checkAppName(app)}/domains/`,
+  domainParameter: (app: string, hostname: string) => `/${PREFIX}/${checkAppName(app)}/domains/${hostname}`,
+  /** Tag key on the certificates and rules of a custom domain (with appTag). */
+  domainTag: () => `${PREFIX}:domain`,
   /** Artifact bucket key prefix for the app's pipeline and the pinned herogate release code. */
   artifactPrefix: (app: string) => `${PREFIX}/${checkAppName(app)}/`,
   gitRemote: () => PREFIX,

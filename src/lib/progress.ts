@@ -89,3 +89,18 @@ function liveRenderer(stream: Out): Renderer {
     },
   }
 }
+
+/** Runs each piece of work as one progress step: start, then done (or failed when it throws). */
+export function stepper(progress: Progress) {
+  return async <T>(id: string, message: string, work: () => Promise<T>): Promise<T> => {
+    progress({kind: 'step', id, message, status: 'start'})
+    try {
+      const result = await work()
+      progress({kind: 'step', id, message, status: 'done'})
+      return result
+    } catch (error) {
+      progress({kind: 'step', id, message, status: 'failed'})
+      throw error
+    }
+  }
+}

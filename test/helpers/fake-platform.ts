@@ -1,3 +1,4 @@
+import type {Certificate, Domain, DomainResult} from '../../src/platform/domains.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../../src/platform/addons.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
@@ -279,6 +280,56 @@ export class FakePlatform implements Platform {
     const backup = this.backupList.find((b) => b.id === id)
     if (!backup) throw new HerogateError(`No backup ${id} of ${app}.`)
     return backup
+  }
+
+  // Domains: what the command tests set, returned as it is; every call recorded.
+  domainList: Domain[] = []
+
+  async domains(app: string): Promise<Domain[]> {
+    this.record('domains', app)
+    return this.domainList
+  }
+
+  async addDomain(app: string, hostname: string): Promise<DomainResult> {
+    this.record('addDomain', app, hostname)
+    const domain = fakeDomain(hostname)
+    this.domainList.push(domain)
+    return {domain, notes: [`Until then ${hostname} is served over HTTP.`]}
+  }
+
+  async removeDomain(app: string, hostname: string): Promise<DomainResult> {
+    this.record('removeDomain', app, hostname)
+    const domain = this.domainList.find((d) => d.hostname === hostname)
+    if (!domain) throw new HerogateError(`${hostname} is not a domain of ${app}.`)
+    this.domainList = this.domainList.filter((d) => d !== domain)
+    return {domain, notes: []}
+  }
+
+  async waitDomain(app: string, hostname: string): Promise<Domain> {
+    this.record('waitDomain', app, hostname)
+    const domain = this.domainList.find((d) => d.hostname === hostname)
+    if (!domain) throw new HerogateError(`${hostname} is not a domain of ${app}.`)
+    return {...domain, status: 'active', url: `https://${hostname}`, certificate: {...domain.certificate, status: 'ISSUED'}}
+  }
+
+  async certs(app: string): Promise<Certificate[]> {
+    this.record('certs', app)
+    return this.domainList.map((d) => d.certificate)
+  }
+}
+
+/** A domain just added on AWS: certificate pending, the two records to create. */
+export function fakeDomain(hostname: string): Domain {
+  return {
+    hostname,
+    status: 'pending',
+    url: `http://${hostname}`,
+    records: [
+      {purpose: 'validation', name: `_a1b2.${hostname}.`, type: 'CNAME', value: '_c3d4.acm-validations.aws.'},
+      {purpose: 'traffic', name: hostname, type: 'CNAME', value: 'herogate-alb.example'},
+    ],
+    certificate: {hostname, status: 'PENDING_VALIDATION', arn: 'arn:aws:acm:us-east-1:123456789012:certificate/1', note: 'waiting for the validation record in DNS'},
+    createdAt: '2026-11-21T10:00:00.000Z',
   }
 }
 

@@ -34,6 +34,10 @@ export class Facts {
   readonly propagating = new Set<string>()
   readonly roles = new Map<string, string[]>()
   readonly stacks = new Map<string, StackFacts>()
+  /** Per stack: the CertificateArn its last update gave it (the platform's HTTPS listener comes and goes with it). */
+  readonly certificates = new Map<string, string>()
+  /** Per stack: the HTTPS listener its outputs name. */
+  readonly httpsListeners = new Map<string, string>()
 
   constructor(readonly scope: Scope) {}
 
@@ -79,6 +83,13 @@ export class Facts {
   learn(call: AwsCall): void {
     const {input, output} = call
     const tagMap = (tags?: Array<{key?: string; value?: string}>) => Object.fromEntries((tags ?? []).map((t) => [t.key ?? '', t.value ?? '']))
+    if (call.service === 'cloudformation' && call.operation === 'DescribeStacks') {
+      for (const stack of output?.Stacks ?? []) {
+        const listener = (stack.Outputs as Array<{OutputKey: string; OutputValue: string}> | undefined)?.find((o) => o.OutputKey === 'HttpsListenerArn')?.OutputValue
+        if (listener) this.httpsListeners.set(stack.StackName, listener)
+      }
+    }
+
     if (call.service !== 'ecs' || !output) return
     if (call.operation === 'RegisterTaskDefinition' || call.operation === 'DescribeTaskDefinition') {
       const definition = output.taskDefinition
@@ -299,6 +310,21 @@ function cloudFormationRequests(call: AwsCall, facts: Facts): IamRequest[] {
       ]
     }
 
+    case 'UpdateStack': {
+      // Only the platform's CertificateArn changes (custom domains): its HTTPS listener is made, changed or removed with the caller's credentials.
+      const stack = stackOf(input.StackName)
+      if (!stack) throw new UnmappedCall(`${call.principal}, ${call.step}: cloudformation:UpdateStack of ${input.StackName}, a stack whose resources the test did not snapshot`)
+      const next = (input.Parameters as Array<{ParameterKey: string; ParameterValue?: string}>).find((p) => p.ParameterKey === 'CertificateArn')?.ParameterValue ?? ''
+      const before = facts.certificates.get(stack.name) ?? ''
+      facts.certificates.set(stack.name, next)
+      const balancer = stack.resources.find((r) => r.type === 'AWS::ElasticLoadBalancingV2::LoadBalancer')!.physicalId
+      const listener = facts.httpsListeners.get(stack.name) ?? facts.arn('elasticloadbalancing', 'listener/app/*')
+      const change = before === '' && next !== ''
+        ? ['elasticloadbalancing:CreateListener', balancer]
+        : before !== '' && next === '' ? ['elasticloadbalancing:DeleteListener', listener] : ['elasticloadbalancing:ModifyListener', listener]
+      return [request(call, 'cloudformation:UpdateStack', stackArn(input.StackName)), request(call, change[0], change[1]), request(call, 'elasticloadbalancing:DescribeListeners', '*')]
+    }
+
     default:
       throw new UnmappedCall(`${call.principal}, ${call.step}: cloudformation:${call.operation} has no IAM mapping in test/iam/requests.ts`)
   }
@@ -306,7 +332,7 @@ function cloudFormationRequests(call: AwsCall, facts: Facts): IamRequest[] {
 
 /** IAM requests of one recorded SDK call. */
 export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
-  const {input} = call
+  const {input, output} = call
   const {partition} = facts.scope
   switch (call.service) {
     case 'ecs': return ecsRequests(call, facts)
@@ -321,6 +347,28 @@ export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
       if (call.operation.startsWith('Describe')) return [request(call, `elasticloadbalancing:${call.operation}`, '*')]
       // apps:settings:set moves the health check of the app's own target group.
       if (call.operation === 'ModifyTargetGroup') return [request(call, 'elasticloadbalancing:ModifyTargetGroup', input.TargetGroupArn)]
+      // Custom domains: host rules on the shared listeners (tagged at creation: AddTags on the new rule), the HTTPS listener's certificates.
+      if (call.operation === 'CreateRule') {
+        const tags = input.Tags ? Object.fromEntries((input.Tags as Array<{Key: string; Value: string}>).map((t) => [t.Key, t.Value])) : undefined
+        // The simulator's data (iam-data) gives AddTags no listener-rule resource: asked for on any, as for target groups.
+        return [request(call, 'elasticloadbalancing:CreateRule', input.ListenerArn), ...(tags ? [request(call, 'elasticloadbalancing:AddTags', '*', tagContext(tags, 'RequestTag'))] : [])]
+      }
+
+      if (call.operation === 'ModifyRule' || call.operation === 'DeleteRule') return [request(call, `elasticloadbalancing:${call.operation}`, input.RuleArn)]
+      if (call.operation === 'AddListenerCertificates' || call.operation === 'RemoveListenerCertificates') return [request(call, `elasticloadbalancing:${call.operation}`, input.ListenerArn)]
+      break
+    case 'acm':
+      // A certificate is named by a random id: requested on any resource, tagged on the new one (tag-on-create).
+      if (call.operation === 'RequestCertificate') {
+        const tags = Object.fromEntries(((input.Tags ?? []) as Array<{Key: string; Value: string}>).map((t) => [t.Key, t.Value]))
+        return [request(call, 'acm:RequestCertificate', '*', tagContext(tags, 'RequestTag')), request(call, 'acm:AddTagsToCertificate', output?.CertificateArn ?? facts.arn('acm', 'certificate/*'), tagContext(tags, 'RequestTag'))]
+      }
+
+      if (call.operation === 'DescribeCertificate' || call.operation === 'DeleteCertificate') return [request(call, `acm:${call.operation}`, input.CertificateArn)]
+      break
+    case 'route53':
+      if (call.operation === 'ListHostedZonesByName') return [request(call, 'route53:ListHostedZonesByName', '*')]
+      if (call.operation === 'ChangeResourceRecordSets') return [request(call, 'route53:ChangeResourceRecordSets', `arn:${partition}:route53:::hostedzone/${input.HostedZoneId}`)]
       break
     case 's3': {
       const bucket = `arn:${partition}:s3:::${input.Bucket}`

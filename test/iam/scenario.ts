@@ -1,4 +1,6 @@
-import {CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand} from '@aws-sdk/client-cloudformation'
+import {CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand, type Parameter} from '@aws-sdk/client-cloudformation'
+import {DeleteListenerCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
+import {CreateHostedZoneCommand, Route53Client} from '@aws-sdk/client-route-53'
 import {CreateRepositoryCommand, ECRClient} from '@aws-sdk/client-ecr'
 import {ECSClient, type Task} from '@aws-sdk/client-ecs'
 import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
@@ -16,6 +18,7 @@ import {deploy} from '../../src/platform/aws/deploy.js'
 import {AwsPlatform} from '../../src/platform/aws/index.js'
 import {runRelease} from '../../src/release/index.js'
 import type {Runner} from '../../src/release/build.js'
+import {validatingAcm} from '../helpers/acm-standin.js'
 import {completingRollouts, enableDnsHostnames, fakeClock} from '../platform/aws/formation.fixture.js'
 import type {StackResource} from './provisioning.js'
 import {type CommandRun, Recorder} from './record.js'
@@ -28,7 +31,8 @@ import {loadTemplate, resolver, type StackValues} from './template.js'
  * platform and the app), config, two deploys whose pushes run the build's `internal:release`
  * under the build role (a Dockerfile whose FROM comes through the platform's image cache,
  * then buildpacks with the account's Docker Hub secret), scale, ps, settings, run, stop,
- * restart, logs, releases (releases:output too), rollback, info, apps, destroy and platform:destroy. The calls are
+ * restart, logs, releases (releases:output too), rollback, info, apps, domains (add, wait, list, certs,
+ * remove), destroy and platform:destroy. The calls are
  * recorded per principal, and the stacks are read (unrecorded) so the template's policies
  * can be resolved for this very app.
  */
@@ -140,8 +144,33 @@ function exitingTasks(client: ECSClient): ECSClient {
   return client
 }
 
+/**
+ * moto updates a resource whose condition turned false instead of deleting it (and fails on
+ * the HTTPS listener's empty certificate): an update that clears the platform's CertificateArn
+ * is answered as AWS carries it out, the listener deleted. The call is recorded all the same.
+ */
+function removingHttpsListener(client: CloudFormationClient): CloudFormationClient {
+  const elb = new ElasticLoadBalancingV2Client({region: REGION})
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as {StackName?: string; Parameters?: Parameter[]}
+      const clearing = context.commandName === 'UpdateStackCommand' && input.Parameters?.some((p) => p.ParameterKey === 'CertificateArn' && p.ParameterValue === '')
+      if (!clearing) return next(args)
+      const [stack] = (await client.send(new DescribeStacksCommand({StackName: input.StackName}))).Stacks!
+      const listener = stack.Outputs?.find((o) => o.OutputKey === 'HttpsListenerArn')?.OutputValue
+      if (listener) await elb.send(new DeleteListenerCommand({ListenerArn: listener}))
+      return {output: {StackId: stack.StackId, $metadata: {}}, response: {}}
+    },
+    {step: 'initialize', name: 'removingHttpsListener'},
+  )
+  return client
+}
+
 async function context(recorder: Recorder, principal: 'user' | 'build', pipeline: PipelineState, clock: ReturnType<typeof fakeClock>): Promise<AwsContext> {
   const clients = new AwsClients({region: REGION})
+  // ACM issues a certificate once its validation record is in DNS (here: the account's Route 53 zone).
+  clients.set('acm', validatingAcm(REGION))
+  clients.set('cloudformation', removingHttpsListener(new CloudFormationClient({region: REGION})))
   // Deployments complete as ECS reports them; one-off tasks exit 0.
   clients.set('ecs', exitingTasks(completingRollouts(new ECSClient({region: REGION}))))
   await standIns(clients, pipeline)
@@ -249,6 +278,18 @@ export async function recordEverything(): Promise<Recording> {
       recorder.calls.push({principal: 'user', service: 'codecommit', operation, input: {repositoryName: names.codeCommitRepo(APP)}, step: 'git push herogate main'})
     }
 
+    // Custom domains, in a zone of the account's Route 53 (herogate makes the records): the first
+    // one gives the platform its HTTPS listener, the others are added to it; removing one of
+    // those takes it off the listener, removing the first hands the listener's default
+    // certificate to another, and destroy removes the last one with the listener.
+    await new Route53Client({region: REGION}).send(new CreateHostedZoneCommand({Name: 'example.com', CallerReference: 'iam-scenario'}))
+    await step('domains:add', () => platform.addDomain(APP, 'www.example.com'))
+    await step('domains:wait', () => platform.waitDomain(APP, 'www.example.com'))
+    for (const host of ['api.example.com', 'shop.example.com']) await step('domains:add (more)', () => platform.addDomain(APP, host))
+    await step('domains', () => platform.domains(APP))
+    await step('certs', () => platform.certs(APP))
+    await step('domains:remove', () => platform.removeDomain(APP, 'api.example.com'))
+    await step('domains:remove (the default certificate)', () => platform.removeDomain(APP, 'www.example.com'))
     await step('destroy', () => platform.destroyApp(APP, {cwd: repo}))
     // moto cannot delete a stack with a route table (MOTO-NOTES.md): the calls up to the failure are what count.
     await step('platform:destroy', () => platform.destroyPlatform().catch(() => undefined))

@@ -45,6 +45,9 @@ export const FAMILIES: string[] = [
   'arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*',
   'arn:aws:elasticloadbalancing:*:*:listener/app/*',
   'arn:aws:elasticloadbalancing:*:*:listener-rule/app/*',
+  // Custom domains: ACM names certificates by a random id; the user's own Route 53 zones hold their records.
+  'arn:aws:acm:*:*:certificate/*',
+  'arn:aws:route53:::hostedzone/*',
 ]
 
 /** Condition keys a user's grant keeps, with the values the recorded requests used. */

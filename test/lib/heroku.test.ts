@@ -20,6 +20,9 @@ describe('Heroku commands (lib/heroku)', () => {
     expect(herokuOnly('ps:exec')?.heroku).to.equal('heroku ps:exec, ps:copy')
     expect(herokuOnly('ps:scale')).to.equal(undefined)
     expect(herokuOnly('config:set')).to.equal(undefined)
+    // herogate has custom domains and their certificates.
+    expect(herokuOnly('domains:add')).to.equal(undefined)
+    expect(herokuOnly('certs')).to.equal(undefined)
   })
 
   it('suggests the closest commands for a typo, and none for a word that is nothing like one', () => {

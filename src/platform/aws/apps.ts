@@ -14,6 +14,7 @@ import {AppExists, HerogateError, Interrupted, InvalidInput, StackBusy} from '..
 import {deployHint} from '../../lib/hints.js'
 import {addRemote, cloneRepo, getRemoteUrl, gitRoot, notARepo, removeRemote, setConfig, setRemote, unsetConfigSection} from '../../lib/git.js'
 import {codeCommitUrl, names, parseCodeCommitUrl, PROCESS_TYPE, validateAppName} from '../../lib/naming.js'
+import {stepper} from '../../lib/progress.js'
 import {randomAppName} from '../../lib/random-name.js'
 import {BUILD_TIMEOUT_MINUTES} from '../../release/budget.js'
 import {DEFAULT_SIZE, sizeFor} from '../../lib/sizes.js'
@@ -160,17 +161,7 @@ export async function destroyApp(ctx: AwsContext, app: string, options: Operatio
   }
 
   const removed: string[] = []
-  const step = async <T>(id: string, message: string, work: () => Promise<T>): Promise<T> => {
-    progress({kind: 'step', id, message, status: 'start'})
-    try {
-      const result = await work()
-      progress({kind: 'step', id, message, status: 'done'})
-      return result
-    } catch (error) {
-      progress({kind: 'step', id, message, status: 'failed'})
-      throw error
-    }
-  }
+  const step = stepper(progress)
 
   const cluster = platformStack?.outputs.Cluster
   const ecsClient = await ctx.clients.ecs()
@@ -216,6 +207,10 @@ export async function destroyApp(ctx: AwsContext, app: string, options: Operatio
     })
     if (artifacts > 0) removed.push(`${artifacts} artifact${artifacts === 1 ? '' : 's'} in s3://${bucket}/`)
   }
+
+  // Domains first: their rules hold the app's target group, and their records live under the app's path.
+  const {removeAppDomains} = await import('./domains.js')
+  removed.push(...(await removeAppDomains(ctx, app, progress, options.signal)))
 
   // The stack deletes its own resources parameter (first: it depends on everything else).
   const parameters = await step('parameters', `Deleting the config and releases of ${app}`, async () => deleteParametersByPath(await ctx.clients.ssm(), names.appPath(app), [names.appResourcesParameter(app)]))

@@ -1,5 +1,6 @@
 import {AwsClients} from '../../aws/clients.js'
 import type {PlatformOptions} from '../index.js'
+import type {Certificate, Domain, DomainResult, DomainWaitOptions} from '../domains.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
@@ -8,6 +9,7 @@ import type {
 import * as addons from './addons.js'
 import * as apps from './apps.js'
 import * as config from './config.js'
+import * as domains from './domains.js'
 import {type AwsContext, systemClock} from './context.js'
 import * as formation from './formation.js'
 import * as logs from './logs.js'
@@ -174,5 +176,25 @@ export class AwsPlatform implements Platform {
 
   restoreBackup(app: string, id: string, options?: OperationOptions & {into?: string}): Promise<Backup> {
     return addons.restoreBackup(this.ctx, app, id, options)
+  }
+
+  domains(app: string, options?: OperationOptions): Promise<Domain[]> {
+    return domains.domains(this.ctx, app, options)
+  }
+
+  addDomain(app: string, hostname: string, options?: OperationOptions): Promise<DomainResult> {
+    return domains.addDomain(this.ctx, app, hostname, options)
+  }
+
+  removeDomain(app: string, hostname: string, options?: OperationOptions): Promise<DomainResult> {
+    return domains.removeDomain(this.ctx, app, hostname, options)
+  }
+
+  waitDomain(app: string, hostname: string, options?: DomainWaitOptions): Promise<Domain> {
+    return domains.waitDomain(this.ctx, app, hostname, options)
+  }
+
+  certs(app: string, options?: OperationOptions): Promise<Certificate[]> {
+    return domains.certs(this.ctx, app, options)
   }
 }

@@ -22,6 +22,7 @@ import {bindHost, defaultRuntime} from './runtime.js'
 import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, latestVersion, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
 import type {LocalContext} from './workflow.js'
 import * as addons from './addons.js'
+import type {Certificate, Domain, DomainResult} from '../domains.js'
 
 export type {LocalContext} from './workflow.js'
 
@@ -774,7 +775,31 @@ export class LocalPlatform implements Platform {
   restoreBackup(app: string, id: string, options?: OperationOptions & {into?: string}): Promise<Backup> {
     return addons.restoreBackup(this, app, id, options)
   }
+
+  async domains(app: string): Promise<Domain[]> {
+    return (await localDomains()).domains(app)
+  }
+
+  async addDomain(app: string, hostname: string): Promise<DomainResult> {
+    return (await localDomains()).addDomain(app, hostname, this.ctx.now())
+  }
+
+  async removeDomain(app: string, hostname: string): Promise<DomainResult> {
+    return (await localDomains()).removeDomain(app, hostname)
+  }
+
+  async waitDomain(app: string, hostname: string): Promise<Domain> {
+    return (await localDomains()).waitDomain(app, hostname)
+  }
+
+  async certs(app: string): Promise<Certificate[]> {
+    return (await localDomains()).certs(app)
+  }
 }
+
+
+/** Domains change no release: loaded when a domains command runs. */
+const localDomains = () => import('./domains.js')
 
 /** What the supervisor runs, without the size its status carries: no size applies on this machine. */
 async function processesOf(client: SupervisorClient): Promise<ProcessInfo[]> {

@@ -371,8 +371,10 @@ describe('AWS destroyApp (mocked AWS, the ECS model for ECS)', () => {
     s3.on(ListObjectsV2Command, {Prefix: 'herogate-demo/'}).resolves({Contents: [{Key: 'herogate-demo/Source/x.zip'}]})
     s3.on(DeleteObjectsCommand).resolves({})
     const parameters = Array.from({length: 12}, (_, i) => ({Name: `/herogate/demo/config/K${i}`}))
-    ssm.on(GetParametersByPathCommand).resolvesOnce({Parameters: parameters.slice(0, 10), NextToken: 'n'}).resolves({Parameters: parameters.slice(10)})
+    ssm.on(GetParametersByPathCommand, {Path: '/herogate/demo/'}).resolvesOnce({Parameters: parameters.slice(0, 10), NextToken: 'n'}).resolves({Parameters: parameters.slice(10)})
     ssm.on(DeleteParametersCommand).resolves({})
+    // The app has no custom domains (destroy reads them first).
+    ssm.on(GetParametersByPathCommand, {Path: '/herogate/demo/domains/'}).resolves({Parameters: []})
     logs.on(DeleteLogGroupCommand, {logGroupName: '/herogate/demo'}).resolves({})
     logs.on(DeleteLogGroupCommand, {logGroupName: '/aws/codebuild/herogate-demo'}).rejects(Object.assign(new Error('gone'), {name: 'ResourceNotFoundException'}))
     ctx = {region: REGION, clients, clock}
@@ -409,7 +411,7 @@ describe('AWS destroyApp (mocked AWS, the ECS model for ECS)', () => {
     expect(ecr.commandCalls(BatchDeleteImageCommand)[0].args[0].input.imageIds).to.deep.equal([{imageDigest: 'sha256:a'}, {imageDigest: 'sha256:b'}])
     expect(s3.commandCalls(ListObjectsV2Command)[1].args[0].input.ContinuationToken).to.equal('t')
     expect(ssm.commandCalls(DeleteParametersCommand).map((c) => c.args[0].input.Names!.length)).to.deep.equal([10, 2])
-    expect(ssm.commandCalls(GetParametersByPathCommand)[0].args[0].input).to.include({Path: '/herogate/demo/', Recursive: true, WithDecryption: false})
+    expect(ssm.commandCalls(GetParametersByPathCommand, {Path: '/herogate/demo/'})[0].args[0].input).to.include({Path: '/herogate/demo/', Recursive: true, WithDecryption: false})
     expect(cfn.commandCalls(DeleteStackCommand).map((c) => c.args[0].input.StackName)).to.deep.equal([APP_ID])
   })
 
