@@ -221,13 +221,36 @@ export async function restoreBackup(platform: LocalPlatform, app: string, id: st
   return backup
 }
 
+/**
+ * apps:destroy: each add-on goes with the app's directory; a Postgres first leaves a final
+ * dump under HEROGATE_HOME/backups/APP (outside what is removed). Lines for what it removed.
+ */
+export async function beforeAppDestroy(platform: LocalPlatform, app: string, options: OperationOptions & {snapshot?: boolean}): Promise<string[]> {
+  const dir = appPaths(app).dir
+  const lines: string[] = []
+  for (const record of readAddons(dir)) {
+    if (record.service === 'postgres' && options.snapshot !== false && record.initialized && record.state === 'available') {
+      const kept = join(herogateHome(), 'backups', app)
+      mkdirSync(kept, {recursive: true, mode: 0o700})
+      const file = join(kept, `${record.name}-${platform.ctx.now().toISOString().replaceAll(':', '-')}.dump`)
+      await servedRecord(platform, app, 'postgres', record.name)
+      await step(options.onProgress, `Dumping ${record.name} to ${file}`, () => pgTool('pg_dump', ['-Fc', '-f', file, ...connection(record)], record))
+      lines.push(`add-on ${record.name} (${record.configVar}); its final dump: ${file} (pg_restore -d URL ${file} loads it)`)
+    } else {
+      lines.push(`add-on ${record.name} (${record.configVar})`)
+    }
+  }
+
+  return lines
+}
+
 // ---------------------------------------------------------------------------------------
 
 function toAddon(appDir: string, record: AddonRecord): Addon {
   const stuck = interrupted(record)
   const where = addonDataDir(appDir, record.name)
   const details: Array<[string, string]> = record.service === 'postgres'
-    ? [['Version', `PostgreSQL ${record.version?.split('-')[0] ?? ''}`.trim()], ['Host', `127.0.0.1:${record.port}`], ['Database', record.database ?? DATABASE], ['User', record.user], ['Data directory', where]]
+    ? [['Version', `PostgreSQL ${record.version?.split('.').slice(0, 2).join('.') ?? ''}`.trim()], ['Host', `127.0.0.1:${record.port}`], ['Database', record.database ?? DATABASE], ['User', record.user], ['Data directory', where]]
     : [['Server', record.server ?? ''], ['Host', `127.0.0.1:${record.port}`], ['Data directory', where]]
   return {
     name: record.name, service: record.service, plan: record.plan, configVar: record.configVar, createdAt: record.createdAt,
@@ -310,6 +333,7 @@ async function undo(platform: LocalPlatform, app: string, record: AddonRecord, o
   const config = await platform.getConfig(app)
   if (config[record.configVar] === url(record)) change = await platform.unsetConfig(app, [record.configVar], options)
   writeAddon(dir, {...record, state: 'deleting', owner: me()})
+  // Its server stops before its data goes (a supervisor that is not running serves nothing).
   if (record.initialized && platform.ctx.runtime.supervisorAlive(dir)) await serve(platform, app)
   removeAddon(dir, record.name)
   return change

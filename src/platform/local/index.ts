@@ -113,11 +113,12 @@ export class LocalPlatform implements Platform {
     }
   }
 
-  async destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
+  async destroyApp(app: string, options: OperationOptions & {cwd: string; snapshot?: boolean}): Promise<DestroyResult> {
     const paths = appPaths(app)
     // A damaged app (unreadable app.json) can be destroyed too: its record is not needed for that.
     const port = soundRecord(app)?.port
-    const removed: string[] = []
+    // Final dumps go outside the app's directory, which goes: the supervisor's stop below stops the servers.
+    const removed: string[] = port === undefined ? [] : await addons.beforeAppDestroy(this, app, options)
     await withLock(
       app,
       'destroy',
