@@ -37,10 +37,13 @@ export const HEROKU_COMMANDS: HerokuCommand[] = [
   {heroku: 'heroku logs -t, -n N, -d web.1, -s app', herogate: '`herogate logs -t`, `-n N`, `-d web.1`, `-s app`'},
   {heroku: 'heroku releases, releases:info, rollback', herogate: 'the same names'},
   {heroku: 'heroku releases:output vN', herogate: '`herogate releases:output vN`'},
+  {heroku: 'heroku addons, addons:create, addons:info, addons:destroy', herogate: 'the same names, for `postgres` and `redis` (`addons:plans` lists the plans, `addons:wait` follows a create)'},
+  {heroku: 'heroku pg:info, pg:psql, pg:backups, pg:backups:capture, pg:backups:restore', herogate: 'the same names'},
+  {heroku: 'heroku redis:info, redis:cli', herogate: 'the same names'},
   {
-    heroku: 'heroku addons, addons:create, pg:*, redis:*',
-    instead: 'no add-ons yet: run the database where the app can reach it (RDS or ElastiCache on AWS, a local server for local apps) and set its URL with herogate config:set DATABASE_URL=URL',
-    ids: ['addons', 'pg', 'redis', 'kafka'],
+    heroku: 'heroku kafka:*',
+    instead: 'no Kafka add-on: herogate add-ons are postgres and redis (herogate addons:plans); run Kafka where the app can reach it and set its URL with herogate config:set KAFKA_URL=URL',
+    ids: ['kafka'],
   },
   {
     heroku: 'heroku domains:*, certs:*',
