@@ -1,7 +1,7 @@
 import {existsSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
-import type {AddonService, AddonState} from '../addons.js'
+import type {Addon} from '../addons.js'
 import {processStartTime} from './processes.js'
 import {readJson, writeJsonAtomic} from './state.js'
 
@@ -10,14 +10,7 @@ import {readJson, writeJsonAtomic} from './state.js'
  * config var carries too) and its data under APPDIR/addons/NAME/. The supervisor serves the
  * records that are `initialized`; a create that died halfway leaves one whose creator is gone.
  */
-export interface AddonRecord {
-  name: string
-  service: AddonService
-  plan: string
-  state: AddonState
-  configVar: string
-  createdAt: string
-  reason?: string
+export interface AddonRecord extends Pick<Addon, 'name' | 'service' | 'plan' | 'state' | 'configVar' | 'createdAt' | 'reason'> {
   port: number
   user: string
   password: string

@@ -127,6 +127,15 @@ export async function destroyAddon(platform: LocalPlatform, app: string, name: s
     throw new HerogateError(`${name} is still being created (by process ${record.owner!.pid}).`, {suggestions: [`herogate addons:wait ${name} -a ${app}`, `then: herogate addons:destroy ${name} -a ${app}`]})
   }
 
+  // Another config var holding its URL (READ_DB=$DATABASE_URL) would point at nothing: the user unsets it first.
+  const vars = await platform.getConfig(app)
+  const relying = Object.keys(vars).filter((key) => key !== record.configVar && vars[key].includes(`127.0.0.1:${record.port}`))
+  if (relying.length > 0) {
+    throw new HerogateError(`${relying.join(', ')} of ${app} ${relying.length > 1 ? 'hold' : 'holds'} ${name}'s address too; destroying it would leave ${relying.length > 1 ? 'them' : 'it'} pointing at nothing. Nothing was changed.`, {
+      suggestions: [`herogate config:unset ${relying.join(' ')} -a ${app}`, `then: herogate addons:destroy ${name} -a ${app}`],
+    })
+  }
+
   const notes: string[] = []
   if (record.service === 'postgres' && options.snapshot !== false && record.initialized && record.state === 'available') {
     const backup = await captureBackup(platform, app, name, options)
@@ -374,7 +383,8 @@ async function initPostgres(appDir: string, record: AddonRecord, progress?: Prog
   if (user) chownSync(pwfile, user.uid, user.gid)
   try {
     await step(progress, `Initializing PostgreSQL ${binaries.version} in ${data}`, async () => {
-      const result = await runAs(join(binaries.bin, 'initdb'), ['-D', join(data, 'pgdata'), '-U', record.user, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync'], data, user)
+      const args = ['-D', join(data, 'pgdata'), '-U', record.user, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync']
+      const result = await capture(join(binaries.bin, 'initdb'), args, {cwd: data, env: {PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C'}, user})
       if (result.code !== 0) throw new HerogateError(`initdb failed: ${lastLine(result.stderr || result.stdout)}`)
     })
   } finally {
@@ -423,18 +433,6 @@ async function pgTool(tool: 'pg_dump' | 'pg_restore', args: string[], record: Ad
     const suggestions = /version mismatch/.test(result.stderr) ? [`${installHint('postgresql-client')} (a ${tool} of PostgreSQL ${record.version?.split('.')[0]} or newer)`] : []
     throw new HerogateError(`${tool} failed: ${why}`, {suggestions})
   }
-}
-
-function runAs(command: string, args: string[], cwd: string, user: {uid: number; gid: number} | undefined): Promise<{code: number; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {cwd, env: {PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C'}, stdio: ['ignore', 'pipe', 'pipe'], ...(user ?? {})})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    child.once('error', (error) => reject(new HerogateError(`Could not run ${command}: ${error.message}`)))
-    child.once('close', (code) => resolve({code: code ?? 1, stdout, stderr}))
-  })
 }
 
 // --- Redis -------------------------------------------------------------------------------

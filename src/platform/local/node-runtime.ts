@@ -513,9 +513,9 @@ function firstErrorLine(text: string): string {
   return (lines.find((line) => /^(Error|npm error|npm ERR!)/i.test(line)) ?? lines[0] ?? '').replace(/^(npm error|npm ERR!)\s*/i, '')
 }
 
-export function capture(command: string, args: string[], options: {env: NodeJS.ProcessEnv; cwd?: string; signal?: AbortSignal}): Promise<{code: number; stdout: string; stderr: string}> {
+export function capture(command: string, args: string[], options: {env: NodeJS.ProcessEnv; cwd?: string; signal?: AbortSignal; user?: {uid: number; gid: number}}): Promise<{code: number; stdout: string; stderr: string}> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal})
+    const child = spawn(command, args, {cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, ...options.user})
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))

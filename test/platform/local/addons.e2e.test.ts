@@ -2,6 +2,7 @@ import {expect} from 'chai'
 import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {PassThrough} from 'node:stream'
 import {fileURLToPath} from 'node:url'
 
 import {HerogateError} from '../../../src/lib/errors.js'
@@ -103,6 +104,32 @@ describe('local add-ons end to end (real PostgreSQL and Redis)', function () {
     expect(await body('/write?v=after-backup')).to.equal('stored')
     await platform.restoreBackup(app, backup.id)
     expect(await body('/read')).to.equal('["before"]')
+  })
+
+  it('pg:psql and redis:cli run the machine\'s clients against the add-ons', async () => {
+    const out = new PassThrough()
+    let text = ''
+    out.on('data', (chunk) => (text += chunk))
+    const io = {env: {}, detached: false, tty: false, stdout: out, stderr: out}
+    const psql = await platform.addonShell(app, 'postgres', undefined, {...io, command: ['-A', '-t', '-c', 'select count(*) from notes']})
+    expect(psql.exitCode).to.equal(0)
+    const cli = await platform.addonShell(app, 'redis', undefined, {...io, command: ['LLEN', 'done']})
+    expect(cli.exitCode).to.equal(0)
+    expect(text).to.equal('1\n2\n')
+  })
+
+  it('refuses to destroy an add-on another config var points at too, changing nothing', async () => {
+    const {DATABASE_URL} = await platform.getConfig(app)
+    await platform.setConfig(app, {READ_DB: DATABASE_URL})
+    try {
+      const error = await platform.destroyAddon(app, 'postgres-1').catch((e: unknown) => e)
+      expect(error).to.be.instanceOf(HerogateError)
+      expect((error as HerogateError).message).to.equal(`READ_DB of ${app} holds postgres-1's address too; destroying it would leave it pointing at nothing. Nothing was changed.`)
+      expect((await platform.addonInfo(app, 'postgres-1')).state).to.equal('available')
+      expect(await body('/read')).to.equal('["before"]')
+    } finally {
+      await platform.unsetConfig(app, ['READ_DB'])
+    }
   })
 
   it('refuses a name that is taken and changes nothing', async () => {
