@@ -307,7 +307,8 @@ export interface Platform extends AddonsPlatform, DomainsPlatform {
   createApp(options: CreateOptions): Promise<CreateResult>
   listApps(): Promise<AppSummary[]>
   appInfo(app: string): Promise<AppInfo>
-  destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult>
+  /** Its add-ons go with it; a Postgres first leaves a final snapshot or dump (`snapshot: false`: none), which `removed` names. */
+  destroyApp(app: string, options: OperationOptions & {cwd: string; snapshot?: boolean}): Promise<DestroyResult>
   /** Local: renames the app and everything it owns. AWS refuses, saying why and what to do instead. */
   renameApp(app: string, newName: string, options: OperationOptions & {cwd: string}): Promise<RenameResult>
   /** Adds (or points) the git remote of the repo around `cwd` at the app (git:remote). */

@@ -26,9 +26,9 @@ describe('unknown commands (built CLI)', function () {
   })
 
   it('a Heroku command herogate does not have: what to do instead', () => {
-    expect(herogate('addons:create', 'heroku-postgresql')).to.deep.equal({
+    expect(herogate('kafka:topics:create', 'jobs')).to.deep.equal({
       stdout: '',
-      stderr: ' ▸    addons:create is a Heroku command that herogate does not have: no add-ons yet: run the database where the app can reach it (RDS or ElastiCache on AWS, a local server for local apps) and set its URL with herogate config:set DATABASE_URL=URL.\n  Try: herogate help (every command)\n',
+      stderr: ' ▸    kafka:topics:create is a Heroku command that herogate does not have: no Kafka add-on: herogate add-ons are postgres and redis (herogate addons:plans); run Kafka where the app can reach it and set its URL with herogate config:set KAFKA_URL=URL.\n  Try: herogate help (every command)\n',
       status: 127,
     })
   })

@@ -227,18 +227,19 @@ export class FakePlatform implements Platform {
   async addonInfo(app: string, name: string): Promise<Addon> {
     this.record('addonInfo', app, name)
     const addon = this.addonList.find((a) => a.name === name)
-    if (!addon) throw new HerogateError(`No add-on named ${name} on ${app}.`)
+    if (!addon) throw new HerogateError(`No add-on named ${name} on ${app}.`, {suggestions: [`herogate addons -a ${app}`]})
     return addon
   }
 
   async createAddon(app: string, options: AddonCreateOptions): Promise<AddonResult> {
     this.record('createAddon', app, {service: options.service, plan: options.plan, as: options.as, wait: options.wait})
+    if (options.as && this.addonList.some((a) => a.name === options.as)) throw new HerogateError(`${app} already has an add-on named ${options.as}.`, {suggestions: [`--as ANOTHER_NAME`]})
     const addon: Addon = {
       name: options.as ?? `${options.service}-${this.addonList.length + 1}`,
       service: options.service,
       plan: options.plan ?? this.addonPlans(options.service)[0].name,
       state: options.wait ? 'available' : 'creating',
-      configVar: options.service === 'postgres' ? 'DATABASE_URL' : 'REDIS_URL',
+      configVar: options.as ? `${options.as.toUpperCase()}_URL` : options.service === 'postgres' ? 'DATABASE_URL' : 'REDIS_URL',
       createdAt: '2026-11-21T10:00:00.000Z',
       details: [],
     }

@@ -15,8 +15,9 @@ describe('Heroku commands (lib/heroku)', () => {
   })
 
   it('knows the Heroku commands herogate does not have by topic or id', () => {
-    expect(herokuOnly('addons:create')?.heroku).to.equal('heroku addons, addons:create, pg:*, redis:*')
-    expect(herokuOnly('pg')?.heroku).to.equal('heroku addons, addons:create, pg:*, redis:*')
+    expect(herokuOnly('kafka:topics:create')?.heroku).to.equal('heroku kafka:*')
+    expect(herokuOnly('kafka')?.heroku).to.equal('heroku kafka:*')
+    expect(herokuOnly('addons:create')).to.equal(undefined)
     expect(herokuOnly('ps:exec')?.heroku).to.equal('heroku ps:exec, ps:copy')
     expect(herokuOnly('ps:scale')).to.equal(undefined)
     expect(herokuOnly('config:set')).to.equal(undefined)

@@ -106,6 +106,8 @@ export interface SupervisorClient {
   status(): Promise<ProcessInfo[]>
   /** Stops every process and the router, frees the port, exits. */
   shutdown(): Promise<void>
+  /** Serves the app's add-ons as they are on disk (addon-servers.ts); each one's readiness. Optional: test stand-ins have no add-ons. */
+  syncAddons?(): Promise<Array<{name: string; ready: boolean; reason?: string}>>
 }
 
 export interface SupervisorOptions {

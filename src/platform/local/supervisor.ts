@@ -2,6 +2,7 @@ import {chmodSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 
 import {configMasker} from '../../lib/process-output.js'
+import {AddonServers} from './addon-servers.js'
 import type {ProcessInfo} from '../types.js'
 import type {BootCheck, DeployOutcome, DesiredState, LogWriter, ReleaseRequest, RunSpec, SupervisorOptions} from './contracts.js'
 import {openLogStore} from './logstore.js'
@@ -468,11 +469,10 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     recordScheduled = true
     setImmediate(() => {
       recordScheduled = false
-      const children = supervisor.manager.list().flatMap((process) => {
-        const pid = process.child?.pid
-        if (!pid || !process.alive) return []
+      const pids = [...supervisor.manager.list().flatMap((process) => (process.child?.pid && process.alive ? [process.child.pid] : [])), ...addonServers.pids()]
+      const children = pids.map((pid) => {
         if (!starts.has(pid)) starts.set(pid, processStartTime(pid) ?? '')
-        return [{pid, start: starts.get(pid)}]
+        return {pid, start: starts.get(pid)}
       })
       try {
         writeFileSync(paths.children, JSON.stringify(children), {mode: 0o600})
@@ -489,6 +489,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     tuning: config.tuning,
     onChange: recordChildren,
   })
+  const addonServers = new AddonServers(config.appDir, log, recordChildren)
 
   let exiting = false
   let socket: string | undefined
@@ -505,6 +506,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     setTimeout(() => process.exit(code), (config.tuning?.stopGraceMs ?? defaultTuning.stopGraceMs) + 5000).unref()
     try {
       await supervisor.shutdown().catch(() => {})
+      await addonServers.shutdown().catch(() => {})
       await router.close().catch(() => {})
       log.flush()
       control.close()
@@ -560,6 +562,11 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
             if (!res.destroyed) res.write(JSON.stringify(event) + '\n')
           }).catch(() => {})
           res.end()
+          return
+        }
+
+        case 'POST /addons': {
+          reply(200, await addonServers.sync())
           return
         }
 
@@ -635,6 +642,8 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
 
   try {
     const note = (message: string) => log.append({time: new Date(), source: 'herogate', process: 'deploy', message})
+    // The app's processes connect to its add-ons as they boot: those first.
+    for (const server of await addonServers.sync()) if (!server.ready) note(`Add-on ${server.name}: ${server.reason}`)
     // A release the supervisor before this one was killed in is settled first (marked failed,
     // its branch moved back), so that what comes back is the release the records call current.
     await settleLeftovers(config.app, config.appDir, note)
