@@ -217,6 +217,19 @@ describe('Heroku muscle memory (commands against a fake platform)', () => {
       expect(platform.calls).to.deep.equal([])
     })
 
+    it('ps:resize web=standard-2x (Heroku\'s form: a size and no count) changes the size and keeps the count', async () => {
+      for (const arg of ['web=standard-2x', 'web:standard-2x']) {
+        platform = new FakePlatform()
+        expect(await runCommand(PsScale, [arg, '-a', 'demo'], platform, {id: 'ps:scale'})).to.deep.equal({stdout: 'web=1:standard-2x worker=0:standard-1x\n', stderr: 'Scaling processes on demo...\nScaling processes on demo... done\n', exitCode: 0})
+        expect(platform.calls).to.deep.equal([{method: 'scale', args: ['demo', [{type: 'web', size: 'standard-2x'}]]}])
+      }
+      for (const arg of ['web=2=standard-2x', 'web+1=standard-2x', 'web+=standard-2x', 'web=']) {
+        expect((await runCommand(PsScale, [arg, '-a', 'demo'], platform, {id: 'ps:scale'})).stderr, arg).to.equal(
+          ` ▸    "${arg}" is not TYPE=COUNT, TYPE+N, TYPE-N, TYPE=COUNT:SIZE or TYPE=SIZE.\n  Try: herogate scale web=2 worker=1:standard-2x\n`,
+        )
+      }
+    })
+
     it('restart, ps:kill, ps:type, ps:resize, info, rename are aliases in the manifest and the README reference', () => {
       const manifest = JSON.parse(readFileSync(new URL('oclif.manifest.json', ROOT), 'utf8')) as {commands: Record<string, {aliases: string[]}>}
       const aliases = Object.fromEntries(Object.entries(manifest.commands).filter(([, c]) => c.aliases.length > 0).map(([id, c]) => [id, c.aliases]))
