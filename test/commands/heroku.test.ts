@@ -14,6 +14,7 @@ import GitClone from '../../src/commands/git/clone.js'
 import GitRemote from '../../src/commands/git/remote.js'
 import Logs from '../../src/commands/logs.js'
 import Ps from '../../src/commands/ps/index.js'
+import PsRestart from '../../src/commands/ps/restart.js'
 import PsScale from '../../src/commands/ps/scale.js'
 import PsStop from '../../src/commands/ps/stop.js'
 import Releases from '../../src/commands/releases/index.js'
@@ -215,6 +216,18 @@ describe('Heroku muscle memory (commands against a fake platform)', () => {
       )
       platform.calls = []
       expect((await runCommand(AppsRename, ['Bad_Name', '-a', 'shiny'], platform)).stderr.split('\n')[0]).to.match(/^ ▸ {4}Invalid app name "Bad_Name"/)
+      expect(platform.calls).to.deep.equal([])
+    })
+
+    it('restart web.1 (Heroku restarts one dyno): a process is no process type; says what restarts it, before any call', async () => {
+      expect(await runCommand(PsRestart, ['web.1', '-a', 'demo'], platform, {id: 'ps:restart'})).to.deep.equal({
+        stdout: '',
+        stderr: ' ▸    web.1 is a process, not a process type.\n  Try: herogate ps:stop web.1 -a demo (stops it; a new web process takes its place)\n  Try: herogate restart web -a demo (restarts every web process)\n',
+        exitCode: 1,
+      })
+      expect((await runCommand(PsRestart, ['run.4821', '-a', 'demo'], platform, {id: 'ps:restart'})).stderr).to.equal(
+        ' ▸    run.4821 is a process, not a process type.\n  Try: herogate ps:stop run.4821 -a demo (stops the one-off process; nothing takes its place)\n',
+      )
       expect(platform.calls).to.deep.equal([])
     })
 
