@@ -324,6 +324,14 @@ describe('Heroku muscle memory (commands against a fake platform)', () => {
       }
     })
 
+    it('run -x / --exit-code (Heroku\'s flag for what herogate always does) is herogate\'s, not the command\'s', async () => {
+      for (const flag of ['-x', '--exit-code']) {
+        platform = new FakePlatform()
+        expect(await runCommand(Run, [flag, '-a', 'demo', 'node', '-v'], platform)).to.deep.equal({stdout: '', stderr: '', exitCode: 0})
+        expect(platform.calls).to.deep.equal([{method: 'run', args: ['demo', ['node', '-v'], {}, false]}])
+      }
+    })
+
     it('run bash with a script on standard input runs it', async () => {
       const {Readable} = await import('node:stream')
       const stdin = Object.getOwnPropertyDescriptor(process, 'stdin')!
