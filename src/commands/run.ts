@@ -31,6 +31,8 @@ Output streams live and herogate exits with the command's exit code. Everything 
     size: Flags.string({char: 's', description: `process size: ${Object.keys(SIZES).join(', ')}`}),
     detached: Flags.boolean({char: 'd', description: 'start it and return at once, printing its id (output goes to logs)'}),
     'no-tty': Flags.boolean({description: 'never attach a TTY'}),
+    // Scripts written for Heroku pass -x to get the exit code, which herogate always passes through.
+    'exit-code': Flags.boolean({char: 'x', description: 'accepted as Heroku takes it: herogate always exits with the command\'s exit code'}),
   }
 
   async run(): Promise<RunResult> {
@@ -42,7 +44,7 @@ Output streams live and herogate exits with the command's exit code. Everything 
     const ctor = this.ctor as typeof Run
     const {flagArgv, command} = splitAtCommand(this.argv, {
       withValue: ['-a', '--app', '-e', '--env', '-s', '--size', '--region', '--profile'],
-      boolean: ['-d', '--detached', '--no-tty', '--no-color'],
+      boolean: ['-d', '--detached', '--no-tty', '--no-color', '-x', '--exit-code'],
     })
     const {flags} = await this.parse({...ctor, baseFlags: ctor.baseFlags, strict: true}, flagArgv)
     const detached = alwaysDetached || (flags.detached ?? false)

@@ -142,8 +142,9 @@ export function parseScaleArgs(args: string[]): ScaleChange[] {
   const seen = new Set<string>()
   return args.map((arg) => {
     const match = /^([^=+:-]+?)(?:([=+-])(\d*))?(?::([a-z0-9-]+)|=([a-z][a-z0-9-]*))?$/.exec(arg)
-    if (!match || (!match[2] && !match[4]) || (match[2] && !match[3] && !match[5]) || (match[2] !== '=' && match[5])) {
-      throw new InvalidInput(`"${arg}" is not TYPE=COUNT, TYPE+N, TYPE-N or TYPE=COUNT:SIZE.`, {
+    // An operator needs a count and takes a size only after `:`; without one, a size alone (web=standard-2x, web:standard-2x).
+    if (!match || (match[2] ? !match[3] || match[5] : !match[4] && !match[5])) {
+      throw new InvalidInput(`"${arg}" is not TYPE=COUNT, TYPE+N, TYPE-N, TYPE=COUNT:SIZE or TYPE=SIZE.`, {
         suggestions: ['herogate scale web=2 worker=1:standard-2x'],
       })
     }

@@ -14,6 +14,7 @@ import GitClone from '../../src/commands/git/clone.js'
 import GitRemote from '../../src/commands/git/remote.js'
 import Logs from '../../src/commands/logs.js'
 import Ps from '../../src/commands/ps/index.js'
+import PsRestart from '../../src/commands/ps/restart.js'
 import PsScale from '../../src/commands/ps/scale.js'
 import PsStop from '../../src/commands/ps/stop.js'
 import Releases from '../../src/commands/releases/index.js'
@@ -69,8 +70,9 @@ describe('Heroku muscle memory (commands against a fake platform)', () => {
         stderr: ' ▸    Missing argument: KEY (config var name).\n  Usage: herogate config:get KEY [-a APP]\n  Try: herogate help config:get\n',
         exitCode: 2,
       })
-      expect((await runCommand(PsStop, [], platform, {id: 'ps:kill'})).stderr).to.equal(
-        ' ▸    Missing argument: PROCESS (process name (web.1) or id).\n  Usage: herogate ps:kill PROCESS [-a APP]\n  Try: herogate help ps:kill\n',
+      // Typed as ps:kill too, the command's id is ps:stop (oclif's), as test/commands/not-found.cli.test.ts shows through the CLI.
+      expect((await runCommand(PsStop, [], platform, {id: 'ps:stop'})).stderr).to.equal(
+        ' ▸    Missing argument: PROCESS (process name (web.1) or id).\n  Usage: herogate ps:stop PROCESS [-a APP]\n  Try: herogate help ps:stop\n',
       )
     })
 
@@ -217,6 +219,31 @@ describe('Heroku muscle memory (commands against a fake platform)', () => {
       expect(platform.calls).to.deep.equal([])
     })
 
+    it('restart web.1 (Heroku restarts one dyno): a process is no process type; says what restarts it, before any call', async () => {
+      expect(await runCommand(PsRestart, ['web.1', '-a', 'demo'], platform, {id: 'ps:restart'})).to.deep.equal({
+        stdout: '',
+        stderr: ' ▸    web.1 is a process, not a process type.\n  Try: herogate ps:stop web.1 -a demo (stops it; a new web process takes its place)\n  Try: herogate restart web -a demo (restarts every web process)\n',
+        exitCode: 1,
+      })
+      expect((await runCommand(PsRestart, ['run.4821', '-a', 'demo'], platform, {id: 'ps:restart'})).stderr).to.equal(
+        ' ▸    run.4821 is a process, not a process type.\n  Try: herogate ps:stop run.4821 -a demo (stops the one-off process; nothing takes its place)\n',
+      )
+      expect(platform.calls).to.deep.equal([])
+    })
+
+    it('ps:resize web=standard-2x (Heroku\'s form: a size and no count) changes the size and keeps the count', async () => {
+      for (const arg of ['web=standard-2x', 'web:standard-2x']) {
+        platform = new FakePlatform()
+        expect(await runCommand(PsScale, [arg, '-a', 'demo'], platform, {id: 'ps:scale'})).to.deep.equal({stdout: 'web=1:standard-2x worker=0:standard-1x\n', stderr: 'Scaling processes on demo...\nScaling processes on demo... done\n', exitCode: 0})
+        expect(platform.calls).to.deep.equal([{method: 'scale', args: ['demo', [{type: 'web', size: 'standard-2x'}]]}])
+      }
+      for (const arg of ['web=2=standard-2x', 'web+1=standard-2x', 'web+=standard-2x', 'web=']) {
+        expect((await runCommand(PsScale, [arg, '-a', 'demo'], platform, {id: 'ps:scale'})).stderr, arg).to.equal(
+          ` ▸    "${arg}" is not TYPE=COUNT, TYPE+N, TYPE-N, TYPE=COUNT:SIZE or TYPE=SIZE.\n  Try: herogate scale web=2 worker=1:standard-2x\n`,
+        )
+      }
+    })
+
     it('restart, ps:kill, ps:type, ps:resize, info, rename are aliases in the manifest and the README reference', () => {
       const manifest = JSON.parse(readFileSync(new URL('oclif.manifest.json', ROOT), 'utf8')) as {commands: Record<string, {aliases: string[]}>}
       const aliases = Object.fromEntries(Object.entries(manifest.commands).filter(([, c]) => c.aliases.length > 0).map(([id, c]) => [id, c.aliases]))
@@ -294,6 +321,14 @@ describe('Heroku muscle memory (commands against a fake platform)', () => {
         expect(platform.calls).to.deep.equal([])
       } finally {
         Object.defineProperty(process, 'stdin', stdin)
+      }
+    })
+
+    it('run -x / --exit-code (Heroku\'s flag for what herogate always does) is herogate\'s, not the command\'s', async () => {
+      for (const flag of ['-x', '--exit-code']) {
+        platform = new FakePlatform()
+        expect(await runCommand(Run, [flag, '-a', 'demo', 'node', '-v'], platform)).to.deep.equal({stdout: '', stderr: '', exitCode: 0})
+        expect(platform.calls).to.deep.equal([{method: 'run', args: ['demo', ['node', '-v'], {}, false]}])
       }
     })
 

@@ -43,5 +43,11 @@ describe('unknown commands (built CLI)', function () {
       expect(status, args.join(' ')).to.equal(0)
       expect(stdout).to.include('USAGE')
     }
+    // ps:kill without a process: the argument named, and a usage that runs (the command's own name).
+    expect(herogate('ps:kill')).to.deep.equal({
+      stdout: '',
+      stderr: ' ▸    Missing argument: PROCESS (process name (web.1) or id).\n  Usage: herogate ps:stop PROCESS [-a APP]\n  Try: herogate help ps:stop\n',
+      status: 2,
+    })
   })
 })

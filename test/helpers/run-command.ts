@@ -23,7 +23,7 @@ export interface RunOptions {
   env?: Record<string, string | undefined>
   /** The clock relative times are told by. */
   now?: Date
-  /** The command id as typed (an alias: ps:kill), as the CLI would set it. */
+  /** The command's id, as oclif sets it when it loads the command (ps:stop also when typed as its alias ps:kill). */
   id?: string
 }
 

@@ -17,6 +17,7 @@ Without arguments, shows the formation. Sizes (AWS): basic, standard-1x (default
     '<%= config.bin %> scale web+1',
     '<%= config.bin %> scale worker-1',
     '<%= config.bin %> scale web=2:standard-2x',
+    '<%= config.bin %> ps:resize web=standard-2x',
   ]
   static flags = {...appFlags}
 

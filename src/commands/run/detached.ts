@@ -6,8 +6,8 @@ export default class RunDetached extends Run {
 
 The same as herogate run --detached, under Heroku's name.`
   static examples = ['<%= config.bin %> run:detached node scripts/long-job.js -a demo', '<%= config.bin %> run:detached -e BATCH=7 rake backfill']
-  // Always detached: the two flags about attaching are accepted (scripts written for run) and not shown.
-  static flags = {...Run.flags, detached: {...Run.flags.detached, hidden: true}, 'no-tty': {...Run.flags['no-tty'], hidden: true}}
+  // Always detached: the flags about attaching and the exit code are accepted (scripts written for run) and not shown.
+  static flags = {...Run.flags, detached: {...Run.flags.detached, hidden: true}, 'no-tty': {...Run.flags['no-tty'], hidden: true}, 'exit-code': {...Run.flags['exit-code'], hidden: true}}
 
   async run(): Promise<RunResult> {
     return this.runOneOff(true)

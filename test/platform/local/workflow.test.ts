@@ -218,7 +218,8 @@ describe('local platform workflow (fake supervisor)', function () {
   it('scales known types, ignores sizes with a note, refuses unknown types before changing anything', async () => {
     const result = await platform.scale(app, [{type: 'web', quantity: 2}, {type: 'worker', delta: 1, size: 'standard-2x'}])
     expect(result.formation.map((f) => [f.type, f.quantity])).to.deep.equal([['web', 2], ['worker', 1]])
-    expect(result.notes[0]).to.include('Sizes are ignored')
+    expect(result.notes).to.deep.equal(['Sizes are ignored on the local platform: every process runs with what this machine has.'])
+    expect(result.formation.filter((f) => f.size !== undefined), 'no AWS size on a local process type').to.deep.equal([])
     expect(supervisor().formation).to.deep.equal({web: 2, worker: 1})
     let error: unknown
     try {
