@@ -16,9 +16,17 @@ if (argv.length === 1 && ['--version', '-v', 'version'].includes(argv[0])) {
 } else {
   // herogate pins its SDK; the SDK's notice about future Node majors is for herogate's developers, not its users.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-  const {runFast} = require('../dist/platform/local/reads.cjs')
-  runFast(argv, pathToFileURL(join(__dirname, '..', 'oclif.manifest.json'))).then(async (done) => {
-    if (done) return
+  // The bundle is written by npm run build's last step: after tsc alone, every command is oclif's.
+  let fast
+  try {
+    fast = require('../dist/platform/local/reads.cjs').runFast
+  } catch (error) {
+    if (error.code !== 'MODULE_NOT_FOUND') throw error
+  }
+
+  const done = fast ? fast(argv, pathToFileURL(join(__dirname, '..', 'oclif.manifest.json'))) : Promise.resolve(false)
+  done.then(async (ran) => {
+    if (ran) return
     const {execute} = await import('@oclif/core/execute')
     await execute({dir: pathToFileURL(__filename).href})
   })

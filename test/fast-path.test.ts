@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {execFileSync, spawnSync} from 'node:child_process'
-import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -98,6 +98,17 @@ describe('read commands without oclif (bin/run.js fast path)', function () {
       else if (!args.includes('--help')) expect(fast.status).to.not.equal(0)
     })
   }
+
+  it('runs every command through oclif when the bundle is missing (tsc without the rest of npm run build)', () => {
+    const bundle = join(ROOT, 'dist', 'platform', 'local', 'reads.cjs')
+    const expected = herogate(['releases'])
+    renameSync(bundle, `${bundle}.away`)
+    try {
+      expect(herogate(['releases'])).to.deep.equal(expected)
+    } finally {
+      renameSync(`${bundle}.away`, bundle)
+    }
+  })
 
   it('takes the app from -a or HEROGATE_APP outside the repo as oclif does', () => {
     for (const [args, extra] of [[['releases', '-a', app], {}], [['info'], {HEROGATE_APP: app}], [['config'], {HEROGATE_APP: 'no-such-app'}]] as const) {

@@ -27,7 +27,7 @@ Output streams live and herogate exits with the command's exit code. Everything 
   ]
   static flags = {
     ...appFlags,
-    env: Flags.string({char: 'e', description: 'extra environment for this process, KEY=VALUE (repeatable; visible in AWS task details, not for secrets)', multiple: true}),
+    env: Flags.string({char: 'e', description: 'extra environment for this process, KEY=VALUE; several split by ";" as Heroku takes them, or -e repeated (visible in AWS task details, not for secrets)', multiple: true}),
     size: Flags.string({char: 's', description: `process size: ${Object.keys(SIZES).join(', ')}`}),
     detached: Flags.boolean({char: 'd', description: 'start it and return at once, printing its id (output goes to logs)'}),
     'no-tty': Flags.boolean({description: 'never attach a TTY'}),
@@ -48,9 +48,13 @@ Output streams live and herogate exits with the command's exit code. Everything 
     })
     const {flags} = await this.parse({...ctor, baseFlags: ctor.baseFlags, strict: true}, flagArgv)
     const detached = alwaysDetached || (flags.detached ?? false)
-    if (command.length === 0) throw new InvalidInput('No command given.', {suggestions: ['herogate run bash', 'herogate run -- node -v']})
+    if (command.length === 0) {
+      throw new InvalidInput('No command given.', {suggestions: alwaysDetached ? ['herogate run:detached -- node scripts/job.js'] : ['herogate run bash', 'herogate run -- node -v']})
+    }
+
     if (flags.size && !isSize(flags.size)) throw new InvalidInput(`Unknown size "${flags.size}".`, {suggestions: [`use one of: ${Object.keys(SIZES).join(', ')}`]})
-    const env = parseConfigArgs(flags.env ?? [])
+    // Heroku's -e takes "A=1;B=2", split on every ";": a value holding one is set by the command itself (run -- env 'X=a;b' CMD).
+    const env = parseConfigArgs((flags.env ?? []).flatMap((value) => value.split(';')).filter((pair) => pair !== ''))
     const tty = !flags['no-tty'] && !detached && Boolean(process.stdin.isTTY && process.stdout.isTTY)
     if (!detached && !process.stdin.isTTY && command.length === 1 && SHELL.test(command[0]) && (await endsEmpty(process.stdin))) {
       throw new InvalidInput(`${command[0]} has nothing to run: there is no terminal, and standard input is empty.`, {

@@ -199,6 +199,17 @@ describe('Heroku muscle memory (commands against a fake platform)', () => {
       expect(platform.calls).to.deep.equal([{method: 'run', args: ['demo', ['node', 'job.js', '--verbose'], {}, true]}])
     })
 
+    it('run:detached without a command suggests the detached form', async () => {
+      const {stdout, stderr, exitCode} = await runCommand(RunDetached, ['-a', 'demo'], platform)
+      expect({stdout, stderr, exitCode}).to.deep.equal({stdout: '', stderr: ' ▸    No command given.\n  Try: herogate run:detached -- node scripts/job.js\n', exitCode: 1})
+      expect(platform.calls).to.deep.equal([])
+    })
+
+    it('run -e takes several vars split by ";" as Heroku does, and -e repeated', async () => {
+      await runCommand(RunDetached, ['-a', 'demo', '-e', 'A=1;B=two words;', '-e', 'C=3', 'node', 'job.js'], platform)
+      expect(platform.calls).to.deep.equal([{method: 'run', args: ['demo', ['node', 'job.js'], {A: '1', B: 'two words', C: '3'}, true]}])
+    })
+
     it('git:remote and git:clone say where the remote points', async () => {
       expect(await runCommand(GitRemote, ['-a', 'demo'], platform)).to.deep.equal({
         stdout: 'set git remote herogate to https://git-codecommit.us-east-1.amazonaws.com/v1/repos/herogate-demo\n',
