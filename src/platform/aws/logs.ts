@@ -42,7 +42,7 @@ const PS_NUMBER = /^\d{1,3}$/
  * --process-type, --task (a task id, a name as logs show it: web.1a2b3c4, or as ps shows it:
  * web.1) and --source, as one filter. `resolve` turns a ps name into its task id.
  */
-async function filterFor(options: LogOptions, resolve: (name: string) => Promise<string | undefined>): Promise<Filter> {
+async function filterFor(app: string, options: LogOptions, resolve: (name: string) => Promise<string | undefined>): Promise<Filter> {
   if (options.processType !== undefined && !PROCESS_TYPE.test(options.processType)) {
     throw new InvalidInput(`"${options.processType}" is not a process type name.`)
   }
@@ -54,14 +54,14 @@ async function filterFor(options: LogOptions, resolve: (name: string) => Promise
     if (named && PS_NUMBER.test(named[2])) {
       type ??= named[1]
       taskPrefix = await resolve(options.task)
-      if (!taskPrefix) throw new InvalidInput(`No process ${options.task} is running.`, {suggestions: ['herogate ps', 'herogate logs --task web.1a2b3c4 (the first characters of a task id)']})
+      if (!taskPrefix) throw new InvalidInput(`No process ${options.task} is running.`, {suggestions: [`herogate ps -a ${app}`, `herogate logs -d web.1a2b3c4 -a ${app} (the first characters of a task id)`]})
     } else if (named) {
       type ??= named[1]
       taskPrefix = named[2]
     } else if (/^[A-Za-z0-9-]{4,64}$/.test(options.task)) {
       taskPrefix = options.task
     } else {
-      throw new InvalidInput(`"${options.task}" is neither a process name (web.1a2b3c4) nor a task id.`, {suggestions: ['herogate ps']})
+      throw new InvalidInput(`"${options.task}" is neither a process name (web.1a2b3c4) nor a task id.`, {suggestions: [`herogate ps -a ${app}`]})
     }
   }
 
@@ -110,7 +110,7 @@ export function logs(ctx: AwsContext, app: string, options: LogOptions): AsyncIt
 
 async function* lines(ctx: AwsContext, app: string, options: LogOptions): AsyncIterable<LogLine> {
   if (!Number.isInteger(options.num) || options.num < 1) throw new InvalidInput('-n must be a whole number of lines, at least 1.')
-  const filter = await filterFor(options, async (name) => (await ps(ctx, app)).find((p) => p.name === name)?.id)
+  const filter = await filterFor(app, options, async (name) => (await ps(ctx, app)).find((p) => p.name === name)?.id)
   const service = new LogsService(await ctx.clients.logs())
   const groupName = names.logGroup(app)
   const group = await service.group(groupName)

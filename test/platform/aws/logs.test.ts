@@ -3,7 +3,7 @@ import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {AwsClients} from '../../../src/aws/clients.js'
-import {AppNotFound, InvalidInput} from '../../../src/lib/errors.js'
+import {AppNotFound, HerogateError, InvalidInput} from '../../../src/lib/errors.js'
 import {formatLogLine} from '../../../src/lib/format.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import {logs, processOf} from '../../../src/platform/aws/logs.js'
@@ -113,6 +113,10 @@ describe('aws driver: logs (moto)', () => {
     // A ps-style name is looked up among the running processes: there are none here.
     const missing = await collect(logs(ctx, 'demo', {...base, task: 'web.1'})).catch((e: unknown) => e)
     expect((missing as Error).message).to.equal('No process web.1 is running.')
+    // Hints that work from anywhere: they name the app.
+    expect((missing as HerogateError).suggestions).to.deep.equal(['herogate ps -a demo', 'herogate logs -d web.1a2b3c4 -a demo (the first characters of a task id)'])
+    const neither = await collect(logs(ctx, 'demo', {...base, task: 'a b'})).catch((e: unknown) => e)
+    expect((neither as HerogateError).suggestions).to.deep.equal(['herogate ps -a demo'])
   })
 })
 
