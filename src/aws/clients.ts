@@ -7,6 +7,7 @@ import type {ECRClient} from '@aws-sdk/client-ecr'
 import type {ECSClient} from '@aws-sdk/client-ecs'
 import type {ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import type {IAMClient} from '@aws-sdk/client-iam'
+import type {RDSClient} from '@aws-sdk/client-rds'
 import type {S3Client} from '@aws-sdk/client-s3'
 import type {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import type {SSMClient} from '@aws-sdk/client-ssm'
@@ -90,6 +91,10 @@ export class AwsClients {
 
   secretsManager(): Promise<SecretsManagerClient> {
     return this.make('secretsmanager', async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(this.options()))
+  }
+
+  rds(): Promise<RDSClient> {
+    return this.make('rds', async () => new (await import('@aws-sdk/client-rds')).RDSClient(this.options()))
   }
 
   /** Tests put a mocked client in place of the real one. */

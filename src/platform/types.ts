@@ -306,7 +306,8 @@ export interface Platform extends AddonsPlatform {
   createApp(options: CreateOptions): Promise<CreateResult>
   listApps(): Promise<AppSummary[]>
   appInfo(app: string): Promise<AppInfo>
-  destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult>
+  /** snapshot: false destroys the app's Postgres add-ons without a final snapshot (--no-snapshot). */
+  destroyApp(app: string, options: OperationOptions & {cwd: string; snapshot?: boolean}): Promise<DestroyResult>
   /** Local: renames the app and everything it owns. AWS refuses, saying why and what to do instead. */
   renameApp(app: string, newName: string, options: OperationOptions & {cwd: string}): Promise<RenameResult>
   /** Adds (or points) the git remote of the repo around `cwd` at the app (git:remote). */
