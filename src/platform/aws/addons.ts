@@ -526,9 +526,9 @@ function stateOf(status: string, attached = true): AddonState {
   return status.startsWith('UPDATE_') && attached ? 'available' : 'creating'
 }
 
-/** DATABASE_URL / REDIS_URL for the first of a kind; NAME_URL for a second one or --as NAME. */
-export function configVarFor(service: AddonService, name: string, as: string | undefined, others: AddonStack[] | Addon[]): string {
-  if (!as && !others.some((a) => a.service === service)) return FIRST_VAR[service]
+/** DATABASE_URL / REDIS_URL unless another add-on holds it; NAME_URL for a second one or --as NAME. */
+export function configVarFor(service: AddonService, name: string, as: string | undefined, others: Array<{configVar: string}>): string {
+  if (!as && !others.some((a) => a.configVar === FIRST_VAR[service])) return FIRST_VAR[service]
   return `${name.toUpperCase().replaceAll('-', '_')}_URL`
 }
 
