@@ -96,7 +96,7 @@ export class AddonCloud {
     this.event(entry, name, 'AWS::CloudFormation::Stack', entry.stack.StackStatus!)
   }
 
-  private put(name: string, stack: Partial<Stack>, template: string) {
+  private put(name: string, stack: Partial<Stack>, template: string): {stack: Stack; events: StackEvent[]; noEcho: Set<string>; secret?: string; template: string} {
     const id = `arn:aws:cloudformation:us-east-1:123456789012:stack/${name}/${++this.sequence}`
     const entry = {stack: {StackName: name, StackId: id, StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(Date.UTC(2026, 10, 21, 10, this.sequence)), Parameters: [], Outputs: [], Tags: [], ...stack} as Stack, events: [], noEcho: new Set<string>(), template}
     this.stacks.set(name, entry)
@@ -112,7 +112,7 @@ export class AddonCloud {
   }
 
   private event(entry: {events: StackEvent[]; stack: Stack}, logicalId: string, type: string, status: string, reason?: string) {
-    entry.events.push({EventId: `e${++this.sequence}`, StackName: entry.stack.StackName, StackId: entry.stack.StackId, LogicalResourceId: logicalId, ResourceType: type, ResourceStatus: status, ResourceStatusReason: reason, Timestamp: new Date()})
+    entry.events.push({EventId: `e${++this.sequence}`, StackName: entry.stack.StackName, StackId: entry.stack.StackId, LogicalResourceId: logicalId, ResourceType: type, ResourceStatus: status as StackEvent['ResourceStatus'], ResourceStatusReason: reason, Timestamp: new Date()})
   }
 
   private async create(input: CreateStackCommandInput) {
