@@ -50,11 +50,12 @@ export async function upgradePlatform(ctx: AwsContext, options: OperationOptions
   if (added.length === 0) return {region: ctx.region, from, to: from, added}
 
   const templateBody = await readFile(new URL('../../../templates/platform.yml', import.meta.url), 'utf8')
-  const keep = ['Domain', 'CertificateArn', 'PublicImageCachePrefix'].filter((key) => key in platform.parameters)
-  const parameters: Record<string, string> = keep.includes('PublicImageCachePrefix') ? {} : {PublicImageCachePrefix: names.publicImageCache()}
+  // The platform has no NoEcho parameter: its values, read back, are kept as they are.
+  const parameters: Record<string, string> = {PublicImageCachePrefix: names.publicImageCache()}
+  for (const key of ['Domain', 'CertificateArn', 'PublicImageCachePrefix']) if (platform.parameters[key] !== undefined) parameters[key] = platform.parameters[key]
   progress({kind: 'step', id: 'platform-upgrade', message: `Upgrading the herogate platform of ${ctx.region}: ${added.join('; ')}`, status: 'start'})
   const marker = await stacks.latestEventId(platform.id)
-  const changed = await stacks.update({id: platform.id, templateBody, parameters, previous: keep})
+  const changed = await stacks.update({id: platform.id, templateBody, parameters})
   if (changed) {
     let final: StackSummary
     try {
