@@ -4,13 +4,16 @@ import {type AwsClientStub, mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 import {readFileSync} from 'node:fs'
 
+import PlatformUpgradeCommand from '../../../src/commands/platform/upgrade.js'
 import {AwsClients} from '../../../src/aws/clients.js'
+import {AwsPlatform} from '../../../src/platform/aws/index.js'
 import {StackFailed} from '../../../src/aws/cloudformation.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import {PLATFORM_VERSION, platformVersion, upgradeNote, upgradePlatform} from '../../../src/platform/aws/platform-upgrade.js'
 import {stacksOf} from '../../../src/platform/aws/resources.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 import {useMoto} from '../../helpers/moto.js'
+import {runCommand} from '../../helpers/run-command.js'
 
 const zeroClock = {now: () => new Date('2026-11-21T10:00:00Z'), sleep: async () => {}}
 const TEMPLATE = readFileSync(new URL('../../../templates/platform.yml', import.meta.url), 'utf8')
@@ -101,6 +104,20 @@ describe('platform:upgrade', () => {
     // Once current, there is nothing to do.
     expect(await upgradePlatform(ctx)).to.deep.equal({region: 'us-east-1', from: 2, to: 2, added: []})
     expect(cfn.commandCalls(UpdateStackCommand)).to.have.length(1)
+  })
+
+  it('platform:upgrade says what it added, then that the platform is up to date', async () => {
+    stack = platformStack({PublicImageCachePrefix: 'herogate-public'}, {Cluster: 'c'})
+    const first = await runCommand(PlatformUpgradeCommand, ['--region', 'us-east-1'], new AwsPlatform(ctx))
+    expect(first.exitCode).to.equal(0)
+    expect(first.stdout).to.equal([
+      'Upgraded the herogate platform of us-east-1 from version 1 to 2. Added:',
+      '  - private data subnets in two availability zones (no route to the internet, no NAT) for add-ons',
+      '  - a database subnet group (RDS) and a cache subnet group (ElastiCache) over them',
+      '',
+    ].join('\n'))
+    const again = await runCommand(PlatformUpgradeCommand, ['--region', 'us-east-1', '--json'], new AwsPlatform(ctx))
+    expect(JSON.parse(again.stdout)).to.deep.equal({region: 'us-east-1', from: 2, to: 2, added: []})
   })
 
   it('adds the image cache (issue 9) to a platform older than it', async () => {
