@@ -70,7 +70,7 @@ export class AddonStandIn {
       const database = parameters.DatabaseIdentifier ?? parameters.CacheIdentifier
       const values: StackValues = {
         partition: 'aws', region: this.region, account: this.account, stackName: stack.name, stackId: stack.id, parameters,
-        refs: {SecurityGroup: `sg-${stack.name.length.toString(16).padStart(8, '0')}`, Database: database, Cluster: database, Cache: database, ClusterInstance: `${database}-instance`},
+        refs: {SecurityGroup: `sg-${stack.name.length.toString(16).padStart(8, '0')}`, Database: database, Cluster: database, Cache: database, ClusterInstance: `${database}-instance`, ClusterParameters: `${stack.name}-clusterparameters-1a2b3c4d5e6f`.toLowerCase()},
         attributes: {},
       }
       const resolve = resolver(body, values, {loose: true})

@@ -218,6 +218,10 @@ export const PROVISIONING: Record<string, Handlers> = {
       update: on(arn, 'rds:ModifyDBCluster', 'rds:DescribeDBClusters'),
     }
   },
+  'AWS::RDS::DBClusterParameterGroup': (r, facts) => {
+    const arn = facts.arn('rds', `cluster-pg:${String(r.physicalId).toLowerCase()}`)
+    return {create: on(arn, 'rds:CreateDBClusterParameterGroup', 'rds:ModifyDBClusterParameterGroup', 'rds:DescribeDBClusterParameterGroups', 'rds:DescribeDBClusterParameters', 'rds:AddTagsToResource'), delete: on(arn, 'rds:DeleteDBClusterParameterGroup')}
+  },
   'AWS::ElastiCache::ReplicationGroup': (r, facts) => {
     const arn = facts.arn('elasticache', `replicationgroup:${r.physicalId}`)
     const subnetGroup = r.properties.CacheSubnetGroupName ? on(facts.arn('elasticache', `subnetgroup:${String(r.properties.CacheSubnetGroupName).toLowerCase()}`), 'elasticache:CreateReplicationGroup') : []

@@ -53,6 +53,7 @@ export const FAMILIES: string[] = [
   'arn:aws:elasticache:*:*:replicationgroup:hg-*',
   // ...and the platform's subnet groups carry CloudFormation's generated name.
   'arn:aws:rds:*:*:subgrp:herogate-platform-*',
+  'arn:aws:rds:*:*:cluster-pg:herogate-*',
   'arn:aws:elasticache:*:*:subnetgroup:herogate-platform-*',
   // RDS's and ElastiCache's service-linked roles, made on their first use in an account.
   'arn:aws:iam::*:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS',

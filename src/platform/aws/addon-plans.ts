@@ -82,3 +82,9 @@ export function planFor(service: AddonService, name?: string): AwsPlan {
 
   return plan
 }
+
+/** The README's table of AWS plans (test/platform/aws/addon-plans.test.ts keeps the README's copy true to it). */
+export function addonPlansTable(): string {
+  const rows = AWS_PLANS.map((plan) => `| \`${plan.service}\` | \`${plan.name}\`${plan.default ? ' (default)' : ''} | ${plan.description} | $${plan.monthlyUsd!.toFixed(2)} |`)
+  return ['| Service | Plan | What it is | USD/month (us-east-1) |', '|---|---|---|---:|', ...rows].join('\n')
+}
