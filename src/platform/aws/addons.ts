@@ -352,7 +352,14 @@ async function attach(ctx: AwsContext, app: string, found: AddonStack, secret: s
 async function deleteAddonStack(ctx: AwsContext, stacks: CloudFormation, app: string, found: AddonStack, snapshot: boolean, progress: Progress, signal?: AbortSignal): Promise<string[]> {
   const notes: string[] = []
   if (found.service === 'postgres' && snapshot && USABLE.has(found.stack.status)) {
-    const taken = await takeSnapshot(ctx, app, found, `final-${stamp(ctx)}`, {onProgress: progress, signal})
+    const taken = await takeSnapshot(ctx, app, found, `final-${stamp(ctx)}`, {onProgress: progress, signal}).catch((error: unknown) => {
+      if (!(error instanceof HerogateError) || error instanceof Interrupted) throw error
+      // Nothing is deleted without the snapshot that was asked for.
+      throw new HerogateError(`Could not take the final snapshot of add-on ${found.name}: ${error.message} The add-on is kept.`, {
+        cause: error,
+        suggestions: [`herogate addons:destroy ${found.name} -a ${app} --confirm ${app} (to retry)`, `herogate addons:destroy ${found.name} -a ${app} --confirm ${app} --no-snapshot (without one)`],
+      })
+    })
     notes.push(`Final snapshot: ${taken.id} (RDS ${kindOf(found) === 'cluster' ? 'cluster snapshot' : 'snapshot'} in ${ctx.region}; kept until you delete it).`)
   } else if (found.service === 'postgres' && !snapshot) {
     notes.push('No final snapshot was taken (--no-snapshot).')
@@ -405,7 +412,7 @@ async function takeSnapshot(ctx: AwsContext, app: string, found: AddonStack, suf
   })
   if (!done || snapshot.status !== 'available') {
     progress({kind: 'step', id: `snapshot-${id}`, message, status: 'failed'})
-    throw new HerogateError(`Snapshot ${id} of ${found.name} ${done ? `ended ${snapshot.status}` : 'was still being taken after an hour'}; nothing else was changed.`, {
+    throw new HerogateError(`Snapshot ${id} of ${found.name} ${done ? `ended ${snapshot.status}` : 'was still being taken after an hour'}.`, {
       suggestions: [`herogate pg:backups -a ${app}`],
     })
   }

@@ -1,5 +1,6 @@
 import {CloudFormationClient} from '@aws-sdk/client-cloudformation'
-import {DescribeDBClusterSnapshotsCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient} from '@aws-sdk/client-rds'
+import {CreateDBSnapshotCommand, DescribeDBClusterSnapshotsCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient} from '@aws-sdk/client-rds'
+import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
 import {AwsClients} from '../../../src/aws/clients.js'
@@ -256,5 +257,71 @@ describe('AWS add-ons (moto: SSM, RDS)', function () {
     const old = await refusal(addons.createAddon(ctx, 'demo', {service: 'postgres', wait: true}))
     expect(old.message).to.equal('The herogate platform of us-east-1 predates add-ons: it has no private data subnets for databases yet. Nothing was changed.')
     expect(old.suggestions).to.deep.equal(['herogate platform:upgrade --region us-east-1 (adds them; apps keep running)'])
+  })
+})
+
+describe('AWS add-ons: failures of RDS and of the config release', function () {
+  this.timeout(60_000)
+  useMoto()
+  let cloud: AddonCloud
+  let ctx: AwsContext
+
+  beforeEach(() => {
+    cloud = new AddonCloud(new RDSClient({region: 'us-east-1'}))
+    const clients = new AwsClients({region: 'us-east-1'})
+    clients.set('cloudformation', new CloudFormationClient({region: 'us-east-1'}))
+    ctx = {region: 'us-east-1', clients, clock: zeroClock, appResources: async (_ctx, app) => resourcesOf(app)}
+  })
+
+  afterEach(() => cloud.cfn.restore())
+
+  it('keeps the add-on when its final snapshot fails, and says how to retry or skip it', async () => {
+    await addons.createAddon(ctx, 'demo', {service: 'postgres', wait: true})
+    // RDS answers the snapshot as AWS does when it fails (the instance's storage is full, say).
+    const failing = new RDSClient({region: 'us-east-1'})
+    const rdsMock = mockClient(failing)
+    rdsMock.on(CreateDBSnapshotCommand).resolves({DBSnapshot: {DBSnapshotIdentifier: 'x', Status: 'creating'}})
+    rdsMock.on(DescribeDBSnapshotsCommand).resolves({DBSnapshots: [{DBSnapshotIdentifier: 'x', Status: 'failed'}]})
+    ctx.clients.set('rds', failing)
+    try {
+      const refused = await refusal(addons.destroyAddon(ctx, 'demo', 'postgres-1'))
+      const base = names.addonDatabaseBase('demo', 'postgres-1')
+      expect(refused.message).to.equal(`Could not take the final snapshot of add-on postgres-1: Snapshot ${base}-final-20261121100000 of postgres-1 ended failed. The add-on is kept.`)
+      expect(refused.suggestions).to.deep.equal(['herogate addons:destroy postgres-1 -a demo --confirm demo (to retry)', 'herogate addons:destroy postgres-1 -a demo --confirm demo --no-snapshot (without one)'])
+      expect(cloud.calls.filter((c) => c.command === 'DeleteStack')).to.deep.equal([])
+      expect((await addons.addons(ctx, 'demo')).map((a) => a.name)).to.deep.equal(['postgres-1'])
+    } finally {
+      rdsMock.restore()
+    }
+
+    // Once RDS can snapshot again, a second destroy finishes (the config var is gone already).
+    ctx.clients.set('rds', new RDSClient({region: 'us-east-1'}))
+    const destroyed = await addons.destroyAddon(ctx, 'demo', 'postgres-1')
+    expect(destroyed.config).to.equal(undefined)
+    expect(destroyed.notes[0]).to.match(/^Final snapshot: /)
+  })
+
+  it('a config release that cannot be made leaves the add-on made and says addons:wait attaches it', async () => {
+    // SSM refuses the config var's write, as it does to credentials without ssm:PutParameter.
+    let deny = true
+    const ssm = await ctx.clients.ssm()
+    ssm.middlewareStack.add((next, context) => async (args) => {
+      const input = args.input as {Name?: string}
+      if (deny && context.commandName === 'PutParameterCommand' && input.Name === names.configParameter('demo', 'DATABASE_URL')) {
+        throw Object.assign(new Error('User is not authorized to perform: ssm:PutParameter'), {name: 'AccessDeniedException', $metadata: {}})
+      }
+
+      return next(args)
+    }, {step: 'initialize', name: 'denyConfigWrite'})
+    const refused = await refusal(addons.createAddon(ctx, 'demo', {service: 'postgres', wait: true}))
+    expect(refused.message).to.match(/^Add-on postgres-1 is made, but DATABASE_URL could not be set: AWS denied /)
+    expect(refused.suggestions[0]).to.equal('herogate addons:wait postgres-1 -a demo (attaches it)')
+    expect(JSON.stringify({message: refused.message, suggestions: refused.suggestions})).to.not.include(cloud.secretOf(names.addonStack('demo', 'postgres-1'))!)
+    expect((await addons.addons(ctx, 'demo')).map((a) => [a.name, a.state])).to.deep.equal([['postgres-1', 'creating']])
+    deny = false
+
+    const [waited] = await addons.waitAddons(ctx, 'demo', 'postgres-1')
+    expect(waited.state).to.equal('available')
+    expect((await getConfig(ctx, 'demo')).DATABASE_URL).to.include(cloud.secretOf(names.addonStack('demo', 'postgres-1'))!)
   })
 })
