@@ -148,6 +148,11 @@ export async function waitAddons(ctx: AwsContext, app: string, name: string | un
 export async function destroyAddon(ctx: AwsContext, app: string, name: string, options: AddonDestroyOptions = {}): Promise<AddonResult> {
   const progress: Progress = options.onProgress ?? (() => {})
   const found = await findAddon(ctx, app, name)
+  if (/^UPDATE_.*IN_PROGRESS$/.test(found.stack.status)) {
+    // A restore or a new password is being applied: deleting now would race it.
+    throw new StackBusy(`Add-on ${name} is being changed right now (${found.stack.status}).`, {suggestions: [`herogate addons:wait ${name} -a ${app}`, `herogate addons:destroy ${name} -a ${app} (once it is done)`]})
+  }
+
   const config = await getConfig(ctx, app)
   const url = config[found.configVar]
   if (url) {

@@ -172,6 +172,14 @@ describe('AWS add-ons (moto: SSM, RDS)', function () {
     expect(Object.fromEntries((await addons.addonInfo(ctx, 'demo', 'postgres-1')).details).Engine).to.equal('Aurora Serverless v2 (PostgreSQL 16)')
   })
 
+  it('refuses to destroy an add-on while a restore changes it', async () => {
+    await addons.createAddon(ctx, 'demo', {service: 'postgres', wait: true})
+    cloud.stacks.get(names.addonStack('demo', 'postgres-1'))!.stack.StackStatus = 'UPDATE_IN_PROGRESS'
+    const busy = await refusal(addons.destroyAddon(ctx, 'demo', 'postgres-1'))
+    expect(busy.message).to.equal('Add-on postgres-1 is being changed right now (UPDATE_IN_PROGRESS).')
+    expect(Object.keys(await getConfig(ctx, 'demo'))).to.deep.equal(['DATABASE_URL'])
+  })
+
   it('refuses to destroy an add-on whose URL other config holds too', async () => {
     await addons.createAddon(ctx, 'demo', {service: 'postgres', wait: true})
     const url = (await getConfig(ctx, 'demo')).DATABASE_URL
