@@ -11,7 +11,10 @@ import type {AddonPlan, AddonService} from '../addons.js'
  *   storage is billed (c3x.dev "Aurora Serverless v2 cost", usage.ai's Aurora Serverless v2 guide).
  *   The figure is the plan running at its 0.5 ACU floor all month, storage aside.
  * - ElastiCache for Valkey, node-based: Redis OSS cache.t4g.micro $0.016/h and cache.t4g.small
- *   $0.032/h, Valkey node-based 20% lower (AWS's ElastiCache pricing page and Valkey launch).
+ *   $0.032/h (AWS's ElastiCache pricing page), Valkey 20% lower on the same node type (AWS's
+ *   Valkey launch, October 2024; help.nops.io's "Upgrade ElastiCache Redis OSS to Valkey" confirms
+ *   the lower list price, not the figure): the least sure figures here; check them on
+ *   aws.amazon.com/elasticache/pricing.
  */
 export interface AwsPlan extends AddonPlan {
   /** The add-on template's parameters for this plan. */
