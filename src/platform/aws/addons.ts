@@ -137,7 +137,19 @@ export async function waitAddons(ctx: AwsContext, app: string, name: string | un
   const attached = await attachedVars(ctx, app, all.map((a) => a.configVar))
   const done: Addon[] = []
   for (const found of all) {
-    if (!name && attached.has(found.configVar) && USABLE.has(found.stack.status)) continue
+    if (attached.has(found.configVar) && USABLE.has(found.stack.status)) {
+      if (name) done.push(addonOf(found, true))
+      continue
+    }
+
+    if (FAILED_CREATE.has(found.stack.status)) {
+      const failure = await stacks.failure(found.stack.id)
+      throw new StackFailed(`Add-on ${found.name} could not be made${failure ? `: ${failure.resource} (${failure.resourceType}) failed: ${failure.reason}` : ` (stack ${found.stack.status})`}.`, found.stack.name, failure, [
+        `herogate addons:destroy ${found.name} -a ${app} --confirm ${app} (removes what is left)`,
+        `herogate addons:create ${found.service} --as ${found.name} -a ${app} (replaces it)`,
+      ])
+    }
+
     const recovered = await recover(ctx, app, found, {...options, service: found.service, wait: true}, stacks)
     done.push(recovered?.addon ?? addonOf(found, attached.has(found.configVar)))
   }

@@ -207,6 +207,9 @@ describe('AWS add-ons (moto: SSM, RDS)', function () {
     expect((await getConfig(ctx, 'demo')).DATABASE_URL).to.include(`herogate:${secret}@`)
     const update = cloud.calls.find((c) => c.command === 'UpdateStack')!.input as {Parameters: Array<{ParameterKey: string; UsePreviousValue?: boolean}>}
     expect(update.Parameters.find((p) => p.ParameterKey === 'DatabaseIdentifier')).to.not.equal(undefined)
+    // Waiting for one that is attached already just says so.
+    expect((await addons.waitAddons(ctx, 'demo', 'postgres-1')).map((a) => a.state)).to.deep.equal(['available'])
+    expect(cloud.calls.filter((c) => c.command === 'UpdateStack')).to.have.length(1)
     // A second create of the same add-on once it is attached is a taken name, not a second database.
     expect((await refusal(addons.createAddon(ctx, 'demo', {service: 'postgres', as: 'postgres-1'}))).message).to.equal('demo has an add-on named postgres-1 already.')
   })
@@ -222,6 +225,20 @@ describe('AWS add-ons (moto: SSM, RDS)', function () {
     expect(again.addon).to.include({name: 'postgres-1', state: 'available'})
     expect(cloud.calls.filter((c) => c.command === 'CreateStack')).to.have.length(1)
     expect(Object.keys(await getConfig(ctx, 'demo'))).to.deep.equal(['DATABASE_URL'])
+  })
+
+  it('addons:wait on a create that failed says why', async () => {
+    cloud.immediate = false
+    cloud.failNext = 'DB instance quota exceeded'
+    await addons.createAddon(ctx, 'demo', {service: 'postgres'})
+    const failed = await refusal(addons.waitAddons(ctx, 'demo', undefined))
+    expect(failed).to.be.instanceOf(StackFailed)
+    expect(failed.message).to.equal('Add-on postgres-1 could not be made: Database (AWS::RDS::DBInstance) failed: DB instance quota exceeded.')
+    expect(failed.suggestions[0]).to.equal('herogate addons:destroy postgres-1 -a demo --confirm demo (removes what is left)')
+    expect((await addons.addons(ctx, 'demo')).map((a) => a.state)).to.deep.equal(['failed'])
+    // Destroying it removes the stack; nothing is left.
+    await addons.destroyAddon(ctx, 'demo', 'postgres-1')
+    expect(await addons.addons(ctx, 'demo')).to.deep.equal([])
   })
 
   it('a failed create leaves no stack; the next create makes it', async () => {
