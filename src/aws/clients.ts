@@ -8,6 +8,7 @@ import type {ECRClient} from '@aws-sdk/client-ecr'
 import type {ECSClient} from '@aws-sdk/client-ecs'
 import type {ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import type {IAMClient} from '@aws-sdk/client-iam'
+import type {RDSClient} from '@aws-sdk/client-rds'
 import type {Route53Client} from '@aws-sdk/client-route-53'
 import type {S3Client} from '@aws-sdk/client-s3'
 import type {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
@@ -101,6 +102,10 @@ export class AwsClients {
   /** Route 53 is global: its API lives in us-east-1 whatever the app's region. */
   route53(): Promise<Route53Client> {
     return this.make('route53', async () => new (await import('@aws-sdk/client-route-53')).Route53Client({...this.options(), region: 'us-east-1'}))
+  }
+
+  rds(): Promise<RDSClient> {
+    return this.make('rds', async () => new (await import('@aws-sdk/client-rds')).RDSClient(this.options()))
   }
 
   /** Tests put a mocked client in place of the real one. */

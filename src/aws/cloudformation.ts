@@ -171,6 +171,37 @@ export class CloudFormation {
     }
   }
 
+  /**
+   * Starts updating a stack; `previous` keeps a parameter's value (NoEcho ones cannot be read back).
+   * Resolves false when CloudFormation says there is nothing to update.
+   */
+  async update(input: {id: string; templateBody: string; parameters: Record<string, string>; previous?: string[]}): Promise<boolean> {
+    const {UpdateStackCommand} = await this.sdk()
+    try {
+      await this.client.send(
+        new UpdateStackCommand({
+          StackName: input.id,
+          TemplateBody: input.templateBody,
+          Parameters: [
+            ...Object.entries(input.parameters).map(([ParameterKey, ParameterValue]) => ({ParameterKey, ParameterValue})),
+            ...(input.previous ?? []).map((ParameterKey) => ({ParameterKey, UsePreviousValue: true})),
+          ],
+          Capabilities: ['CAPABILITY_IAM'],
+        }),
+      )
+      return true
+    } catch (error) {
+      const e = error as {name?: string; message?: string}
+      if (e.name === 'ValidationError' && /No updates are to be performed/.test(e.message ?? '')) return false
+      if (e.name === 'ValidationError' && /IN_PROGRESS state/.test(e.message ?? '')) {
+        throw new StackBusy(`Stack ${input.id} is being changed right now.`, {cause: error, suggestions: ['wait for it to finish and try again']})
+      }
+
+      // Without AWS's message: a validation error could quote a parameter value.
+      throw awsFailure(error, `updating stack ${input.id}`, {keepMessage: false})
+    }
+  }
+
   /** Starts deleting a stack (by id, so that waiting can follow it to DELETE_COMPLETE). */
   async delete(id: string): Promise<void> {
     const {DeleteStackCommand} = await this.sdk()

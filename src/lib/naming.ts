@@ -95,6 +95,44 @@ export const names = {
    * The prefix is the one ECR requires, so the same secret can back a Docker Hub pull-through cache rule.
    */
   dockerHubSecret: () => `ecr-pullthroughcache/${PREFIX}-docker-hub`,
+  /** CloudFormation: one stack per add-on of an app (AWS add-ons, issue 12). */
+  addonStackPrefix: (app: string) => `${PREFIX}-${checkAppName(app)}--addon-`,
+  addonStack: (app: string, addon: string) => `${PREFIX}-${checkAppName(app)}--addon-${checkAddonName(addon)}`,
+  /** Tag keys of an add-on stack (besides appTag): its name, service and the config var it sets. */
+  addonTag: () => `${PREFIX}:addon`,
+  addonServiceTag: () => `${PREFIX}:service`,
+  addonConfigVarTag: () => `${PREFIX}:config-var`,
+  /**
+   * RDS and ElastiCache identifiers of an add-on (letters, digits, single dashes; RDS up to 63,
+   * replication groups up to 40 characters): the name with a hash of app and add-on, so two apps'
+   * add-ons never meet. Snapshots of the database start with the same base.
+   */
+  addonDatabaseBase: (app: string, addon: string) => `hg-${checkAddonName(addon)}-${shortHash(`${checkAppName(app)}/${addon}`)}`,
+}
+
+/** Add-on names (--as): what their stacks, identifiers and config vars (NAME_URL) are made of. */
+export const ADDON_NAME = /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/
+
+export function addonNameProblem(name: string): string | undefined {
+  if (!ADDON_NAME.test(name) || name.includes('--')) return 'use 2 to 20 lowercase letters, digits and single dashes, starting with a letter and not ending with a dash'
+  return undefined
+}
+
+export function checkAddonName(name: string): string {
+  const reason = addonNameProblem(name)
+  if (reason) throw new InvalidInput(`Invalid add-on name ${JSON.stringify(name)}: ${reason}.`, {suggestions: ['herogate addons:create postgres --as NAME (e.g. --as reports)']})
+  return name
+}
+
+/** Eight hex digits of FNV-1a: stable across versions, no crypto module at start-up. */
+function shortHash(text: string): string {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193) >>> 0
+  }
+
+  return hash.toString(16).padStart(8, '0')
 }
 
 /** The HTTPS CodeCommit clone URL of an app's repo: also how the remote tells its app and region. */

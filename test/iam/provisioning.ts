@@ -30,7 +30,8 @@ interface Permission {
   context?: Record<string, string | string[]>
 }
 
-type Handlers = (resource: StackResource, facts: Facts) => {create: Permission[]; delete: Permission[]}
+/** `update`: what an in-place change asks besides create and delete (which a replacement asks). */
+type Handlers = (resource: StackResource, facts: Facts) => {create: Permission[]; delete: Permission[]; update?: Permission[]}
 
 const on = (resource: string, ...actions: string[]): Permission[] => actions.map((action) => ({action, resource}))
 const passRole = (role: string | undefined, service: string): Permission[] =>
@@ -178,6 +179,61 @@ export const PROVISIONING: Record<string, Handlers> = {
     return {
       create: [...on(arn, 'ecs:CreateService', 'ecs:DescribeServices'), {action: 'ecs:TagResource', resource: arn, context: {'ecs:CreateAction': 'CreateService'}}],
       delete: on(arn, 'ecs:UpdateService', 'ecs:DeleteService', 'ecs:DescribeServices'),
+    }
+  },
+  // Add-ons (issue 12). RDS and ElastiCache check the VPC pieces a database is placed in, use
+  // KMS's AWS-managed key for encryption at rest, and make their service-linked role on first use.
+  'AWS::RDS::DBSubnetGroup': (r, facts) => {
+    const arn = facts.arn('rds', `subgrp:${(r.physicalId || 'herogate-platform-databasesubnetgroup').toLowerCase()}`)
+    return {
+      create: [...on(arn, 'rds:CreateDBSubnetGroup', 'rds:DescribeDBSubnetGroups', 'rds:AddTagsToResource'), ...on('*', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs')],
+      delete: on(arn, 'rds:DeleteDBSubnetGroup', 'rds:DescribeDBSubnetGroups'),
+    }
+  },
+  'AWS::ElastiCache::SubnetGroup': (r, facts) => {
+    const arn = facts.arn('elasticache', `subnetgroup:${(r.physicalId || 'herogate-platform-cachesubnetgroup').toLowerCase()}`)
+    return {
+      create: [...on(arn, 'elasticache:CreateCacheSubnetGroup', 'elasticache:DescribeCacheSubnetGroups', 'elasticache:AddTagsToResource'), ...on('*', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs')],
+      delete: on(arn, 'elasticache:DeleteCacheSubnetGroup', 'elasticache:DescribeCacheSubnetGroups'),
+    }
+  },
+  'AWS::RDS::DBInstance': (r, facts) => {
+    const arn = facts.arn('rds', `db:${r.physicalId}`)
+    const subnetGroup = r.properties.DBSubnetGroupName ? on(facts.arn('rds', `subgrp:${String(r.properties.DBSubnetGroupName).toLowerCase()}`), 'rds:CreateDBInstance') : []
+    const snapshot = r.properties.DBSnapshotIdentifier ? on(facts.arn('rds', `snapshot:${r.properties.DBSnapshotIdentifier}`), 'rds:RestoreDBInstanceFromDBSnapshot') : []
+    const discovery = on('*', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs', 'ec2:DescribeAccountAttributes', 'ec2:DescribeAvailabilityZones', 'kms:DescribeKey', 'kms:CreateGrant')
+    const serviceLinked = [{action: 'iam:CreateServiceLinkedRole', resource: `arn:${facts.scope.partition}:iam::${facts.scope.account}:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS`, context: {'iam:AWSServiceName': 'rds.amazonaws.com'}}]
+    return {
+      create: [...on(arn, 'rds:CreateDBInstance', 'rds:DescribeDBInstances', 'rds:AddTagsToResource', 'rds:ModifyDBInstance'), ...(snapshot.length > 0 ? on(arn, 'rds:RestoreDBInstanceFromDBSnapshot') : []), ...subnetGroup, ...snapshot, ...discovery, ...serviceLinked],
+      // UpdateReplacePolicy: Snapshot: a replaced database is snapshotted before it goes.
+      delete: [...on(arn, 'rds:DeleteDBInstance', 'rds:DescribeDBInstances'), ...on(arn, 'rds:CreateDBSnapshot')],
+      update: on(arn, 'rds:ModifyDBInstance', 'rds:DescribeDBInstances'),
+    }
+  },
+  'AWS::RDS::DBCluster': (r, facts) => {
+    const arn = facts.arn('rds', `cluster:${r.physicalId}`)
+    return {
+      create: [...on(arn, 'rds:CreateDBCluster', 'rds:DescribeDBClusters', 'rds:AddTagsToResource', 'rds:ModifyDBCluster', 'rds:RestoreDBClusterFromSnapshot'), ...on('*', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs', 'kms:DescribeKey', 'kms:CreateGrant')],
+      delete: on(arn, 'rds:DeleteDBCluster', 'rds:DescribeDBClusters', 'rds:CreateDBClusterSnapshot'),
+      update: on(arn, 'rds:ModifyDBCluster', 'rds:DescribeDBClusters'),
+    }
+  },
+  'AWS::RDS::DBClusterParameterGroup': (r, facts) => {
+    const arn = facts.arn('rds', `cluster-pg:${String(r.physicalId).toLowerCase()}`)
+    return {create: on(arn, 'rds:CreateDBClusterParameterGroup', 'rds:ModifyDBClusterParameterGroup', 'rds:DescribeDBClusterParameterGroups', 'rds:DescribeDBClusterParameters', 'rds:AddTagsToResource'), delete: on(arn, 'rds:DeleteDBClusterParameterGroup')}
+  },
+  'AWS::ElastiCache::ReplicationGroup': (r, facts) => {
+    const arn = facts.arn('elasticache', `replicationgroup:${r.physicalId}`)
+    const subnetGroup = r.properties.CacheSubnetGroupName ? on(facts.arn('elasticache', `subnetgroup:${String(r.properties.CacheSubnetGroupName).toLowerCase()}`), 'elasticache:CreateReplicationGroup') : []
+    return {
+      create: [
+        ...on(arn, 'elasticache:CreateReplicationGroup', 'elasticache:DescribeReplicationGroups', 'elasticache:AddTagsToResource'), ...subnetGroup,
+        ...on('*', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'),
+        {action: 'iam:CreateServiceLinkedRole', resource: `arn:${facts.scope.partition}:iam::${facts.scope.account}:role/aws-service-role/elasticache.amazonaws.com/AWSServiceRoleForElastiCache`, context: {'iam:AWSServiceName': 'elasticache.amazonaws.com'}},
+      ],
+      delete: on(arn, 'elasticache:DeleteReplicationGroup', 'elasticache:DescribeReplicationGroups'),
+      // A new AUTH token (attaching an add-on whose first token herogate never kept) is a modification.
+      update: on(arn, 'elasticache:ModifyReplicationGroup', 'elasticache:DescribeReplicationGroups'),
     }
   },
   'AWS::SSM::Parameter': (r, facts) => {

@@ -292,20 +292,24 @@ function cloudFormationRequests(call: AwsCall, facts: Facts): IamRequest[] {
     case 'GetTemplate':
       return [request(call, `cloudformation:${call.operation}`, stackArn(input.StackName))]
     case 'CreateStack':
+    case 'UpdateStack':
     case 'DeleteStack': {
       const arn = output?.StackId ?? stackArn(input.StackName)
       const stack = stackOf(input.StackName) ?? stackOf(arn)
       if (!stack) throw new UnmappedCall(`${call.principal}, ${call.step}: cloudformation:${call.operation} of ${input.StackName}, a stack whose resources the test did not snapshot`)
       const tags = input.Tags ? Object.fromEntries((input.Tags as Array<{Key: string; Value: string}>).map((t) => [t.Key, t.Value])) : undefined
-      // CloudFormation creates and deletes the template's resources with the caller's credentials.
-      const phase = call.operation === 'CreateStack' ? 'create' : 'delete'
+      // CloudFormation creates, updates and deletes the template's resources with the caller's credentials.
+      const phase = call.operation === 'CreateStack' ? 'create' : call.operation === 'UpdateStack' ? 'update' : 'delete'
       return [
         request(call, `cloudformation:${call.operation}`, arn, tags ? tagContext(tags, 'RequestTag') : {}),
         ...(tags && phase === 'create' ? [request(call, 'cloudformation:TagResource', arn, {'cloudformation:CreateAction': 'CreateStack', ...tagContext(tags, 'RequestTag')})] : []),
         ...stack.resources.flatMap((resource) => {
           const provisioning = PROVISIONING[resource.type]
           if (!provisioning) throw new UnmappedCall(`${call.principal}, ${call.step}: ${stack.name} has a ${resource.type} (${resource.id}), whose create and delete permissions test/iam/provisioning.ts does not list`)
-          return provisioning(resource, facts)[phase].map((p) => request(call, p.action, p.resource, p.context ?? {}))
+          const handlers = provisioning(resource, facts)
+          // An update that replaces a resource creates the new one and deletes the old; one that changes it in place modifies it.
+          const permissions = phase === 'update' ? [...handlers.create, ...handlers.delete, ...(handlers.update ?? [])] : handlers[phase]
+          return permissions.map((p) => request(call, p.action, p.resource, p.context ?? {}))
         }),
       ]
     }
@@ -375,6 +379,32 @@ export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
       if (call.operation === 'PutObject' || call.operation === 'GetObject') return [request(call, `s3:${call.operation}`, `${bucket}/${input.Key}`)]
       if (call.operation === 'ListObjectsV2') return [request(call, 's3:ListBucket', bucket, input.Prefix ? {'s3:prefix': input.Prefix} : {})]
       if (call.operation === 'DeleteObjects') return (input.Delete.Objects as Array<{Key: string}>).map((o) => request(call, 's3:DeleteObject', `${bucket}/${o.Key}`))
+      break
+    }
+
+    case 'rds': {
+      // Add-on backups (issue 12): snapshots of an RDS instance or an Aurora cluster, by identifier.
+      const rds = (kind: string, id: string) => facts.arn('rds', `${kind}:${id}`)
+      const tags = input.Tags ? Object.fromEntries((input.Tags as Array<{Key: string; Value: string}>).map((t) => [t.Key, t.Value])) : undefined
+      if (call.operation === 'CreateDBSnapshot') {
+        return [
+          request(call, 'rds:CreateDBSnapshot', rds('db', input.DBInstanceIdentifier)),
+          request(call, 'rds:CreateDBSnapshot', rds('snapshot', input.DBSnapshotIdentifier), tags ? tagContext(tags, 'RequestTag') : {}),
+          ...(tags ? [request(call, 'rds:AddTagsToResource', rds('snapshot', input.DBSnapshotIdentifier), tagContext(tags, 'RequestTag'))] : []),
+        ]
+      }
+
+      if (call.operation === 'CreateDBClusterSnapshot') {
+        return [
+          request(call, 'rds:CreateDBClusterSnapshot', rds('cluster', input.DBClusterIdentifier)),
+          request(call, 'rds:CreateDBClusterSnapshot', rds('cluster-snapshot', input.DBClusterSnapshotIdentifier), tags ? tagContext(tags, 'RequestTag') : {}),
+          ...(tags ? [request(call, 'rds:AddTagsToResource', rds('cluster-snapshot', input.DBClusterSnapshotIdentifier), tagContext(tags, 'RequestTag'))] : []),
+        ]
+      }
+
+      // A listing of every manual snapshot names no resource; one snapshot is named by its identifier.
+      if (call.operation === 'DescribeDBSnapshots') return [request(call, 'rds:DescribeDBSnapshots', input.DBSnapshotIdentifier ? rds('snapshot', input.DBSnapshotIdentifier) : '*')]
+      if (call.operation === 'DescribeDBClusterSnapshots') return [request(call, 'rds:DescribeDBClusterSnapshots', input.DBClusterSnapshotIdentifier ? rds('cluster-snapshot', input.DBClusterSnapshotIdentifier) : '*')]
       break
     }
 

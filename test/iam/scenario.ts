@@ -22,6 +22,7 @@ import {validatingAcm} from '../helpers/acm-standin.js'
 import {completingRollouts, enableDnsHostnames, fakeClock} from '../platform/aws/formation.fixture.js'
 import type {StackResource} from './provisioning.js'
 import {type CommandRun, Recorder} from './record.js'
+import {AddonStandIn} from './addon-stand-in.js'
 import {ecrRepository, imageUse, inImageCache} from './requests.js'
 import {standIns, type PipelineState} from './stand-ins.js'
 import {loadTemplate, resolver, type StackValues} from './template.js'
@@ -56,6 +57,8 @@ export interface Recording {
   account: string
   platform: StackSnapshot
   app: StackSnapshot
+  /** Add-on stacks (answered by AddonStandIn), resolved from their templates. */
+  addons: StackSnapshot[]
 }
 
 /** A stack as CloudFormation left it: its parameters and its resources' physical names. */
@@ -166,7 +169,7 @@ function removingHttpsListener(client: CloudFormationClient): CloudFormationClie
   return client
 }
 
-async function context(recorder: Recorder, principal: 'user' | 'build', pipeline: PipelineState, clock: ReturnType<typeof fakeClock>): Promise<AwsContext> {
+async function context(recorder: Recorder, principal: 'user' | 'build', pipeline: PipelineState, clock: ReturnType<typeof fakeClock>, addons?: AddonStandIn): Promise<AwsContext> {
   const clients = new AwsClients({region: REGION})
   // ACM issues a certificate once its validation record is in DNS (here: the account's Route 53 zone).
   clients.set('acm', validatingAcm(REGION))
@@ -174,6 +177,7 @@ async function context(recorder: Recorder, principal: 'user' | 'build', pipeline
   // Deployments complete as ECS reports them; one-off tasks exit 0.
   clients.set('ecs', exitingTasks(completingRollouts(new ECSClient({region: REGION}))))
   await standIns(clients, pipeline)
+  await addons?.install(clients)
   await recorder.attach(clients, principal)
   return {region: REGION, clients, clock}
 }
@@ -184,7 +188,8 @@ export async function recordEverything(): Promise<Recording> {
   const recorder = new Recorder()
   const clock = fakeClock()
   const pipeline: PipelineState = {buildId: `${names.codeBuildProject(APP)}:0b1c2d3e-0000-4000-8000-000000000001`, author: {name: 'Dev', email: 'dev@example.com'}, logGroup: names.logGroup(APP), account: ACCOUNT}
-  const user = await context(recorder, 'user', pipeline, clock)
+  const addonStacks = new AddonStandIn(REGION, ACCOUNT)
+  const user = await context(recorder, 'user', pipeline, clock, addonStacks)
   const build = await context(recorder, 'build', pipeline, clock)
   const platform = new AwsPlatform(user)
   const scratch = mkdtempSync(join(tmpdir(), 'hg-iam-'))
@@ -267,6 +272,23 @@ export async function recordEverything(): Promise<Recording> {
     })
     await step('config:unset', () => platform.unsetConfig(APP, ['EMPTY']))
     await step('config:edit', () => platform.editConfig(APP, {set: {EDITED: '1'}, unset: ['DATABASE_URL']}))
+    // Add-ons (issue 12): the platform is current, so platform:upgrade only reads it.
+    await step('platform:upgrade', () => platform.upgradePlatform())
+    await step('addons:create postgres --wait', () => platform.createAddon(APP, {service: 'postgres', wait: true}))
+    await step('addons:create redis', () => platform.createAddon(APP, {service: 'redis'}))
+    // Attaching an add-on whose create was not waited for gives it a fresh secret (a stack update).
+    await step('addons:wait', () => platform.waitAddons(APP, undefined))
+    await step('addons', () => platform.addons(APP))
+    await step('addons:info', () => platform.addonInfo(APP, 'postgres-1'))
+    const backup = await step('pg:backups:capture', () => platform.captureBackup(APP, undefined))
+    await step('pg:backups', () => platform.backups(APP))
+    await step('pg:backups:restore', () => platform.restoreBackup(APP, backup.id))
+    await step('addons:destroy', () => platform.destroyAddon(APP, 'redis-1'))
+    // Aurora Serverless v2: cluster snapshots, and a destroy without a final one.
+    await step('addons:create postgres --plan serverless-0', () => platform.createAddon(APP, {service: 'postgres', plan: 'serverless-0', as: 'analytics', wait: true}))
+    await step('pg:backups:capture analytics', () => platform.captureBackup(APP, 'analytics'))
+    await step('pg:backups analytics', () => platform.backups(APP, 'analytics'))
+    await step('addons:destroy --no-snapshot', () => platform.destroyAddon(APP, 'analytics', {snapshot: false}))
     await step('git:remote', () => platform.gitRemote(APP, {cwd: repo}))
     // Refused on AWS after it has looked the app up: the lookup's calls are the user's too.
     await step('apps:rename', () => platform.renameApp(APP, 'renamed').catch(() => undefined))
@@ -293,7 +315,7 @@ export async function recordEverything(): Promise<Recording> {
     await step('destroy', () => platform.destroyApp(APP, {cwd: repo}))
     // moto cannot delete a stack with a route table (MOTO-NOTES.md): the calls up to the failure are what count.
     await step('platform:destroy', () => platform.destroyPlatform().catch(() => undefined))
-    return {recorder, account: ACCOUNT, platform: platformStack, app: appStack}
+    return {recorder, account: ACCOUNT, platform: platformStack, app: appStack, addons: addonStacks.snapshots()}
   } finally {
     for (const [key, value] of [['HEROGATE_HOME', saved.home], ['TMPDIR', saved.tmp]] as const) {
       if (value === undefined) delete process.env[key]

@@ -48,6 +48,19 @@ export const FAMILIES: string[] = [
   // Custom domains: ACM names certificates by a random id; the user's own Route 53 zones hold their records.
   'arn:aws:acm:*:*:certificate/*',
   'arn:aws:route53:::hostedzone/*',
+  // Add-ons (naming.ts addonDatabaseBase): databases, caches and their snapshots are hg-NAME-HASH...
+  'arn:aws:rds:*:*:db:hg-*',
+  'arn:aws:rds:*:*:cluster:hg-*',
+  'arn:aws:rds:*:*:snapshot:hg-*',
+  'arn:aws:rds:*:*:cluster-snapshot:hg-*',
+  'arn:aws:elasticache:*:*:replicationgroup:hg-*',
+  // ...and the platform's subnet groups carry CloudFormation's generated name.
+  'arn:aws:rds:*:*:subgrp:herogate-platform-*',
+  'arn:aws:rds:*:*:cluster-pg:herogate-*',
+  'arn:aws:elasticache:*:*:subnetgroup:herogate-platform-*',
+  // RDS's and ElastiCache's service-linked roles, made on their first use in an account.
+  'arn:aws:iam::*:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS',
+  'arn:aws:iam::*:role/aws-service-role/elasticache.amazonaws.com/AWSServiceRoleForElastiCache',
 ]
 
 /** Condition keys a user's grant keeps, with the values the recorded requests used. */

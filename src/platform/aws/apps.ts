@@ -26,6 +26,8 @@ import {pollUntil} from './draining.js'
 import {RUN_TYPE, runName} from './formation.js'
 import {uploadReleaseCode} from './release-code.js'
 import {releaseInfo} from './releases.js'
+import {destroyAppAddons} from './addons.js'
+import {upgradeNote} from './platform-upgrade.js'
 import {appNotFound, appResources, appResourcesFrom, stacksOf} from './resources.js'
 import {recordCreated, templateParameters} from './settings.js'
 
@@ -59,6 +61,8 @@ export async function createApp(ctx: AwsContext, options: CreateOptions, extras:
   await refuseSharedArtifacts(stacks, name)
 
   const {platform, created} = await ensurePlatform(ctx, stacks, progress, options.signal)
+  const upgrade = created ? undefined : upgradeNote(ctx.region, platform)
+  if (upgrade) progress({kind: 'warning', message: upgrade})
   const templateBody = await readTemplate('app.yml')
   const parameters = {
     AppName: name,
@@ -151,7 +155,7 @@ export async function appInfo(ctx: AwsContext, app: string): Promise<AppInfo> {
   }
 }
 
-export async function destroyApp(ctx: AwsContext, app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
+export async function destroyApp(ctx: AwsContext, app: string, options: OperationOptions & {cwd: string; snapshot?: boolean}): Promise<DestroyResult> {
   const progress: Progress = options.onProgress ?? (() => {})
   const stacks = await stacksOf(ctx)
   const [appStack, platformStack] = await Promise.all([stacks.describe(names.appStack(app)), stacks.describe(names.platformStack())])
@@ -188,6 +192,9 @@ export async function destroyApp(ctx: AwsContext, app: string, options: Operatio
       }
     })
   }
+
+  // Add-ons are billed on their own: they go with the app (Postgres after a final snapshot unless --no-snapshot).
+  removed.push(...(await destroyAppAddons(ctx, app, options)))
 
   const images = await step('images', `Deleting the images of ${app}`, async () => new ImageRepository(await ctx.clients.ecr()).deleteAllImages(names.ecrRepo(app)))
   if (images > 0) removed.push(`${images} image${images === 1 ? '' : 's'} in ECR repository ${names.ecrRepo(app)}`)

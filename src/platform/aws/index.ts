@@ -13,6 +13,7 @@ import * as domains from './domains.js'
 import {type AwsContext, systemClock} from './context.js'
 import * as formation from './formation.js'
 import * as logs from './logs.js'
+import {type PlatformUpgrade, upgradePlatform} from './platform-upgrade.js'
 import * as releases from './releases.js'
 import {rollback} from './rollback.js'
 import * as run from './run.js'
@@ -41,7 +42,7 @@ export class AwsPlatform implements Platform {
     return apps.appInfo(this.ctx, app)
   }
 
-  destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
+  destroyApp(app: string, options: OperationOptions & {cwd: string; snapshot?: boolean}): Promise<DestroyResult> {
     return apps.destroyApp(this.ctx, app, options)
   }
 
@@ -55,6 +56,11 @@ export class AwsPlatform implements Platform {
 
   gitClone(app: string, options: {cwd: string; directory?: string; remote?: string}): Promise<GitRemoteResult> {
     return apps.gitClone(this.ctx, app, options)
+  }
+
+  /** AWS only: brings the region's platform stack to this herogate's template (add-ons' data subnets). */
+  upgradePlatform(options: OperationOptions = {}): Promise<PlatformUpgrade> {
+    return upgradePlatform(this.ctx, options)
   }
 
   /** AWS only: removes the shared platform stack once no app uses it. */

@@ -192,6 +192,16 @@ describe('AWS create on a new account (CloudFormation and IAM as a new account a
     ])
   })
 
+  it('notes, when the region\'s platform predates add-ons, that platform:upgrade brings it up to date', async () => {
+    await createApp(s.ctx, {name: 'demo', cwd}, {buildSpec: BUILDSPEC})
+    // PLATFORM_OUTPUTS are a platform made before add-ons (no TemplateVersion output).
+    const events: ProgressEvent[] = []
+    await createApp(s.ctx, {name: 'other', cwd, onProgress: (e) => events.push(e)}, {buildSpec: BUILDSPEC})
+    expect(events.filter((e) => e.kind === 'warning').map((e) => e.kind === 'warning' && e.message)).to.deep.equal([
+      `The herogate platform of ${REGION} is older than this herogate (version 1 of 2): add-ons need the private data subnets an update adds. Run: herogate platform:upgrade --region ${REGION}`,
+    ])
+  })
+
   it('passes the platform its image cache prefix and the app its build timeout from the release budgets', async () => {
     await createApp(s.ctx, {name: 'demo', cwd}, {buildSpec: BUILDSPEC})
     const parameters = (stack: string) => Object.fromEntries(s.cfn.commandCalls(CreateStackCommand).find((c) => c.args[0].input.StackName === stack)!.args[0].input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue]))
