@@ -10,6 +10,24 @@ import type {Palette} from './color.js'
  * backups are shown.
  */
 
+/** The config var of a service's first add-on, as Heroku names it. */
+export const FIRST_VAR: Record<AddonService, string> = {postgres: 'DATABASE_URL', redis: 'REDIS_URL'}
+
+/**
+ * The config var an add-on's URL goes in: DATABASE_URL / REDIS_URL for the first of its kind,
+ * NAME_URL for another or for --as NAME; refused when another add-on holds that var already
+ * (--as database beside the DATABASE_URL of the first Postgres).
+ */
+export function configVarFor(service: AddonService, name: string, as: string | undefined, others: Array<{name: string; configVar: string}>): string {
+  const configVar = !as && !others.some((a) => a.configVar === FIRST_VAR[service]) ? FIRST_VAR[service] : `${name.toUpperCase().replaceAll('-', '_')}_URL`
+  const holder = others.find((a) => a.configVar === configVar)
+  if (holder) {
+    throw new InvalidInput(`${configVar} is the config var of add-on ${holder.name} already. Nothing was changed.`, {suggestions: [`herogate addons:create ${service} --as ANOTHER-NAME`]})
+  }
+
+  return configVar
+}
+
 /** "postgres", "postgresql", "heroku-postgresql", "redis", "heroku-redis", "valkey": Heroku's names carry over. */
 export function parseService(typed: string, plans: AddonPlan[]): AddonService {
   const word = typed.toLowerCase().replace(/^heroku-/, '').split(':')[0]

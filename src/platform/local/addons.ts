@@ -3,7 +3,7 @@ import {randomBytes} from 'node:crypto'
 import {chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {delimiter, dirname, join} from 'node:path'
 
-import {resolvePlan} from '../../lib/addons.js'
+import {configVarFor, resolvePlan} from '../../lib/addons.js'
 import {HerogateError, Interrupted, InvalidInput} from '../../lib/errors.js'
 import {herogateHome} from '../../lib/home.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonResult, AddonService, Backup} from '../addons.js'
@@ -60,7 +60,7 @@ export async function createAddon(platform: LocalPlatform, app: string, options:
       throw new HerogateError(`${app} already has an add-on named ${name}.`, {suggestions: [`--as ANOTHER-NAME`, `herogate addons:info ${name} -a ${app}`]})
     }
 
-    const configVar = options.as === undefined && !existing.some((addon) => addon.configVar === defaultVar(options.service)) ? defaultVar(options.service) : `${name.toUpperCase().replaceAll('-', '_')}_URL`
+    const configVar = configVarFor(options.service, name, options.as, existing)
     if (Object.hasOwn(config, configVar)) {
       throw new HerogateError(`${app} has ${configVar} set already (not by an add-on); an add-on would replace it.`, {
         suggestions: [`herogate config:unset ${configVar} -a ${app} (then create the add-on)`, `herogate addons:create ${options.service} --as ANOTHER-NAME -a ${app} (sets ANOTHER_NAME_URL)`],
@@ -266,10 +266,6 @@ function found(app: string, name: string): AddonRecord {
   const record = readAddon(dir, name) ?? readAddons(dir).find((addon) => addon.configVar === name)
   if (!record) throw new HerogateError(`No add-on named ${name} on ${app}.`, {suggestions: [`herogate addons -a ${app}`]})
   return record
-}
-
-function defaultVar(service: AddonService): string {
-  return service === 'postgres' ? 'DATABASE_URL' : 'REDIS_URL'
 }
 
 function nextName(existing: AddonRecord[], service: AddonService): string {

@@ -85,6 +85,22 @@ describe('local add-ons: what is refused before any server runs', function () {
     }
   })
 
+  it('refuses --as NAME whose NAME_URL is the config var of another add-on', async () => {
+    const dir = appPaths(app).dir
+    mkdirSync(join(dir, 'addons'), {recursive: true})
+    writeAddon(dir, {
+      name: 'postgres-1', service: 'postgres', plan: 'local', state: 'available', configVar: 'DATABASE_URL', createdAt: new Date().toISOString(),
+      port: 1, user: 'herogate', password: 'x', initialized: true, owner: me(),
+    })
+    try {
+      const error = await refusal(platform.createAddon(app, {service: 'postgres', as: 'database'}))
+      expect([error.message, ...error.suggestions]).to.deep.equal(['DATABASE_URL is the config var of add-on postgres-1 already. Nothing was changed.', 'herogate addons:create postgres --as ANOTHER-NAME'])
+      expect((await platform.addons(app)).map((a) => a.name)).to.deep.equal(['postgres-1'])
+    } finally {
+      rmSync(join(dir, 'addons'), {recursive: true, force: true})
+    }
+  })
+
   it('an add-on still being created: destroy and pg:* point at addons:wait', async () => {
     const dir = appPaths(app).dir
     const record: AddonRecord = {
