@@ -1,3 +1,4 @@
+import type {ApplicationAutoScalingClient} from '@aws-sdk/client-application-auto-scaling'
 import type {CloudFormationClient} from '@aws-sdk/client-cloudformation'
 import type {CloudWatchLogsClient} from '@aws-sdk/client-cloudwatch-logs'
 import type {CodeBuildClient} from '@aws-sdk/client-codebuild'
@@ -90,6 +91,10 @@ export class AwsClients {
 
   secretsManager(): Promise<SecretsManagerClient> {
     return this.make('secretsmanager', async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(this.options()))
+  }
+
+  applicationAutoScaling(): Promise<ApplicationAutoScalingClient> {
+    return this.make('application-autoscaling', async () => new (await import('@aws-sdk/client-application-auto-scaling')).ApplicationAutoScalingClient(this.options()))
   }
 
   /** Tests put a mocked client in place of the real one. */

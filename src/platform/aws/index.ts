@@ -1,16 +1,21 @@
 import {AwsClients} from '../../aws/clients.js'
+import {HerogateError} from '../../lib/errors.js'
 import type {PlatformOptions} from '../index.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
+import type {AutoscaleResult, Autoscaling} from '../autoscale.js'
+import type {Maintenance, MaintenanceOptions} from '../maintenance.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
   OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
 import * as addons from './addons.js'
 import * as apps from './apps.js'
+import * as autoscale from './autoscale.js'
 import * as config from './config.js'
 import {type AwsContext, systemClock} from './context.js'
 import * as formation from './formation.js'
 import * as logs from './logs.js'
+import * as maintenance from './maintenance.js'
 import * as releases from './releases.js'
 import {rollback} from './rollback.js'
 import * as run from './run.js'
@@ -35,8 +40,9 @@ export class AwsPlatform implements Platform {
     return apps.listApps(this.ctx)
   }
 
-  appInfo(app: string): Promise<AppInfo> {
-    return apps.appInfo(this.ctx, app)
+  async appInfo(app: string): Promise<AppInfo> {
+    const info = await apps.appInfo(this.ctx, app)
+    return info.formation.length === 0 ? info : productionState(this.ctx, info)
   }
 
   destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
@@ -88,12 +94,14 @@ export class AwsPlatform implements Platform {
     return settings.unsetSettings(this.ctx, app, names, options)
   }
 
-  formation(app: string): Promise<ProcessFormation[]> {
-    return formation.formation(this.ctx, app)
+  async formation(app: string): Promise<ProcessFormation[]> {
+    return autoscale.withAutoscaling(this.ctx, app, await formation.formation(this.ctx, app))
   }
 
-  scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
-    return formation.scale(this.ctx, app, changes, options)
+  async scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
+    await autoscale.refuseAutoscaledCounts(this.ctx, app, changes)
+    const result = await formation.scale(this.ctx, app, changes, options)
+    return {...result, formation: await autoscale.withAutoscaling(this.ctx, app, result.formation)}
   }
 
   ps(app: string): Promise<ProcessInfo[]> {
@@ -175,4 +183,38 @@ export class AwsPlatform implements Platform {
   restoreBackup(app: string, id: string, options?: OperationOptions & {into?: string}): Promise<Backup> {
     return addons.restoreBackup(this.ctx, app, id, options)
   }
+
+  // Maintenance mode (aws/maintenance.ts: fixed-response rules) and autoscaling (aws/autoscale.ts: Application Auto Scaling).
+  maintenance(app: string): Promise<Maintenance> {
+    return maintenance.maintenance(this.ctx, app)
+  }
+
+  setMaintenance(app: string, enabled: boolean, options: MaintenanceOptions = {}): Promise<Maintenance & {changed: boolean}> {
+    return maintenance.setMaintenance(this.ctx, app, enabled, options)
+  }
+
+  autoscaling(app: string): Promise<Autoscaling[]> {
+    return autoscale.autoscaling(this.ctx, app)
+  }
+
+  autoscale(app: string, settings: Autoscaling): Promise<AutoscaleResult> {
+    return autoscale.autoscale(this.ctx, app, settings)
+  }
+
+  disableAutoscale(app: string, type: string): Promise<AutoscaleResult> {
+    return autoscale.disableAutoscale(this.ctx, app, type)
+  }
+}
+
+/** info of a running app: whether it is in maintenance mode and which types are autoscaled (read side by side). */
+async function productionState(ctx: AwsContext, info: AppInfo): Promise<AppInfo> {
+  // An app whose web processes no rule reaches yet cannot be in maintenance mode: info still shows the rest.
+  const [state, shown] = await Promise.all([
+    maintenance.maintenance(ctx, info.name).catch((error) => {
+      if (error instanceof HerogateError) return undefined
+      throw error
+    }),
+    autoscale.withAutoscaling(ctx, info.name, info.formation),
+  ])
+  return {...info, formation: shown, ...(state ? {maintenance: state.enabled} : {})}
 }

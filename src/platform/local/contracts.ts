@@ -106,6 +106,8 @@ export interface SupervisorClient {
   status(): Promise<ProcessInfo[]>
   /** Stops every process and the router, frees the port, exits. */
   shutdown(): Promise<void>
+  /** Reads the app's maintenance state again (maintenance:on/off), so the router serves by it from the answer on. */
+  reloadMaintenance?(): Promise<void>
 }
 
 export interface SupervisorOptions {

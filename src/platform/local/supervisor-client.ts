@@ -296,6 +296,10 @@ class Client implements SupervisorHandle {
     await this.send('POST', '/shutdown', {})
   }
 
+  async reloadMaintenance(): Promise<void> {
+    await this.send('POST', '/maintenance', {})
+  }
+
   private async send(method: string, path: string, body?: unknown): Promise<unknown> {
     try {
       return await (method === 'GET' ? get(this.socket, path) : call(this.socket, method, path, body))
