@@ -321,7 +321,41 @@ export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
       if (call.operation.startsWith('Describe')) return [request(call, `elasticloadbalancing:${call.operation}`, '*')]
       // apps:settings:set moves the health check of the app's own target group.
       if (call.operation === 'ModifyTargetGroup') return [request(call, 'elasticloadbalancing:ModifyTargetGroup', input.TargetGroupArn)]
+      // maintenance:on: a rule on a listener, tagged as it is made (tag-on-create is authorized as AddTags on the new rule).
+      if (call.operation === 'CreateRule') {
+        const rule = call.output?.Rules?.[0]?.RuleArn as string | undefined
+        // The simulator's data knows AddTags on no listener-rule resource, so it is asked on any resource (as a user policy must grant it).
+        return [request(call, 'elasticloadbalancing:CreateRule', input.ListenerArn), ...(rule && input.Tags?.length ? [request(call, 'elasticloadbalancing:AddTags', '*')] : [])]
+      }
+
+      // maintenance:on/off: the maintenance rules, and the app's rule moved behind them and back.
+      if (call.operation === 'DeleteRule' || call.operation === 'ModifyRule') return [request(call, `elasticloadbalancing:${call.operation}`, input.RuleArn)]
+      if (call.operation === 'SetRulePriorities') return (input.RulePriorities as Array<{RuleArn: string}>).map((r) => request(call, 'elasticloadbalancing:SetRulePriorities', r.RuleArn))
       break
+    case 'application-autoscaling': {
+      // A scalable target's ARN ends in an id AWS picks (scalable-target/0123abc...): no grant can name the app's.
+      if (call.operation.startsWith('Describe')) return [request(call, `application-autoscaling:${call.operation}`, '*')]
+      const service = facts.serviceArn(String(input.ResourceId).split('/')[1], String(input.ResourceId).split('/')[2])
+      if (call.operation === 'RegisterScalableTarget') {
+        // The caller must be allowed what the target needs of the service, and the first registration makes the service-linked role.
+        const role = 'ecs.application-autoscaling.amazonaws.com'
+        return [
+          request(call, 'application-autoscaling:RegisterScalableTarget', '*'),
+          request(call, 'ecs:DescribeServices', service, tagContext(facts.tagsOf(service), 'ResourceTag')),
+          request(call, 'ecs:UpdateService', service, tagContext(facts.tagsOf(service), 'ResourceTag')),
+          request(call, 'iam:CreateServiceLinkedRole', `arn:${partition}:iam::${facts.scope.account}:role/aws-service-role/${role}/AWSServiceRoleForApplicationAutoScaling_ECSService`, {'iam:AWSServiceName': role}),
+        ]
+      }
+
+      // Target tracking makes and removes its CloudWatch alarms with the caller's permissions; their names are AWS's.
+      if (call.operation === 'PutScalingPolicy') {
+        return [request(call, 'application-autoscaling:PutScalingPolicy', '*'), request(call, 'cloudwatch:PutMetricAlarm', '*'), request(call, 'cloudwatch:DescribeAlarms', '*')]
+      }
+
+      if (call.operation === 'DeregisterScalableTarget') return [request(call, 'application-autoscaling:DeregisterScalableTarget', '*'), request(call, 'cloudwatch:DeleteAlarms', '*')]
+      break
+    }
+
     case 's3': {
       const bucket = `arn:${partition}:s3:::${input.Bucket}`
       if (call.operation === 'PutObject' || call.operation === 'GetObject') return [request(call, `s3:${call.operation}`, `${bucket}/${input.Key}`)]
