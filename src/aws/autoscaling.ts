@@ -1,5 +1,6 @@
 import type {ApplicationAutoScalingClient, DescribeScalingPoliciesCommandOutput} from '@aws-sdk/client-application-auto-scaling'
 
+import {names, PROCESS_TYPE} from '../lib/naming.js'
 import type {Autoscaling} from '../platform/autoscale.js'
 import {awsFailure, isAwsError} from './errors.js'
 
@@ -31,17 +32,23 @@ export function resourceLabel(loadBalancerArn: string, targetGroupArn: string): 
 export class ServiceScaling {
   constructor(private readonly client: ApplicationAutoScalingClient) {}
 
-  /** The autoscaling of the given services (process types that are not autoscaled are absent). */
-  async read(targets: ScalingTarget[]): Promise<Autoscaling[]> {
-    if (targets.length === 0) return []
+  /**
+   * The autoscaled process types of an app: the ECS scalable targets of its services (one
+   * listing, filtered by the services' names), then their policies (only when there is one).
+   */
+  async read(cluster: string, app: string, types?: string[]): Promise<Autoscaling[]> {
     const {DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand} = await import('@aws-sdk/client-application-auto-scaling')
+    const prefix = `service/${cluster}/${names.service(app, '')}`
     try {
-      const ids = targets.map((target) => resourceId(target))
-      const bounds = new Map<string, {min: number; max: number}>()
+      const bounds = new Map<string, {type: string; min: number; max: number}>()
       let next: string | undefined
       do {
-        const page = await this.client.send(new DescribeScalableTargetsCommand({ServiceNamespace: NAMESPACE, ResourceIds: ids, ScalableDimension: DIMENSION, NextToken: next}))
-        for (const found of page.ScalableTargets ?? []) bounds.set(found.ResourceId!, {min: found.MinCapacity ?? 0, max: found.MaxCapacity ?? 0})
+        const page = await this.client.send(new DescribeScalableTargetsCommand({ServiceNamespace: NAMESPACE, ScalableDimension: DIMENSION, NextToken: next}))
+        for (const found of page.ScalableTargets ?? []) {
+          const type = found.ResourceId?.startsWith(prefix) ? found.ResourceId.slice(prefix.length) : undefined
+          if (type && PROCESS_TYPE.test(type) && (!types || types.includes(type))) bounds.set(found.ResourceId!, {type, min: found.MinCapacity ?? 0, max: found.MaxCapacity ?? 0})
+        }
+
         next = page.NextToken
       } while (next)
 
@@ -49,7 +56,9 @@ export class ServiceScaling {
       const policies = new Map<string, {metric: Autoscaling['metric']; target: number}>()
       next = undefined
       do {
-        const policyPage: DescribeScalingPoliciesCommandOutput = await this.client.send(new DescribeScalingPoliciesCommand({ServiceNamespace: NAMESPACE, ScalableDimension: DIMENSION, PolicyNames: targets.map((t) => policyName(t.service)), NextToken: next}))
+        const policyPage: DescribeScalingPoliciesCommandOutput = await this.client.send(new DescribeScalingPoliciesCommand({
+          ServiceNamespace: NAMESPACE, ScalableDimension: DIMENSION, PolicyNames: [...bounds.values()].map((b) => policyName(names.service(app, b.type))), NextToken: next,
+        }))
         for (const policy of policyPage.ScalingPolicies ?? []) {
           const config = policy.TargetTrackingScalingPolicyConfiguration
           const metric = config?.PredefinedMetricSpecification?.PredefinedMetricType === 'ALBRequestCountPerTarget' ? 'requests-per-process' : 'cpu'
@@ -59,11 +68,11 @@ export class ServiceScaling {
         next = policyPage.NextToken
       } while (next)
 
-      return targets.flatMap((target) => {
-        const found = bounds.get(resourceId(target))
-        const policy = policies.get(resourceId(target))
-        return found && policy ? [{type: target.type, ...found, ...policy}] : []
-      })
+      // A target without herogate's policy (made by hand) is not herogate's autoscaling.
+      return [...bounds].flatMap(([id, found]) => {
+        const policy = policies.get(id)
+        return policy ? [{...found, ...policy}] : []
+      }).sort((a, b) => a.type.localeCompare(b.type))
     } catch (error) {
       throw awsFailure(error, 'reading the autoscaling of the app')
     }

@@ -26,15 +26,13 @@ function targetOf(cluster: string, app: string, type: string): ScalingTarget {
 
 export async function autoscaling(ctx: AwsContext, app: string): Promise<Autoscaling[]> {
   const resources = await appResources(ctx, app)
-  const types = await (await ecsService(ctx)).processTypes(resources.cluster, app)
-  return (await scaling(ctx)).read(types.map((type) => targetOf(resources.cluster, app, type)))
+  return (await scaling(ctx)).read(resources.cluster, app)
 }
 
 /** The formation with each autoscaled type's bounds (formation, scale and info show them). */
-export async function withAutoscaling(ctx: AwsContext, app: string, shown: ProcessFormation[]): Promise<ProcessFormation[]> {
+export async function withAutoscaling(ctx: AwsContext, app: string, shown: ProcessFormation[], known?: Autoscaling[]): Promise<ProcessFormation[]> {
   if (shown.length === 0) return shown
-  const resources = await appResources(ctx, app)
-  const found = await (await scaling(ctx)).read(shown.map((p) => targetOf(resources.cluster, app, p.type)))
+  const found = known ?? (await autoscaling(ctx, app))
   return shown.map((p) => {
     const autoscale = found.find((a) => a.type === p.type)
     return autoscale ? {...p, autoscale} : p
@@ -71,7 +69,7 @@ export async function disableAutoscale(ctx: AwsContext, app: string, type: strin
   const current = await processType(ctx, app, type)
   const service = await scaling(ctx)
   const target = targetOf(resources.cluster, app, type)
-  const [found] = await service.read([target])
+  const [found] = await service.read(resources.cluster, app, [type])
   if (!found) throw new InvalidInput(`${type} of ${app} is not autoscaled.`, {suggestions: [`herogate ps -a ${app}`, `herogate ps:autoscale ${type} --min 1 --max 4 -a ${app}`]})
   await service.remove(target)
   return {quantity: current.quantity, notes: [`${type} stays at ${current.quantity}; set it with: herogate scale ${type}=N -a ${app}`]}
@@ -81,13 +79,10 @@ export async function disableAutoscale(ctx: AwsContext, app: string, type: strin
  * scale of an autoscaled type's count is refused, as the autoscaler would undo it within
  * minutes: the user is told to change the bounds or stop autoscaling. Sizes still change.
  */
-export async function refuseAutoscaledCounts(ctx: AwsContext, app: string, changes: ScaleChange[]): Promise<void> {
-  const counted = changes.filter((change) => change.quantity !== undefined || change.delta !== undefined)
-  if (counted.length === 0) return
-  const resources = await appResources(ctx, app)
-  const found = await (await scaling(ctx)).read(counted.map((change) => targetOf(resources.cluster, app, change.type)))
-  const [first] = found
-  if (!first) return
+export async function refuseAutoscaledCounts(ctx: AwsContext, app: string, changes: ScaleChange[]): Promise<Autoscaling[]> {
+  const found = await autoscaling(ctx, app)
+  const first = found.find((a) => changes.some((change) => change.type === a.type && (change.quantity !== undefined || change.delta !== undefined)))
+  if (!first) return found
   throw new InvalidInput(`${first.type} is autoscaled (${autoscaleText(first)}): the autoscaler sets its count, and would undo this one within minutes.`, {
     suggestions: [`herogate ps:autoscale ${first.type} --min N --max M -a ${app} (new bounds)`, `herogate ps:autoscale:disable ${first.type} -a ${app} (then scale by hand)`],
   })

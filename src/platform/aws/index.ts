@@ -17,6 +17,7 @@ import * as formation from './formation.js'
 import * as logs from './logs.js'
 import * as maintenance from './maintenance.js'
 import * as releases from './releases.js'
+import {type AppResources, loadAppResources} from './resources.js'
 import {rollback} from './rollback.js'
 import * as run from './run.js'
 import * as settings from './settings.js'
@@ -42,7 +43,7 @@ export class AwsPlatform implements Platform {
 
   async appInfo(app: string): Promise<AppInfo> {
     const info = await apps.appInfo(this.ctx, app)
-    return info.formation.length === 0 ? info : productionState(this.ctx, info)
+    return info.formation.length === 0 ? info : productionState(resourcesOnce(this.ctx), info)
   }
 
   destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
@@ -95,13 +96,17 @@ export class AwsPlatform implements Platform {
   }
 
   async formation(app: string): Promise<ProcessFormation[]> {
-    return autoscale.withAutoscaling(this.ctx, app, await formation.formation(this.ctx, app))
+    const ctx = resourcesOnce(this.ctx)
+    const [shown, autoscaled] = await Promise.all([formation.formation(ctx, app), autoscale.autoscaling(ctx, app)])
+    return autoscale.withAutoscaling(ctx, app, shown, autoscaled)
   }
 
   async scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
-    await autoscale.refuseAutoscaledCounts(this.ctx, app, changes)
-    const result = await formation.scale(this.ctx, app, changes, options)
-    return {...result, formation: await autoscale.withAutoscaling(this.ctx, app, result.formation)}
+    const ctx = resourcesOnce(this.ctx)
+    // Checked before anything changes: a count of an autoscaled type is refused.
+    const autoscaled = await autoscale.refuseAutoscaledCounts(ctx, app, changes)
+    const result = await formation.scale(ctx, app, changes, options)
+    return {...result, formation: await autoscale.withAutoscaling(ctx, app, result.formation, autoscaled)}
   }
 
   ps(app: string): Promise<ProcessInfo[]> {
@@ -198,11 +203,24 @@ export class AwsPlatform implements Platform {
   }
 
   autoscale(app: string, settings: Autoscaling): Promise<AutoscaleResult> {
-    return autoscale.autoscale(this.ctx, app, settings)
+    return autoscale.autoscale(resourcesOnce(this.ctx), app, settings)
   }
 
   disableAutoscale(app: string, type: string): Promise<AutoscaleResult> {
-    return autoscale.disableAutoscale(this.ctx, app, type)
+    return autoscale.disableAutoscale(resourcesOnce(this.ctx), app, type)
+  }
+}
+
+/** The context for one command that reads the app's resources in several places: they are read once. */
+function resourcesOnce(ctx: AwsContext): AwsContext {
+  const load = ctx.appResources ?? loadAppResources
+  const read = new Map<string, Promise<AppResources>>()
+  return {
+    ...ctx,
+    appResources: (c, app) => {
+      if (!read.has(app)) read.set(app, load(c, app))
+      return read.get(app)!
+    },
   }
 }
 

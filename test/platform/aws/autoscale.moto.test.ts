@@ -1,4 +1,6 @@
 import {DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, ApplicationAutoScalingClient} from '@aws-sdk/client-application-auto-scaling'
+import {CreateSubnetCommand, CreateVpcCommand, EC2Client} from '@aws-sdk/client-ec2'
+import {CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {expect} from 'chai'
 
 import {InvalidInput} from '../../../src/lib/errors.js'
@@ -37,6 +39,25 @@ describe('AWS autoscaling against moto (Application Auto Scaling)', function () 
     const formation = await new AwsPlatform(ctx).formation('demo')
     expect(formation.find((p) => p.type === 'worker')?.autoscale).to.deep.equal({type: 'worker', min: 2, max: 5, metric: 'cpu', target: 70})
     expect(formation.find((p) => p.type === 'web')?.autoscale).to.equal(undefined)
+  })
+
+  it('web on requests per process: the policy tracks the load balancer\'s requests per target of the app\'s target group', async () => {
+    const {resources, ctx} = await app()
+    const ec2 = new EC2Client({region: REGION})
+    const vpc = (await ec2.send(new CreateVpcCommand({CidrBlock: '10.1.0.0/16'}))).Vpc!.VpcId!
+    const subnets = await Promise.all(['a', 'b'].map(async (zone, i) => (await ec2.send(new CreateSubnetCommand({VpcId: vpc, CidrBlock: `10.1.${i + 1}.0/24`, AvailabilityZone: `${REGION}${zone}`}))).Subnet!.SubnetId!))
+    const elb = new ElasticLoadBalancingV2Client({region: REGION})
+    const balancer = (await elb.send(new CreateLoadBalancerCommand({Name: 'hg-lb', Subnets: subnets}))).LoadBalancers![0].LoadBalancerArn!
+    const group = (await elb.send(new CreateTargetGroupCommand({Name: 'hg-demo', VpcId: vpc, Protocol: 'HTTP', Port: 5000, TargetType: 'ip'}))).TargetGroups![0].TargetGroupArn!
+    await elb.send(new CreateListenerCommand({LoadBalancerArn: balancer, Port: 10_000, Protocol: 'HTTP', DefaultActions: [{Type: 'forward', TargetGroupArn: group}]}))
+    resources.targetGroupArn = group
+
+    await autoscale(ctx, 'demo', {type: 'web', min: 2, max: 8, metric: 'requests-per-process', target: 1200})
+    const [policy] = (await aas().send(new DescribeScalingPoliciesCommand({ServiceNamespace: 'ecs'}))).ScalingPolicies!
+    // app/LB-NAME/LB-ID/targetgroup/TG-NAME/TG-ID, as ALBRequestCountPerTarget names a target group.
+    const label = `app/hg-lb/${balancer.split('/').at(-1)}/targetgroup/hg-demo/${group.split('/').at(-1)}`
+    expect(policy.TargetTrackingScalingPolicyConfiguration!.PredefinedMetricSpecification).to.deep.equal({PredefinedMetricType: 'ALBRequestCountPerTarget', ResourceLabel: label})
+    expect(await autoscaling(ctx, 'demo')).to.deep.equal([{type: 'web', min: 2, max: 8, metric: 'requests-per-process', target: 1200}])
   })
 
   it('scale refuses a count for an autoscaled type, takes one for the others', async () => {
