@@ -1,6 +1,7 @@
 import type {Action, ElasticLoadBalancingV2Client, Rule, RuleCondition} from '@aws-sdk/client-elastic-load-balancing-v2'
 
 import {HerogateError} from '../lib/errors.js'
+import {markerPages} from './elb.js'
 import {awsFailure, isAwsError} from './errors.js'
 
 /**
@@ -92,39 +93,20 @@ export class ListenerRules {
 
   async listeners(loadBalancerArn: string): Promise<ListenerInfo[]> {
     const {DescribeListenersCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
-    const found: ListenerInfo[] = []
-    let marker: string | undefined
-    try {
-      do {
-        const response = await this.client.send(new DescribeListenersCommand({LoadBalancerArn: loadBalancerArn, Marker: marker}))
-        for (const listener of response.Listeners ?? []) {
-          found.push({arn: listener.ListenerArn!, port: listener.Port ?? 0, defaultForwardsTo: forwardsOf(listener.DefaultActions)})
-        }
-
-        marker = response.NextMarker
-      } while (marker)
-    } catch (error) {
-      throw awsFailure(error, 'reading the listeners of the shared load balancer')
-    }
-
-    return found
+    const found = await markerPages('reading the listeners of the shared load balancer', async (Marker) => {
+      const response = await this.client.send(new DescribeListenersCommand({LoadBalancerArn: loadBalancerArn, Marker}))
+      return {items: response.Listeners ?? [], next: response.NextMarker}
+    })
+    return found.map((listener) => ({arn: listener.ListenerArn!, port: listener.Port ?? 0, defaultForwardsTo: forwardsOf(listener.DefaultActions)}))
   }
 
   /** The listener's rules, its default rule left out. */
   async rules(listenerArn: string): Promise<ListenerRule[]> {
     const {DescribeRulesCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
-    const found: Rule[] = []
-    let marker: string | undefined
-    try {
-      do {
-        const response = await this.client.send(new DescribeRulesCommand({ListenerArn: listenerArn, Marker: marker}))
-        found.push(...(response.Rules ?? []))
-        marker = response.NextMarker
-      } while (marker)
-    } catch (error) {
-      throw awsFailure(error, 'reading the rules of the shared load balancer')
-    }
-
+    const found: Rule[] = await markerPages('reading the rules of the shared load balancer', async (Marker) => {
+      const response = await this.client.send(new DescribeRulesCommand({ListenerArn: listenerArn, Marker}))
+      return {items: response.Rules ?? [], next: response.NextMarker}
+    })
     return found
       .filter((rule) => !rule.IsDefault && Number.isInteger(Number(rule.Priority)))
       .map((rule) => {
