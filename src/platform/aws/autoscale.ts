@@ -87,3 +87,12 @@ export async function refuseAutoscaledCounts(ctx: AwsContext, app: string, chang
     suggestions: [`herogate ps:autoscale ${first.type} --min N --max M -a ${app} (new bounds)`, `herogate ps:autoscale:disable ${first.type} -a ${app} (then scale by hand)`],
   })
 }
+
+/** destroy: the app's scalable targets (and their policies and alarms) go first, as its stack knows nothing of them. */
+export async function removeAutoscaling(ctx: AwsContext, app: string): Promise<string[]> {
+  const resources = await appResources(ctx, app)
+  const service = await scaling(ctx)
+  const found = await service.read(resources.cluster, app)
+  for (const autoscaled of found) await service.remove(targetOf(resources.cluster, app, autoscaled.type))
+  return found.map((a) => a.type)
+}

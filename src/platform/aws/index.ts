@@ -1,12 +1,12 @@
 import {AwsClients} from '../../aws/clients.js'
-import {HerogateError} from '../../lib/errors.js'
+import {AppNotFound, HerogateError, StackBusy} from '../../lib/errors.js'
 import type {PlatformOptions} from '../index.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
 import type {AutoscaleResult, Autoscaling} from '../autoscale.js'
 import type {Maintenance, MaintenanceOptions} from '../maintenance.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
-  OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
+  OperationOptions, Platform, ProcessFormation, Progress, ProcessInfo, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
 import * as addons from './addons.js'
 import * as apps from './apps.js'
@@ -46,8 +46,10 @@ export class AwsPlatform implements Platform {
     return info.formation.length === 0 ? info : productionState(resourcesOnce(this.ctx), info)
   }
 
-  destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
-    return apps.destroyApp(this.ctx, app, options)
+  async destroyApp(app: string, options: OperationOptions & {cwd: string}): Promise<DestroyResult> {
+    const removed = await productionTeardown(resourcesOnce(this.ctx), app, options.onProgress)
+    const result = await apps.destroyApp(this.ctx, app, options)
+    return {...result, removed: [...removed, ...result.removed]}
   }
 
   renameApp(app: string, newName: string): Promise<never> {
@@ -222,6 +224,26 @@ function resourcesOnce(ctx: AwsContext): AwsContext {
       return read.get(app)!
     },
   }
+}
+
+/**
+ * Before an app's stacks go: its maintenance rules (on the shared listener they would outlive
+ * the app, answering 503 for its host) and its scalable targets, which herogate made by API.
+ * An app that is not there or not ready has none to remove; destroy then says what it finds.
+ */
+async function productionTeardown(ctx: AwsContext, app: string, progress?: Progress): Promise<string[]> {
+  const removed: string[] = []
+  try {
+    const rules = await maintenance.removeMaintenance(ctx, app)
+    if (rules > 0) removed.push(`maintenance rule${rules > 1 ? 's' : ''} of the load balancer (${rules})`)
+    const types = await autoscale.removeAutoscaling(ctx, app)
+    if (types.length > 0) removed.push(`autoscaling of ${types.join(', ')}`)
+  } catch (error) {
+    if (!(error instanceof HerogateError)) throw error
+    if (!(error instanceof AppNotFound) && !(error instanceof StackBusy)) progress?.({kind: 'warning', message: `Could not remove the maintenance rules or autoscaling of ${app}: ${error.message}`})
+  }
+
+  return removed
 }
 
 /** info of a running app: whether it is in maintenance mode and which types are autoscaled (read side by side). */

@@ -59,12 +59,6 @@ async function layout(ctx: AwsContext, app: string, elb: ListenerRules): Promise
     }
   }
 
-  if (routes.length === 0) {
-    throw new HerogateError(`No rule of the load balancer sends requests to the web processes of ${app}, so there is nothing to put maintenance mode in front of.`, {
-      suggestions: [`herogate info -a ${app}`],
-    })
-  }
-
   const fixed = [...rules.values()].flat().filter((rule) => rule.fixedResponse?.status === '503')
   const tags = fixed.length > 0 ? await elb.tags(fixed.map((rule) => rule.arn)) : new Map<string, Record<string, string>>()
   const gates = fixed.flatMap((rule): Gate[] => {
@@ -82,7 +76,7 @@ function gateOf(route: Route, gates: Gate[]): Gate | undefined {
 }
 
 function stateOf(app: string, {routes, gates}: Layout): Maintenance {
-  const enabled = routes.every((route) => gateOf(route, gates))
+  const enabled = routes.length > 0 && routes.every((route) => gateOf(route, gates))
   if (!enabled) return {app, enabled}
   const body = gates[0]?.rule.fixedResponse?.body
   return {app, enabled, page: body === DEFAULT_MAINTENANCE_PAGE ? 'default' : 'custom'}
@@ -100,6 +94,12 @@ export async function setMaintenance(ctx: AwsContext, app: string, enabled: bool
   // A priority taken by a concurrent change (another app's create, another maintenance:on) is read again.
   for (let attempt = 1; ; attempt++) {
     const found = await layout(ctx, app, elb)
+    if (enabled && found.routes.length === 0) {
+      throw new HerogateError(`No rule of the load balancer sends requests to the web processes of ${app}, so there is nothing to put maintenance mode in front of.`, {
+        suggestions: [`herogate info -a ${app}`],
+      })
+    }
+
     before ??= stateOf(app, found)
     try {
       if (enabled) await turnOn(app, elb, found, page?.body)
@@ -172,4 +172,12 @@ async function turnOff(elb: ListenerRules, {routes, gates, rules}: Layout): Prom
 
 function full(): never {
   throw new HerogateError('The shared load balancer has no free rule priority left.', {suggestions: ['destroy apps you no longer use']})
+}
+
+/** destroy: the app's maintenance rules go first, as its stack knows nothing of them. The number removed. */
+export async function removeMaintenance(ctx: AwsContext, app: string): Promise<number> {
+  const elb = new ListenerRules(await ctx.clients.elbv2())
+  const {gates} = await layout(ctx, app, elb)
+  for (const gate of gates) await elb.deleteRule(gate.rule.arn)
+  return gates.length
 }

@@ -1,3 +1,4 @@
+import {CloudFormationClient, DescribeStacksCommand} from '@aws-sdk/client-cloudformation'
 import {CreateSubnetCommand, CreateVpcCommand, EC2Client} from '@aws-sdk/client-ec2'
 import {
   CreateListenerCommand, CreateLoadBalancerCommand, CreateRuleCommand, CreateTargetGroupCommand, DescribeRulesCommand, DescribeTagsCommand, ElasticLoadBalancingV2Client,
@@ -10,7 +11,10 @@ import {join} from 'node:path'
 import {AwsClients} from '../../../src/aws/clients.js'
 import {InvalidInput} from '../../../src/lib/errors.js'
 import {DEFAULT_MAINTENANCE_PAGE} from '../../../src/lib/maintenance-page.js'
+import {names} from '../../../src/lib/naming.js'
+import * as apps from '../../../src/platform/aws/apps.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
+import {AwsPlatform} from '../../../src/platform/aws/index.js'
 import {maintenance, setMaintenance} from '../../../src/platform/aws/maintenance.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 import {useMoto} from '../../helpers/moto.js'
@@ -159,5 +163,36 @@ describe('AWS maintenance mode against moto (ELBv2 rules)', function () {
     expect(refused).to.be.instanceOf(InvalidInput)
     expect(refused.message).to.equal(`--page ${large} has 1025 bytes; a load balancer fixed response serves at most 1024.`)
     expect(await rules(listener)).to.deep.equal([[3, 'demo.apps.example.com', `forward hg-demo-${run}`]])
+  })
+})
+
+describe('AWS destroy of an app in maintenance mode (moto)', function () {
+  this.timeout(120_000)
+  useMoto()
+  let cwd: string
+  const savedDomain = process.env.HEROGATE_DOMAIN
+
+  beforeEach(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'herogate-maint-destroy-'))
+    process.env.HEROGATE_DOMAIN = 'apps.example.com'
+  })
+  afterEach(() => {
+    rmSync(cwd, {recursive: true, force: true})
+    if (savedDomain === undefined) delete process.env.HEROGATE_DOMAIN
+    else process.env.HEROGATE_DOMAIN = savedDomain
+  })
+
+  it('removes the maintenance rule from the shared listener before the stacks go: no 503 rule outlives the app', async () => {
+    const ctx: AwsContext = {region: REGION, clients: new AwsClients({region: REGION}), clock: fakeClock()}
+    await apps.createApp(ctx, {name: 'gone', cwd}, {buildSpec: 'version: 0.2\n'})
+    const platform = new AwsPlatform(ctx)
+    expect(await platform.setMaintenance('gone', true)).to.deep.include({enabled: true, changed: true})
+    const listener = (await new CloudFormationClient({region: REGION}).send(new DescribeStacksCommand({StackName: names.platformStack()}))).Stacks![0].Outputs!.find((o) => o.OutputKey === 'HttpListenerArn')!.OutputValue!
+    const fixed = async () => (await elb().send(new DescribeRulesCommand({ListenerArn: listener}))).Rules!.filter((r) => !r.IsDefault && r.Actions![0].Type === 'fixed-response')
+    expect(await fixed()).to.have.length(1)
+
+    const destroyed = await platform.destroyApp('gone', {cwd})
+    expect(destroyed.removed[0]).to.equal('maintenance rule of the load balancer (1)')
+    expect(await fixed()).to.deep.equal([])
   })
 })
