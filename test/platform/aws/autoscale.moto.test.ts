@@ -1,10 +1,10 @@
-import {DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, ApplicationAutoScalingClient} from '@aws-sdk/client-application-auto-scaling'
+import {ApplicationAutoScalingClient, DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, RegisterScalableTargetCommand} from '@aws-sdk/client-application-auto-scaling'
 import {CreateSubnetCommand, CreateVpcCommand, EC2Client} from '@aws-sdk/client-ec2'
 import {CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {expect} from 'chai'
 
 import {InvalidInput} from '../../../src/lib/errors.js'
-import {autoscale, autoscaling, disableAutoscale, refuseAutoscaledCounts} from '../../../src/platform/aws/autoscale.js'
+import {autoscale, autoscaling, disableAutoscale, refuseAutoscaledCounts, removeAutoscaling} from '../../../src/platform/aws/autoscale.js'
 import {AwsPlatform} from '../../../src/platform/aws/index.js'
 import {useMoto} from '../../helpers/moto.js'
 import {deployProcesses, makeContext, makeResources, recordDeploy, REGION} from './formation.fixture.js'
@@ -82,6 +82,19 @@ describe('AWS autoscaling against moto (Application Auto Scaling)', function () 
     const again = await disableAutoscale(ctx, 'demo', 'web').catch((error) => error)
     expect(again).to.be.instanceOf(InvalidInput)
     expect(again.message).to.equal('web of demo is not autoscaled.')
+  })
+
+  it('destroy\'s teardown deregisters every autoscaled type of the app, and only of that app', async () => {
+    const {ctx} = await app()
+    await autoscale(ctx, 'demo', {type: 'web', min: 1, max: 4, metric: 'cpu', target: 60})
+    await autoscale(ctx, 'demo', {type: 'worker', min: 1, max: 2, metric: 'cpu', target: 60})
+    // Another app's service whose name starts the same way is not demo's.
+    const other = await makeResources('demo2')
+    await deployProcesses(other, {web: {count: 1}})
+    await aas().send(new RegisterScalableTargetCommand({ServiceNamespace: 'ecs', ResourceId: `service/${other.cluster}/demo2--web`, ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 1, MaxCapacity: 2}))
+    expect(await removeAutoscaling(ctx, 'demo')).to.deep.equal(['web', 'worker'])
+    const left = (await aas().send(new DescribeScalableTargetsCommand({ServiceNamespace: 'ecs'}))).ScalableTargets!.map((t) => t.ResourceId)
+    expect(left).to.deep.equal([`service/${other.cluster}/demo2--web`])
   })
 
   it('refuses an unknown process type, naming the ones the app has, and registers nothing', async () => {
