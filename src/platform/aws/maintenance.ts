@@ -122,7 +122,8 @@ async function turnOn(app: string, elb: ListenerRules, {routes, gates, rules}: L
 
   for (const route of routes) {
     if (gateOf(route, gates)) continue
-    const taken = (rules.get(route.listenerArn) ?? []).map((rule) => rule.priority)
+    // Free on every listener read, not only this one: a new app takes the same priority on the HTTP and the HTTPS listener.
+    const taken = [...rules.values()].flat().map((rule) => rule.priority)
     const tags: Record<string, string> = {[names.appTag()]: app, [MAINTENANCE_TAG]: app}
     const create = (priority: number, extra: Record<string, string> = {}) => {
       taken.push(priority)
