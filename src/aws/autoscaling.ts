@@ -1,5 +1,6 @@
 import type {ApplicationAutoScalingClient, DescribeScalingPoliciesCommandOutput} from '@aws-sdk/client-application-auto-scaling'
 
+import {HerogateError} from '../lib/errors.js'
 import {names, PROCESS_TYPE} from '../lib/naming.js'
 import type {Autoscaling} from '../platform/autoscale.js'
 import {awsFailure, isAwsError} from './errors.js'
@@ -28,6 +29,9 @@ export function resourceLabel(loadBalancerArn: string, targetGroupArn: string): 
   const group = targetGroupArn.split(':')[5] ?? ''
   return `${balancer}/${group}`
 }
+
+/** The credentials may not read Application Auto Scaling (a user policy from before ps:autoscale). */
+export class AutoscalingUnreadable extends HerogateError {}
 
 export class ServiceScaling {
   constructor(private readonly client: ApplicationAutoScalingClient) {}
@@ -74,6 +78,7 @@ export class ServiceScaling {
         return policy ? [{...found, ...policy}] : []
       }).sort((a, b) => a.type.localeCompare(b.type))
     } catch (error) {
+      if (isAwsError(error, 'AccessDeniedException', 'AccessDenied')) throw new AutoscalingUnreadable('AWS denied reading the autoscaling of the app.', {cause: error})
       throw awsFailure(error, 'reading the autoscaling of the app')
     }
   }

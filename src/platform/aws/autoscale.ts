@@ -1,4 +1,4 @@
-import {resourceLabel, type ScalingTarget, ServiceScaling} from '../../aws/autoscaling.js'
+import {AutoscalingUnreadable, resourceLabel, type ScalingTarget, ServiceScaling} from '../../aws/autoscaling.js'
 import {ListenerRules} from '../../aws/listener-rules.js'
 import {autoscaleText} from '../../lib/autoscale.js'
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
@@ -26,7 +26,13 @@ function targetOf(cluster: string, app: string, type: string): ScalingTarget {
 
 export async function autoscaling(ctx: AwsContext, app: string): Promise<Autoscaling[]> {
   const resources = await appResources(ctx, app)
-  return (await scaling(ctx)).read(resources.cluster, app)
+  try {
+    return await (await scaling(ctx)).read(resources.cluster, app)
+  } catch (error) {
+    // Credentials whose policy predates ps:autoscale cannot have made any: ps, scale and info work as before.
+    if (error instanceof AutoscalingUnreadable) return []
+    throw error
+  }
 }
 
 /** The formation with each autoscaled type's bounds (formation, scale and info show them). */
