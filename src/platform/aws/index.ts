@@ -1,12 +1,11 @@
 import {AwsClients} from '../../aws/clients.js'
-import {AppNotFound, HerogateError, StackBusy} from '../../lib/errors.js'
 import type {PlatformOptions} from '../index.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
 import type {AutoscaleResult, Autoscaling} from '../autoscale.js'
 import type {Maintenance, MaintenanceOptions} from '../maintenance.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
-  OperationOptions, Platform, ProcessFormation, Progress, ProcessInfo, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
+  OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
 import * as addons from './addons.js'
 import * as apps from './apps.js'
@@ -16,8 +15,8 @@ import {type AwsContext, systemClock} from './context.js'
 import * as formation from './formation.js'
 import * as logs from './logs.js'
 import * as maintenance from './maintenance.js'
+import {productionState, productionTeardown, resourcesOnce} from './production.js'
 import * as releases from './releases.js'
-import {type AppResources, loadAppResources} from './resources.js'
 import {rollback} from './rollback.js'
 import * as run from './run.js'
 import * as settings from './settings.js'
@@ -211,50 +210,4 @@ export class AwsPlatform implements Platform {
   disableAutoscale(app: string, type: string): Promise<AutoscaleResult> {
     return autoscale.disableAutoscale(resourcesOnce(this.ctx), app, type)
   }
-}
-
-/** The context for one command that reads the app's resources in several places: they are read once. */
-function resourcesOnce(ctx: AwsContext): AwsContext {
-  const load = ctx.appResources ?? loadAppResources
-  const read = new Map<string, Promise<AppResources>>()
-  return {
-    ...ctx,
-    appResources: (c, app) => {
-      if (!read.has(app)) read.set(app, load(c, app))
-      return read.get(app)!
-    },
-  }
-}
-
-/**
- * Before an app's stacks go: its maintenance rules (on the shared listener they would outlive
- * the app, answering 503 for its host) and its scalable targets, which herogate made by API.
- * An app that is not there or not ready has none to remove; destroy then says what it finds.
- */
-async function productionTeardown(ctx: AwsContext, app: string, progress?: Progress): Promise<string[]> {
-  const removed: string[] = []
-  try {
-    const rules = await maintenance.removeMaintenance(ctx, app)
-    if (rules > 0) removed.push(`maintenance rule${rules > 1 ? 's' : ''} of the load balancer (${rules})`)
-    const types = await autoscale.removeAutoscaling(ctx, app)
-    if (types.length > 0) removed.push(`autoscaling of ${types.join(', ')}`)
-  } catch (error) {
-    if (!(error instanceof HerogateError)) throw error
-    if (!(error instanceof AppNotFound) && !(error instanceof StackBusy)) progress?.({kind: 'warning', message: `Could not remove the maintenance rules or autoscaling of ${app}: ${error.message}`})
-  }
-
-  return removed
-}
-
-/** info of a running app: whether it is in maintenance mode and which types are autoscaled (read side by side). */
-async function productionState(ctx: AwsContext, info: AppInfo): Promise<AppInfo> {
-  // An app whose web processes no rule reaches yet cannot be in maintenance mode: info still shows the rest.
-  const [state, shown] = await Promise.all([
-    maintenance.maintenance(ctx, info.name).catch((error) => {
-      if (error instanceof HerogateError) return undefined
-      throw error
-    }),
-    autoscale.withAutoscaling(ctx, info.name, info.formation),
-  ])
-  return {...info, formation: shown, ...(state ? {maintenance: state.enabled} : {})}
 }
