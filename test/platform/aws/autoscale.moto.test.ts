@@ -1,9 +1,11 @@
 import {ApplicationAutoScalingClient, DescribeScalableTargetsCommand, DescribeScalingPoliciesCommand, RegisterScalableTargetCommand} from '@aws-sdk/client-application-auto-scaling'
 import {CreateSubnetCommand, CreateVpcCommand, EC2Client} from '@aws-sdk/client-ec2'
 import {CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
+import {DescribeServicesCommand, ECSClient, UpdateServiceCommand} from '@aws-sdk/client-ecs'
 import {expect} from 'chai'
 
 import {InvalidInput} from '../../../src/lib/errors.js'
+import {setConfig} from '../../../src/platform/aws/config.js'
 import {autoscale, autoscaling, disableAutoscale, refuseAutoscaledCounts, removeAutoscaling} from '../../../src/platform/aws/autoscale.js'
 import {AwsPlatform} from '../../../src/platform/aws/index.js'
 import {useMoto} from '../../helpers/moto.js'
@@ -71,6 +73,19 @@ describe('AWS autoscaling against moto (Application Auto Scaling)', function () 
     expect((await platform.scale('demo', [{type: 'web', delta: 1}]).catch((error) => error)).message).to.match(/^web is autoscaled/)
     const scaled = await platform.scale('demo', [{type: 'worker', quantity: 3}])
     expect(scaled.formation.map((p) => [p.type, p.quantity])).to.deep.equal([['worker', 3]])
+  })
+
+  it('a release (config:set, the same apply as deploy and rollback) keeps the count the autoscaler set, and the autoscaling', async () => {
+    const {resources, ctx} = await app()
+    await autoscale(ctx, 'demo', {type: 'web', min: 2, max: 6, metric: 'cpu', target: 60})
+    // The autoscaler scaled web out to 5 (moto's Application Auto Scaling scales nothing by itself).
+    await new ECSClient({region: REGION}).send(new UpdateServiceCommand({cluster: resources.cluster, service: 'demo--web', desiredCount: 5}))
+    const release = await setConfig(ctx, 'demo', {NEW_VAR: '1'})
+    expect(release.release?.status).to.equal('succeeded')
+    const [web] = (await new ECSClient({region: REGION}).send(new DescribeServicesCommand({cluster: resources.cluster, services: ['demo--web']}))).services!
+    expect(web.desiredCount).to.equal(5)
+    expect(web.taskDefinition).to.match(/:2$/)
+    expect(await autoscaling(ctx, 'demo')).to.deep.equal([{type: 'web', min: 2, max: 6, metric: 'cpu', target: 60}])
   })
 
   it('disable removes the scalable target and its policy; the count stays', async () => {
