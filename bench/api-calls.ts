@@ -28,7 +28,8 @@ import {ConfigStore} from '../src/aws/ssm.js'
 import {names} from '../src/lib/naming.js'
 import {getConfig, setConfig, unsetConfig} from '../src/platform/aws/config.js'
 import type {AwsContext} from '../src/platform/aws/context.js'
-import {formation, ps, restart, scale} from '../src/platform/aws/formation.js'
+import {AwsPlatform} from '../src/platform/aws/index.js'
+import {ps, restart} from '../src/platform/aws/formation.js'
 import {logs} from '../src/platform/aws/logs.js'
 import {releaseInfo, releases} from '../src/platform/aws/releases.js'
 import {rollback} from '../src/platform/aws/rollback.js'
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     let ctx = context()
     const fresh = async () => {
       ctx = context()
-      for (const service of ['ssm', 'ecs', 'logs', 'sts'] as const) count(await ctx.clients[service](), service)
+      for (const service of ['ssm', 'ecs', 'logs', 'sts', 'applicationAutoScaling'] as const) count(await ctx.clients[service](), service)
     }
 
     const measure = async (command: string, operation: () => Promise<unknown>, options: {goal?: number} = {}): Promise<Row> => {
@@ -109,10 +110,14 @@ async function main(): Promise<void> {
       await measure('config:set VAR_0=y', () => setConfig(ctx, 'bench', {VAR_0: 'y'}), {goal: 9}),
       await measure('config:set ONE=1 (new var)', () => setConfig(ctx, 'bench', {ONE: '1'})),
       await measure('config:unset ONE', () => unsetConfig(ctx, 'bench', ['ONE'])),
-      await measure('formation', () => formation(ctx, 'bench')),
-      await measure('scale web=3', () => scale(ctx, 'bench', [{type: 'web', quantity: 3}]), {goal: 9}),
-      await measure('scale web=3:standard-2x', () => scale(ctx, 'bench', [{type: 'web', quantity: 3, size: 'standard-2x'}]), {goal: 9}),
-      await measure('ps', () => ps(ctx, 'bench')),
+      // Through the driver, as the CLI runs them: formation and scale also read which types are autoscaled, and ps asks it beside.
+      await measure('formation', () => new AwsPlatform(ctx).formation('bench')),
+      await measure('scale web=3', () => new AwsPlatform(ctx).scale('bench', [{type: 'web', quantity: 3}]), {goal: 9}),
+      await measure('scale web=3:standard-2x', () => new AwsPlatform(ctx).scale('bench', [{type: 'web', quantity: 3, size: 'standard-2x'}]), {goal: 9}),
+      await measure('ps', () => Promise.all([ps(ctx, 'bench'), new AwsPlatform(ctx).autoscaling('bench')])),
+      await measure('ps:autoscale worker --min 1 --max 3', () => new AwsPlatform(ctx).autoscale('bench', {type: 'worker', min: 1, max: 3, metric: 'cpu', target: 60})),
+      await measure('scale web=2 (worker autoscaled)', () => new AwsPlatform(ctx).scale('bench', [{type: 'web', quantity: 2}]), {goal: 9}),
+      await measure('ps:autoscale:disable worker', () => new AwsPlatform(ctx).disableAutoscale('bench', 'worker')),
       await measure('ps:restart', () => restart(ctx, 'bench')),
       await measure('run --detached', () => run(ctx, 'bench', {command: ['true'], env: {}, detached: true, tty: false, stdout: sink, stderr: sink})),
       await measure('logs -n 100', () => drain(logs(ctx, 'bench', {num: 100, tail: false}))),

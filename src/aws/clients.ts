@@ -1,4 +1,5 @@
 import type {ACMClient} from '@aws-sdk/client-acm'
+import type {ApplicationAutoScalingClient} from '@aws-sdk/client-application-auto-scaling'
 import type {CloudFormationClient} from '@aws-sdk/client-cloudformation'
 import type {CloudWatchLogsClient} from '@aws-sdk/client-cloudwatch-logs'
 import type {CodeBuildClient} from '@aws-sdk/client-codebuild'
@@ -106,6 +107,10 @@ export class AwsClients {
 
   rds(): Promise<RDSClient> {
     return this.make('rds', async () => new (await import('@aws-sdk/client-rds')).RDSClient(this.options()))
+  }
+
+  applicationAutoScaling(): Promise<ApplicationAutoScalingClient> {
+    return this.make('application-autoscaling', async () => new (await import('@aws-sdk/client-application-auto-scaling')).ApplicationAutoScalingClient(this.options()))
   }
 
   /** Tests put a mocked client in place of the real one. */

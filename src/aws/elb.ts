@@ -37,7 +37,7 @@ export class LoadBalancer {
   /** Every listener of the load balancer, with its port. */
   async listeners(loadBalancerArn: string): Promise<Array<{arn: string; port: number}>> {
     const {DescribeListenersCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
-    const listeners = await this.all('reading the listeners of the shared load balancer', async (Marker) => {
+    const listeners = await markerPages('reading the listeners of the shared load balancer', async (Marker) => {
       const response = await this.client.send(new DescribeListenersCommand({LoadBalancerArn: loadBalancerArn, Marker}))
       return {items: response.Listeners ?? [], next: response.NextMarker}
     })
@@ -52,7 +52,7 @@ export class LoadBalancer {
     const {DescribeAccountLimitsCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
     let found: Array<{Name?: string; Max?: string}>
     try {
-      found = await this.all('reading the load balancer quotas of the account', async (Marker) => {
+      found = await markerPages('reading the load balancer quotas of the account', async (Marker) => {
         const response = await this.client.send(new DescribeAccountLimitsCommand({Marker}))
         return {items: response.Limits ?? [], next: response.NextMarker}
       })
@@ -76,7 +76,7 @@ export class LoadBalancer {
   /** Priorities of the rules of a listener (the default rule has none). */
   async rulePriorities(listenerArn: string): Promise<number[]> {
     const {DescribeRulesCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
-    const rules = await this.all('reading the rules of the shared load balancer', async (Marker) => {
+    const rules = await markerPages('reading the rules of the shared load balancer', async (Marker) => {
       const response = await this.client.send(new DescribeRulesCommand({ListenerArn: listenerArn, Marker}))
       return {items: response.Rules ?? [], next: response.NextMarker}
     })
@@ -113,7 +113,7 @@ export class LoadBalancer {
   /** The non-default rules of a listener: priority, host names and the target group they forward to. */
   async hostRules(listenerArn: string): Promise<HostRule[]> {
     const {DescribeRulesCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
-    const rules = await this.all('reading the rules of the shared load balancer', async (Marker) => {
+    const rules = await markerPages('reading the rules of the shared load balancer', async (Marker) => {
       const response = await this.client.send(new DescribeRulesCommand({ListenerArn: listenerArn, Marker}))
       return {items: response.Rules ?? [], next: response.NextMarker}
     })
@@ -169,7 +169,7 @@ export class LoadBalancer {
   /** The certificates of a listener, the default one marked. */
   async listenerCertificates(listenerArn: string): Promise<Array<{arn: string; isDefault: boolean}>> {
     const {DescribeListenerCertificatesCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
-    const certificates = await this.all('reading the certificates of the HTTPS listener', async (Marker) => {
+    const certificates = await markerPages('reading the certificates of the HTTPS listener', async (Marker) => {
       const response = await this.client.send(new DescribeListenerCertificatesCommand({ListenerArn: listenerArn, Marker}))
       return {items: response.Certificates ?? [], next: response.NextMarker}
     })
@@ -205,23 +205,23 @@ export class LoadBalancer {
       throw awsFailure(error, 'reading the shared load balancer')
     }
   }
+}
 
-  /** Every page of a Marker-paginated ELB call; failures say what herogate was doing. */
-  private async all<T>(doing: string, page: (marker?: string) => Promise<{items: T[]; next?: string}>): Promise<T[]> {
-    const items: T[] = []
-    let marker: string | undefined
-    try {
-      do {
-        const result = await page(marker)
-        items.push(...result.items)
-        marker = result.next
-      } while (marker)
-    } catch (error) {
-      throw awsFailure(error, doing)
-    }
-
-    return items
+/** Every page of a Marker-paginated ELB call; failures say what herogate was doing. */
+export async function markerPages<T>(doing: string, page: (marker?: string) => Promise<{items: T[]; next?: string}>): Promise<T[]> {
+  const items: T[] = []
+  let marker: string | undefined
+  try {
+    do {
+      const result = await page(marker)
+      items.push(...result.items)
+      marker = result.next
+    } while (marker)
+  } catch (error) {
+    throw awsFailure(error, doing)
   }
+
+  return items
 }
 
 /** A listener rule by host name, as the domains of apps use them. */

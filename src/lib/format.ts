@@ -75,6 +75,6 @@ export function timeAgo(iso: string | undefined, now: Date): string | undefined 
 }
 
 /** `web=2:standard-2x worker=1`: sizes only where the platform has them (local processes have none). */
-export function formationText(formation: Array<{type: string; quantity: number; size?: string}>): string {
-  return formation.map((p) => `${p.type}=${p.quantity}${p.size ? `:${p.size}` : ''}`).join(' ')
+export function formationText(formation: Array<{type: string; quantity: number; size?: string; autoscale?: {min: number; max: number}}>): string {
+  return formation.map((p) => `${p.type}=${p.quantity}${p.size ? `:${p.size}` : ''}${p.autoscale ? ` (autoscaled ${p.autoscale.min}..${p.autoscale.max})` : ''}`).join(' ')
 }

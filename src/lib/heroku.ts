@@ -42,16 +42,13 @@ export const HEROKU_COMMANDS: HerokuCommand[] = [
   {heroku: 'heroku redis:info, redis:cli', herogate: 'the same names'},
   {
     heroku: 'heroku kafka:*',
-    instead: 'no Kafka add-on: herogate add-ons are postgres and redis (herogate addons:plans); run Kafka where the app can reach it and set its URL with herogate config:set KAFKA_URL=URL',
+    instead: 'no Kafka add-on: the add-ons are postgres and redis (herogate addons:plans); run Kafka where the app can reach it and set its URL with herogate config:set KAFKA_URL=URL',
     ids: ['kafka'],
   },
   {heroku: 'heroku domains, domains:add, domains:remove, domains:wait', herogate: 'the same names (AWS: a free ACM certificate and HTTPS once DNS validates it)'},
   {heroku: 'heroku certs, certs:auto', herogate: '`herogate certs` (certificates are always automatic: ACM)'},
-  {
-    heroku: 'heroku maintenance:on',
-    instead: 'no maintenance mode yet: herogate scale web=0 stops serving (the URL answers 503) and herogate scale web=1 serves again',
-    ids: ['maintenance'],
-  },
+  {heroku: 'heroku maintenance, maintenance:on, maintenance:off', herogate: 'the same names (`maintenance:on --page FILE`: a page of your own)'},
+  {heroku: 'heroku ps:autoscale:enable web --min 1 --max 4', herogate: '`herogate ps:autoscale web --min 1 --max 4` (AWS; `--cpu 60` or `--requests-per-process 100`), `ps:autoscale:disable web`'},
   {
     heroku: 'heroku login, logout, auth:*',
     instead: 'no login: AWS apps use your AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID or ~/.aws), local apps need none',

@@ -1,4 +1,5 @@
 import type {AppInfo, AppSummary, AppTarget, LogOptions, Platform, PlatformKind, ProcessInfo, Progress, Release} from '../platform/types.js'
+import {autoscaleText} from './autoscale.js'
 import type {Palette} from './color.js'
 import {AwsNotConfigured, HerogateError} from './errors.js'
 import {formationText, formatLogLine, heading, keyValues, logLineJson, table, timeAgo} from './format.js'
@@ -39,7 +40,7 @@ export interface AppFlags {
 
 export async function ps(io: ReadContext, flags: AppFlags): Promise<ProcessInfo[]> {
   const {target, platform} = await io.resolveTarget(flags)
-  const processes = await platform.ps(target.name, {onProgress: io.progress})
+  const [processes, autoscaled] = await Promise.all([platform.ps(target.name, {onProgress: io.progress}), platform.autoscaling(target.name)])
   if (processes.length === 0) {
     if (!io.json) io.log(idleHint(target.name, await platform.formation(target.name)))
   } else {
@@ -57,6 +58,7 @@ export async function ps(io: ReadContext, flags: AppFlags): Promise<ProcessInfo[
     ]))
   }
 
+  for (const autoscaling of autoscaled) io.log(`${autoscaling.type} autoscales: ${autoscaleText(autoscaling)}`)
   return processes
 }
 
@@ -112,6 +114,7 @@ export async function appsInfo(io: ReadContext, flags: AppFlags): Promise<AppInf
     ['Stack', app.stack],
     ['Release', release ? `v${release.version} ${release.description} (${colors.status(release.status)})` : `none yet (deploy with: ${deployHint(app.name)})`],
     ['Formation', formationText(app.formation) || 'none'],
+    ['Maintenance', app.maintenance ? colors.yellow('on') : undefined],
     ['Created', app.createdAt],
   ]))
   return app

@@ -2,6 +2,8 @@ import type {Readable, Writable} from 'node:stream'
 
 import type {AddonsPlatform} from './addons.js'
 import type {DomainsPlatform} from './domains.js'
+import type {Autoscaling, AutoscalePlatform} from './autoscale.js'
+import type {MaintenancePlatform} from './maintenance.js'
 
 /**
  * The one interface every command uses. Two drivers implement it: `aws` (the product) and
@@ -37,6 +39,8 @@ export interface ProcessFormation {
   /** AWS: a size name from the size table (lib/sizes.ts), e.g. 'standard-1x'. Local processes have none: they get what the machine has. */
   size?: string
   command?: string
+  /** Set when the type is autoscaled (ps:autoscale): its count moves between min and max. */
+  autoscale?: Autoscaling
 }
 
 export interface AppInfo extends AppSummary {
@@ -44,6 +48,8 @@ export interface AppInfo extends AppSummary {
   release?: Release
   /** AWS: the app's CloudFormation stack name. */
   stack?: string
+  /** True while maintenance mode is on (maintenance:on). */
+  maintenance?: boolean
 }
 
 export type ReleaseStatus = 'pending' | 'succeeded' | 'failed'
@@ -301,7 +307,7 @@ export type ProgressEvent =
 
 export type Progress = (event: ProgressEvent) => void
 
-export interface Platform extends AddonsPlatform, DomainsPlatform {
+export interface Platform extends AddonsPlatform, DomainsPlatform, MaintenancePlatform, AutoscalePlatform {
   readonly kind: PlatformKind
 
   createApp(options: CreateOptions): Promise<CreateResult>

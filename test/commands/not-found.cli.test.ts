@@ -28,7 +28,7 @@ describe('unknown commands (built CLI)', function () {
   it('a Heroku command herogate does not have: what to do instead', () => {
     expect(herogate('kafka:topics:create', 'jobs')).to.deep.equal({
       stdout: '',
-      stderr: ' ▸    kafka:topics:create is a Heroku command that herogate does not have: no Kafka add-on: herogate add-ons are postgres and redis (herogate addons:plans); run Kafka where the app can reach it and set its URL with herogate config:set KAFKA_URL=URL.\n  Try: herogate help (every command)\n',
+      stderr: ' ▸    kafka:topics:create is a Heroku command that herogate does not have: no Kafka add-on: the add-ons are postgres and redis (herogate addons:plans); run Kafka where the app can reach it and set its URL with herogate config:set KAFKA_URL=URL.\n  Try: herogate help (every command)\n',
       status: 127,
     })
   })

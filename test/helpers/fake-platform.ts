@@ -1,4 +1,6 @@
 import type {Certificate, Domain, DomainResult} from '../../src/platform/domains.js'
+import type {AutoscaleResult, Autoscaling} from '../../src/platform/autoscale.js'
+import type {Maintenance, MaintenanceOptions} from '../../src/platform/maintenance.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../../src/platform/addons.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
@@ -316,6 +318,43 @@ export class FakePlatform implements Platform {
   async certs(app: string): Promise<Certificate[]> {
     this.record('certs', app)
     return this.domainList.map((d) => d.certificate)
+  }
+
+  // Maintenance mode and autoscaling (platform/maintenance.ts, platform/autoscale.ts): the app's
+  // AppInfo carries both, as the drivers' appInfo does. Reads of autoscaling are not recorded (ps makes one).
+  async maintenance(app: string): Promise<Maintenance> {
+    this.record('maintenance', app)
+    const info = this.app(app)
+    return {app, enabled: Boolean(info.maintenance), ...(info.maintenance ? {page: 'default'} : {})}
+  }
+
+  async setMaintenance(app: string, enabled: boolean, options: MaintenanceOptions = {}): Promise<Maintenance & {changed: boolean}> {
+    this.record('setMaintenance', app, enabled, ...(options.page ? [options.page] : []))
+    const info = this.app(app)
+    const changed = Boolean(info.maintenance) !== enabled
+    info.maintenance = enabled
+    return {app, enabled, ...(enabled ? {page: options.page ?? 'default'} : {}), changed}
+  }
+
+  async autoscaling(app: string): Promise<Autoscaling[]> {
+    return this.app(app).formation.flatMap((p) => (p.autoscale ? [p.autoscale] : []))
+  }
+
+  async autoscale(app: string, settings: Autoscaling): Promise<AutoscaleResult> {
+    this.record('autoscale', app, settings)
+    const entry = this.app(app).formation.find((p) => p.type === settings.type)
+    if (!entry) throw new HerogateError(`Unknown process type ${settings.type} in ${app}.`)
+    entry.autoscale = settings
+    entry.quantity = Math.min(Math.max(entry.quantity, settings.min), settings.max)
+    return {autoscaling: settings, quantity: entry.quantity, notes: []}
+  }
+
+  async disableAutoscale(app: string, type: string): Promise<AutoscaleResult> {
+    this.record('disableAutoscale', app, type)
+    const entry = this.app(app).formation.find((p) => p.type === type)
+    if (!entry?.autoscale) throw new HerogateError(`${type} of ${app} is not autoscaled.`)
+    delete entry.autoscale
+    return {quantity: entry.quantity, notes: []}
   }
 }
 

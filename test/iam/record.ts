@@ -44,6 +44,7 @@ export const CLIENTS = {
   codePipeline: 'codepipeline',
   iam: 'iam',
   secretsManager: 'secretsmanager',
+  applicationAutoScaling: 'application-autoscaling',
 } as const
 
 /** AwsClients' members that make no client. */

@@ -351,7 +351,7 @@ export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
       if (call.operation.startsWith('Describe')) return [request(call, `elasticloadbalancing:${call.operation}`, '*')]
       // apps:settings:set moves the health check of the app's own target group.
       if (call.operation === 'ModifyTargetGroup') return [request(call, 'elasticloadbalancing:ModifyTargetGroup', input.TargetGroupArn)]
-      // Custom domains: host rules on the shared listeners (tagged at creation: AddTags on the new rule), the HTTPS listener's certificates.
+      // Custom domains and maintenance:on: host rules and fixed-response rules on the shared listeners (tagged at creation: AddTags on the new rule), the HTTPS listener's certificates.
       if (call.operation === 'CreateRule') {
         const tags = input.Tags ? Object.fromEntries((input.Tags as Array<{Key: string; Value: string}>).map((t) => [t.Key, t.Value])) : undefined
         // The simulator's data (iam-data) gives AddTags no listener-rule resource: asked for on any, as for target groups.
@@ -359,6 +359,8 @@ export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
       }
 
       if (call.operation === 'ModifyRule' || call.operation === 'DeleteRule') return [request(call, `elasticloadbalancing:${call.operation}`, input.RuleArn)]
+      // maintenance:on/off: the app's rule moved behind the maintenance rule and back.
+      if (call.operation === 'SetRulePriorities') return (input.RulePriorities as Array<{RuleArn: string}>).map((r) => request(call, 'elasticloadbalancing:SetRulePriorities', r.RuleArn))
       if (call.operation === 'AddListenerCertificates' || call.operation === 'RemoveListenerCertificates') return [request(call, `elasticloadbalancing:${call.operation}`, input.ListenerArn)]
       break
     case 'acm':
@@ -374,6 +376,30 @@ export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
       if (call.operation === 'ListHostedZonesByName') return [request(call, 'route53:ListHostedZonesByName', '*')]
       if (call.operation === 'ChangeResourceRecordSets') return [request(call, 'route53:ChangeResourceRecordSets', `arn:${partition}:route53:::hostedzone/${input.HostedZoneId}`)]
       break
+    case 'application-autoscaling': {
+      // A scalable target's ARN ends in an id AWS picks (scalable-target/0123abc...): no grant can name the app's.
+      if (call.operation.startsWith('Describe')) return [request(call, `application-autoscaling:${call.operation}`, '*')]
+      const service = facts.serviceArn(String(input.ResourceId).split('/')[1], String(input.ResourceId).split('/')[2])
+      if (call.operation === 'RegisterScalableTarget') {
+        // The caller must be allowed what the target needs of the service, and the first registration makes the service-linked role.
+        const role = 'ecs.application-autoscaling.amazonaws.com'
+        return [
+          request(call, 'application-autoscaling:RegisterScalableTarget', '*'),
+          request(call, 'ecs:DescribeServices', service, tagContext(facts.tagsOf(service), 'ResourceTag')),
+          request(call, 'ecs:UpdateService', service, tagContext(facts.tagsOf(service), 'ResourceTag')),
+          request(call, 'iam:CreateServiceLinkedRole', `arn:${partition}:iam::${facts.scope.account}:role/aws-service-role/${role}/AWSServiceRoleForApplicationAutoScaling_ECSService`, {'iam:AWSServiceName': role}),
+        ]
+      }
+
+      // Target tracking makes and removes its CloudWatch alarms with the caller's permissions; their names are AWS's.
+      if (call.operation === 'PutScalingPolicy') {
+        return [request(call, 'application-autoscaling:PutScalingPolicy', '*'), request(call, 'cloudwatch:PutMetricAlarm', '*'), request(call, 'cloudwatch:DescribeAlarms', '*')]
+      }
+
+      if (call.operation === 'DeregisterScalableTarget') return [request(call, 'application-autoscaling:DeregisterScalableTarget', '*'), request(call, 'cloudwatch:DeleteAlarms', '*')]
+      break
+    }
+
     case 's3': {
       const bucket = `arn:${partition}:s3:::${input.Bucket}`
       if (call.operation === 'PutObject' || call.operation === 'GetObject') return [request(call, `s3:${call.operation}`, `${bucket}/${input.Key}`)]

@@ -251,6 +251,13 @@ export async function recordEverything(): Promise<Recording> {
     await step('apps:settings', () => platform.settings(APP))
     await step('apps:settings:set', () => platform.setSettings(APP, {'boot-timeout': 90, 'health-check-path': '/up'}))
     await step('apps:settings:unset', () => platform.unsetSettings(APP, ['boot-timeout', 'health-check-path']))
+    await step('maintenance:on', () => platform.setMaintenance(APP, true))
+    await step('maintenance', () => platform.maintenance(APP))
+    await step('maintenance:off', () => platform.setMaintenance(APP, false))
+    await step('ps:autoscale', () => platform.autoscale(APP, {type: 'web', min: 1, max: 3, metric: 'requests-per-process', target: 1000}))
+    await step('ps:autoscale (cpu)', () => platform.autoscale(APP, {type: 'worker', min: 1, max: 2, metric: 'cpu', target: 60}))
+    await step('ps (autoscaled)', () => platform.formation(APP))
+    await step('ps:autoscale:disable', () => platform.disableAutoscale(APP, 'worker'))
     await step('releases', () => platform.releases(APP, {num: 10}))
     await step('releases:info', () => platform.releaseInfo(APP, 1))
     // The first deploy names its build: its output is the build's log stream in the app's log group.

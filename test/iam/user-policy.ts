@@ -39,6 +39,8 @@ export const FAMILIES: string[] = [
   'arn:aws:iam::*:role/herogate-*',
   // ECS's service-linked role, which create makes sure of before the first cluster.
   'arn:aws:iam::*:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS',
+  // Application Auto Scaling's service-linked role for ECS, made by the first ps:autoscale of the account.
+  'arn:aws:iam::*:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService',
   'arn:aws:events:*:*:rule/herogate-*',
   'arn:aws:elasticloadbalancing:*:*:targetgroup/hg-*/*',
   // The shared load balancer, its listeners and rules carry CloudFormation's generated name.

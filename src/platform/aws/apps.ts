@@ -639,7 +639,9 @@ async function routeParameters(ctx: AwsContext, platform: StackSummary, app: str
       })
     }
 
-    const taken = byListener.find((listener) => listener.arn === platform.outputs.HttpListenerArn)?.priorities ?? []
+    // The app's HTTP and HTTPS rules share one priority: it must be free on both (maintenance mode holds some on one only).
+    const shared = [platform.outputs.HttpListenerArn, platform.outputs.HttpsListenerArn].filter(Boolean)
+    const taken = byListener.filter((listener) => shared.includes(listener.arn)).flatMap((listener) => listener.priorities)
     const priority = lowestFree(taken, 1, 50_000)
     if (priority === undefined) throw new LoadBalancerFull('The shared load balancer has no free rule priority left.')
     return {RulePriority: String(priority)}

@@ -67,7 +67,7 @@ export async function formation(ctx: AwsContext, app: string): Promise<ProcessFo
  * Refuses unknown process types, saying which the app has and where they come from (its
  * current release's Procfile, or none): one read of the release history, only on this error path.
  */
-async function unknownTypes(ctx: AwsContext, resources: AppResources, wanted: string[], found: string[]): Promise<void> {
+export async function unknownTypes(ctx: AwsContext, resources: AppResources, wanted: string[], found: string[]): Promise<void> {
   const missing = wanted.filter((type) => !found.includes(type))
   if (missing.length === 0) return
   const {releaseStore} = await import('./releases.js')

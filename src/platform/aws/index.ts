@@ -2,18 +2,23 @@ import {AwsClients} from '../../aws/clients.js'
 import type {PlatformOptions} from '../index.js'
 import type {Certificate, Domain, DomainResult, DomainWaitOptions} from '../domains.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
+import type {AutoscaleResult, Autoscaling} from '../autoscale.js'
+import type {Maintenance, MaintenanceOptions} from '../maintenance.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
   OperationOptions, Platform, ProcessFormation, ProcessInfo, Release, ReleaseOutput, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
 } from '../types.js'
 import * as addons from './addons.js'
 import * as apps from './apps.js'
+import * as autoscale from './autoscale.js'
 import * as config from './config.js'
 import * as domains from './domains.js'
 import {type AwsContext, systemClock} from './context.js'
 import * as formation from './formation.js'
 import * as logs from './logs.js'
 import {type PlatformUpgrade, upgradePlatform} from './platform-upgrade.js'
+import * as maintenance from './maintenance.js'
+import {productionState, productionTeardown, resourcesOnce} from './production.js'
 import * as releases from './releases.js'
 import {rollback} from './rollback.js'
 import * as run from './run.js'
@@ -38,12 +43,15 @@ export class AwsPlatform implements Platform {
     return apps.listApps(this.ctx)
   }
 
-  appInfo(app: string): Promise<AppInfo> {
-    return apps.appInfo(this.ctx, app)
+  async appInfo(app: string): Promise<AppInfo> {
+    const info = await apps.appInfo(this.ctx, app)
+    return info.formation.length === 0 ? info : productionState(resourcesOnce(this.ctx), info)
   }
 
-  destroyApp(app: string, options: OperationOptions & {cwd: string; snapshot?: boolean}): Promise<DestroyResult> {
-    return apps.destroyApp(this.ctx, app, options)
+  async destroyApp(app: string, options: OperationOptions & {cwd: string; snapshot?: boolean}): Promise<DestroyResult> {
+    const removed = await productionTeardown(resourcesOnce(this.ctx), app, options.onProgress)
+    const result = await apps.destroyApp(this.ctx, app, options)
+    return {...result, removed: [...removed, ...result.removed]}
   }
 
   renameApp(app: string, newName: string): Promise<never> {
@@ -96,12 +104,18 @@ export class AwsPlatform implements Platform {
     return settings.unsetSettings(this.ctx, app, names, options)
   }
 
-  formation(app: string): Promise<ProcessFormation[]> {
-    return formation.formation(this.ctx, app)
+  async formation(app: string): Promise<ProcessFormation[]> {
+    const ctx = resourcesOnce(this.ctx)
+    const [shown, autoscaled] = await Promise.all([formation.formation(ctx, app), autoscale.autoscaling(ctx, app)])
+    return autoscale.withAutoscaling(ctx, app, shown, autoscaled)
   }
 
-  scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
-    return formation.scale(this.ctx, app, changes, options)
+  async scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
+    const ctx = resourcesOnce(this.ctx)
+    // Checked before anything changes: a count of an autoscaled type is refused.
+    const autoscaled = await autoscale.refuseAutoscaledCounts(ctx, app, changes)
+    const result = await formation.scale(ctx, app, changes, options)
+    return {...result, formation: await autoscale.withAutoscaling(ctx, app, result.formation, autoscaled)}
   }
 
   ps(app: string): Promise<ProcessInfo[]> {
@@ -202,5 +216,26 @@ export class AwsPlatform implements Platform {
 
   certs(app: string, options?: OperationOptions): Promise<Certificate[]> {
     return domains.certs(this.ctx, app, options)
+  }
+
+  // Maintenance mode (aws/maintenance.ts: fixed-response rules) and autoscaling (aws/autoscale.ts: Application Auto Scaling).
+  maintenance(app: string): Promise<Maintenance> {
+    return maintenance.maintenance(this.ctx, app)
+  }
+
+  setMaintenance(app: string, enabled: boolean, options: MaintenanceOptions = {}): Promise<Maintenance & {changed: boolean}> {
+    return maintenance.setMaintenance(this.ctx, app, enabled, options)
+  }
+
+  autoscaling(app: string): Promise<Autoscaling[]> {
+    return autoscale.autoscaling(this.ctx, app)
+  }
+
+  autoscale(app: string, settings: Autoscaling): Promise<AutoscaleResult> {
+    return autoscale.autoscale(resourcesOnce(this.ctx), app, settings)
+  }
+
+  disableAutoscale(app: string, type: string): Promise<AutoscaleResult> {
+    return autoscale.disableAutoscale(resourcesOnce(this.ctx), app, type)
   }
 }

@@ -108,6 +108,8 @@ export interface SupervisorClient {
   shutdown(): Promise<void>
   /** Serves the app's add-ons as they are on disk (addon-servers.ts); each one's readiness. Optional: test stand-ins have no add-ons. */
   syncAddons?(): Promise<Array<{name: string; ready: boolean; reason?: string}>>
+  /** Reads the app's maintenance state again (maintenance:on/off), so the router serves by it from the answer on. */
+  reloadMaintenance?(): Promise<void>
 }
 
 export interface SupervisorOptions {

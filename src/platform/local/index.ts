@@ -10,6 +10,8 @@ import {failureDetails} from '../../lib/process-output.js'
 import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../lib/settings.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
+import type {AutoscaleResult, Autoscaling} from '../autoscale.js'
+import type {Maintenance, MaintenanceOptions} from '../maintenance.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
   OperationOptions, Platform, ProcessFormation, ProcessInfo, Progress, Release, ReleaseOutput, RenameResult, RunOptions, RunResult, ScaleChange, ScaleResult, SettingName, SettingsChange,
@@ -23,6 +25,8 @@ import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, latestVe
 import type {LocalContext} from './workflow.js'
 import type {Certificate, Domain, DomainResult} from '../domains.js'
 import {addonPlans} from './addon-plans.js'
+import * as autoscale from './autoscale.js'
+import * as maintenance from './maintenance.js'
 
 export type {LocalContext} from './workflow.js'
 
@@ -113,6 +117,7 @@ export class LocalPlatform implements Platform {
       ...this.summary(record, status),
       formation: this.formationOf(record, current),
       ...(current ? {release: toRelease(current, record.current)} : {}),
+      maintenance: maintenance.maintenance(app).enabled,
     }
   }
 
@@ -797,6 +802,31 @@ export class LocalPlatform implements Platform {
 
   async certs(app: string): Promise<Certificate[]> {
     return (await localDomains()).certs(app)
+  }
+
+  // Maintenance mode (local/maintenance.ts: the router answers) and autoscaling (refused here: local/autoscale.ts).
+  async maintenance(app: string): Promise<Maintenance> {
+    readApp(app)
+    return maintenance.maintenance(app)
+  }
+
+  async setMaintenance(app: string, enabled: boolean, options: MaintenanceOptions = {}): Promise<Maintenance & {changed: boolean}> {
+    readApp(app)
+    return maintenance.setMaintenance(app, enabled, options, async () => {
+      await (await this.ensure(app))?.reloadMaintenance?.()
+    })
+  }
+
+  async autoscaling(app: string): Promise<Autoscaling[]> {
+    return autoscale.autoscaling(app)
+  }
+
+  autoscale(app: string, settings: Autoscaling): Promise<AutoscaleResult> {
+    return autoscale.refuse(app, settings.type)
+  }
+
+  disableAutoscale(app: string, type: string): Promise<AutoscaleResult> {
+    return autoscale.refuse(app, type)
   }
 }
 

@@ -40,6 +40,8 @@ export interface RouterOptions {
   whyNoBackend?(): {code: string; desc: string}
   /** Heroku's limits unless told otherwise (tests make them short). */
   limits?: Partial<RouterLimits>
+  /** The maintenance page while the app is in maintenance mode (every request gets it with a 503), else undefined. */
+  maintenancePage?(): string | undefined
 }
 
 interface BackendEntry {
@@ -238,9 +240,9 @@ export class Router {
     headers['x-request-id'] = requestId
     if (hasBody && req.headers['transfer-encoding']) headers['transfer-encoding'] = 'chunked'
 
-    const finish = (entry: BackendEntry | undefined, status: number, bytes: number, error?: {code: string; desc: string}) => {
+    const finish = (entry: BackendEntry | undefined, status: number, bytes: number, error?: {code: string; desc: string}, level = 'error') => {
       const service = Number((process.hrtime.bigint() - started) / 1_000_000n)
-      const prefix = error ? `at=error code=${error.code} desc="${error.desc}"` : 'at=info'
+      const prefix = error ? `at=${level} code=${error.code} desc="${error.desc}"` : 'at=info'
       this.options.log?.append({
         time: new Date(),
         source: 'herogate',
@@ -262,6 +264,17 @@ export class Router {
       res.end(body)
       if (status !== 503) res.once('finish', () => req.socket.destroySoon())
       finish(entry, status, Buffer.byteLength(body), {code, desc})
+    }
+
+    // Maintenance mode: the page, before any backend is picked. Heroku logs it as H80, at=info (no error of the app).
+    const page = this.options.maintenancePage?.()
+    if (page !== undefined) {
+      const bytes = Buffer.byteLength(page)
+      res.writeHead(503, {'content-type': 'text/html; charset=utf-8', 'content-length': bytes, 'cache-control': 'no-store'})
+      res.end(req.method === 'HEAD' ? undefined : page)
+      if (hasBody) req.resume()
+      finish(undefined, 503, req.method === 'HEAD' ? 0 : bytes, {code: 'H80', desc: 'Maintenance mode'}, 'info')
+      return
     }
 
     const attempt = (exclude?: BackendEntry) => {
@@ -421,6 +434,12 @@ export class Router {
    * their backend drained they are closed, and the client reconnects to a new process.
    */
   private upgrade(req: IncomingMessage, client: Socket, head: Buffer): void {
+    const page = this.options.maintenancePage?.()
+    if (page !== undefined) {
+      client.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/html; charset=utf-8\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(page)}\r\n\r\n${page}`)
+      return
+    }
+
     const entry = this.pick()
     if (!entry) {
       client.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')

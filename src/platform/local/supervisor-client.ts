@@ -301,6 +301,10 @@ class Client implements SupervisorHandle {
     return (await this.send('POST', '/addons', {})) as Array<{name: string; ready: boolean; reason?: string}>
   }
 
+  async reloadMaintenance(): Promise<void> {
+    await this.send('POST', '/maintenance', {})
+  }
+
   private async send(method: string, path: string, body?: unknown): Promise<unknown> {
     try {
       return await (method === 'GET' ? get(this.socket, path) : call(this.socket, method, path, body))

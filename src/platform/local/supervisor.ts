@@ -6,6 +6,7 @@ import {AddonServers} from './addon-servers.js'
 import type {ProcessInfo} from '../types.js'
 import type {BootCheck, DeployOutcome, DesiredState, LogWriter, ReleaseRequest, RunSpec, SupervisorOptions} from './contracts.js'
 import {openLogStore} from './logstore.js'
+import {MaintenanceSwitch} from './maintenance.js'
 import {PortAllocator} from './ports.js'
 import {type Clock, groupRunning, ManagedProcess, ProcessManager, type ProcessManagerOptions, type ProcessSpec, processStartTime, systemClock} from './processes.js'
 import {LockNotHeld, takeRelease} from './release-owner.js'
@@ -446,11 +447,14 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   const log = openLogStore(config.appDir, {buffered: true, onTrouble: (message) => say(`log store: ${message}`)})
   await reapOrphans(paths.children)
 
+  // Read before the router takes a request: an app in maintenance mode stays in it across restarts.
+  const maintenance = new MaintenanceSwitch(config.appDir)
   const router: Router = new Router({
     host: config.host || '127.0.0.1',
     port: config.port,
     log,
     whyNoBackend: (): {code: string; desc: string} => supervisor.whyNoWeb(),
+    maintenancePage: () => maintenance.page(),
   })
   try {
     await router.listen()
@@ -585,6 +589,11 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
         case 'POST /stop': {
           await supervisor.stop((body as {id: string}).id)
           reply(200, {ok: true})
+          return
+        }
+
+        case 'POST /maintenance': {
+          reply(200, {enabled: maintenance.reload()})
           return
         }
 

@@ -220,6 +220,19 @@ describe('AWS createApp (mocked AWS)', () => {
     expect(parameters).to.include({Domain: 'apps.example.com', RulePriority: '2'})
     expect(parameters).to.not.have.property('ListenerPort')
   })
+
+  it('with HTTPS, takes a priority free on both listeners (maintenance mode holds some on the HTTPS one only)', async () => {
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', {...PLATFORM_OUTPUTS, Domain: 'apps.example.com', HttpsListenerArn: 'arn:listener/443'}))
+    elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80}, {ListenerArn: 'arn:listener/443', Port: 443}]})
+    elb.on(DescribeRulesCommand, {ListenerArn: 'arn:listener/80'}).resolves({Rules: [{Priority: 'default'}, {Priority: '1'}, {Priority: '3'}]})
+    elb.on(DescribeRulesCommand, {ListenerArn: 'arn:listener/443'}).resolves({Rules: [{Priority: 'default'}, {Priority: '2'}, {Priority: '3'}, {Priority: '4'}]})
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-demo'}).rejects(missing())
+    cfn.on(DescribeStackEventsCommand).resolves({StackEvents: []})
+    cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'ROLLBACK_COMPLETE', {}, 'demo'))
+    await createApp(ctx, {name: 'demo', cwd}, {buildSpec: BUILDSPEC}).catch(() => {})
+    const parameters = Object.fromEntries(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue]))
+    expect(parameters).to.include({RulePriority: '5'})
+  })
 })
 
 /**
