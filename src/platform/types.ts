@@ -1,6 +1,7 @@
 import type {Readable, Writable} from 'node:stream'
 
 import type {AddonsPlatform} from './addons.js'
+import type {SchedulerPlatform} from './scheduler.js'
 
 /**
  * The one interface every command uses. Two drivers implement it: `aws` (the product) and
@@ -300,7 +301,7 @@ export type ProgressEvent =
 
 export type Progress = (event: ProgressEvent) => void
 
-export interface Platform extends AddonsPlatform {
+export interface Platform extends AddonsPlatform, SchedulerPlatform {
   readonly kind: PlatformKind
 
   createApp(options: CreateOptions): Promise<CreateResult>

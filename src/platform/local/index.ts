@@ -9,6 +9,7 @@ import {names, validateAppName} from '../../lib/naming.js'
 import {failureDetails} from '../../lib/process-output.js'
 import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../lib/settings.js'
+import type {JobSpec, ScheduledJob} from '../scheduler.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
@@ -22,6 +23,7 @@ import {bindHost, defaultRuntime} from './runtime.js'
 import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, latestVersion, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
 import type {LocalContext} from './workflow.js'
 import * as addons from './addons.js'
+import * as scheduler from './scheduler.js'
 
 export type {LocalContext} from './workflow.js'
 
@@ -329,9 +331,8 @@ export class LocalPlatform implements Platform {
     const release = this.serving(app, record)
     if (!release) throw noCodeYet(app)
     const paths = appPaths(app)
-    const [{processEnv}, {freePort}, {runOneOff}] = await Promise.all([releaseOwner(), import('./ports.js'), import('./run.js')])
-    // PORT as on Heroku's one-off dynos: a server started by `run` finds one it can listen on.
-    const env = {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), PORT: String(await freePort()), ...options.env}
+    const {oneOffEnv, runOneOff} = await import('./run.js')
+    const env = {...(await oneOffEnv(paths, release)), ...options.env}
     return runOneOff(options, {app, dir: join(paths.builds, release.image!), env, appDir: paths.dir})
   }
 
@@ -773,6 +774,24 @@ export class LocalPlatform implements Platform {
 
   restoreBackup(app: string, id: string, options?: OperationOptions & {into?: string}): Promise<Backup> {
     return addons.restoreBackup(this, app, id, options)
+  }
+
+  // Scheduled jobs: run by the app's supervisor (job-runner.ts), which must be running for them.
+  async scheduledJobs(app: string): Promise<ScheduledJob[]> {
+    readApp(app)
+    return scheduler.scheduledJobs(app, this.ctx.now())
+  }
+
+  async addScheduledJob(app: string, job: JobSpec): Promise<ScheduledJob> {
+    readApp(app)
+    const added = await scheduler.addScheduledJob(app, job, this.ctx.now())
+    await this.ensure(app)
+    return added
+  }
+
+  async removeScheduledJob(app: string, id: string): Promise<ScheduledJob> {
+    readApp(app)
+    return scheduler.removeScheduledJob(app, id)
   }
 }
 
