@@ -8,6 +8,7 @@ import type {ECSClient} from '@aws-sdk/client-ecs'
 import type {ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import type {IAMClient} from '@aws-sdk/client-iam'
 import type {S3Client} from '@aws-sdk/client-s3'
+import type {SchedulerClient} from '@aws-sdk/client-scheduler'
 import type {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import type {SSMClient} from '@aws-sdk/client-ssm'
 import type {STSClient} from '@aws-sdk/client-sts'
@@ -90,6 +91,10 @@ export class AwsClients {
 
   secretsManager(): Promise<SecretsManagerClient> {
     return this.make('secretsmanager', async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(this.options()))
+  }
+
+  scheduler(): Promise<SchedulerClient> {
+    return this.make('scheduler', async () => new (await import('@aws-sdk/client-scheduler')).SchedulerClient(this.options()))
   }
 
   /** Tests put a mocked client in place of the real one. */

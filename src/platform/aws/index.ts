@@ -1,5 +1,6 @@
 import {AwsClients} from '../../aws/clients.js'
 import type {PlatformOptions} from '../index.js'
+import type {JobSpec, ScheduledJob} from '../scheduler.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
@@ -14,6 +15,7 @@ import * as logs from './logs.js'
 import * as releases from './releases.js'
 import {rollback} from './rollback.js'
 import * as run from './run.js'
+import * as scheduler from './scheduler.js'
 import * as settings from './settings.js'
 
 /** The AWS driver: CloudFormation for infrastructure, direct ECS/SSM/Logs calls for everything else. */
@@ -174,5 +176,17 @@ export class AwsPlatform implements Platform {
 
   restoreBackup(app: string, id: string, options?: OperationOptions & {into?: string}): Promise<Backup> {
     return addons.restoreBackup(this.ctx, app, id, options)
+  }
+
+  scheduledJobs(app: string): Promise<ScheduledJob[]> {
+    return scheduler.scheduledJobs(this.ctx, app)
+  }
+
+  addScheduledJob(app: string, job: JobSpec): Promise<ScheduledJob> {
+    return scheduler.addScheduledJob(this.ctx, app, job)
+  }
+
+  removeScheduledJob(app: string, id: string): Promise<ScheduledJob> {
+    return scheduler.removeScheduledJob(this.ctx, app, id)
   }
 }

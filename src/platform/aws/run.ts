@@ -16,7 +16,7 @@ export const RUN_POLL_MS = 1000
 const FINAL_READS = 3
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 /** Buildpack images run a one-off command through the lifecycle launcher, which sets up their environment. */
-const CNB_LAUNCHER = '/cnb/lifecycle/launcher'
+export const CNB_LAUNCHER = '/cnb/lifecycle/launcher'
 
 /**
  * run: a one-off ECS task with the app's image, config and network. Its own task definition
