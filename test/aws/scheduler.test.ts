@@ -8,7 +8,7 @@ import {expect} from 'chai'
 import {ScheduleExists, ScheduleNotFound, SchedulerService} from '../../src/aws/scheduler.js'
 import {HerogateError} from '../../src/lib/errors.js'
 
-const notFound = () => new ResourceNotFoundException({message: 'Schedule group herogate-demo does not exist.', $metadata: {}})
+const notFound = () => new ResourceNotFoundException({Message: 'Schedule group herogate-demo does not exist.', message: 'Schedule group herogate-demo does not exist.', $metadata: {}})
 const input = {ScheduleExpression: 'rate(1 hour)', FlexibleTimeWindow: {Mode: 'OFF' as const}, Target: {Arn: 'arn:cluster', RoleArn: 'arn:role'}}
 
 describe('EventBridge Scheduler wrapper (aws/scheduler.ts)', () => {
@@ -34,14 +34,14 @@ describe('EventBridge Scheduler wrapper (aws/scheduler.ts)', () => {
 
   it('a group made meanwhile by another command is what was wanted', async () => {
     scheduler.on(CreateScheduleCommand).rejectsOnce(notFound()).resolves({ScheduleArn: 'arn:s'})
-    scheduler.on(CreateScheduleGroupCommand).rejects(new ConflictException({message: 'exists', $metadata: {}}))
+    scheduler.on(CreateScheduleGroupCommand).rejects(new ConflictException({Message: 'exists', message: 'exists', $metadata: {}}))
     await new SchedulerService(client).create('herogate-demo', 'a1', input, [])
     expect(scheduler.commandCalls(CreateScheduleCommand)).to.have.length(2)
   })
 
   it('turns AWS errors into typed ones: a schedule that exists, one that does not, anything else with what was being done', async () => {
     const service = new SchedulerService(client)
-    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({message: 'exists', $metadata: {}}))
+    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({Message: 'exists', message: 'exists', $metadata: {}}))
     expect(await service.create('herogate-demo', 'a1', input, []).catch((e: unknown) => e)).to.be.instanceOf(ScheduleExists)
     for (const Command of [GetScheduleCommand, UpdateScheduleCommand, DeleteScheduleCommand]) scheduler.on(Command).rejects(notFound())
     expect(await service.get('herogate-demo', 'a1').catch((e: unknown) => e)).to.be.instanceOf(ScheduleNotFound)
