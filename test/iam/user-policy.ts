@@ -40,6 +40,9 @@ export const FAMILIES: string[] = [
   // ECS's service-linked role, which create makes sure of before the first cluster.
   'arn:aws:iam::*:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS',
   'arn:aws:events:*:*:rule/herogate-*',
+  // Scheduled jobs: the app's schedule group and its schedules (names.scheduleGroup).
+  'arn:aws:scheduler:*:*:schedule-group/herogate-*',
+  'arn:aws:scheduler:*:*:schedule/herogate-*/*',
   'arn:aws:elasticloadbalancing:*:*:targetgroup/hg-*/*',
   // The shared load balancer, its listeners and rules carry CloudFormation's generated name.
   'arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*',
