@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 
-import {InvalidInput} from '../lib/errors.js'
+import {HerogateError, InvalidInput} from '../lib/errors.js'
 import {parseSchedule} from '../lib/schedule.js'
 import {isSize, SIZES} from '../lib/sizes.js'
 
@@ -108,4 +108,14 @@ export function declaredJobs(appJson: string | undefined): Array<{id: string; sc
   const ids = new Set(jobs.map((job) => job.id))
   if (ids.size !== jobs.length) throw new InvalidInput('app.json "cron" lists the same job twice.')
   return jobs
+}
+
+/** The refusals both drivers give, in the same words. */
+export const jobRefusals = {
+  twice: (app: string, id: string, source: JobSource) =>
+    new InvalidInput(`${app} has this job already: ${id}${source === 'app.json' ? ' (from app.json)' : ''}.`, {suggestions: [`herogate scheduler -a ${app}`]}),
+  declared: (app: string, id: string) =>
+    new InvalidInput(`Job ${id} of ${app} is declared in app.json: remove it from app.json's "cron" list and deploy.`, {suggestions: ['git commit -am "Remove a scheduled job" && git push herogate main']}),
+  unknown: (app: string, id: string) =>
+    new HerogateError(`${app} has no scheduled job ${id}.`, {suggestions: [`herogate scheduler -a ${app} (lists the jobs and their ids)`]}),
 }

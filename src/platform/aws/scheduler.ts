@@ -2,15 +2,14 @@ import type {EcsService, Task} from '../../aws/ecs.js'
 import {taskId} from '../../aws/ecs.js'
 import {ScheduleNotFound, type ScheduleInput, SchedulerService} from '../../aws/scheduler.js'
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
-import {deployHint} from '../../lib/hints.js'
 import {names} from '../../lib/naming.js'
 import {nextRun} from '../../lib/schedule.js'
 import type {DeclaredJob} from '../../aws/release-store.js'
-import {jobId, type JobRun, type JobSource, type JobSpec, type ScheduledJob, validateJob} from '../scheduler.js'
+import {jobId, jobRefusals, type JobRun, type JobSource, type JobSpec, type ScheduledJob, validateJob} from '../scheduler.js'
 import type {AwsContext} from './context.js'
 import {ecsService, runName, SCHEDULER_TYPE} from './formation.js'
 import {type AppResources, appResources} from './resources.js'
-import {CNB_LAUNCHER} from './run.js'
+import {oneOffSpec, servingSpec} from './run.js'
 import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
 /**
@@ -68,34 +67,9 @@ async function releaseSpec(ecs: EcsService, definitionArn: string): Promise<Proc
   return specFromTaskDefinition(definition.containerDefinitions?.[0]?.name ?? 'web', definition)
 }
 
-/** The current release's spec, from its web service (else its first process type), as `run` finds it. */
-async function currentSpec(ecs: EcsService, resources: AppResources): Promise<ProcessSpec> {
-  const {app, cluster} = resources
-  let [base] = await ecs.services(cluster, app, ['web'])
-  if (!base) {
-    const types = await ecs.processTypes(cluster, app)
-    if (types.length > 0) [base] = await ecs.services(cluster, app, [types[0]])
-  }
-
-  const spec = base ? await releaseSpec(ecs, base.taskDefinition) : undefined
-  if (!spec || spec.release === undefined) throw new HerogateError(`${app} has no release yet, so there is nothing for a job to run.`, {suggestions: [deployHint(app)]})
-  return spec
-}
-
 /** Registers the task definition a job runs: the release's image and config, the job's command and size. */
 async function jobDefinition(ecs: EcsService, resources: AppResources, base: ProcessSpec, job: {command: string; size?: string}): Promise<string> {
-  const buildpack = base.entryPoint?.[0]?.startsWith('/cnb/')
-  const spec: ProcessSpec = {
-    processType: SCHEDULER_TYPE,
-    image: base.image,
-    command: buildpack ? [job.command] : ['sh', '-c', job.command],
-    ...(buildpack ? {entryPoint: [CNB_LAUNCHER]} : {}),
-    size: job.size ?? base.size,
-    configKeys: base.configKeys,
-    ...(base.emptyKeys ? {emptyKeys: base.emptyKeys} : {}),
-    ...(base.release === undefined ? {} : {release: base.release}),
-  }
-  const registered = await ecs.registerTaskDefinition(taskDefinitionInput(resources.app, resources, spec))
+  const registered = await ecs.registerTaskDefinition(taskDefinitionInput(resources.app, resources, oneOffSpec(base, SCHEDULER_TYPE, job.size, job.command)))
   return registered.taskDefinitionArn!
 }
 
@@ -224,9 +198,9 @@ export async function addScheduledJob(ctx: AwsContext, app: string, spec: JobSpe
   const role = requireRole(resources)
   const scheduler = await schedulerOf(ctx)
   const existing = (await existingJobs(scheduler, app)).find((other) => other.id === id)
-  if (existing) throw new InvalidInput(`${app} has this job already: ${id}${existing.meta.source === 'app.json' ? ' (from app.json)' : ''}.`, {suggestions: [`herogate scheduler -a ${app}`]})
+  if (existing) throw jobRefusals.twice(app, id, existing.meta.source)
   const ecs = await ecsService(ctx)
-  const definition = await jobDefinition(ecs, resources, await currentSpec(ecs, resources), job)
+  const definition = await jobDefinition(ecs, resources, await servingSpec(ecs, resources), job)
   await scheduler.create(names.scheduleGroup(app), id, scheduleInput(resources, role, id, job.schedule, meta, definition), [{Key: names.appTag(), Value: app}])
   return toJob({id, expression: job.schedule, meta}, ctx.clock.now(), undefined)
 }
@@ -235,10 +209,8 @@ export async function removeScheduledJob(ctx: AwsContext, app: string, id: strin
   await appResources(ctx, app)
   const scheduler = await schedulerOf(ctx)
   const job = (await existingJobs(scheduler, app)).find((other) => other.id === id)
-  if (!job) throw new HerogateError(`${app} has no scheduled job ${id}.`, {suggestions: [`herogate scheduler -a ${app} (lists the jobs and their ids)`]})
-  if (job.meta.source === 'app.json') {
-    throw new InvalidInput(`Job ${id} of ${app} is declared in app.json: remove it from app.json's "cron" list and deploy.`, {suggestions: ['git commit -am "Remove a scheduled job" && git push herogate main']})
-  }
+  if (!job) throw jobRefusals.unknown(app, id)
+  if (job.meta.source === 'app.json') throw jobRefusals.declared(app, id)
 
   await scheduler.delete(names.scheduleGroup(app), id)
   return toJob(job, ctx.clock.now(), undefined)

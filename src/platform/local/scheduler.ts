@@ -2,9 +2,8 @@ import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {checkoutFile} from '../../lib/checkout.js'
-import {HerogateError, InvalidInput} from '../../lib/errors.js'
 import {nextRun} from '../../lib/schedule.js'
-import {declaredJobs, jobId, type JobRun, type JobSpec, type ScheduledJob, validateJob} from '../scheduler.js'
+import {declaredJobs, jobId, jobRefusals, type JobRun, type JobSpec, type ScheduledJob, validateJob} from '../scheduler.js'
 import {readRelease, type ReleaseRecord} from './releases.js'
 import {appPaths, readApp, readJson, withLock, writeJsonAtomic} from './state.js'
 
@@ -84,7 +83,7 @@ export async function addScheduledJob(app: string, spec: JobSpec, now: Date): Pr
   const id = jobId(job.schedule, job.command, job.size)
   return withLock(app, 'scheduler:add', async () => {
     const existing = jobsOf(app).find((other) => other.id === id)
-    if (existing) throw new InvalidInput(`${app} has this job already: ${id}${existing.source === 'app.json' ? ' (from app.json)' : ''}.`, {suggestions: [`herogate scheduler -a ${app}`]})
+    if (existing) throw jobRefusals.twice(app, id, existing.source)
     const stored: StoredJob = {id, ...job, createdAt: now.toISOString()}
     writeJsonAtomic(schedulerFiles(appPaths(app).dir).jobs, {jobs: [...readStored(appPaths(app).dir), stored]})
     const next = nextRun(stored.schedule, now, now)
@@ -99,19 +98,11 @@ export async function removeScheduledJob(app: string, id: string): Promise<Sched
     const job = stored.find((j) => j.id === id)
     if (!job) {
       const declared = jobsOf(app).find((j) => j.id === id)
-      if (declared) {
-        throw new InvalidInput(`Job ${id} of ${app} is declared in app.json: remove it from app.json's "cron" list and deploy.`, {suggestions: ['git commit -am "Remove a scheduled job" && git push herogate main']})
-      }
-
-      throw unknownJob(app, id)
+      throw declared ? jobRefusals.declared(app, id) : jobRefusals.unknown(app, id)
     }
 
     writeJsonAtomic(schedulerFiles(dir).jobs, {jobs: stored.filter((j) => j !== job)})
     return {...job, source: 'cli' as const}
   })
-}
-
-export function unknownJob(app: string, id: string): HerogateError {
-  return new HerogateError(`${app} has no scheduled job ${id}.`, {suggestions: [`herogate scheduler -a ${app} (lists the jobs and their ids)`]})
 }
 
