@@ -23,7 +23,6 @@ import {bindHost, defaultRuntime} from './runtime.js'
 import {type AppRecord, appExists, appPaths, DamagedApp, type HeldLock, latestVersion, listAppNames, makePrivateDir, readApp, withLock, writeApp} from './state.js'
 import type {LocalContext} from './workflow.js'
 import * as addons from './addons.js'
-import * as scheduler from './scheduler.js'
 
 export type {LocalContext} from './workflow.js'
 
@@ -34,6 +33,7 @@ export type {LocalContext} from './workflow.js'
 const workflow = () => import('./workflow.js')
 const gitCommands = () => import('../../lib/git.js')
 const releaseOwner = () => import('./release-owner.js')
+const scheduler = () => import('./scheduler.js')
 
 /**
  * The local driver: the whole workflow on this machine. Each app lives under
@@ -776,22 +776,22 @@ export class LocalPlatform implements Platform {
     return addons.restoreBackup(this, app, id, options)
   }
 
-  // Scheduled jobs: run by the app's supervisor (job-runner.ts), which must be running for them.
+  // Scheduled jobs: run by the app's supervisor (job-runner.ts), which must be running for them. Loaded when used: reads load no crypto.
   async scheduledJobs(app: string): Promise<ScheduledJob[]> {
     readApp(app)
-    return scheduler.scheduledJobs(app, this.ctx.now())
+    return (await scheduler()).scheduledJobs(app, this.ctx.now())
   }
 
   async addScheduledJob(app: string, job: JobSpec): Promise<ScheduledJob> {
     readApp(app)
-    const added = await scheduler.addScheduledJob(app, job, this.ctx.now())
+    const added = await (await scheduler()).addScheduledJob(app, job, this.ctx.now())
     await this.ensure(app)
     return added
   }
 
   async removeScheduledJob(app: string, id: string): Promise<ScheduledJob> {
     readApp(app)
-    return scheduler.removeScheduledJob(app, id)
+    return (await scheduler()).removeScheduledJob(app, id)
   }
 }
 
