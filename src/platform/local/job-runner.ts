@@ -58,6 +58,7 @@ export class JobRunner {
   async loop(): Promise<void> {
     // A daemon run for another directory than the app's (as some tests run one) has no jobs to run.
     if (resolve(appPaths(this.options.app).dir) !== resolve(this.options.appDir)) return
+    this.settleInterrupted()
     while (!this.abort.signal.aborted) {
       const now = this.clock.now().getTime()
       const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS + MINUTE_MS
@@ -155,6 +156,19 @@ export class JobRunner {
     }
     this.running.add(entry)
     return entry
+  }
+
+  /** Runs a supervisor before this one was killed in (no exit code was ever recorded) ended with it. */
+  private settleInterrupted(): void {
+    const runs = readRuns(this.options.appDir)
+    const cut = Object.entries(runs).filter(([, run]) => run.status === 'running')
+    if (cut.length === 0) return
+    for (const [id, run] of cut) runs[id] = {...run, status: 'failed', stopReason: 'the app\'s supervisor stopped during the run'}
+    try {
+      writeRuns(this.options.appDir, runs)
+    } catch (error) {
+      this.note('scheduler', `Could not record the runs cut short: ${(error as Error).message}`)
+    }
   }
 
   private record(id: string, run: JobRun): void {

@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import {HerogateError, InvalidInput} from '../../../src/lib/errors.js'
 import {type JobClock, JobRunner} from '../../../src/platform/local/job-runner.js'
 import {LocalPlatform} from '../../../src/platform/local/index.js'
+import {writeRuns} from '../../../src/platform/local/scheduler.js'
 import {appPaths} from '../../../src/platform/local/state.js'
 import type {LogLine} from '../../../src/platform/types.js'
 import {commitAll, exec, fixtureRepo, removeApp, tempHome} from './helpers.js'
@@ -139,6 +140,20 @@ describe('local scheduled jobs (real app, injected clock)', function () {
     const error = await platform.removeScheduledJob(app, declared.id).catch((error_: Error) => error_)
     expect(error).to.be.instanceOf(InvalidInput)
     expect((error as Error).message).to.equal(`Job ${declared.id} of ${app} is declared in app.json: remove it from app.json's "cron" list and deploy.`)
+  })
+
+  it('a run the supervisor was killed in is recorded as cut short when the next one starts', async () => {
+    const [job] = await platform.scheduledJobs(app)
+    writeRuns(appPaths(app).dir, {[job.id]: {name: 'scheduler.4242', startedAt: '2026-11-28T10:05:00.000Z', status: 'running'}})
+    const clock = new TestClock(Date.parse('2026-11-28T10:05:30Z'))
+    const runner = new JobRunner({app, appDir: appPaths(app).dir, log, clock})
+    const looping = runner.loop()
+    await until(() => clock.sleeping === 1, 'the runner to start')
+    await runner.stop()
+    await looping
+    expect((await platform.scheduledJobs(app))[0].lastRun).to.deep.equal({
+      name: 'scheduler.4242', startedAt: '2026-11-28T10:05:00.000Z', status: 'failed', stopReason: 'the app\'s supervisor stopped during the run',
+    })
   })
 
   it('refuses an unknown id, and the same job twice', async () => {
