@@ -123,6 +123,19 @@ describe('local scheduled jobs (real app, injected clock)', function () {
     await platform.removeScheduledJob(app, hourly.id)
   })
 
+  it('lists a run in progress as ps does, as scheduler.N of type scheduler, until it ends', async () => {
+    const job = await platform.addScheduledJob(app, {schedule: 'rate(3 hours)', command: 'sleep 1'})
+    const runner = new JobRunner({app, appDir: appPaths(app).dir, log, clock: new TestClock(0)})
+    const ticking = runner.tick(new Date('2026-11-28T10:01:00Z'))
+    await until(() => runner.status().some((p) => p.command === 'sleep 1'), 'the run to start')
+    const running = runner.status().find((p) => p.command === 'sleep 1')!
+    expect(running).to.deep.include({type: 'scheduler', status: 'up', release: 2})
+    expect(running.name).to.match(/^scheduler\.\d{4}$/)
+    await ticking
+    expect(runner.status()).to.deep.equal([])
+    await platform.removeScheduledJob(app, job.id)
+  })
+
   it('jobs declared in app.json come with the release that brings them; a bad one fails the push, naming it', async () => {
     writeFileSync(join(repo, 'app.json'), JSON.stringify({cron: [{command: 'echo declared', schedule: 'cron(0 12 * * * *)'}]}))
     commitAll(repo, 'a job AWS would refuse')
