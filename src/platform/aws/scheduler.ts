@@ -8,6 +8,7 @@ import type {DeclaredJob} from '../../aws/release-store.js'
 import {jobId, jobRefusals, type JobRun, type JobSource, type JobSpec, type ScheduledJob, validateJob} from '../scheduler.js'
 import type {AwsContext} from './context.js'
 import {ecsService, runName, SCHEDULER_TYPE} from './formation.js'
+import {withAppLock} from './lock.js'
 import {type AppResources, appResources} from './resources.js'
 import {oneOffSpec, servingSpec} from './run.js'
 import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
@@ -189,6 +190,10 @@ export async function scheduledJobs(ctx: AwsContext, app: string): Promise<Sched
   return jobs.sort((a, b) => a.meta.createdAt.localeCompare(b.meta.createdAt) || a.id.localeCompare(b.id)).map((job) => toJob(job, now, runs.get(job.id)))
 }
 
+/**
+ * Adds a job under the app's lock (a claim that makes no release, as a size change takes it):
+ * a release going live at the same time moves every job, this one included, or none.
+ */
 export async function addScheduledJob(ctx: AwsContext, app: string, spec: JobSpec): Promise<ScheduledJob> {
   const job = validateJob(spec)
   const id = jobId(job.schedule, job.command, job.size)
@@ -197,23 +202,26 @@ export async function addScheduledJob(ctx: AwsContext, app: string, spec: JobSpe
   const resources = await appResources(ctx, app)
   const role = requireRole(resources)
   const scheduler = await schedulerOf(ctx)
-  const existing = (await existingJobs(scheduler, app)).find((other) => other.id === id)
-  if (existing) throw jobRefusals.twice(app, id, existing.meta.source)
-  const ecs = await ecsService(ctx)
-  const definition = await jobDefinition(ecs, resources, await servingSpec(ecs, resources), job)
-  await scheduler.create(names.scheduleGroup(app), id, scheduleInput(resources, role, id, job.schedule, meta, definition), [{Key: names.appTag(), Value: app}])
-  return toJob({id, expression: job.schedule, meta}, ctx.clock.now(), undefined)
+  return withAppLock(ctx, app, 'scheduler:add', async () => {
+    const existing = (await existingJobs(scheduler, app)).find((other) => other.id === id)
+    if (existing) throw jobRefusals.twice(app, id, existing.meta.source)
+    const ecs = await ecsService(ctx)
+    const definition = await jobDefinition(ecs, resources, await servingSpec(ecs, resources), job)
+    await scheduler.create(names.scheduleGroup(app), id, scheduleInput(resources, role, id, job.schedule, meta, definition), [{Key: names.appTag(), Value: app}])
+    return toJob({id, expression: job.schedule, meta}, ctx.clock.now(), undefined)
+  })
 }
 
 export async function removeScheduledJob(ctx: AwsContext, app: string, id: string): Promise<ScheduledJob> {
   await appResources(ctx, app)
   const scheduler = await schedulerOf(ctx)
-  const job = (await existingJobs(scheduler, app)).find((other) => other.id === id)
-  if (!job) throw jobRefusals.unknown(app, id)
-  if (job.meta.source === 'app.json') throw jobRefusals.declared(app, id)
-
-  await scheduler.delete(names.scheduleGroup(app), id)
-  return toJob(job, ctx.clock.now(), undefined)
+  return withAppLock(ctx, app, 'scheduler:remove', async () => {
+    const job = (await existingJobs(scheduler, app)).find((other) => other.id === id)
+    if (!job) throw jobRefusals.unknown(app, id)
+    if (job.meta.source === 'app.json') throw jobRefusals.declared(app, id)
+    await scheduler.delete(names.scheduleGroup(app), id)
+    return toJob(job, ctx.clock.now(), undefined)
+  })
 }
 
 /**

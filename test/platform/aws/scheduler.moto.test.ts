@@ -2,10 +2,11 @@ import {DescribeTaskDefinitionCommand, RunTaskCommand} from '@aws-sdk/client-ecs
 import {CreateScheduleGroupCommand, GetScheduleCommand, ListSchedulesCommand, SchedulerClient} from '@aws-sdk/client-scheduler'
 import {expect} from 'chai'
 
-import {HerogateError, InvalidInput} from '../../../src/lib/errors.js'
+import {HerogateError, InvalidInput, LockHeld} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
 import {setConfig} from '../../../src/platform/aws/config.js'
 import {ps} from '../../../src/platform/aws/formation.js'
+import {withAppLock} from '../../../src/platform/aws/lock.js'
 import {releaseImage} from '../../../src/platform/aws/release-image.js'
 import {rollback} from '../../../src/platform/aws/rollback.js'
 import {addScheduledJob, removeScheduledJob, scheduledJobs} from '../../../src/platform/aws/scheduler.js'
@@ -117,6 +118,24 @@ describe('AWS scheduled jobs (EventBridge Scheduler in moto, ECS model)', functi
     expect((await scheduledJobs(setUp.ctx, app))[0].lastRun).to.deep.include({name, status: 'running'})
     setUp.clock.advance(60_000)
     expect((await scheduledJobs(setUp.ctx, app))[0].lastRun).to.deep.include({name, status: 'failed', exitCode: 2})
+  })
+
+  it('waits for a release in progress (the app lock): a job is moved by the release or added after it, never lost between', async () => {
+    await deploy(GOOD)
+    let release!: () => void
+    const holding = withAppLock(setUp.ctx, app, 'deploy', () => new Promise<void>((resolve) => {
+      release = resolve
+    }), {holder: 'codebuild'})
+    await new Promise((resolve) => setImmediate(resolve))
+    // The fake clock runs the 20 s wait at once: the lock is still held, so nothing is added.
+    const busy = await addScheduledJob(setUp.ctx, app, {schedule: 'rate(1 hour)', command: 'x'}).catch((error: Error) => error)
+    expect(busy).to.be.instanceOf(LockHeld)
+    expect((busy as Error).message).to.match(/^App demo is busy: deploy by codebuild since /)
+    expect(await targets()).to.deep.equal({})
+    release()
+    await holding
+    await addScheduledJob(setUp.ctx, app, {schedule: 'rate(1 hour)', command: 'x'})
+    expect(Object.keys(await targets())).to.have.length(1)
   })
 
   it('refuses, before any call: a schedule AWS would refuse, an unknown size, a job twice, an unknown id', async () => {
