@@ -55,6 +55,9 @@ export interface SchedulerPlatform {
   removeScheduledJob(app: string, id: string): Promise<ScheduledJob>
 }
 
+/** What app.json's jobs may take of a release record (about 3.8 KB, shared with the process types and config changes). */
+export const DECLARED_JOBS_BYTES = 1500
+
 /** A job's id: the same schedule, command and size is the same job (scheduler:add refuses it twice). */
 export function jobId(schedule: string, command: string, size?: string): string {
   return createHash('sha256').update(JSON.stringify([schedule, command, size ?? null])).digest('hex').slice(0, 7)
@@ -107,6 +110,14 @@ export function declaredJobs(appJson: string | undefined): Array<{id: string; sc
   })
   const ids = new Set(jobs.map((job) => job.id))
   if (ids.size !== jobs.length) throw new InvalidInput('app.json "cron" lists the same job twice.')
+  // On AWS the jobs travel in the release's record (an SSM parameter), whole: they must leave room for the rest of it.
+  const size = Buffer.byteLength(JSON.stringify(jobs))
+  if (size > DECLARED_JOBS_BYTES) {
+    throw new InvalidInput(`app.json "cron" is too long to go with a release (${size} bytes of jobs, at most ${DECLARED_JOBS_BYTES}).`, {
+      suggestions: ['put long commands in scripts in the repo and schedule the scripts', 'herogate scheduler:add (jobs kept outside the release)'],
+    })
+  }
+
   return jobs
 }
 

@@ -2,6 +2,7 @@ import {expect} from 'chai'
 
 import {InvalidInput} from '../../src/lib/errors.js'
 import {isDue, nextRun, parseSchedule} from '../../src/lib/schedule.js'
+import {declaredJobs} from '../../src/platform/scheduler.js'
 
 function refusal(input: string): InvalidInput {
   try {
@@ -117,5 +118,40 @@ describe('schedules (lib/schedule)', () => {
       expect(isDue('rate(2 minutes)', at('2026-11-28T10:03:00Z'), anchor)).to.equal(true)
       expect(isDue('rate(2 minutes)', at('2026-11-28T10:04:00Z'), anchor)).to.equal(false)
     })
+  })
+})
+
+describe('app.json "cron" entries (platform/scheduler.ts declaredJobs)', () => {
+  const refused = (json: string) => {
+    try {
+      declaredJobs(json)
+    } catch (error) {
+      expect(error).to.be.instanceOf(InvalidInput)
+      return (error as Error).message
+    }
+
+    throw new Error('not refused')
+  }
+
+  it('reads Dokku\'s format with herogate\'s optional size, schedules as EventBridge takes them', () => {
+    const jobs = declaredJobs(JSON.stringify({name: 'x', cron: [{command: 'node nightly.js', schedule: '@daily'}, {command: 'node big.js', schedule: 'rate(1 day)', size: 'performance-m'}]}))
+    expect(jobs.map(({id: _id, ...job}) => job)).to.deep.equal([
+      {schedule: 'cron(0 0 * * ? *)', command: 'node nightly.js'},
+      {schedule: 'rate(1 day)', command: 'node big.js', size: 'performance-m'},
+    ])
+    expect(declaredJobs(undefined)).to.deep.equal([])
+    expect(declaredJobs('{"name": "no jobs"}')).to.deep.equal([])
+  })
+
+  it('refuses each bad entry by its place, in one line', () => {
+    expect(refused('{"cron": {"command": "x"}}')).to.equal('app.json "cron" must be a list of {"command": "...", "schedule": "..."}.')
+    expect(refused('{"cron": [{"command": "x"}]}')).to.equal('app.json cron[0] must be {"command": "...", "schedule": "..."} with an optional "size".')
+    expect(refused('{"cron": [{"command": "x", "schedule": "@daily"}, {"command": "y", "schedule": "cron(0 12 * * * *)"}]}')).to.match(/^app\.json cron\[1\]: Invalid schedule "cron\(0 12 \* \* \* \*\)": EventBridge needs \?/)
+    expect(refused('{"cron": [{"command": "x", "schedule": "@daily", "size": "huge"}]}')).to.equal('Unknown size "huge" (app.json cron[0]).')
+    expect(refused('{"cron": [{"command": " ", "schedule": "@daily"}]}')).to.equal('A scheduled job needs a command (app.json cron[0]).')
+    expect(refused('{"cron": [{"command": "x", "schedule": "@daily"}, {"command": "x", "schedule": "0 0 * * *"}]}')).to.equal('app.json "cron" lists the same job twice.')
+    expect(refused('{"cron": [')).to.match(/^app\.json is not valid JSON: /)
+    const many = Array.from({length: 30}, (_, i) => ({command: `node scripts/job-number-${i}.js --with --some --flags`, schedule: '@hourly'}))
+    expect(refused(JSON.stringify({cron: many}))).to.match(/^app\.json "cron" is too long to go with a release \(\d+ bytes of jobs, at most 1500\)\.$/)
   })
 })
