@@ -97,7 +97,7 @@ describe('scheduler commands against a fake platform', () => {
     const {stdout, stderr, exitCode} = await runCommand(SchedulerRemove, ['3f2a1b9', '-a', 'demo'], platform)
     expect({stdout, stderr, exitCode}).to.deep.equal({
       stdout: 'Removed job 3f2a1b9: cron(*/10 * * * ? *) node report.js\n',
-      stderr: 'Removing job 3f2a1b9 from demo...\nRemoving job 3f2a1b9 from demo... done\nPut it back with: herogate scheduler:add "cron(*/10 * * * ? *)" --size standard-2x -- node report.js -a demo\n',
+      stderr: "Removing job 3f2a1b9 from demo...\nRemoving job 3f2a1b9 from demo... done\nPut it back with: herogate scheduler:add -a demo --size standard-2x 'cron(*/10 * * * ? *)' -- 'node report.js'\n",
       exitCode: 0,
     })
     expect(platform.jobs.map((job) => job.id)).to.deep.equal(['9c8d7e6', '5e4f3a2'])

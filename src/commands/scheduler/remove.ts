@@ -2,6 +2,7 @@ import {Args} from '@oclif/core'
 
 import {HerogateCommand} from '../../lib/base.js'
 import {appFlags} from '../../lib/flags.js'
+import {shellQuote} from '../../lib/shell.js'
 import type {ScheduledJob} from '../../platform/scheduler.js'
 
 export default class SchedulerRemove extends HerogateCommand {
@@ -18,7 +19,8 @@ As in Heroku Scheduler, nothing is asked: a job is put back with scheduler:add, 
     const {target, platform} = await this.resolveTarget(flags)
     const job = await this.step(`Removing job ${args.id} from ${target.name}`, () => platform.removeScheduledJob(target.name, args.id))
     this.log(`Removed job ${job.id}: ${job.schedule} ${job.command}`)
-    this.note(`Put it back with: herogate scheduler:add "${job.schedule}"${job.size ? ` --size ${job.size}` : ''} -- ${job.command} -a ${target.name}`)
+    // Flags first and the command as one quoted word: what scheduler:add reads back as this very job.
+    this.note(`Put it back with: herogate scheduler:add -a ${target.name}${job.size ? ` --size ${job.size}` : ''} ${shellQuote(job.schedule)} -- ${shellQuote(job.command)}`)
     return job
   }
 }
