@@ -6,6 +6,8 @@ import {HerogateError, InvalidInput, LockHeld} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
 import {setConfig} from '../../../src/platform/aws/config.js'
 import {ps} from '../../../src/platform/aws/formation.js'
+import {processOf} from '../../../src/platform/aws/logs.js'
+import {taskLogStream} from '../../../src/platform/aws/taskdef.js'
 import {withAppLock} from '../../../src/platform/aws/lock.js'
 import {releaseImage} from '../../../src/platform/aws/release-image.js'
 import {rollback} from '../../../src/platform/aws/rollback.js'
@@ -115,6 +117,8 @@ describe('AWS scheduled jobs (EventBridge Scheduler in moto, ECS model)', functi
     const name = `scheduler.${tasks![0].taskArn!.split('/').pop()!.slice(0, 7)}`
     setUp.clock.advance(1000)
     expect((await ps(setUp.ctx, app)).find((p) => p.type === 'scheduler')).to.deep.include({name, command: 'sh -c node flaky.js', release: 1})
+    // Its output is in the stream the awslogs driver names, which logs shows under the same name.
+    expect(processOf(taskLogStream('scheduler', tasks![0].taskArn!.split('/').pop()!))).to.deep.equal({source: 'app', process: name})
     expect((await scheduledJobs(setUp.ctx, app))[0].lastRun).to.deep.include({name, status: 'running'})
     setUp.clock.advance(60_000)
     expect((await scheduledJobs(setUp.ctx, app))[0].lastRun).to.deep.include({name, status: 'failed', exitCode: 2})
@@ -123,10 +127,17 @@ describe('AWS scheduled jobs (EventBridge Scheduler in moto, ECS model)', functi
   it('waits for a release in progress (the app lock): a job is moved by the release or added after it, never lost between', async () => {
     await deploy(GOOD)
     let release!: () => void
-    const holding = withAppLock(setUp.ctx, app, 'deploy', () => new Promise<void>((resolve) => {
-      release = resolve
-    }), {holder: 'codebuild'})
-    await new Promise((resolve) => setImmediate(resolve))
+    let held!: () => void
+    const taken = new Promise<void>((resolve) => {
+      held = resolve
+    })
+    const holding = withAppLock(setUp.ctx, app, 'deploy', () => {
+      held()
+      return new Promise<void>((resolve) => {
+        release = resolve
+      })
+    }, {holder: 'codebuild'})
+    await taken
     // The fake clock runs the 20 s wait at once: the lock is still held, so nothing is added.
     const busy = await addScheduledJob(setUp.ctx, app, {schedule: 'rate(1 hour)', command: 'x'}).catch((error: Error) => error)
     expect(busy).to.be.instanceOf(LockHeld)
