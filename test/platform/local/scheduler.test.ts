@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {HerogateError, InvalidInput} from '../../../src/lib/errors.js'
 import {type JobClock, JobRunner} from '../../../src/platform/local/job-runner.js'
 import {LocalPlatform} from '../../../src/platform/local/index.js'
-import {writeRuns} from '../../../src/platform/local/scheduler.js'
+import {readRuns, writeRuns} from '../../../src/platform/local/scheduler.js'
 import {appPaths} from '../../../src/platform/local/state.js'
 import type {LogLine} from '../../../src/platform/types.js'
 import {commitAll, exec, fixtureRepo, removeApp, tempHome} from './helpers.js'
@@ -104,9 +104,10 @@ describe('local scheduled jobs (real app, injected clock)', function () {
       expect(own.every((l) => l.release === 2)).to.equal(true)
     }
 
+    // (The app's own supervisor runs the job too when a real minute starts meanwhile: its runs end the same way.)
     const [listed] = await platform.scheduledJobs(app)
     expect(listed.lastRun).to.deep.include({status: 'failed', exitCode: 3})
-    expect(names).to.include(listed.lastRun!.name)
+    expect(listed.lastRun!.name).to.match(/^scheduler\.\d{4}$/)
   })
 
   it('runs nothing in a minute no job is due in, and a rate counts from when the job was made', async () => {
@@ -156,17 +157,19 @@ describe('local scheduled jobs (real app, injected clock)', function () {
   })
 
   it('a run the supervisor was killed in is recorded as cut short when the next one starts', async () => {
-    const [job] = await platform.scheduledJobs(app)
-    writeRuns(appPaths(app).dir, {[job.id]: {name: 'scheduler.4242', startedAt: '2026-11-28T10:05:00.000Z', status: 'running'}})
+    // A job of its own (never due), so that the app's supervisor, which runs the others, leaves its record alone.
+    const job = await platform.addScheduledJob(app, {schedule: 'cron(0 0 1 1 ? 2030)', command: 'echo new year'})
+    writeRuns(appPaths(app).dir, {...readRuns(appPaths(app).dir), [job.id]: {name: 'scheduler.4242', startedAt: '2026-11-28T10:05:00.000Z', status: 'running'}})
     const clock = new TestClock(Date.parse('2026-11-28T10:05:30Z'))
     const runner = new JobRunner({app, appDir: appPaths(app).dir, log, clock})
     const looping = runner.loop()
     await until(() => clock.sleeping === 1, 'the runner to start')
     await runner.stop()
     await looping
-    expect((await platform.scheduledJobs(app))[0].lastRun).to.deep.equal({
+    expect(readRuns(appPaths(app).dir)[job.id]).to.deep.equal({
       name: 'scheduler.4242', startedAt: '2026-11-28T10:05:00.000Z', status: 'failed', stopReason: 'the app\'s supervisor stopped during the run',
     })
+    await platform.removeScheduledJob(app, job.id)
   })
 
   it('refuses an unknown id, and the same job twice', async () => {
