@@ -12,6 +12,7 @@ import type {IAMClient} from '@aws-sdk/client-iam'
 import type {RDSClient} from '@aws-sdk/client-rds'
 import type {Route53Client} from '@aws-sdk/client-route-53'
 import type {S3Client} from '@aws-sdk/client-s3'
+import type {SchedulerClient} from '@aws-sdk/client-scheduler'
 import type {SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import type {SSMClient} from '@aws-sdk/client-ssm'
 import type {STSClient} from '@aws-sdk/client-sts'
@@ -111,6 +112,10 @@ export class AwsClients {
 
   applicationAutoScaling(): Promise<ApplicationAutoScalingClient> {
     return this.make('application-autoscaling', async () => new (await import('@aws-sdk/client-application-auto-scaling')).ApplicationAutoScalingClient(this.options()))
+  }
+
+  scheduler(): Promise<SchedulerClient> {
+    return this.make('scheduler', async () => new (await import('@aws-sdk/client-scheduler')).SchedulerClient(this.options()))
   }
 
   /** Tests put a mocked client in place of the real one. */

@@ -163,7 +163,7 @@ export class EcsService {
   }
 
   /** Task ARNs of a service, or of tasks started with `startedBy`. */
-  async listTasks(cluster: string, filter: {serviceName?: string; startedBy?: string; family?: string}): Promise<string[]> {
+  async listTasks(cluster: string, filter: {serviceName?: string; startedBy?: string; family?: string; desiredStatus?: 'RUNNING' | 'STOPPED'}): Promise<string[]> {
     const {ListTasksCommand} = await this.sdk()
     const arns: string[] = []
     let nextToken: string | undefined

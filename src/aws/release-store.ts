@@ -55,6 +55,15 @@ export interface ReleaseRecord {
   failureOutput?: FailureOutput
   /** A deploy: the CodeBuild build that made it (project:uuid), whose log is its output (releases:output). */
   build?: string
+  /** The scheduled jobs its app.json declares (platform/scheduler.ts), applied when it goes live. */
+  jobs?: DeclaredJob[]
+}
+
+export interface DeclaredJob {
+  id: string
+  schedule: string
+  command: string
+  size?: string
 }
 
 export type NewRelease = Omit<ReleaseRecord, 'version'>

@@ -47,6 +47,7 @@ export const HEROKU_COMMANDS: HerokuCommand[] = [
   },
   {heroku: 'heroku domains, domains:add, domains:remove, domains:wait', herogate: 'the same names (AWS: a free ACM certificate and HTTPS once DNS validates it)'},
   {heroku: 'heroku certs, certs:auto', herogate: '`herogate certs` (certificates are always automatic: ACM)'},
+  {heroku: 'heroku addons:create scheduler:standard (jobs set in its dashboard)', herogate: '`herogate scheduler:add "rate(10 minutes)" -- CMD`, `herogate scheduler`, `scheduler:remove ID`, or "cron" in app.json'},
   {heroku: 'heroku maintenance, maintenance:on, maintenance:off', herogate: 'the same names (`maintenance:on --page FILE`: a page of your own)'},
   {heroku: 'heroku ps:autoscale:enable web --min 1 --max 4', herogate: '`herogate ps:autoscale web --min 1 --max 4` (AWS; `--cpu 60` or `--requests-per-process 100`), `ps:autoscale:disable web`'},
   {

@@ -88,6 +88,8 @@ export const names = {
   gitRemote: () => PREFIX,
   /** Tag key put on every stack and taggable resource herogate makes. */
   appTag: () => `${PREFIX}:app`,
+  /** EventBridge Scheduler group of the app's scheduled jobs (one schedule per job, named by its id). */
+  scheduleGroup: (app: string) => `${PREFIX}-${checkAppName(app)}`,
   /** ECR repository prefix of the platform's pull-through cache of ECR Public (templates/platform.yml). */
   publicImageCache: () => `${PREFIX}-public`,
   /**

@@ -4,6 +4,7 @@ import type {AddonsPlatform} from './addons.js'
 import type {DomainsPlatform} from './domains.js'
 import type {Autoscaling, AutoscalePlatform} from './autoscale.js'
 import type {MaintenancePlatform} from './maintenance.js'
+import type {SchedulerPlatform} from './scheduler.js'
 
 /**
  * The one interface every command uses. Two drivers implement it: `aws` (the product) and
@@ -307,7 +308,7 @@ export type ProgressEvent =
 
 export type Progress = (event: ProgressEvent) => void
 
-export interface Platform extends AddonsPlatform, DomainsPlatform, MaintenancePlatform, AutoscalePlatform {
+export interface Platform extends AddonsPlatform, DomainsPlatform, MaintenancePlatform, AutoscalePlatform, SchedulerPlatform {
   readonly kind: PlatformKind
 
   createApp(options: CreateOptions): Promise<CreateResult>

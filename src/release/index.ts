@@ -12,6 +12,7 @@ import {names} from '../lib/naming.js'
 import {parseProcfile} from '../lib/parse.js'
 import {type AwsContext, systemClock} from '../platform/aws/context.js'
 import {releaseImage} from '../platform/aws/release-image.js'
+import {declaredJobs} from '../platform/scheduler.js'
 import {appResources} from '../platform/aws/resources.js'
 import type {Progress, Release} from '../platform/types.js'
 import {buildImage, type Runner, spawnRunner} from './build.js'
@@ -93,6 +94,9 @@ export async function runRelease(options: ReleaseRunOptions): Promise<Release> {
   const ctx: AwsContext = {...base, clock: limit.clock}
   const resources = await appResources(ctx, app)
   const processTypes = await processTypesOf(options.source)
+  // A bad scheduled job fails the build that brings it, before the image is built.
+  const appJson = checkoutFile(options.source, 'app.json')
+  const jobs = declaredJobs(appJson ? await readFile(appJson, 'utf8') : undefined)
   const output = (line: string) => onProgress({kind: 'output', stream: 'build', line})
   let {image, buildpacks} = options
   if (!image) {
@@ -118,7 +122,7 @@ export async function runRelease(options: ReleaseRunOptions): Promise<Release> {
   try {
     // The build's own log (herogate/build/…) already holds everything: no second journal.
     return await releaseImage(ctx, app, {image: image!, commit: options.commit, buildpacks}, {
-      processTypes, author, resources, onProgress, journal: false, buildId: options.buildId,
+      processTypes, jobs, author, resources, onProgress, journal: false, buildId: options.buildId,
       signal: limit.signal,
       rollout: {timeoutMs: BUDGET_MS.rollout},
       releasePhaseTimeoutMs: BUDGET_MS.releasePhase,

@@ -1,6 +1,7 @@
 import type {Certificate, Domain, DomainResult} from '../../src/platform/domains.js'
 import type {AutoscaleResult, Autoscaling} from '../../src/platform/autoscale.js'
 import type {Maintenance, MaintenanceOptions} from '../../src/platform/maintenance.js'
+import {jobId, type JobSpec, type ScheduledJob, validateJob} from '../../src/platform/scheduler.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../../src/platform/addons.js'
 import type {
   AppInfo, AppSetting, AppSettings, AppSummary, ConfigChange, ConfigEdit, CreateOptions, CreateResult, DeployOptions, DestroyResult, GitRemoteResult, LogLine, LogOptions,
@@ -355,6 +356,31 @@ export class FakePlatform implements Platform {
     if (!entry?.autoscale) throw new HerogateError(`${type} of ${app} is not autoscaled.`)
     delete entry.autoscale
     return {quantity: entry.quantity, notes: []}
+  }
+
+  // Scheduled jobs: what the command tests set, as the drivers answer; every call recorded.
+  jobs: ScheduledJob[] = []
+
+  async scheduledJobs(app: string): Promise<ScheduledJob[]> {
+    this.record('scheduledJobs', app)
+    this.app(app)
+    return this.jobs
+  }
+
+  async addScheduledJob(app: string, spec: JobSpec): Promise<ScheduledJob> {
+    this.record('addScheduledJob', app, spec)
+    const valid = validateJob(spec)
+    const job: ScheduledJob = {id: jobId(valid.schedule, valid.command, valid.size), ...valid, source: 'cli', createdAt: '2026-11-21T10:00:00.000Z', nextRun: '2026-11-21T11:00:00.000Z'}
+    this.jobs.push(job)
+    return job
+  }
+
+  async removeScheduledJob(app: string, id: string): Promise<ScheduledJob> {
+    this.record('removeScheduledJob', app, id)
+    const job = this.jobs.find((j) => j.id === id)
+    if (!job) throw new HerogateError(`No scheduled job ${id} on ${app}.`, {suggestions: [`herogate scheduler -a ${app}`]})
+    this.jobs = this.jobs.filter((j) => j !== job)
+    return job
   }
 }
 

@@ -1,5 +1,5 @@
 import {commandRequests, Facts, type IamRequest, requestsOf, UnmappedCall} from './requests.js'
-import {codeBuildRequests, eventsRequests, executionRoleRequests, pipelineRequests} from './roles.js'
+import {codeBuildRequests, eventsRequests, executionRoleRequests, pipelineRequests, schedulerRequests} from './roles.js'
 import type {Recording, StackSnapshot} from './scenario.js'
 import type {Identity} from './simulate.js'
 import {type RolePolicy, rolePolicies} from './template.js'
@@ -58,6 +58,7 @@ export function analyse(recording: Recording): Analysis {
       TaskRole: [],
       PipelineRole: pipelineRequests(recording.app, facts),
       EventsRole: eventsRequests(recording.app),
+      SchedulerRole: schedulerRequests(recording.recorder.calls, recording.app, facts),
     },
     policies: rolePolicies('app.yml', recording.app.values),
   }
@@ -95,6 +96,7 @@ export const APP_BLIND: Record<string, string> = {
   'ecr:GetAuthorizationToken': 'a registry login token: every pull or push is still checked against the repository',
   'ecs:DescribeTaskDefinition': 'ECS has no resource-level permission for it; task definitions hold no config values',
   'ecs:ListTasks': 'only a cluster can limit it; it answers task ARNs, whose reading is tag-limited',
+  'scheduler:ListSchedules': 'EventBridge Scheduler has no resource-level permission for it; it answers schedule names, whose reading is limited to the app\'s group',
   's3:GetBucketVersioning': 'the shared artifact bucket\'s settings, no object',
   's3:GetBucketLocation': 'the shared artifact bucket\'s region, no object',
 }

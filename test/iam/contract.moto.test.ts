@@ -35,7 +35,7 @@ describe('IAM contract (moto)', function () {
     expect(analysis.roles.BuildRole.length).to.be.greaterThan(20)
   })
 
-  for (const role of ['BuildRole', 'ExecutionRole', 'PipelineRole', 'EventsRole']) {
+  for (const role of ['BuildRole', 'ExecutionRole', 'PipelineRole', 'EventsRole', 'SchedulerRole']) {
     it(`allows every request made with the app's ${role}`, async () => {
       expect(analysis.roles[role].length, `no request of ${role} was recorded`).to.be.greaterThan(0)
       expect(await denied(roleIdentity(analysis, recording, role), analysis.roles[role])).to.deep.equal([])

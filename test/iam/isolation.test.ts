@@ -29,6 +29,7 @@ function values(app: string): StackValues {
       'LogGroup.Arn': `${arn('logs', `log-group:${names.logGroup(app)}`)}:*`,
       'ExecutionRole.Arn': role(app, 'ExecutionRole'),
       'TaskRole.Arn': role(app, 'TaskRole'),
+      'SchedulerRole.Arn': role(app, 'SchedulerRole'),
     },
   }
 }
@@ -60,6 +61,14 @@ function work(app: string): Record<string, IamRequest[]> {
       request('ecr:PutImage', repository),
       request('s3:GetObject', `arn:aws:s3:::${BUCKET}/${names.artifactPrefix(app)}release-code/herogate-0.1.0.tgz`),
       request('s3:GetObject', artifact),
+      // Scheduled jobs moved to the new release.
+      request('scheduler:UpdateSchedule', arn('scheduler', `schedule/${names.scheduleGroup(app)}/4a22e3e`)),
+      request('iam:PassRole', role(app, 'SchedulerRole'), {'iam:PassedToService': 'scheduler.amazonaws.com'}),
+    ],
+    SchedulerRole: [
+      request('ecs:RunTask', arn('ecs', `task-definition/${names.taskFamily(app, 'scheduler')}:7`), cluster),
+      request('ecs:TagResource', arn('ecs', `task/${CLUSTER}/0123456789abcdef`), {'ecs:CreateAction': 'RunTask', 'aws:RequestTag/herogate:app': app}),
+      request('iam:PassRole', role(app, 'TaskRole'), {'iam:PassedToService': 'ecs-tasks.amazonaws.com'}),
     ],
     ExecutionRole: [request('ssm:GetParameters', config), request('logs:PutLogEvents', stream), request('ecr:BatchGetImage', repository)],
     PipelineRole: [
@@ -122,6 +131,14 @@ describe('app roles stay within their app', () => {
     for (const other of ['ecr-pullthroughcache/herogate-docker-hub-other-AbCdEf', 'ecr-pullthroughcache/herogate-docker-hubs-AbCdEf', 'prod/database-AbCdEf']) {
       expect(await decision('secretsmanager:GetSecretValue', secret(other)), other).to.not.equal('Allowed')
     }
+  })
+
+  it('lets EventBridge Scheduler start only the app\'s scheduler family, only in the platform\'s cluster', async () => {
+    const cluster = {'ecs:cluster': arn('ecs', `cluster/${CLUSTER}`)}
+    const runTask = (family: string, context: Record<string, string>) => decide(identity('SchedulerRole'), request('ecs:RunTask', arn('ecs', `task-definition/${family}:1`), context))
+    expect(await runTask(names.taskFamily('demo', 'scheduler'), cluster)).to.equal('Allowed')
+    expect(await runTask(names.taskFamily('demo', 'web'), cluster)).to.equal('ImplicitlyDenied')
+    expect(await runTask(names.taskFamily('demo', 'scheduler'), {'ecs:cluster': arn('ecs', 'cluster/other')})).to.equal('ImplicitlyDenied')
   })
 
   it('lets no service of the app run another app\'s task definition', async () => {

@@ -158,6 +158,16 @@ export const PROVISIONING: Record<string, Handlers> = {
       delete: on(arn, 'codepipeline:DeletePipeline', 'codepipeline:GetPipeline'),
     }
   },
+  // Its schema's handlers: the group, read back and tagged; deleting it deletes the schedules in it.
+  'AWS::Scheduler::ScheduleGroup': (r, facts) => {
+    const group = facts.arn('scheduler', `schedule-group/${r.properties.Name}`)
+    const tags = Object.fromEntries(((r.properties.Tags ?? []) as Array<{Key: string; Value: string}>).map((t) => [t.Key, t.Value]))
+    const tagged = {'aws:TagKeys': Object.keys(tags), ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`aws:RequestTag/${key}`, value]))}
+    return {
+      create: [{action: 'scheduler:CreateScheduleGroup', resource: group, context: tagged}, {action: 'scheduler:TagResource', resource: group, context: tagged}, ...on(group, 'scheduler:GetScheduleGroup', 'scheduler:ListTagsForResource')],
+      delete: [...on(group, 'scheduler:DeleteScheduleGroup', 'scheduler:GetScheduleGroup'), ...on(facts.arn('scheduler', `schedule/${r.properties.Name}/*`), 'scheduler:DeleteSchedule')],
+    }
+  },
   'AWS::Events::Rule': (r, facts) => {
     const arn = arnOf(r, facts, 'events', (id) => `rule/${id}`)
     const roles = ((r.properties.Targets ?? []) as Array<{RoleArn?: string}>).flatMap((t) => passRole(t.RoleArn, 'events.amazonaws.com'))

@@ -480,6 +480,26 @@ export function requestsOf(call: AwsCall, facts: Facts): IamRequest[] {
       }
 
       break
+    case 'scheduler': {
+      // Schedules are authorized in their group; ListSchedules has no resource-level permission.
+      const schedule = facts.arn('scheduler', `schedule/${input.GroupName ?? 'default'}/${input.Name}`)
+      switch (call.operation) {
+        case 'ListSchedules': return [request(call, 'scheduler:ListSchedules', '*')]
+        case 'GetSchedule':
+        case 'DeleteSchedule': return [request(call, `scheduler:${call.operation}`, schedule)]
+        // The schedule's role is passed to EventBridge Scheduler, which starts the runs with it.
+        case 'CreateSchedule':
+        case 'UpdateSchedule': return [request(call, `scheduler:${call.operation}`, schedule), ...passRoles(call, [input.Target.RoleArn], 'scheduler.amazonaws.com')]
+        case 'CreateScheduleGroup': {
+          const group = facts.arn('scheduler', `schedule-group/${input.Name}`)
+          const tags = input.Tags?.length ? Object.fromEntries((input.Tags as Array<{Key: string; Value: string}>).map((t) => [t.Key, t.Value])) : undefined
+          return [request(call, 'scheduler:CreateScheduleGroup', group, tagContext(tags, 'RequestTag')), ...(tags ? [request(call, 'scheduler:TagResource', group, tagContext(tags, 'RequestTag'))] : [])]
+        }
+      }
+
+      break
+    }
+
     case 'codebuild':
       // A build id is PROJECT:UUID; builds are authorized on their project.
       if (call.operation === 'BatchGetBuilds') return (input.ids as string[]).map((id) => request(call, 'codebuild:BatchGetBuilds', facts.arn('codebuild', `project/${id.split(':')[0]}`)))

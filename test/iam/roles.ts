@@ -104,3 +104,25 @@ export function eventsRequests(app: StackSnapshot): IamRequest[] {
     .filter((r) => r.type === 'AWS::Events::Rule')
     .flatMap((rule) => (rule.properties.Targets as Array<{Arn: string}>).map((target) => request(`EventBridge rule ${rule.id}`, 'codepipeline:StartPipelineExecution', target.Arn)))
 }
+
+/**
+ * EventBridge Scheduler with the scheduler role: each schedule herogate made or moved starts
+ * its target, RunTask of the job's task definition in the cluster, the task tagged from its
+ * definition as it starts (PropagateTags), the definition's roles passed to ECS.
+ */
+export function schedulerRequests(calls: AwsCall[], app: StackSnapshot, facts: Facts): IamRequest[] {
+  const role = app.values.attributes['SchedulerRole.Arn']
+  const schedules = calls.filter((call) => call.service === 'scheduler' && ['CreateSchedule', 'UpdateSchedule'].includes(call.operation) && call.input.Target?.RoleArn === role)
+  return schedules.flatMap((call) => {
+    const ecs = call.input.Target.EcsParameters
+    const source = `EventBridge Scheduler, schedule ${call.input.Name} (${call.principal}, ${call.step})`
+    const definition = facts.taskDefinitionArn(ecs.TaskDefinitionArn)
+    const cluster = String(call.input.Target.Arn)
+    const task = facts.taskArn(cluster, '0123456789abcdef0123456789abcdef')
+    return [
+      request(source, 'ecs:RunTask', definition, {'ecs:cluster': cluster}),
+      request(source, 'ecs:TagResource', task, {'ecs:CreateAction': 'RunTask', 'aws:RequestTag/herogate:app': app.values.parameters.AppName, 'aws:TagKeys': ['herogate:app']}),
+      ...(facts.roles.get(definition) ?? []).map((passed) => request(source, 'iam:PassRole', passed, {'iam:PassedToService': 'ecs-tasks.amazonaws.com'})),
+    ]
+  })
+}

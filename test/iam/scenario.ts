@@ -3,6 +3,7 @@ import {DeleteListenerCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/clie
 import {CreateHostedZoneCommand, Route53Client} from '@aws-sdk/client-route-53'
 import {CreateRepositoryCommand, ECRClient} from '@aws-sdk/client-ecr'
 import {ECSClient, type Task} from '@aws-sdk/client-ecs'
+import {CreateScheduleGroupCommand, SchedulerClient} from '@aws-sdk/client-scheduler'
 import {CreateSecretCommand, SecretsManagerClient} from '@aws-sdk/client-secrets-manager'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -206,6 +207,8 @@ export async function recordEverything(): Promise<Recording> {
     writeFileSync(join(source, 'Dockerfile'), 'ARG HEROGATE_IMAGE_CACHE=public.ecr.aws\nFROM ${HEROGATE_IMAGE_CACHE}/docker/library/node:20-slim AS base\nFROM base\n')
     writeFileSync(join(source, 'Procfile'), procfile)
     writeFileSync(join(buildpacksSource, 'Procfile'), procfile)
+    // The second deploy brings a scheduled job in app.json: the build role schedules it; the rollback removes it.
+    writeFileSync(join(buildpacksSource, 'app.json'), JSON.stringify({cron: [{command: 'node nightly.js', schedule: '@daily'}]}))
     // The pinned pack CLI is in place, so the build downloads nothing (the runner stands in for it).
     writeFileSync(join(buildTmp, 'herogate-build', 'pack'), '')
     const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
@@ -218,6 +221,8 @@ export async function recordEverything(): Promise<Recording> {
     const appStack = await snapshot('app.yml', names.appStack(APP), ACCOUNT)
     // moto's CloudFormation leaves DNS host names off, which its RunTask needs.
     await enableDnsHostnames(platformStack.values.refs.Vpc)
+    // Nor does it make the app's schedule group (AWS::Scheduler::ScheduleGroup), as AWS does.
+    await new SchedulerClient({region: REGION}).send(new CreateScheduleGroupCommand({Name: names.scheduleGroup(APP)}))
 
     await step('apps', () => platform.listApps())
     await step('info', () => platform.appInfo(APP))
@@ -245,6 +250,8 @@ export async function recordEverything(): Promise<Recording> {
     // The user keeps Docker Hub credentials for the builds (README: Docker Hub), with the AWS CLI.
     await new SecretsManagerClient({region: REGION}).send(new CreateSecretCommand({Name: names.dockerHubSecret(), SecretString: JSON.stringify({username: 'dev', accessToken: 'dckr_pat_example'})}))
     await step('deploy (buildpacks)', () => push(BUILDPACKS_COMMIT, buildpacksSource))
+    await step('scheduler:add', () => platform.addScheduledJob(APP, {schedule: 'rate(1 hour)', command: 'node report.js', size: 'standard-2x'}))
+    await step('scheduler', () => platform.scheduledJobs(APP))
     await step('ps:scale', () => platform.scale(APP, [{type: 'worker', quantity: 1}]))
     await step('ps:scale (size)', () => platform.scale(APP, [{type: 'web', quantity: 2, size: 'standard-2x'}]))
     await step('ps', () => platform.ps(APP))
@@ -307,6 +314,7 @@ export async function recordEverything(): Promise<Recording> {
       recorder.calls.push({principal: 'user', service: 'codecommit', operation, input: {repositoryName: names.codeCommitRepo(APP)}, step: 'git push herogate main'})
     }
 
+    await step('scheduler:remove', async () => platform.removeScheduledJob(APP, (await platform.scheduledJobs(APP)).find((job) => job.source === 'cli')!.id))
     // Custom domains, in a zone of the account's Route 53 (herogate makes the records): the first
     // one gives the platform its HTTPS listener, the others are added to it; removing one of
     // those takes it off the listener, removing the first hands the listener's default

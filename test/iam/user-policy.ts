@@ -42,6 +42,9 @@ export const FAMILIES: string[] = [
   // Application Auto Scaling's service-linked role for ECS, made by the first ps:autoscale of the account.
   'arn:aws:iam::*:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService',
   'arn:aws:events:*:*:rule/herogate-*',
+  // Scheduled jobs: the app's schedule group and its schedules (names.scheduleGroup).
+  'arn:aws:scheduler:*:*:schedule-group/herogate-*',
+  'arn:aws:scheduler:*:*:schedule/herogate-*/*',
   'arn:aws:elasticloadbalancing:*:*:targetgroup/hg-*/*',
   // The shared load balancer, its listeners and rules carry CloudFormation's generated name.
   'arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*',

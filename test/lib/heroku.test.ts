@@ -19,7 +19,8 @@ function missing(id: string, flags: string[]): string[] {
 /** Every herogate command line a row names: [id, flags], from its herogate column, its Heroku names when they are "the same names", and its instead text. */
 function commandsOf(row: (typeof HEROKU_COMMANDS)[number]): Array<[string, string[]]> {
   const named: Array<[string, string[]]> = []
-  const flagsOf = (words: string[]) => words.filter((word) => /^-/.test(word))
+  // The flags before `--`: what follows it is the command herogate runs (run, scheduler:add).
+  const flagsOf = (words: string[]) => words.slice(0, words.includes('--') ? words.indexOf('--') : words.length).filter((word) => /^-/.test(word))
   if (row.herogate === 'the same names' || row.herogate?.startsWith('the same names ')) {
     for (const name of row.heroku.replace(/^heroku /, '').split(', ')) named.push([name.split(' ')[0], flagsOf(name.split(' ').slice(1))])
   }

@@ -24,6 +24,7 @@ import type {AppLock} from './lock.js'
 import {toRelease} from './releases.js'
 import {type AppResources, appResources} from './resources.js'
 import {INTERRUPTED, type RolloutSettings, type RolloutTarget, type TaskFailure, watchRollout} from './rollout.js'
+import {syncJobs} from './scheduler.js'
 import {type ProcessSpec, taskDefinitionInput, taskLogStream} from './taskdef.js'
 
 export interface ReleaseOptions extends OperationOptions {
@@ -129,6 +130,7 @@ export function inherited(current: ReleaseRecord | undefined): Partial<NewReleas
     ...(current.image ? {image: current.image} : {}),
     ...(current.processTypes ? {processTypes: current.processTypes} : {}),
     ...(current.taskDefinitions ? {taskDefinitions: current.taskDefinitions} : {}),
+    ...(current.jobs ? {jobs: current.jobs} : {}),
   }
 }
 
@@ -231,10 +233,23 @@ export async function settle(e: Env, record: ReleaseRecord, fn: () => Promise<Re
 export async function finish(e: Env, record: ReleaseRecord, status: 'succeeded' | 'failed', extra: Partial<ReleaseRecord>): Promise<Release> {
   const final: ReleaseRecord = {...record, ...extra, status, finishedAt: e.ctx.clock.now().toISOString()}
   delete final.phase
+  if (status === 'succeeded' && hasCode(final)) await scheduleJobs(e, final)
   const current = e.lock.state.current
   await e.lock.end({latest: final, ...(status !== 'succeeded' && current ? {current} : {})})
   await flushJournal(e, final)
   return toRelease(final, status === 'succeeded' ? final.version : undefined)
+}
+
+/**
+ * Points the app's scheduled jobs at a release that went live (still under its lock), so that
+ * they run its code and config. The release stands whatever happens here: a failure is a warning.
+ */
+async function scheduleJobs(e: Env, record: ReleaseRecord & {taskDefinitions: Record<string, string>}): Promise<void> {
+  try {
+    for (const line of await syncJobs(e.ctx, e.resources, record.taskDefinitions, record.jobs ?? [])) note(e, line)
+  } catch (error) {
+    e.onProgress?.({kind: 'warning', message: `Scheduled jobs were not moved to v${record.version}: ${(error as Error).message.replace(/\.$/, '')}. They run the release before it until the next release.`})
+  }
 }
 
 /**

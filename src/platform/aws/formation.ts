@@ -24,9 +24,12 @@ export function runStartedBy(app: string): string {
 export const RUN_TYPE = 'run'
 
 /** Name of a one-off process: run.<first 7 characters of its task id>, the same in ps, run and logs. */
-export function runName(id: string): string {
-  return `${RUN_TYPE}.${taskId(id).slice(0, 7)}`
+export function runName(id: string, type = RUN_TYPE): string {
+  return `${type}.${taskId(id).slice(0, 7)}`
 }
+
+/** The process type (and task definition family) of scheduled jobs' runs: scheduler.<task id>, as one-off tasks are named. */
+export const SCHEDULER_TYPE = 'scheduler'
 
 interface Process {
   service: ServiceInfo
@@ -139,13 +142,15 @@ export async function ps(ctx: AwsContext, app: string): Promise<ProcessInfo[]> {
 
 async function psWith(ecs: EcsService, resources: AppResources, types: string[]): Promise<ProcessInfo[]> {
   const {cluster, app} = resources
-  const [serviceTasks, runTasks] = await Promise.all([
+  const [serviceTasks, runTasks, jobTasks] = await Promise.all([
     Promise.all(types.map((type) => ecs.listTasks(cluster, {serviceName: names.service(app, type)}))),
     ecs.listTasks(cluster, {startedBy: runStartedBy(app)}),
+    ecs.listTasks(cluster, {family: names.taskFamily(app, SCHEDULER_TYPE)}),
   ])
   const typeOfTask = new Map<string, string>()
   for (const [i, arns] of serviceTasks.entries()) for (const arn of arns) typeOfTask.set(arn, types[i])
   for (const arn of runTasks) typeOfTask.set(arn, RUN_TYPE)
+  for (const arn of jobTasks) typeOfTask.set(arn, SCHEDULER_TYPE)
   const tasks = await ecs.describeTasks(cluster, [...typeOfTask.keys()])
 
   const definitions = new Map<string, Promise<TaskDefinition | undefined>>()
@@ -155,11 +160,12 @@ async function psWith(ecs: EcsService, resources: AppResources, types: string[])
   }
 
   const infos: ProcessInfo[] = []
-  for (const type of [...types, RUN_TYPE]) {
+  for (const type of [...types, RUN_TYPE, SCHEDULER_TYPE]) {
     const ofType = tasks.filter((task) => typeOfTask.get(task.taskArn!) === type).sort(byStart)
     for (const [i, task] of ofType.entries()) {
       const definition = task.taskDefinitionArn ? await definitions.get(task.taskDefinitionArn) : undefined
-      infos.push(processInfo(task, type, type === RUN_TYPE ? runName(task.taskArn!) : `${type}.${i + 1}`, definition))
+      const oneOff = type === RUN_TYPE || type === SCHEDULER_TYPE
+      infos.push(processInfo(task, type, oneOff ? runName(task.taskArn!, type) : `${type}.${i + 1}`, definition))
     }
   }
 

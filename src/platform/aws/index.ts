@@ -1,6 +1,7 @@
 import {AwsClients} from '../../aws/clients.js'
 import type {PlatformOptions} from '../index.js'
 import type {Certificate, Domain, DomainResult, DomainWaitOptions} from '../domains.js'
+import type {JobSpec, ScheduledJob} from '../scheduler.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
 import type {AutoscaleResult, Autoscaling} from '../autoscale.js'
 import type {Maintenance, MaintenanceOptions} from '../maintenance.js'
@@ -22,6 +23,7 @@ import {productionState, productionTeardown, resourcesOnce} from './production.j
 import * as releases from './releases.js'
 import {rollback} from './rollback.js'
 import * as run from './run.js'
+import * as scheduler from './scheduler.js'
 import * as settings from './settings.js'
 
 /** The AWS driver: CloudFormation for infrastructure, direct ECS/SSM/Logs calls for everything else. */
@@ -237,5 +239,18 @@ export class AwsPlatform implements Platform {
 
   disableAutoscale(app: string, type: string): Promise<AutoscaleResult> {
     return autoscale.disableAutoscale(resourcesOnce(this.ctx), app, type)
+  }
+
+  // Scheduled jobs (aws/scheduler.ts: EventBridge Scheduler running the current release).
+  scheduledJobs(app: string): Promise<ScheduledJob[]> {
+    return scheduler.scheduledJobs(this.ctx, app)
+  }
+
+  addScheduledJob(app: string, job: JobSpec): Promise<ScheduledJob> {
+    return scheduler.addScheduledJob(this.ctx, app, job)
+  }
+
+  removeScheduledJob(app: string, id: string): Promise<ScheduledJob> {
+    return scheduler.removeScheduledJob(this.ctx, app, id)
   }
 }

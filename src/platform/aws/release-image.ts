@@ -3,7 +3,7 @@
  * lock, run the Procfile's release command as a one-off task, then roll every process type out
  * through apply.ts.
  */
-import type {NewRelease, ReleaseRecord} from '../../aws/release-store.js'
+import type {DeclaredJob, NewRelease, ReleaseRecord} from '../../aws/release-store.js'
 import {LogsService} from '../../aws/logs.js'
 import {splitKeys} from '../../aws/ssm.js'
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
@@ -49,6 +49,8 @@ export async function releaseImage(
   ctx: AwsContext, app: string, built: BuiltImage,
   options: ReleaseOptions & {
     processTypes: Record<string, string>
+    /** The scheduled jobs the commit's app.json declares. */
+    jobs?: DeclaredJob[]
     lockOptions?: Pick<LockOptions, 'holder' | 'waitMs' | 'ttlMs'>
     releasePhaseTimeoutMs?: number
     /** The CodeBuild build making the release (CODEBUILD_BUILD_ID): its log is the release's output. */
@@ -70,6 +72,7 @@ export async function releaseImage(
     createdAt: ctx.clock.now().toISOString(),
     image: built.image,
     processTypes: options.processTypes,
+    ...(options.jobs?.length ? {jobs: options.jobs} : {}),
     ...(built.commit ? {commit: built.commit} : {}),
     ...(options.buildId ? {build: options.buildId} : {}),
   })

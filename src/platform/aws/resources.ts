@@ -32,6 +32,8 @@ export interface AppResources {
   artifactBucket: string
   pipeline: string
   codeBuildProject: string
+  /** The role EventBridge Scheduler starts scheduled jobs with (absent in stacks made before scheduled jobs). */
+  schedulerRoleArn?: string
 }
 
 /** The port a web container listens on; herogate sets PORT to it. */
@@ -130,6 +132,7 @@ export function appResourcesFrom(ctx: AwsContext, app: string, appStack: StackSu
     targetGroupArn: appOut.TargetGroupArn,
     webUrl: appOut.WebUrl,
     artifactBucket: platformOut.ArtifactBucket,
+    schedulerRoleArn: appOut.SchedulerRoleArn,
   })
 }
 
@@ -152,5 +155,6 @@ function resourcesOf(ctx: AwsContext, app: string, stackName: string, found: Par
     artifactBucket: found.artifactBucket ?? '',
     pipeline: names.pipeline(app),
     codeBuildProject: names.codeBuildProject(app),
+    ...(found.schedulerRoleArn ? {schedulerRoleArn: found.schedulerRoleArn} : {}),
   }
 }

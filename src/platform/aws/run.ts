@@ -1,4 +1,4 @@
-import {taskId, type TaskDefinition} from '../../aws/ecs.js'
+import {type EcsService, taskId, type TaskDefinition} from '../../aws/ecs.js'
 import {LogsService} from '../../aws/logs.js'
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
 import {deployHint} from '../../lib/hints.js'
@@ -121,9 +121,8 @@ export async function run(ctx: AwsContext, app: string, options: RunOptions): Pr
   }
 }
 
-/** The run family's newest revision when it matches the web process's image, config and the size; else a new revision. */
-async function runDefinition(ctx: AwsContext, resources: AppResources, size: string | undefined): Promise<TaskDefinition> {
-  const ecs = await ecsService(ctx)
+/** The current release's spec, from its web service (else its first process type); refused before the first release. */
+export async function servingSpec(ecs: EcsService, resources: AppResources): Promise<ProcessSpec> {
   const {app, cluster} = resources
   let [base] = await ecs.services(cluster, app, ['web'])
   if (!base) {
@@ -138,18 +137,34 @@ async function runDefinition(ctx: AwsContext, resources: AppResources, size: str
     throw new HerogateError(`${app} has no release yet, so there is no image to run.`, {suggestions: [deployHint(app)]})
   }
 
-  const wanted: ProcessSpec = {
-    processType: RUN_TYPE,
+  return from
+}
+
+/**
+ * A one-off process of a release (run, scheduled jobs): its image, config and release, the
+ * given size, and the command, if given, as `sh -c` runs it (buildpack images: through the launcher).
+ */
+export function oneOffSpec(from: ProcessSpec, processType: string, size: string | undefined, command?: string): ProcessSpec {
+  const buildpack = from.entryPoint?.[0]?.startsWith('/cnb/')
+  return {
+    processType,
     image: from.image,
+    ...(command === undefined ? {} : {command: buildpack ? [command] : ['sh', '-c', command]}),
     size: size ?? from.size,
     configKeys: from.configKeys,
     ...(from.emptyKeys ? {emptyKeys: from.emptyKeys} : {}),
-    ...(from.entryPoint?.[0]?.startsWith('/cnb/') ? {entryPoint: [CNB_LAUNCHER]} : {}),
+    ...(buildpack ? {entryPoint: [CNB_LAUNCHER]} : {}),
     ...(from.release === undefined ? {} : {release: from.release}),
   }
-  const existing = await ecs.taskDefinition(names.taskFamily(app, RUN_TYPE))
+}
+
+/** The run family's newest revision when it matches the web process's image, config and the size; else a new revision. */
+async function runDefinition(ctx: AwsContext, resources: AppResources, size: string | undefined): Promise<TaskDefinition> {
+  const ecs = await ecsService(ctx)
+  const wanted = oneOffSpec(await servingSpec(ecs, resources), RUN_TYPE, size)
+  const existing = await ecs.taskDefinition(names.taskFamily(resources.app, RUN_TYPE))
   if (existing && sameSpec(specFromTaskDefinition(RUN_TYPE, existing), wanted) && existing.executionRoleArn === resources.executionRoleArn) return existing
-  return ecs.registerTaskDefinition(taskDefinitionInput(app, resources, wanted))
+  return ecs.registerTaskDefinition(taskDefinitionInput(resources.app, resources, wanted))
 }
 
 function sameSpec(a: ProcessSpec, b: ProcessSpec): boolean {

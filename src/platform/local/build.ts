@@ -10,6 +10,7 @@ import {appEnv} from './app-env.js'
 import {type Manager, type PackageJson, provision} from './node-runtime.js'
 import {spawnErrorMessage} from './processes.js'
 import {allReleases} from './releases.js'
+import {appJsonJobs} from './scheduler.js'
 import type {AppPaths} from './state.js'
 
 /**
@@ -100,7 +101,7 @@ async function checkout(repo: string, commit: string, dir: string, env: NodeJS.P
  * of the app's own code runs. A pushed repo may hold symbolic links: each must be a regular
  * file inside the checkout, or the build stops before reading it.
  */
-const BUILD_FILES = ['Procfile', 'package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', '.npmrc', '.yarnrc', '.yarnrc.yml', 'pnpm-workspace.yaml']
+const BUILD_FILES = ['Procfile', 'app.json', 'package.json', 'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', '.npmrc', '.yarnrc', '.yarnrc.yml', 'pnpm-workspace.yaml']
 
 /** The lockfiles that choose the package manager and pin what it installs. */
 const LOCKFILES = ['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml']
@@ -150,6 +151,8 @@ export async function buildCommit(paths: AppPaths, options: BuildOptions): Promi
     await checkout(paths.repo, options.commit, dir, options.gitEnv)
     for (const name of BUILD_FILES) checkoutFile(dir, name)
     const processTypes = processTypesOf(dir)
+    // A bad scheduled job fails the push that brings it, not the minute it would have run.
+    appJsonJobs(dir)
     const pkg = readPackageJson(dir)
     if (pkg) await buildNode(paths, dir, pkg, options)
     return {id, dir, processTypes}

@@ -9,6 +9,7 @@ import {names, validateAppName} from '../../lib/naming.js'
 import {failureDetails} from '../../lib/process-output.js'
 import {applyScale, procfileWarning, validateConfigKey, validateConfigVar} from '../../lib/parse.js'
 import {changeSettings, defaultsOf, nothingChanged, settingsView} from '../../lib/settings.js'
+import type {JobSpec, ScheduledJob} from '../scheduler.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonPlan, AddonResult, AddonService, Backup} from '../addons.js'
 import type {AutoscaleResult, Autoscaling} from '../autoscale.js'
 import type {Maintenance, MaintenanceOptions} from '../maintenance.js'
@@ -39,6 +40,7 @@ const gitCommands = () => import('../../lib/git.js')
 const releaseOwner = () => import('./release-owner.js')
 /** Add-ons spawn servers and clients: loaded by the commands that use them only. */
 const addonsModule = () => import('./addons.js')
+const scheduler = () => import('./scheduler.js')
 
 /**
  * The local driver: the whole workflow on this machine. Each app lives under
@@ -338,9 +340,8 @@ export class LocalPlatform implements Platform {
     const release = this.serving(app, record)
     if (!release) throw noCodeYet(app)
     const paths = appPaths(app)
-    const [{processEnv}, {freePort}, {runOneOff}] = await Promise.all([releaseOwner(), import('./ports.js'), import('./run.js')])
-    // PORT as on Heroku's one-off dynos: a server started by `run` finds one it can listen on.
-    const env = {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), PORT: String(await freePort()), ...options.env}
+    const {oneOffEnv, runOneOff} = await import('./run.js')
+    const env = {...(await oneOffEnv(paths, release)), ...options.env}
     return runOneOff(options, {app, dir: join(paths.builds, release.image!), env, appDir: paths.dir})
   }
 
@@ -827,6 +828,24 @@ export class LocalPlatform implements Platform {
 
   disableAutoscale(app: string, type: string): Promise<AutoscaleResult> {
     return autoscale.refuse(app, type)
+  }
+
+  // Scheduled jobs: run by the app's supervisor (job-runner.ts), which must be running for them. Loaded when used: reads load no crypto.
+  async scheduledJobs(app: string): Promise<ScheduledJob[]> {
+    readApp(app)
+    return (await scheduler()).scheduledJobs(app, this.ctx.now())
+  }
+
+  async addScheduledJob(app: string, job: JobSpec): Promise<ScheduledJob> {
+    readApp(app)
+    const added = await (await scheduler()).addScheduledJob(app, job, this.ctx.now())
+    await this.ensure(app)
+    return added
+  }
+
+  async removeScheduledJob(app: string, id: string): Promise<ScheduledJob> {
+    readApp(app)
+    return (await scheduler()).removeScheduledJob(app, id)
   }
 }
 

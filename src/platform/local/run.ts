@@ -4,7 +4,12 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {HerogateError} from '../../lib/errors.js'
 import {appEnv} from './app-env.js'
+import {readConfig} from './config.js'
+import {freePort} from './ports.js'
 import {spawnErrorMessage} from './processes.js'
+import {processEnv} from './release-owner.js'
+import type {ReleaseRecord} from './releases.js'
+import type {AppPaths} from './state.js'
 import type {RunOptions, RunResult} from '../types.js'
 
 /**
@@ -29,6 +34,15 @@ export function entryCommand(name: string): string[] {
   if (!fromSource) return [process.execPath, entry]
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
   return [process.execPath, '--import', tsx, entry]
+}
+
+/**
+ * The environment of a one-off process of `release` (run, scheduled jobs): the supervisor's
+ * inherited variables, the release's config, and a PORT of its own, as on Heroku's one-off
+ * dynos, so that a server started this way finds one it can listen on.
+ */
+export async function oneOffEnv(paths: AppPaths, release: ReleaseRecord): Promise<NodeJS.ProcessEnv> {
+  return {...processEnv(), ...readConfig(paths, release.configVersion ?? 0), PORT: String(await freePort())}
 }
 
 export interface OneOff {

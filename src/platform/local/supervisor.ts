@@ -5,6 +5,7 @@ import {configMasker} from '../../lib/process-output.js'
 import {AddonServers} from './addon-servers.js'
 import type {ProcessInfo} from '../types.js'
 import type {BootCheck, DeployOutcome, DesiredState, LogWriter, ReleaseRequest, RunSpec, SupervisorOptions} from './contracts.js'
+import {JobRunner} from './job-runner.js'
 import {openLogStore} from './logstore.js'
 import {MaintenanceSwitch} from './maintenance.js'
 import {PortAllocator} from './ports.js'
@@ -495,6 +496,8 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   })
   const addonServers = new AddonServers(config.appDir, log, recordChildren)
 
+  // Scheduled jobs run while the supervisor does (listed by ps with its processes).
+  const jobs = new JobRunner({app: config.app, appDir: config.appDir, log})
   let exiting = false
   let socket: string | undefined
   /** True until the release the app ran before this daemon started is back (or failed to come back). */
@@ -509,7 +512,8 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     // Whatever hangs on the way out, the process still ends (the watchdog then decides).
     setTimeout(() => process.exit(code), (config.tuning?.stopGraceMs ?? defaultTuning.stopGraceMs) + 5000).unref()
     try {
-      await supervisor.shutdown().catch(() => {})
+      await Promise.all([supervisor.shutdown(), jobs.stop()]).catch(() => {})
+      // The add-on servers last: the app's processes may use them until they stop.
       await addonServers.shutdown().catch(() => {})
       await router.close().catch(() => {})
       log.flush()
@@ -539,7 +543,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
         }
 
         case 'GET /status': {
-          reply(200, supervisor.status())
+          reply(200, [...supervisor.status(), ...jobs.status()])
           return
         }
 
@@ -598,7 +602,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
         }
 
         case 'POST /shutdown': {
-          await supervisor.shutdown()
+          await Promise.all([supervisor.shutdown(), jobs.stop()])
           await router.close()
           res.on('finish', () => void exit(0))
           reply(200, {ok: true})
@@ -644,6 +648,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
   }
 
   listening = true
+  void jobs.loop().catch((error: Error) => say(`scheduler error: ${error.message}`))
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void exit(DAEMON_EXIT.stopped))
   // Its own session already keeps it clear of terminal hang-ups; a stray SIGHUP must not stop the app.

@@ -27,6 +27,7 @@ describe('aws driver: ps (mocked ECS)', () => {
     mock.on(ListTasksCommand, {serviceName: 'demo--web'}).resolves({taskArns: ['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc'].map(arnOf)})
     mock.on(ListTasksCommand, {serviceName: 'demo--worker'}).resolves({taskArns: [arnOf('dddddddddddd')]})
     mock.on(ListTasksCommand, {startedBy: 'herogate-run/demo'}).resolves({taskArns: []})
+    mock.on(ListTasksCommand, {family: 'herogate-demo--scheduler'}).resolves({taskArns: []})
     mock.on(DescribeTasksCommand).resolves({
       tasks: [
         task('cccccccccccc', {taskDefinitionArn: 'web:7', lastStatus: 'PENDING', cpu: '512', memory: '1024'}),
