@@ -178,6 +178,7 @@ export async function addDomain(ctx: AwsContext, app: string, hostname: string, 
     }
 
     await store.put(app, record)
+    await keepMaintenance(s)
     const domain = toDomain(record, certificate, platform.outputs.LoadBalancerDnsName)
     const notes = zone
       ? [`herogate created the DNS records in the Route 53 zone ${zone.name} of this account; ACM usually issues the certificate within minutes.`]
@@ -302,7 +303,17 @@ async function activate(s: Shared, record: DomainRecord, targetGroupArn: string,
     await store.put(app, record)
     await lb.setRuleAction(record.httpRuleArn, {redirectToHttps: true})
   })
+  await keepMaintenance(s)
   return record
+}
+
+/**
+ * A domain's rules forward to the app: while the app is in maintenance mode, each new one gets
+ * the app's 503 rule in front of it too (maintenance.ts puts one before every route to the app).
+ */
+async function keepMaintenance(s: Shared): Promise<void> {
+  const {coverNewRoutes} = await import('./maintenance.js')
+  await coverNewRoutes(s.ctx, s.app)
 }
 
 /**

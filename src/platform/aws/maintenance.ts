@@ -86,6 +86,16 @@ export async function maintenance(ctx: AwsContext, app: string): Promise<Mainten
   return stateOf(app, await layout(ctx, app, new ListenerRules(await ctx.clients.elbv2())))
 }
 
+/**
+ * Routes to the app made while it is in maintenance mode (a custom domain's rules) get the 503
+ * rule in front of them too: an app is in maintenance while any of its routes has that rule.
+ */
+export async function coverNewRoutes(ctx: AwsContext, app: string): Promise<void> {
+  const found = await layout(ctx, app, new ListenerRules(await ctx.clients.elbv2()))
+  if (found.gates.length === 0 || found.routes.every((route) => gateOf(route, found.gates))) return
+  await setMaintenance(ctx, app, true)
+}
+
 export async function setMaintenance(ctx: AwsContext, app: string, enabled: boolean, options: MaintenanceOptions = {}): Promise<Maintenance & {changed: boolean}> {
   // The page is checked before anything is read or changed.
   const page = options.page === undefined ? undefined : readMaintenancePage(options.page, AWS_PAGE_LIMIT, 'a load balancer fixed response')

@@ -13,6 +13,7 @@ import {LoadBalancerFull} from '../../../src/platform/aws/apps.js'
 import * as apps from '../../../src/platform/aws/apps.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import * as domains from '../../../src/platform/aws/domains.js'
+import * as maintenance from '../../../src/platform/aws/maintenance.js'
 import {stacksOf} from '../../../src/platform/aws/resources.js'
 import {HerogateError, InvalidInput} from '../../../src/lib/errors.js'
 import {names} from '../../../src/lib/naming.js'
@@ -157,6 +158,27 @@ describe('AWS custom domains against moto', function () {
     expect(hostRule(await rulesOf(after.HttpsListenerArn), 'www.example.com')).to.equal(undefined)
     expect(hostRule(await rulesOf(after.HttpListenerArn), 'www.example.com')).to.equal(undefined)
     expect((await certificates()).map((c) => c.DomainName)).to.deep.equal(['api.example.com'])
+  })
+
+  it('a domain added or served over HTTPS while the app is in maintenance mode gets the 503 rule in front of it too', async () => {
+    await create('demo')
+    await maintenance.setMaintenance(ctx, 'demo', true)
+    const {domain} = await domains.addDomain(ctx, 'demo', 'www.example.com')
+    /** The rules for the host on a listener, first answered first: the 503 one, then the domain's. */
+    const actionsFor = async (listener: string) => (await rulesOf(listener))
+      .filter((rule) => rule.Conditions?.some((c) => c.HostHeaderConfig?.Values?.includes('www.example.com')))
+      .sort((a, b) => Number(a.Priority) - Number(b.Priority))
+      .map((rule) => rule.Actions![0].Type === 'fixed-response' ? `fixed-response ${rule.Actions![0].FixedResponseConfig?.StatusCode}` : rule.Actions![0].Type)
+    expect(await actionsFor((await platformOutputs()).HttpListenerArn)).to.deep.equal(['fixed-response 503', 'forward'])
+    outsideDns.add(domain.records[0].name.replace(/\.$/, ''))
+    await domains.waitDomain(ctx, 'demo', 'www.example.com')
+    const out = await platformOutputs()
+    expect(await actionsFor(out.HttpsListenerArn)).to.deep.equal(['fixed-response 503', 'forward'])
+    expect(await actionsFor(out.HttpListenerArn)).to.deep.equal(['fixed-response 503', 'redirect'])
+    expect((await maintenance.maintenance(ctx, 'demo')).enabled).to.equal(true)
+    // Off: every route of the app answers again, the domain's too.
+    await maintenance.setMaintenance(ctx, 'demo', false)
+    expect(await actionsFor(out.HttpsListenerArn)).to.deep.equal(['forward'])
   })
 
   it('makes the records itself when the zone is in Route 53 in this account, says so, and removes them with the domain', async () => {
