@@ -3,6 +3,7 @@ import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {NOWHERE, proxyEnv} from './helpers/npm-registry.js'
 import {skippedSummary} from './helpers/python-tools.js'
 
 /**
@@ -22,6 +23,9 @@ const CLEARED = [
   /^(EDITOR|VISUAL|PAGER|GIT_PAGER|BROWSER)$/,
   /^(LC_ALL|LC_MESSAGES|LC_CTYPE|LANGUAGE)$/,
   /^(DEBUG|NODE_DEBUG|PORT|DYNO)$/,
+  /^npm_config_.*(registry|proxy|_auth|token)/i, // where npm fetches from, and as whom
+  /^(COREPACK_|YARN_|PNPM_)/, // their registries, network switches, update checks
+  /^(HTTPS?_PROXY|NO_PROXY|ALL_PROXY)$/i,
 ]
 for (const key of Object.keys(process.env)) if (CLEARED.some((pattern) => pattern.test(key))) delete process.env[key]
 // The `debug` package (mocha's and oclif's) read DEBUG as mocha loaded, before this file ran.
@@ -50,6 +54,17 @@ Object.assign(process.env, {
   OCLIF_SKIP_NEW_VERSION_CHECK: 'true',
   LANG: 'C.UTF-8',
   TZ: 'UTC',
+  // npm, corepack, yarn and pnpm reach no registry but the stand-in a test starts
+  // (test/helpers/npm-registry.ts): by default their requests go where nothing listens, and
+  // anything else they would fetch through a proxy fails the same way.
+  npm_config_registry: `${NOWHERE}/`,
+  COREPACK_NPM_REGISTRY: NOWHERE,
+  ...proxyEnv(NOWHERE),
+  npm_config_update_notifier: 'false',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  YARN_DISABLE_SELF_UPDATE_CHECK: 'true',
+  YARN_ENABLE_TELEMETRY: '0',
 })
 
 /** Each test starts without a remembered AWS identity (src/platform/aws/author.ts), whatever an earlier one asked. */
