@@ -245,12 +245,37 @@ export async function startOutboundRecorder(): Promise<{url: string; attempts: s
   }
 }
 
-/** The environment that sends the builds a test starts to `registry`, and anything else to `recorder`. */
-export function registryEnv(registry: {url: string}, recorder: {url: string}): Record<string, string> {
+export interface BuildNetwork {
+  registry: Registry
+  /** Requests for any host but 127.0.0.1 */
+  outbound: string[]
+  /** Stops both and gives the environment back */
+  stop(): Promise<void>
+}
+
+/**
+ * For a before() hook of tests whose builds install packages: the stand-in and the recorder,
+ * started and set in this process's environment, which the builds (the push hook's and the
+ * supervisors' processes) inherit. Skips or fails as needRegistry does.
+ */
+export async function registryForBuilds(context: Mocha.Context): Promise<BuildNetwork> {
+  const registry = await needRegistry(context)
+  const recorder = await startOutboundRecorder()
+  const env = {npm_config_registry: `${registry.url}/`, COREPACK_NPM_REGISTRY: registry.url, ...proxyEnv(recorder.url)}
+  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]))
+  Object.assign(process.env, env)
   return {
-    npm_config_registry: `${registry.url}/`,
-    COREPACK_NPM_REGISTRY: registry.url,
-    ...proxyEnv(recorder.url),
+    registry,
+    outbound: recorder.attempts,
+    async stop() {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key]
+        else process.env[key] = value
+      }
+
+      await registry.close()
+      await recorder.close()
+    },
   }
 }
 

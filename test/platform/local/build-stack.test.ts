@@ -9,7 +9,7 @@ import {LocalPlatform} from '../../../src/platform/local/index.js'
 import {nodePackage} from '../../../src/platform/local/node-runtime.js'
 import {defaultRuntime} from '../../../src/platform/local/runtime.js'
 import {appPaths} from '../../../src/platform/local/state.js'
-import {needRegistry, type Registry, registryEnv, startOutboundRecorder, TOOL_PINS} from '../../helpers/npm-registry.js'
+import {type BuildNetwork, registryForBuilds, TOOL_PINS} from '../../helpers/npm-registry.js'
 import {commitAll, exec, get, sh, tempHome} from './helpers.js'
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/build-stack', import.meta.url))
@@ -37,19 +37,10 @@ describe('local builds honour the app\'s stack (engines.node, yarn, pnpm, hooks,
   let platform: LocalPlatform
   const apps: string[] = []
   const repos: string[] = []
-  let registry: Registry
-  let recorder: Awaited<ReturnType<typeof startOutboundRecorder>>
-  const saved: Record<string, string | undefined> = {}
+  let network: BuildNetwork
 
   before(async function () {
-    registry = await needRegistry(this)
-    recorder = await startOutboundRecorder()
-    // The builds (the push hook's and the supervisors' processes) inherit it.
-    for (const [key, value] of Object.entries(registryEnv(registry, recorder))) {
-      saved[key] = process.env[key]
-      process.env[key] = value
-    }
-
+    network = await registryForBuilds(this)
     // Each run downloads Node.js, npm and the package managers again, from the stand-in.
     home = tempHome()
     platform = new LocalPlatform()
@@ -59,13 +50,7 @@ describe('local builds honour the app\'s stack (engines.node, yarn, pnpm, hooks,
     for (const app of apps) await defaultRuntime.stopSupervisor(appPaths(app).dir).catch(() => {})
     home?.cleanup()
     for (const repo of repos) rmSync(repo, {recursive: true, force: true})
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key]
-      else process.env[key] = value
-    }
-
-    await registry?.close()
-    await recorder?.close()
+    await network?.stop()
   })
 
   /** A git repo of the common fixture files and `variant`'s, created as a local app and pushed. */
@@ -191,8 +176,8 @@ describe('local builds honour the app\'s stack (engines.node, yarn, pnpm, hooks,
 
   // A describe of its own: mocha runs it after the blocks above.
   describe('the network', () => it('fetched Node.js, npm, yarn and pnpm from the stand-in and tried to reach no other host', () => {
-    expect(recorder.attempts, 'requests for hosts other than 127.0.0.1').to.deep.equal([])
+    expect(network.outbound, 'requests for hosts other than 127.0.0.1').to.deep.equal([])
     const wanted = TOOL_PINS.filter((pin) => !pin.startsWith('corepack@'))
-    expect([...registry.served]).to.include.members(wanted)
+    expect([...network.registry.served]).to.include.members(wanted)
   }))
 })
