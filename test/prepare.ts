@@ -17,7 +17,7 @@ if (!found.ok && process.env.CI) {
 
 const packages = fetchPins({say})
 recordSetupProblem(packages)
-if (packages) {
-  say(packages && process.env.CI ? `CI needs the build tests' packages: ${packages}` : `The build tests that install packages will skip: ${packages}`)
-  if (process.env.CI) process.exitCode = 1
-}
+if (packages && process.env.CI) {
+  say(`CI needs the build tests' packages: ${packages}`)
+  process.exitCode = 1
+} else if (packages) say(`The build tests that install packages will skip: ${packages}`)

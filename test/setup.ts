@@ -3,7 +3,7 @@ import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {NOWHERE, proxyEnv} from './helpers/npm-registry.js'
+import {NOWHERE, proxyEnv, registrySkippedSummary} from './helpers/npm-registry.js'
 import {skippedSummary} from './helpers/python-tools.js'
 
 /**
@@ -73,8 +73,7 @@ export const mochaHooks = {
     rmSync(join(process.env.HEROGATE_HOME!, 'aws-identities.json'), {force: true})
   },
   afterAll() {
-    // One line for everything skipped for want of moto or cfn-lint, and how to get them.
-    const summary = skippedSummary()
-    if (summary) console.warn(`\n  ${summary}`)
+    // One line for everything skipped for want of moto and cfn-lint, or of the test registry's packages.
+    for (const summary of [skippedSummary(), registrySkippedSummary()]) if (summary) console.warn(`\n  ${summary}`)
   },
 }

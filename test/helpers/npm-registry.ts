@@ -7,6 +7,7 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {nodePackage} from '../../src/platform/local/node-runtime.js'
+import {lastLine} from './python-tools.js'
 
 /**
  * npm's registry for the tests, on 127.0.0.1: the builds under test fetch Node.js, npm, yarn,
@@ -122,10 +123,6 @@ function manifestOf(tarball: string): Record<string, unknown> {
   if (!path) throw new Error(`${tarball} has no package.json`)
   const read = spawnSync('tar', ['-x', '-O', '-z', '-f', tarball, path], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
   return JSON.parse(read.stdout) as Record<string, unknown>
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').filter((line) => line.trim()).at(-1)?.trim() ?? 'no output'
 }
 
 export interface Registry {
@@ -297,6 +294,7 @@ export function proxyEnv(proxy: string): Record<string, string> {
 
 let problem: string | undefined
 let checked = false
+let skipped = 0
 
 /**
  * For a before() hook of tests whose builds install packages: the stand-in registry, started;
@@ -312,11 +310,18 @@ export async function needRegistry(context: Mocha.Context): Promise<Registry> {
 
   if (problem) {
     if (process.env.CI) throw new Error(`CI needs the test registry's packages: ${problem}. Run: npx tsx test/prepare.ts`)
-    console.warn(`      (skipped: ${problem}; npm test fetches them once from npm's registry)`)
+    const runnable = context.test as (Mocha.Runnable & {type?: string}) | undefined
+    skipped += runnable?.type === 'hook' ? (runnable.parent?.total() ?? 1) : 1
     return context.skip()
   }
 
   return startRegistry()
+}
+
+/** One line when tests were skipped for want of the packages: how many, why, how to get them. */
+export function registrySkippedSummary(): string | undefined {
+  if (skipped === 0 || !problem) return undefined
+  return `Skipped ${skipped} test${skipped === 1 ? '' : 's'} whose builds install packages (${problem}). To run them: npx tsx test/prepare.ts on a machine that reaches npm's registry.`
 }
 
 const reasonFile = () => `${CACHE}.failed`
