@@ -10,7 +10,8 @@ import {skippedSummary} from './helpers/python-tools.js'
  * Loaded before every test file, and inherited by every CLI and git the tests spawn: the
  * environment the tests depend on is set here, whatever the machine's is (a CI system's or a
  * dev container's git identity, a developer's AWS profile, colour settings, an app name), so
- * the suite passes the same everywhere. No AWS call can leave 127.0.0.1 and no test touches the
+ * the suite passes the same everywhere. No AWS call, npm or corepack fetch can leave 127.0.0.1 (builds
+ * that install packages use test/helpers/npm-registry.ts's stand-in) and no test touches the
  * user's ~/.herogate, ~/.aws or git config. Tests that talk to moto point AWS_ENDPOINT_URL at
  * it (test/helpers/moto.ts) and restore this. test/hostile-env.test.ts runs part of the suite
  * under a hostile environment to keep this list complete.
