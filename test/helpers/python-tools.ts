@@ -187,7 +187,7 @@ function pipProblem(output: string): string {
   return `pip install failed: ${lastLine(output)}`
 }
 
-function lastLine(text: string): string {
+export function lastLine(text: string): string {
   return text.trim().split('\n').filter((line) => line.trim()).at(-1)?.trim() ?? 'no output'
 }
 

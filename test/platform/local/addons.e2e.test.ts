@@ -12,6 +12,7 @@ import {LocalPlatform} from '../../../src/platform/local/index.js'
 import {portFree} from '../../../src/platform/local/ports.js'
 import {appPaths} from '../../../src/platform/local/state.js'
 import {readRecord} from '../../../src/platform/local/supervisor-paths.js'
+import {type BuildNetwork, registryForBuilds} from '../../helpers/npm-registry.js'
 import {commitAll, eventually, exec, get, removeApp, sh, tempHome} from './helpers.js'
 
 const ADDONS_APP = fileURLToPath(new URL('../../fixtures/addons-app', import.meta.url))
@@ -31,6 +32,8 @@ export function seedPostgresCache(home: string): void {
 /**
  * Add-ons on the local platform with real servers: a web + worker app (test/fixtures/addons-app)
  * whose web process writes to a real PostgreSQL and whose worker takes jobs off a real Redis.
+ * Its build installs pg, at the versions its lockfile pins, from the registry stand-in on
+ * 127.0.0.1 (test/helpers/npm-registry.ts).
  */
 describe('local add-ons end to end (real PostgreSQL and Redis)', function () {
   this.timeout(180_000)
@@ -39,6 +42,7 @@ describe('local add-ons end to end (real PostgreSQL and Redis)', function () {
   let repo: string
   let platform: LocalPlatform
   let url: string
+  let network: BuildNetwork
 
   const push = () => exec(repo, 'git', ['push', 'herogate', 'main'])
   const body = async (path: string) => (await get(url + path)).body
@@ -52,6 +56,7 @@ describe('local add-ons end to end (real PostgreSQL and Redis)', function () {
       this.skip()
     }
 
+    network = await registryForBuilds(this)
     home = tempHome()
     seedPostgresCache(home.dir)
     repo = mkdtempSync(join(tmpdir(), 'herogate-addons-app-'))
@@ -66,6 +71,7 @@ describe('local add-ons end to end (real PostgreSQL and Redis)', function () {
 
   after(async () => {
     if (home) await removeApp(app, home, repo)
+    await network?.stop()
   })
 
   it('create, two addons:create and one git push: the app serves with both', async () => {
@@ -78,6 +84,7 @@ describe('local add-ons end to end (real PostgreSQL and Redis)', function () {
     expect(config.REDIS_URL).to.match(/^redis:\/\/default:[0-9a-f]{48}@127\.0\.0\.1:\d+$/)
     const {code, output} = await push()
     expect(code, output).to.equal(0)
+    expect(output).to.include('Installing dependencies (npm ci)')
     expect(await body('/')).to.equal('ok with a database')
     await platform.scale(app, [{type: 'worker', quantity: 1}])
   })
@@ -210,4 +217,10 @@ describe('local add-ons end to end (real PostgreSQL and Redis)', function () {
     for (const port of ports) expect(await portFree(port)).to.equal(true)
     expect(existsSync(dir)).to.equal(false)
   })
+
+  // After every push above.
+  describe('the network', () => it('installed pg and its dependencies from the stand-in and tried to reach no other host', () => {
+    expect(network.outbound, 'requests for hosts other than 127.0.0.1').to.deep.equal([])
+    expect([...network.registry.served]).to.include.members(['pg@8.23.1', 'pg-pool@3.14.0', 'pg-protocol@1.16.1'])
+  }))
 })

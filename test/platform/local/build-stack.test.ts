@@ -1,6 +1,5 @@
 import {expect} from 'chai'
-import {spawnSync} from 'node:child_process'
-import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {PassThrough} from 'node:stream'
@@ -10,17 +9,10 @@ import {LocalPlatform} from '../../../src/platform/local/index.js'
 import {nodePackage} from '../../../src/platform/local/node-runtime.js'
 import {defaultRuntime} from '../../../src/platform/local/runtime.js'
 import {appPaths} from '../../../src/platform/local/state.js'
+import {type BuildNetwork, registryForBuilds, TOOL_PINS} from '../../helpers/npm-registry.js'
 import {commitAll, exec, get, sh, tempHome} from './helpers.js'
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/build-stack', import.meta.url))
-/** Node.js, npm, corepack, yarn and pnpm downloads outlive the run here: a second run fetches nothing. */
-const CACHE = fileURLToPath(new URL('../../../node_modules/.cache/herogate-build-stack', import.meta.url))
-
-/** One quick question to npm's registry, as the builds ask it (the machine's npm and its configuration). */
-function registryReachable(): boolean {
-  const result = spawnSync('npm', ['view', `${nodePackage()}@18`, 'version', '--json', '--fetch-retries=0', '--fetch-timeout=15000'], {encoding: 'utf8', timeout: 30_000})
-  return result.status === 0
-}
 
 interface Served {
   node: string
@@ -35,7 +27,9 @@ interface Served {
  * test/fixtures/build-stack (npm on Node.js 18 by engines.node, yarn by yarn.lock, pnpm by
  * pnpm-lock.yaml and packageManager), real processes that report the Node.js they run on,
  * the hooks they saw run and the dependencies left after pruning. Node.js and the package
- * managers come from npm's registry, as a user's would.
+ * managers come through npm and corepack from a registry, as a user's would: the stand-in on
+ * 127.0.0.1 with npm's own tarballs (test/helpers/npm-registry.ts), and any request for
+ * another host goes to a recorder that forwards nothing.
  */
 describe('local builds honour the app\'s stack (engines.node, yarn, pnpm, hooks, pruning)', function () {
   this.timeout(300_000)
@@ -43,16 +37,12 @@ describe('local builds honour the app\'s stack (engines.node, yarn, pnpm, hooks,
   let platform: LocalPlatform
   const apps: string[] = []
   const repos: string[] = []
+  let network: BuildNetwork
 
-  before(function () {
-    if (!registryReachable()) {
-      console.log('      (skipped: npm\'s registry is unreachable, and these builds fetch Node.js and package managers from it)')
-      this.skip()
-    }
-
+  before(async function () {
+    network = await registryForBuilds(this)
+    // Each run downloads Node.js, npm and the package managers again, from the stand-in.
     home = tempHome()
-    mkdirSync(CACHE, {recursive: true})
-    symlinkSync(CACHE, join(home.dir, 'cache'))
     platform = new LocalPlatform()
   })
 
@@ -60,6 +50,7 @@ describe('local builds honour the app\'s stack (engines.node, yarn, pnpm, hooks,
     for (const app of apps) await defaultRuntime.stopSupervisor(appPaths(app).dir).catch(() => {})
     home?.cleanup()
     for (const repo of repos) rmSync(repo, {recursive: true, force: true})
+    await network?.stop()
   })
 
   /** A git repo of the common fixture files and `variant`'s, created as a local app and pushed. */
@@ -95,7 +86,7 @@ describe('local builds honour the app\'s stack (engines.node, yarn, pnpm, hooks,
 
     it('builds and runs on the newest Node.js 18, and says which and why', async () => {
       expect(npm.code, npm.output).to.equal(0)
-      expect(npm.output).to.match(/remote: -----> Using Node\.js 18\.\d+\.\d+ \(engines\.node "18\.x" in package\.json\)\n/)
+      expect(npm.output, npm.output).to.match(/remote: -----> Using Node\.js 18\.\d+\.\d+ \(engines\.node "18\.x" in package\.json\)\n/)
       // This machine's npm supports no Node.js 18: the newest that does comes with it.
       expect(npm.output).to.match(/remote: -----> Using npm 10\.\d+\.\d+ \(the newest that supports Node\.js 18\.\d+\.\d+: this machine's npm \d+\.\d+\.\d+ does not\)\n/)
       const app = await served(npm.url)
@@ -182,4 +173,11 @@ describe('local builds honour the app\'s stack (engines.node, yarn, pnpm, hooks,
     expect(app.hooks).to.deep.equal([`build node=${app.node} node_modules=present dev-tool=present`])
     expect(app).to.include({greeting: 'hello from a dependency', devTool: false})
   })
+
+  // A describe of its own: mocha runs it after the blocks above.
+  describe('the network', () => it('fetched Node.js, npm, yarn and pnpm from the stand-in and tried to reach no other host', () => {
+    expect(network.outbound, 'requests for hosts other than 127.0.0.1').to.deep.equal([])
+    const wanted = TOOL_PINS.filter((pin) => !pin.startsWith('corepack@'))
+    expect([...network.registry.served]).to.include.members(wanted)
+  }))
 })
