@@ -79,8 +79,8 @@ describe('app task security groups against moto', function () {
     const stacks = await stacksOf(ctx)
     const platform = (await stacks.describe(names.platformStack()))!
     const current = (await stacks.describe('herogate-demo'))!
-    const parameters = {...current.parameters, AppName: 'legacy', ListenerPort: '10001', PipelineArtifactPrefix: 'herogate-legacy'}
-    delete (parameters as Record<string, string>).LoadBalancerSecurityGroup
+    const parameters: Record<string, string> = {...current.parameters, AppName: 'legacy', ListenerPort: '10001', PipelineArtifactPrefix: 'herogate-legacy'}
+    delete parameters.LoadBalancerSecurityGroup
     await new CloudFormationClient({region: 'us-east-1'}).send(new CreateStackCommand({
       StackName: 'herogate-legacy', TemplateBody: templateBeforeAppGroups(), Capabilities: ['CAPABILITY_IAM'], Tags: [{Key: 'herogate:app', Value: 'legacy'}],
       Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ParameterKey, ParameterValue})),
