@@ -3,6 +3,7 @@ import {expect} from 'chai'
 
 import {names} from '../../../src/lib/naming.js'
 import {setConfig} from '../../../src/platform/aws/config.js'
+import {restart} from '../../../src/platform/aws/formation.js'
 import {releaseImage} from '../../../src/platform/aws/release-image.js'
 import {useMoto} from '../../helpers/moto.js'
 import type {ModelApp} from './ecs-model.fixture.js'
@@ -53,6 +54,13 @@ describe('AWS app tasks in the app\'s own security group (ECS model, moto for re
     expect([await groupsOf('web'), await groupsOf('worker')]).to.deep.equal([[OWN], [OWN]])
     // And a deploy after it keeps them there.
     await deploy(GOOD2, {web: 'node server.js', worker: 'node worker.js'})
+    expect([await groupsOf('web'), await groupsOf('worker')]).to.deep.equal([[OWN], [OWN]])
+  })
+
+  it('ps:restart of an upgraded app restarts its processes in the app\'s group', async () => {
+    await deploy(GOOD, {web: 'node server.js', worker: 'node worker.js'})
+    setUp.resources.securityGroup = OWN
+    await restart(setUp.ctx, app)
     expect([await groupsOf('web'), await groupsOf('worker')]).to.deep.equal([[OWN], [OWN]])
   })
 })

@@ -2,10 +2,9 @@ import {CloudFormationClient, CreateStackCommand, DescribeStacksCommand} from '@
 import {DescribeSecurityGroupsCommand, EC2Client, type SecurityGroup} from '@aws-sdk/client-ec2'
 import {DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {expect} from 'chai'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {parseDocument} from 'yaml'
 
 import {AwsClients} from '../../../src/aws/clients.js'
 import {names} from '../../../src/lib/naming.js'
@@ -15,21 +14,10 @@ import type {AwsContext} from '../../../src/platform/aws/context.js'
 import {loadAppResources, stacksOf} from '../../../src/platform/aws/resources.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 import {useMoto} from '../../helpers/moto.js'
+import {appTemplateBeforeAppGroups} from './app-upgrade.fixture.js'
 
 const zeroClock = {now: () => new Date('2026-11-21T10:00:00Z'), sleep: async () => {}}
 const BUILDSPEC = 'version: 0.2\n'
-const TEMPLATE = readFileSync(new URL('../../../templates/app.yml', import.meta.url), 'utf8')
-
-/** templates/app.yml as it was before apps had a security group of their own: tasks in the platform's shared group. */
-function templateBeforeAppGroups(): string {
-  const doc = parseDocument(TEMPLATE.replace('"securityGroup":"${AppTaskSecurityGroup.GroupId}"', '"securityGroup":"${TaskSecurityGroup}"'))
-  doc.deleteIn(['Parameters', 'LoadBalancerSecurityGroup'])
-  doc.deleteIn(['Resources', 'AppTaskSecurityGroup'])
-  doc.deleteIn(['Outputs', 'TaskSecurityGroup'])
-  const text = doc.toString()
-  expect(text).to.not.include('AppTaskSecurityGroup')
-  return text
-}
 
 async function group(id: string): Promise<SecurityGroup> {
   return (await new EC2Client({region: 'us-east-1'}).send(new DescribeSecurityGroupsCommand({GroupIds: [id]}))).SecurityGroups![0]
@@ -82,7 +70,7 @@ describe('app task security groups against moto', function () {
     const parameters: Record<string, string> = {...current.parameters, AppName: 'legacy', ListenerPort: '10001', PipelineArtifactPrefix: 'herogate-legacy'}
     delete parameters.LoadBalancerSecurityGroup
     await new CloudFormationClient({region: 'us-east-1'}).send(new CreateStackCommand({
-      StackName: 'herogate-legacy', TemplateBody: templateBeforeAppGroups(), Capabilities: ['CAPABILITY_IAM'], Tags: [{Key: 'herogate:app', Value: 'legacy'}],
+      StackName: 'herogate-legacy', TemplateBody: appTemplateBeforeAppGroups(), Capabilities: ['CAPABILITY_IAM'], Tags: [{Key: 'herogate:app', Value: 'legacy'}],
       Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ParameterKey, ParameterValue})),
     }))
     const shared = platform.outputs.TaskSecurityGroup
