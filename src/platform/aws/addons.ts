@@ -98,7 +98,9 @@ export async function createAddon(ctx: AwsContext, app: string, options: AddonCr
   }
 
   // The add-on admits the app's own task group, never the platform's shared one (every app's tasks are in that).
-  const {group, upgraded} = await appTaskSecurityGroup(ctx, stacks, app, resources.securityGroup, platform, progress, options.signal)
+  const {group, upgraded} = await appTaskSecurityGroup(ctx, stacks, app, resources.securityGroup, platform, {
+    onProgress: progress, signal: options.signal, retry: `herogate addons:create ${options.service}${options.as ? ` --as ${options.as}` : ''} -a ${app}`,
+  })
   const secret = newSecret()
   const templateBody = await template(options.service)
   const stackName = names.addonStack(app, name)

@@ -26,11 +26,12 @@ export async function loadBalancerSecurityGroup(ctx: AwsContext, platform: Stack
 /**
  * The app's own task security group (`published`: the one its resources name), made by an
  * update of the app stack when the stack predates it (the update's progress goes to
- * `progress`). Returns the group and whether the stack was upgraded.
+ * `progress`; `retry` is the command to run again). Returns the group and whether the stack was upgraded.
  */
 export async function appTaskSecurityGroup(
-  ctx: AwsContext, stacks: CloudFormation, app: string, published: string, platform: StackSummary, progress: Progress, signal?: AbortSignal,
+  ctx: AwsContext, stacks: CloudFormation, app: string, published: string, platform: StackSummary, options: {onProgress: Progress; retry: string; signal?: AbortSignal},
 ): Promise<{group: string; upgraded: boolean}> {
+  const {onProgress: progress, retry, signal} = options
   if (published && published !== platform.outputs.TaskSecurityGroup) return {group: published, upgraded: false}
   const stack = await stacks.describe(names.appStack(app))
   if (!stack) throw new HerogateError(`The stack of app ${app} is missing.`, {suggestions: [`herogate apps --region ${ctx.region}`]})
@@ -48,7 +49,7 @@ export async function appTaskSecurityGroup(
   try {
     final = await stacks.wait(stack.id, {onProgress: progress, signal, resources: await templateResources(templateBody), stackDescription: `app ${app} (upgrade)`, afterEventId: marker})
   } catch (error) {
-    if (error instanceof WaitAborted) throw new Interrupted(`Interrupted: the update of app ${app}'s stack goes on in AWS, and no add-on was made; run the same addons:create again once it is done.`)
+    if (error instanceof WaitAborted) throw new Interrupted(`Interrupted: the update of app ${app}'s stack goes on in AWS, and no add-on was made; run ${retry} again once it is done.`)
     throw error
   }
 
@@ -56,10 +57,10 @@ export async function appTaskSecurityGroup(
     progress({kind: 'step', id: 'app-upgrade', message: `Upgrading app ${app}`, status: 'failed'})
     const failure = await stacks.failure(stack.id, marker)
     throw new StackFailed(
-      `Could not give app ${app} a security group of its own: ${failure ? `${failure.resource} (${failure.resourceType}): ${failure.reason}` : `stack ended ${final.status}`}. CloudFormation put the app back as it was; no add-on was made.`,
+      `Could not give app ${app} a security group of its own: ${failure ? `${failure.resource} (${failure.resourceType}): ${failure.reason.replace(/\.$/, '')}` : `stack ended ${final.status}`}. CloudFormation put the app back as it was; no add-on was made.`,
       stack.name,
       failure,
-      [`herogate addons:create ... -a ${app} (again, after fixing the cause)`],
+      [`${retry} (again, after fixing the cause)`],
     )
   }
 

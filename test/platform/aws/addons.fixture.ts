@@ -36,6 +36,8 @@ export class AddonCloud {
   readonly calls: Array<{command: string; input: unknown}> = []
   immediate = true
   failNext?: string
+  /** The reason the next update of an app stack fails with (CloudFormation rolls it back). */
+  failAppUpgrade?: string
   private sequence = 0
 
   constructor(readonly rds: RDSClient = new RDSClient({region: 'us-east-1'})) {
@@ -85,6 +87,10 @@ export class AddonCloud {
 
       await this.make(entry)
       entry.stack.StackStatus = 'CREATE_COMPLETE'
+    } else if (status === 'UPDATE_IN_PROGRESS' && this.failAppUpgrade && entry.stack.StackName === names.appStack(this.param(entry, 'AppName') ?? '')) {
+      this.event(entry, 'AppTaskSecurityGroup', 'AWS::EC2::SecurityGroup', 'CREATE_FAILED', this.failAppUpgrade)
+      this.failAppUpgrade = undefined
+      entry.stack.StackStatus = 'UPDATE_ROLLBACK_COMPLETE'
     } else if (status === 'UPDATE_IN_PROGRESS') {
       await this.make(entry)
       entry.stack.StackStatus = 'UPDATE_COMPLETE'

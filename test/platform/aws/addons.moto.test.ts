@@ -110,6 +110,24 @@ describe('AWS add-ons (moto: SSM, RDS)', function () {
     }
   })
 
+  it('makes no add-on when the app\'s upgrade fails, and says why and what to run again', async () => {
+    cloud.putOldApp('old')
+    const elb = mockClient(ElasticLoadBalancingV2Client)
+    elb.on(DescribeLoadBalancersCommand).resolves({LoadBalancers: [{LoadBalancerArn: 'arn:lb', SecurityGroups: ['sg-lb']}]})
+    ctx.clients.set('elbv2', new ElasticLoadBalancingV2Client({region: 'us-east-1'}))
+    ctx.appResources = async (_ctx, app) => ({...resourcesOf(app), securityGroup: PLATFORM_V2_OUTPUTS.TaskSecurityGroup})
+    cloud.failAppUpgrade = 'The maximum number of security groups for VPC vpc-1 has been reached.'
+    try {
+      const failed = await refusal(addons.createAddon(ctx, 'old', {service: 'postgres', as: 'main', wait: true}))
+      expect(failed).to.be.instanceOf(StackFailed)
+      expect(failed.message).to.equal('Could not give app old a security group of its own: AppTaskSecurityGroup (AWS::EC2::SecurityGroup): The maximum number of security groups for VPC vpc-1 has been reached. CloudFormation put the app back as it was; no add-on was made.')
+      expect(failed.suggestions).to.deep.equal(['herogate addons:create postgres --as main -a old (again, after fixing the cause)'])
+      expect(cloud.calls.filter((c) => c.command === 'CreateStack')).to.deep.equal([])
+    } finally {
+      elb.restore()
+    }
+  })
+
   it('names a second one of a kind NAME_URL, --as NAME too, and refuses a taken name or a var set by config:set', async () => {
     await addons.createAddon(ctx, 'demo', {service: 'postgres', wait: true})
     const second = await addons.createAddon(ctx, 'demo', {service: 'postgres', wait: true})

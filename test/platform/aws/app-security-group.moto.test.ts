@@ -59,7 +59,7 @@ describe('app task security groups against moto', function () {
     expect(described.Stacks![0].Outputs!.find((o) => o.OutputKey === 'TaskSecurityGroup')?.OutputValue).to.equal(demo.securityGroup)
     // Nothing to upgrade: the add-on gets the app's group with no stack update.
     const stacks = await stacksOf(ctx)
-    expect(await appTaskSecurityGroup(ctx, stacks, 'demo', platform.outputs.TaskSecurityGroup, platform, () => {})).to.deep.equal({group: demo.securityGroup, upgraded: false})
+    expect(await appTaskSecurityGroup(ctx, stacks, 'demo', platform.outputs.TaskSecurityGroup, platform, {onProgress: () => {}, retry: 'herogate addons:create redis -a demo'})).to.deep.equal({group: demo.securityGroup, upgraded: false})
   })
 
   it('an app stack made before app groups is updated to one, keeping its parameters, and publishes it', async () => {
@@ -77,7 +77,7 @@ describe('app task security groups against moto', function () {
     expect((await loadAppResources(ctx, 'legacy')).securityGroup).to.equal(shared)
 
     const events: ProgressEvent[] = []
-    const upgraded = await appTaskSecurityGroup(ctx, stacks, 'legacy', shared, platform, (e) => events.push(e))
+    const upgraded = await appTaskSecurityGroup(ctx, stacks, 'legacy', shared, platform, {onProgress: (e) => events.push(e), retry: 'herogate addons:create redis -a legacy'})
     expect(upgraded.upgraded).to.equal(true)
     expect(upgraded.group).to.match(/^sg-/).and.not.equal(shared)
     expectAppGroup(await group(upgraded.group), platform.outputs.VpcId, await loadBalancerGroup(platform.outputs.LoadBalancerArn))
@@ -91,6 +91,6 @@ describe('app task security groups against moto', function () {
     // The shared group is left as it was: the other apps' processes still run in it.
     expect((await group(shared)).IpPermissions?.map((p) => p.FromPort)).to.deep.equal([5000])
     // A second time there is nothing to do.
-    expect(await appTaskSecurityGroup(ctx, stacks, 'legacy', upgraded.group, platform, () => {})).to.deep.equal({group: upgraded.group, upgraded: false})
+    expect(await appTaskSecurityGroup(ctx, stacks, 'legacy', upgraded.group, platform, {onProgress: () => {}, retry: 'herogate addons:create redis -a legacy'})).to.deep.equal({group: upgraded.group, upgraded: false})
   })
 })
