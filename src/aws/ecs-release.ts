@@ -1,5 +1,5 @@
 import type {
-  CreateServiceCommandInput, ECSClient, RegisterTaskDefinitionCommandInput, Service, Task, TaskDefinition,
+  CreateServiceCommandInput, ECSClient, NetworkConfiguration, RegisterTaskDefinitionCommandInput, Service, Task, TaskDefinition,
 } from '@aws-sdk/client-ecs'
 
 import {HerogateError} from '../lib/errors.js'
@@ -94,7 +94,7 @@ export class EcsRelease {
     }
   }
 
-  async updateService(cluster: string, service: string, change: {taskDefinition?: string; desiredCount?: number; forceNewDeployment?: boolean}): Promise<Service> {
+  async updateService(cluster: string, service: string, change: {taskDefinition?: string; desiredCount?: number; forceNewDeployment?: boolean; networkConfiguration?: NetworkConfiguration}): Promise<Service> {
     const {UpdateServiceCommand} = await import('@aws-sdk/client-ecs')
     try {
       return (await this.ecs.send(new UpdateServiceCommand({cluster, service, ...change}))).service!

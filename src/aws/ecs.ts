@@ -1,5 +1,5 @@
 import type {
-  ECSClient, KeyValuePair, RegisterTaskDefinitionCommandInput, RunTaskCommandInput, Service, Task, TaskDefinition,
+  ECSClient, KeyValuePair, NetworkConfiguration, RegisterTaskDefinitionCommandInput, RunTaskCommandInput, Service, Task, TaskDefinition,
 } from '@aws-sdk/client-ecs'
 
 import {HerogateError} from '../lib/errors.js'
@@ -152,7 +152,7 @@ export class EcsService {
   async updateService(
     cluster: string,
     service: string,
-    change: {desiredCount?: number; taskDefinition?: string; forceNewDeployment?: boolean; healthCheckGracePeriodSeconds?: number},
+    change: {desiredCount?: number; taskDefinition?: string; forceNewDeployment?: boolean; healthCheckGracePeriodSeconds?: number; networkConfiguration?: NetworkConfiguration},
   ): Promise<void> {
     const {UpdateServiceCommand} = await this.sdk()
     try {

@@ -197,10 +197,21 @@ export class LoadBalancer {
 
   /** The Route 53 zone of the load balancer's DNS name, which an alias record to it names. */
   async canonicalZone(loadBalancerArn: string): Promise<string> {
+    return (await this.describe(loadBalancerArn))?.CanonicalHostedZoneId ?? ''
+  }
+
+  /** The load balancer's security group, the source an app's processes admit (templates/app.yml). */
+  async securityGroup(loadBalancerArn: string): Promise<string> {
+    const group = (await this.describe(loadBalancerArn))?.SecurityGroups?.[0]
+    if (!group) throw new HerogateError(`The shared load balancer ${loadBalancerArn} has no security group.`, {suggestions: ['herogate platform:upgrade (repairs the platform stack)']})
+    return group
+  }
+
+  private async describe(loadBalancerArn: string) {
     const {DescribeLoadBalancersCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
     try {
       const response = await this.client.send(new DescribeLoadBalancersCommand({LoadBalancerArns: [loadBalancerArn]}))
-      return response.LoadBalancers?.[0]?.CanonicalHostedZoneId ?? ''
+      return response.LoadBalancers?.[0]
     } catch (error) {
       throw awsFailure(error, 'reading the shared load balancer')
     }

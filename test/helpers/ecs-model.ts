@@ -382,7 +382,10 @@ export class EcsModel {
       if (input.desiredCount !== undefined) service.desiredCount = Number(input.desiredCount)
       if (input.healthCheckGracePeriodSeconds !== undefined) service.gracePeriodSeconds = Number(input.healthCheckGracePeriodSeconds)
       const definition = input.taskDefinition ? this.runnableDefinition(input.taskDefinition).definition.taskDefinitionArn! : service.taskDefinition
-      if (definition !== service.taskDefinition || input.forceNewDeployment) {
+      // A new network (security groups, subnets) is a new deployment, as a new task definition is.
+      const network = input.networkConfiguration && JSON.stringify(input.networkConfiguration) !== JSON.stringify(service.input.networkConfiguration)
+      if (input.networkConfiguration) service.input.networkConfiguration = input.networkConfiguration
+      if (definition !== service.taskDefinition || input.forceNewDeployment || network) {
         for (const deployment of service.deployments) deployment.status = 'ACTIVE'
         service.taskDefinition = definition
         service.deployments.unshift(this.deployment(service, definition))

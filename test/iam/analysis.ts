@@ -27,7 +27,7 @@ function seed(facts: Facts, app: StackSnapshot): void {
 
 export function analyse(recording: Recording): Analysis {
   const facts = new Facts({partition: 'aws', region: recording.app.values.region, account: recording.account})
-  for (const stack of [recording.platform, recording.app, ...recording.addons]) facts.stacks.set(stack.name, {name: stack.name, id: stack.values.stackId, resources: stack.resources})
+  for (const stack of [recording.platform, recording.app, ...recording.addons, ...recording.upgraded]) facts.stacks.set(stack.name, {name: stack.name, id: stack.values.stackId, resources: stack.resources})
   seed(facts, recording.app)
   const unmapped: string[] = []
   const user: IamRequest[] = []

@@ -1,4 +1,4 @@
-import {CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand, type Parameter} from '@aws-sdk/client-cloudformation'
+import {CloudFormationClient, CreateStackCommand, DescribeStacksCommand, ListStackResourcesCommand, type Parameter} from '@aws-sdk/client-cloudformation'
 import {DeleteListenerCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {CreateHostedZoneCommand, Route53Client} from '@aws-sdk/client-route-53'
 import {CreateRepositoryCommand, ECRClient} from '@aws-sdk/client-ecr'
@@ -20,6 +20,7 @@ import {AwsPlatform} from '../../src/platform/aws/index.js'
 import {runRelease} from '../../src/release/index.js'
 import type {Runner} from '../../src/release/build.js'
 import {validatingAcm} from '../helpers/acm-standin.js'
+import {appTemplateBeforeAppGroups} from '../platform/aws/app-upgrade.fixture.js'
 import {completingRollouts, enableDnsHostnames, fakeClock} from '../platform/aws/formation.fixture.js'
 import type {StackResource} from './provisioning.js'
 import {type CommandRun, Recorder} from './record.js'
@@ -41,6 +42,7 @@ import {loadTemplate, resolver, type StackValues} from './template.js'
 
 export const REGION = 'us-east-1'
 export const APP = 'demo'
+const LEGACY_APP = 'legacy'
 export const COMMIT = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
 const BUILDPACKS_COMMIT = 'b2c3d4e5f60718293a4b5c6d7e8f9012345678a1'
 const DIGEST = `sha256:${'d'.repeat(64)}`
@@ -60,6 +62,21 @@ export interface Recording {
   app: StackSnapshot
   /** Add-on stacks (answered by AddonStandIn), resolved from their templates. */
   addons: StackSnapshot[]
+  /** App stacks made before apps had a security group of their own, as their upgrade left them. */
+  upgraded: StackSnapshot[]
+}
+
+/** An app made from the app template before app security groups (unrecorded: it stands for an older herogate's create). */
+async function createAppBeforeAppGroups(app: string, like: StackSnapshot): Promise<void> {
+  const cfn = new CloudFormationClient({region: REGION})
+  const platform = (await cfn.send(new DescribeStacksCommand({StackName: names.platformStack()}))).Stacks![0]
+  const subnets = platform.Outputs!.find((o) => o.OutputKey === 'Subnets')!.OutputValue!
+  const parameters: Record<string, string> = {...like.values.parameters, AppName: app, Subnets: subnets, ListenerPort: '10001', RulePriority: '2', PipelineArtifactPrefix: `herogate-${app}`}
+  delete parameters.LoadBalancerSecurityGroup
+  await cfn.send(new CreateStackCommand({
+    StackName: names.appStack(app), TemplateBody: appTemplateBeforeAppGroups(), Capabilities: ['CAPABILITY_IAM'], Tags: [{Key: names.appTag(), Value: app}],
+    Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ParameterKey, ParameterValue})),
+  }))
 }
 
 /** A stack as CloudFormation left it: its parameters and its resources' physical names. */
@@ -303,6 +320,12 @@ export async function recordEverything(): Promise<Recording> {
     await step('pg:backups:capture analytics', () => platform.captureBackup(APP, 'analytics'))
     await step('pg:backups analytics', () => platform.backups(APP, 'analytics'))
     await step('addons:destroy --no-snapshot', () => platform.destroyAddon(APP, 'analytics', {snapshot: false}))
+    // An app made before apps had a security group of their own: its first add-on updates its stack (app-upgrade.ts).
+    await createAppBeforeAppGroups(LEGACY_APP, appStack)
+    await step('addons:create (an app made before app security groups)', () => platform.createAddon(LEGACY_APP, {service: 'postgres'}))
+    const upgraded = await snapshot('app.yml', names.appStack(LEGACY_APP), ACCOUNT)
+    // Gone again, so that platform:destroy below finds no app but the first.
+    await step('destroy (the upgraded app)', () => platform.destroyApp(LEGACY_APP, {cwd: repo}))
     await step('git:remote', () => platform.gitRemote(APP, {cwd: repo}))
     // Refused on AWS after it has looked the app up: the lookup's calls are the user's too.
     await step('apps:rename', () => platform.renameApp(APP, 'renamed').catch(() => undefined))
@@ -330,7 +353,7 @@ export async function recordEverything(): Promise<Recording> {
     await step('destroy', () => platform.destroyApp(APP, {cwd: repo}))
     // moto cannot delete a stack with a route table (MOTO-NOTES.md): the calls up to the failure are what count.
     await step('platform:destroy', () => platform.destroyPlatform().catch(() => undefined))
-    return {recorder, account: ACCOUNT, platform: platformStack, app: appStack, addons: addonStacks.snapshots()}
+    return {recorder, account: ACCOUNT, platform: platformStack, app: appStack, addons: addonStacks.snapshots(), upgraded: [upgraded]}
   } finally {
     for (const [key, value] of [['HEROGATE_HOME', saved.home], ['TMPDIR', saved.tmp]] as const) {
       if (value === undefined) delete process.env[key]

@@ -12,6 +12,7 @@ import {type AwsPlan, planFor} from './addon-plans.js'
 import {getConfig, setConfig, unsetConfig} from './config.js'
 import type {AwsContext} from './context.js'
 import {pollUntil} from './draining.js'
+import {appTaskSecurityGroup} from './app-upgrade.js'
 import {platformVersion, PLATFORM_VERSION} from './platform-upgrade.js'
 import {appResources, stacksOf} from './resources.js'
 
@@ -96,6 +97,10 @@ export async function createAddon(ctx: AwsContext, app: string, options: AddonCr
     })
   }
 
+  // The add-on admits the app's own task group, never the platform's shared one (every app's tasks are in that).
+  const {group, upgraded} = await appTaskSecurityGroup(ctx, stacks, app, resources.securityGroup, platform, {
+    onProgress: progress, signal: options.signal, retry: `herogate addons:create ${options.service}${options.as ? ` --as ${options.as}` : ''} -a ${app}`,
+  })
   const secret = newSecret()
   const templateBody = await template(options.service)
   const stackName = names.addonStack(app, name)
@@ -104,7 +109,7 @@ export async function createAddon(ctx: AwsContext, app: string, options: AddonCr
     AddonName: name,
     Plan: plan.name,
     VpcId: platform.outputs.VpcId,
-    TaskSecurityGroup: resources.securityGroup || platform.outputs.TaskSecurityGroup,
+    TaskSecurityGroup: group,
     ...plan.parameters,
     ...(options.service === 'postgres'
       ? {DatabaseIdentifier: names.addonDatabaseBase(app, name), DatabaseSubnetGroup: platform.outputs.DatabaseSubnetGroup}
@@ -118,7 +123,7 @@ export async function createAddon(ctx: AwsContext, app: string, options: AddonCr
     parameters,
     tags: {[names.appTag()]: app, [names.addonTag()]: name, [names.addonServiceTag()]: options.service, [names.addonConfigVarTag()]: configVar},
   })
-  const notes = [costNote(plan)]
+  const notes = [costNote(plan), ...(upgraded ? [`Upgraded ${app}: its processes now run in a security group of their own, the only one ${name} admits; they move into it with the release that attaches ${configVar}.`] : [])]
   if (!options.wait) {
     progress({kind: 'step', id: 'addon-stack', message: `Creating ${options.service} add-on ${name}; it takes a few minutes`, status: 'done'})
     const stack = (await stacks.describe(id)) ?? {name: stackName, id, status: 'CREATE_IN_PROGRESS', outputs: {}, parameters: {}, tags: {}}

@@ -22,7 +22,7 @@ import type {AwsContext} from './context.js'
 import {DRAIN_WAIT_MS, pollUntil} from './draining.js'
 import type {AppLock} from './lock.js'
 import {toRelease} from './releases.js'
-import {type AppResources, appResources} from './resources.js'
+import {type AppResources, appResources, taskNetwork} from './resources.js'
 import {INTERRUPTED, type RolloutSettings, type RolloutTarget, type TaskFailure, watchRollout} from './rollout.js'
 import {syncJobs} from './scheduler.js'
 import {type ProcessSpec, taskDefinitionInput, taskLogStream} from './taskdef.js'
@@ -291,7 +291,9 @@ export async function applyRelease(e: Env, record: ReleaseRecord, specs: Process
         // The first release starts one web process, as Heroku does; other types wait for `scale`.
         const first = type === 'web' && desiredCount === 0 && !previous?.taskDefinitions?.web
         if (first) desiredCount = 1
-        updated.set(name, await e.ecs.updateService(cluster, name, {taskDefinition: taskDefinitions[type], ...(first ? {desiredCount} : {})}))
+        // The network too: a web service made by the app stack, or one from before the app had a
+        // security group of its own, moves into the app's group (app-upgrade.ts).
+        updated.set(name, await e.ecs.updateService(cluster, name, {taskDefinition: taskDefinitions[type], networkConfiguration: taskNetwork(e.resources), ...(first ? {desiredCount} : {})}))
         if (first) started.push(type)
       } else {
         updated.set(name, await createService(e, type, taskDefinitions[type], options.signal))
@@ -380,9 +382,7 @@ function serviceInput(e: Env, type: string, taskDefinition: string) {
     launchType: 'FARGATE' as const,
     enableECSManagedTags: true,
     propagateTags: 'SERVICE' as const,
-    networkConfiguration: {
-      awsvpcConfiguration: {subnets: e.resources.subnets, securityGroups: [e.resources.securityGroup], assignPublicIp: 'ENABLED' as const},
-    },
+    networkConfiguration: taskNetwork(e.resources),
     // The same rollout settings as the stack's web service.
     deploymentConfiguration: {
       minimumHealthyPercent: 100,

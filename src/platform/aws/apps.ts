@@ -27,6 +27,7 @@ import {RUN_TYPE, runName} from './formation.js'
 import {uploadReleaseCode} from './release-code.js'
 import {releaseInfo} from './releases.js'
 import {destroyAppAddons} from './addons.js'
+import {loadBalancerSecurityGroup} from './app-upgrade.js'
 import {upgradeNote} from './platform-upgrade.js'
 import {appNotFound, appResources, appResourcesFrom, stacksOf} from './resources.js'
 import {recordCreated, templateParameters} from './settings.js'
@@ -70,6 +71,7 @@ export async function createApp(ctx: AwsContext, options: CreateOptions, extras:
     VpcId: platform.outputs.VpcId,
     Subnets: platform.outputs.Subnets,
     TaskSecurityGroup: platform.outputs.TaskSecurityGroup,
+    LoadBalancerSecurityGroup: await loadBalancerSecurityGroup(ctx, platform),
     LoadBalancerArn: platform.outputs.LoadBalancerArn,
     LoadBalancerDnsName: platform.outputs.LoadBalancerDnsName,
     HttpListenerArn: platform.outputs.HttpListenerArn,

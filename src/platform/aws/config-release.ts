@@ -21,6 +21,7 @@ import type {AwsContext} from './context.js'
 import type {AppState} from './lock.js'
 import type {RolloutTarget} from './rollout.js'
 import {type ProcessSpec, specFromTaskDefinition} from './taskdef.js'
+import {taskNetwork} from './resources.js'
 
 /** The pending release of a config change (the `plan` of its lock): same code as the current release. */
 export function configReleasePlan(ctx: AwsContext, state: AppState, description: string, author: string): NewRelease {
@@ -90,7 +91,8 @@ async function restartRelease(e: Env, record: ReleaseRecord, previous: ReleaseRe
   const redeploy = async () => {
     for (const type of Object.keys(previous.taskDefinitions)) {
       const name = names.service(e.app, type)
-      const service = await e.ecs.updateService(cluster, name, {forceNewDeployment: true})
+      // Into the app's own security group as well (an add-on's config release follows an app upgrade).
+      const service = await e.ecs.updateService(cluster, name, {forceNewDeployment: true, networkConfiguration: taskNetwork(e.resources)})
       updated.set(name, service)
       taskDefinitions[type] = service.taskDefinition ?? previous.taskDefinitions[type]
       targets.push({processType: type, service: name, taskDefinition: taskDefinitions[type], desiredCount: service.desiredCount ?? 0})

@@ -7,7 +7,7 @@ import {sizeFor, sizeSpec} from '../../lib/sizes.js'
 import type {OperationOptions, ProcessFormation, ProcessInfo, ScaleChange, ScaleResult} from '../types.js'
 import type {AwsContext} from './context.js'
 import {withAppLock} from './lock.js'
-import {type AppResources, appResources} from './resources.js'
+import {type AppResources, appResources, taskNetwork} from './resources.js'
 import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
 /** The app's infrastructure: ctx.appResources when set (tests, benches), else read from its stacks. */
@@ -207,7 +207,8 @@ export async function restart(ctx: AwsContext, app: string, processType?: string
   const restarting = processType === undefined ? types : [processType]
   for (const type of restarting) {
     options.onProgress?.({kind: 'step', id: `restart:${type}`, message: `Restarting ${type}`, status: 'start'})
-    await ecs.updateService(resources.cluster, names.service(app, type), {forceNewDeployment: true})
+    // Restarted processes start in the app's own security group (an app upgraded since its last release: app-upgrade.ts).
+    await ecs.updateService(resources.cluster, names.service(app, type), {forceNewDeployment: true, networkConfiguration: taskNetwork(resources)})
     options.onProgress?.({kind: 'step', id: `restart:${type}`, message: `Restarting ${type}`, status: 'done'})
   }
 

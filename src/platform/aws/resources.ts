@@ -19,7 +19,7 @@ export interface AppResources {
   cluster: string
   /** Public subnets of the platform VPC, for awsvpc tasks. */
   subnets: string[]
-  /** Security group of the app's tasks (only the ALB can reach them). */
+  /** Security group of the app's tasks (only the ALB can reach them; the app's add-ons admit it). */
   securityGroup: string
   executionRoleArn: string
   taskRoleArn: string
@@ -34,6 +34,15 @@ export interface AppResources {
   codeBuildProject: string
   /** The role EventBridge Scheduler starts scheduled jobs with (absent in stacks made before scheduled jobs). */
   schedulerRoleArn?: string
+}
+
+/**
+ * The network of every task of the app (services, one-off and release-phase tasks, scheduled
+ * jobs): the platform's public subnets and the app's own security group, the only one its
+ * add-ons admit.
+ */
+export function taskNetwork(resources: Pick<AppResources, 'securityGroup' | 'subnets'>) {
+  return {awsvpcConfiguration: {subnets: resources.subnets, securityGroups: [resources.securityGroup], assignPublicIp: 'ENABLED' as const}}
 }
 
 /** The port a web container listens on; herogate sets PORT to it. */
@@ -124,7 +133,8 @@ export function appResourcesFrom(ctx: AwsContext, app: string, appStack: StackSu
   return resourcesOf(ctx, app, appStack.name, {
     cluster: appOut.Cluster || platformOut.Cluster,
     subnets: platformOut.Subnets,
-    securityGroup: platformOut.TaskSecurityGroup,
+    // An app stack made before apps had a group of their own (app-upgrade.ts) runs in the shared one.
+    securityGroup: appOut.TaskSecurityGroup || platformOut.TaskSecurityGroup,
     executionRoleArn: appOut.ExecutionRoleArn,
     taskRoleArn: appOut.TaskRoleArn,
     logGroup: appOut.LogGroup || names.logGroup(app),

@@ -7,7 +7,7 @@ import {sizeSpec} from '../../lib/sizes.js'
 import type {RunOptions, RunResult} from '../types.js'
 import type {AwsContext} from './context.js'
 import {ecsService, RUN_TYPE, runName, runStartedBy} from './formation.js'
-import {type AppResources, appResources, WEB_PORT} from './resources.js'
+import {type AppResources, appResources, taskNetwork, WEB_PORT} from './resources.js'
 import {containerName, type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
 /** How often a running one-off task and its log stream are read. */
@@ -48,9 +48,7 @@ export async function run(ctx: AwsContext, app: string, options: RunOptions): Pr
     startedBy: runStartedBy(app),
     enableECSManagedTags: true,
     tags: [{key: names.appTag(), value: app}],
-    networkConfiguration: {
-      awsvpcConfiguration: {subnets: resources.subnets, securityGroups: [resources.securityGroup], assignPublicIp: 'ENABLED'},
-    },
+    networkConfiguration: taskNetwork(resources),
     overrides: {
       containerOverrides: [
         {

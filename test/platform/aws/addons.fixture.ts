@@ -10,13 +10,13 @@ import {names} from '../../../src/lib/naming.js'
 import type {AppResources} from '../../../src/platform/aws/resources.js'
 
 export const PLATFORM_V2_OUTPUTS = {
-  VpcId: 'vpc-1', Subnets: 'subnet-a,subnet-b', Cluster: 'herogate-cluster', TaskSecurityGroup: 'sg-tasks', ArtifactBucket: 'artifacts',
+  VpcId: 'vpc-1', Subnets: 'subnet-a,subnet-b', Cluster: 'herogate-cluster', TaskSecurityGroup: 'sg-tasks', ArtifactBucket: 'artifacts', LoadBalancerArn: 'arn:lb',
   DataSubnets: 'subnet-da,subnet-db', DatabaseSubnetGroup: 'herogate-data', CacheSubnetGroup: 'herogate-cache', TemplateVersion: '2',
 }
 
 export function resourcesOf(app: string): AppResources {
   return {
-    app, region: 'us-east-1', stackName: names.appStack(app), cluster: 'herogate-cluster', subnets: ['subnet-a', 'subnet-b'], securityGroup: 'sg-tasks',
+    app, region: 'us-east-1', stackName: names.appStack(app), cluster: 'herogate-cluster', subnets: ['subnet-a', 'subnet-b'], securityGroup: `sg-${app}`,
     executionRoleArn: 'arn:aws:iam::123456789012:role/exec', taskRoleArn: 'arn:aws:iam::123456789012:role/task', logGroup: names.logGroup(app),
     ecrRepositoryUri: 'repo', targetGroupArn: 'arn:tg', webUrl: 'http://lb:10000', gitUrl: 'https://git', artifactBucket: 'artifacts',
     pipeline: names.pipeline(app), codeBuildProject: names.codeBuildProject(app),
@@ -36,6 +36,8 @@ export class AddonCloud {
   readonly calls: Array<{command: string; input: unknown}> = []
   immediate = true
   failNext?: string
+  /** The reason the next update of an app stack fails with (CloudFormation rolls it back). */
+  failAppUpgrade?: string
   private sequence = 0
 
   constructor(readonly rds: RDSClient = new RDSClient({region: 'us-east-1'})) {
@@ -85,6 +87,10 @@ export class AddonCloud {
 
       await this.make(entry)
       entry.stack.StackStatus = 'CREATE_COMPLETE'
+    } else if (status === 'UPDATE_IN_PROGRESS' && this.failAppUpgrade && entry.stack.StackName === names.appStack(this.param(entry, 'AppName') ?? '')) {
+      this.event(entry, 'AppTaskSecurityGroup', 'AWS::EC2::SecurityGroup', 'CREATE_FAILED', this.failAppUpgrade)
+      this.failAppUpgrade = undefined
+      entry.stack.StackStatus = 'UPDATE_ROLLBACK_COMPLETE'
     } else if (status === 'UPDATE_IN_PROGRESS') {
       await this.make(entry)
       entry.stack.StackStatus = 'UPDATE_COMPLETE'
@@ -101,6 +107,14 @@ export class AddonCloud {
     const entry = {stack: {StackName: name, StackId: id, StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(Date.UTC(2026, 10, 21, 10, this.sequence)), Parameters: [], Outputs: [], Tags: [], ...stack} as Stack, events: [], noEcho: new Set<string>(), template}
     this.stacks.set(name, entry)
     return entry
+  }
+
+  /**
+   * An app stack made before apps had a security group of their own (no TaskSecurityGroup
+   * output); an update to the current template gives it `sg-own-APP`, as templates/app.yml would.
+   */
+  putOldApp(app: string): void {
+    this.put(names.appStack(app), {Parameters: [{ParameterKey: 'AppName', ParameterValue: app}, {ParameterKey: 'Cluster', ParameterValue: 'herogate-cluster'}], Outputs: [{OutputKey: 'AppName', OutputValue: app}], Tags: [{Key: 'herogate:app', Value: app}]}, 'old app template')
   }
 
   private find(nameOrId: string) {
@@ -133,6 +147,7 @@ export class AddonCloud {
     const entry = this.find(input.StackName!)!
     if (entry.stack.StackStatus!.endsWith('_IN_PROGRESS')) throw Object.assign(new Error(`Stack ${input.StackName} is in UPDATE_IN_PROGRESS state and can not be updated.`), {name: 'ValidationError', $metadata: {}})
     const before = new Map(entry.stack.Parameters!.map((p) => [p.ParameterKey!, p.ParameterValue!]))
+    if (input.TemplateBody) entry.template = input.TemplateBody
     entry.stack.Parameters = input.Parameters!.map((p) => (p.UsePreviousValue ? {ParameterKey: p.ParameterKey, ParameterValue: before.get(p.ParameterKey!)} : p))
     const secret = input.Parameters!.find((p) => entry.noEcho.has(p.ParameterKey!) && !p.UsePreviousValue)?.ParameterValue
     if (secret) entry.secret = secret
@@ -156,7 +171,12 @@ export class AddonCloud {
   }
 
   /** The stack's database or cache, as its template would make it; outputs as the template gives them. */
-  private async make(entry: {stack: Stack}) {
+  private async make(entry: {stack: Stack; template: string}) {
+    if (entry.stack.StackName === names.appStack(this.param(entry, 'AppName') ?? '')) {
+      if (/AppTaskSecurityGroup:/.test(entry.template)) entry.stack.Outputs = [...entry.stack.Outputs ?? [], {OutputKey: 'TaskSecurityGroup', OutputValue: `sg-own-${this.param(entry, 'AppName')}`}]
+      return
+    }
+
     const outputs: Record<string, string> = {Plan: this.param(entry, 'Plan') ?? ''}
     const id = this.param(entry, 'DatabaseIdentifier')
     if (id) {

@@ -1,5 +1,6 @@
 import {CloudFormationClient} from '@aws-sdk/client-cloudformation'
 import {CreateDBSnapshotCommand, DescribeDBClusterSnapshotsCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient} from '@aws-sdk/client-rds'
+import {DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
 
@@ -12,7 +13,7 @@ import {getConfig, setConfig} from '../../../src/platform/aws/config.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 import {useMoto} from '../../helpers/moto.js'
-import {AddonCloud, resourcesOf} from './addons.fixture.js'
+import {AddonCloud, PLATFORM_V2_OUTPUTS, resourcesOf} from './addons.fixture.js'
 
 const zeroClock = {now: () => new Date('2026-11-21T10:00:00Z'), sleep: async () => {}}
 
@@ -71,8 +72,11 @@ describe('AWS add-ons (moto: SSM, RDS)', function () {
     expect(create.StackName).to.equal('herogate-demo--addon-postgres-1')
     expect(Object.fromEntries(create.Tags.map((t) => [t.Key, t.Value]))).to.deep.equal({'herogate:app': 'demo', 'herogate:addon': 'postgres-1', 'herogate:service': 'postgres', 'herogate:config-var': 'DATABASE_URL'})
     expect(Object.fromEntries(create.Parameters.map((p) => [p.ParameterKey, p.ParameterValue]))).to.include({
-      DatabaseSubnetGroup: 'herogate-data', TaskSecurityGroup: 'sg-tasks', InstanceClass: 'db.t4g.micro', AllocatedStorage: '20', MultiAZ: 'false', DatabaseIdentifier: base,
+      DatabaseSubnetGroup: 'herogate-data', InstanceClass: 'db.t4g.micro', AllocatedStorage: '20', MultiAZ: 'false', DatabaseIdentifier: base,
     })
+    // The database admits the app's own task group, not the platform's shared one every app's tasks are in.
+    expect(create.Parameters.find((p) => p.ParameterKey === 'TaskSecurityGroup')?.ParameterValue).to.equal('sg-demo').and.not.equal(PLATFORM_V2_OUTPUTS.TaskSecurityGroup)
+    expect(cloud.calls.filter((c) => c.command === 'UpdateStack')).to.deep.equal([])
 
     const listed = await addons.addons(ctx, 'demo')
     expect(listed.map((a) => [a.name, a.service, a.plan, a.state, a.configVar])).to.deep.equal([['postgres-1', 'postgres', 'essential-0', 'available', 'DATABASE_URL']])
@@ -81,6 +85,47 @@ describe('AWS add-ons (moto: SSM, RDS)', function () {
       Engine: 'RDS for PostgreSQL 17 (db.t4g.micro)', Host: `${base}.abc123.us-east-1.rds.amazonaws.com:5432`, Storage: '20 GB gp3', Encryption: 'at rest (KMS) and in transit (sslmode=require)',
     })
     expect(JSON.stringify(info)).to.not.include(secret)
+  })
+
+  it('gives an app made before apps had a security group of their own one first, and the add-on admits only it', async () => {
+    cloud.putOldApp('old')
+    const elb = mockClient(ElasticLoadBalancingV2Client)
+    elb.on(DescribeLoadBalancersCommand, {LoadBalancerArns: ['arn:lb']}).resolves({LoadBalancers: [{LoadBalancerArn: 'arn:lb', SecurityGroups: ['sg-lb']}]})
+    ctx.clients.set('elbv2', new ElasticLoadBalancingV2Client({region: 'us-east-1'}))
+    // Its published resources name the shared group, as an old app stack's do.
+    ctx.appResources = async (_ctx, app) => ({...resourcesOf(app), securityGroup: PLATFORM_V2_OUTPUTS.TaskSecurityGroup})
+    const events: ProgressEvent[] = []
+    try {
+      const created = await addons.createAddon(ctx, 'old', {service: 'redis', wait: true, onProgress: (e) => events.push(e)})
+      const upgrade = cloud.calls.find((c) => c.command === 'UpdateStack')!.input as {StackName: string; TemplateBody: string; Parameters: Array<{ParameterKey: string; ParameterValue: string}>}
+      expect(upgrade.StackName).to.match(/stack\/herogate-old\//)
+      expect(upgrade.TemplateBody).to.include('AppTaskSecurityGroup:')
+      expect(Object.fromEntries(upgrade.Parameters.map((p) => [p.ParameterKey, p.ParameterValue]))).to.deep.equal({AppName: 'old', Cluster: 'herogate-cluster', LoadBalancerSecurityGroup: 'sg-lb'})
+      const create = cloud.calls.find((c) => c.command === 'CreateStack')!.input as {Parameters: Array<{ParameterKey: string; ParameterValue: string}>}
+      expect(create.Parameters.find((p) => p.ParameterKey === 'TaskSecurityGroup')?.ParameterValue).to.equal('sg-own-old')
+      expect(created.notes).to.include('Upgraded old: its processes now run in a security group of their own, the only one redis-1 admits; they move into it with the release that attaches REDIS_URL.')
+      expect(events.some((e) => e.kind === 'step' && e.id === 'app-upgrade' && e.status === 'done')).to.equal(true)
+    } finally {
+      elb.restore()
+    }
+  })
+
+  it('makes no add-on when the app\'s upgrade fails, and says why and what to run again', async () => {
+    cloud.putOldApp('old')
+    const elb = mockClient(ElasticLoadBalancingV2Client)
+    elb.on(DescribeLoadBalancersCommand).resolves({LoadBalancers: [{LoadBalancerArn: 'arn:lb', SecurityGroups: ['sg-lb']}]})
+    ctx.clients.set('elbv2', new ElasticLoadBalancingV2Client({region: 'us-east-1'}))
+    ctx.appResources = async (_ctx, app) => ({...resourcesOf(app), securityGroup: PLATFORM_V2_OUTPUTS.TaskSecurityGroup})
+    cloud.failAppUpgrade = 'The maximum number of security groups for VPC vpc-1 has been reached.'
+    try {
+      const failed = await refusal(addons.createAddon(ctx, 'old', {service: 'postgres', as: 'main', wait: true}))
+      expect(failed).to.be.instanceOf(StackFailed)
+      expect(failed.message).to.equal('Could not give app old a security group of its own: AppTaskSecurityGroup (AWS::EC2::SecurityGroup): The maximum number of security groups for VPC vpc-1 has been reached. CloudFormation put the app back as it was; no add-on was made.')
+      expect(failed.suggestions).to.deep.equal(['herogate addons:create postgres --as main -a old (again, after fixing the cause)'])
+      expect(cloud.calls.filter((c) => c.command === 'CreateStack')).to.deep.equal([])
+    } finally {
+      elb.restore()
+    }
   })
 
   it('names a second one of a kind NAME_URL, --as NAME too, and refuses a taken name or a var set by config:set', async () => {

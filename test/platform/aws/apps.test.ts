@@ -4,7 +4,7 @@ import {
 import {CloudWatchLogsClient, DeleteLogGroupCommand} from '@aws-sdk/client-cloudwatch-logs'
 import {BatchDeleteImageCommand, DeleteRepositoryCommand, DescribeRepositoriesCommand, ECRClient, ListImagesCommand} from '@aws-sdk/client-ecr'
 import {CreateServiceCommand, DeleteServiceCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand} from '@aws-sdk/client-ecs'
-import {DescribeAccountLimitsCommand, DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
+import {DescribeAccountLimitsCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client} from '@aws-sdk/client-elastic-load-balancing-v2'
 import {IAMClient} from '@aws-sdk/client-iam'
 import {DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import {DeleteParametersCommand, GetParametersByPathCommand, SSMClient} from '@aws-sdk/client-ssm'
@@ -78,6 +78,7 @@ describe('AWS createApp (mocked AWS)', () => {
     cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS))
     elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80}, {ListenerArn: 'arn:listener/10000', Port: 10_000}]})
     elb.on(DescribeAccountLimitsCommand).resolves({Limits: [{Name: 'rules-per-application-load-balancer', Max: '100'}, {Name: 'listeners-per-application-load-balancer', Max: '50'}]})
+    elb.on(DescribeLoadBalancersCommand).resolves({LoadBalancers: [{LoadBalancerArn: 'arn:lb', SecurityGroups: ['sg-lb']}]})
     cfn.on(CreateStackCommand).resolves({StackId: APP_ID})
     cfn.on(DeleteStackCommand).resolves({})
     ctx = {region: REGION, clients, clock: {now: () => new Date(), sleep: async () => {}}}
@@ -550,6 +551,7 @@ describe('AWS createApp racing another create for the platform (mocked AWS)', ()
     const elb = mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION})))
     elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80}]})
     elb.on(DescribeAccountLimitsCommand).resolves({Limits: []})
+    elb.on(DescribeLoadBalancersCommand).resolves({LoadBalancers: [{LoadBalancerArn: 'arn:lb', SecurityGroups: ['sg-lb']}]})
     mockClient(make('iam', new IAMClient({region: REGION}))).onAnyCommand().resolves({})
     mockClient(make('ecs', new ECSClient({region: REGION}))).onAnyCommand().resolves({})
     mockClient(make('ssm', new SSMClient({region: REGION}))).onAnyCommand().resolves({})

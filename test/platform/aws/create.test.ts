@@ -2,7 +2,7 @@ import {
   CloudFormationClient, CreateStackCommand, type CreateStackCommandInput, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, type Stack, type StackEvent,
 } from '@aws-sdk/client-cloudformation'
 import {
-  DescribeAccountLimitsCommand, DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client, type Listener, type Rule,
+  DescribeAccountLimitsCommand, DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client, type Listener, type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import {CreateServiceLinkedRoleCommand, GetRoleCommand, IAMClient} from '@aws-sdk/client-iam'
 import {ECSClient} from '@aws-sdk/client-ecs'
@@ -128,6 +128,7 @@ function setUp(): Setup {
   elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80}]})
   elb.on(DescribeRulesCommand).resolves({Rules: [{Priority: 'default', IsDefault: true}]})
   elb.on(DescribeAccountLimitsCommand).resolves({Limits: [{Name: 'rules-per-application-load-balancer', Max: '100'}, {Name: 'listeners-per-application-load-balancer', Max: '50'}]})
+  elb.on(DescribeLoadBalancersCommand).resolves({LoadBalancers: [{LoadBalancerArn: 'arn:lb', SecurityGroups: ['sg-lb']}]})
   return {ctx: {region: REGION, clients, clock: {now: () => new Date(), sleep: async () => {}}}, cfn, iam, elb}
 }
 

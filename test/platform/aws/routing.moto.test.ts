@@ -47,9 +47,10 @@ describe('routing and firewall of the templates (moto)', function () {
     return groups.SecurityGroups![0].IpPermissions!.filter((p) => p.IpRanges?.some((r) => r.CidrIp === '0.0.0.0/0')).map((p) => [p.FromPort!, p.ToPort!])
   }
 
-  const app = (p: Record<string, string>) =>
+  const app = async (p: Record<string, string>) =>
     stack(`${names.appStack('demo')}-${run}`, template('app.yml'), {
       AppName: `demo${run}`, Cluster: p.Cluster, VpcId: p.VpcId, Subnets: p.Subnets, TaskSecurityGroup: p.TaskSecurityGroup,
+      LoadBalancerSecurityGroup: (await elb.send(new DescribeLoadBalancersCommand({LoadBalancerArns: [p.LoadBalancerArn]}))).LoadBalancers![0].SecurityGroups![0],
       LoadBalancerArn: p.LoadBalancerArn, LoadBalancerDnsName: p.LoadBalancerDnsName, HttpListenerArn: p.HttpListenerArn, HttpsListenerArn: p.HttpsListenerArn ?? '',
       Domain: p.Domain, RulePriority: '1', ArtifactBucket: p.ArtifactBucket, PipelineArtifactPrefix: `herogate-demo${run}`, BuildSpec: 'version: 0.2',
       BuildTimeoutMinutes: String(BUILD_TIMEOUT_MINUTES),

@@ -1,0 +1,69 @@
+import {readFile} from 'node:fs/promises'
+
+import {type CloudFormation, StackFailed, type StackSummary, templateResources, WaitAborted} from '../../aws/cloudformation.js'
+import {LoadBalancer} from '../../aws/elb.js'
+import {HerogateError, Interrupted, StackBusy} from '../../lib/errors.js'
+import {names} from '../../lib/naming.js'
+import type {Progress} from '../types.js'
+import type {AwsContext} from './context.js'
+
+/**
+ * Apps made before each app had a security group of its own ran their tasks in the platform's
+ * shared group, which every app's tasks are in: an add-on admitting it would admit them all.
+ * The first add-on of such an app updates its stack to the template this herogate ships, which
+ * adds the app's group and publishes it; the add-on's config release then moves the app's
+ * services into it (UpdateService with the app's network, config-release.ts), as every release
+ * does from then on. Nothing else of the app changes: its parameters are kept as they are.
+ */
+
+const USABLE = /^(CREATE_COMPLETE|UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE)$/
+
+/** The shared load balancer's security group: the one source an app's processes admit. */
+export async function loadBalancerSecurityGroup(ctx: AwsContext, platform: StackSummary): Promise<string> {
+  return new LoadBalancer(await ctx.clients.elbv2()).securityGroup(platform.outputs.LoadBalancerArn)
+}
+
+/**
+ * The app's own task security group (`published`: the one its resources name), made by an
+ * update of the app stack when the stack predates it (the update's progress goes to
+ * `progress`; `retry` is the command to run again). Returns the group and whether the stack was upgraded.
+ */
+export async function appTaskSecurityGroup(
+  ctx: AwsContext, stacks: CloudFormation, app: string, published: string, platform: StackSummary, options: {onProgress: Progress; retry: string; signal?: AbortSignal},
+): Promise<{group: string; upgraded: boolean}> {
+  const {onProgress: progress, retry, signal} = options
+  if (published && published !== platform.outputs.TaskSecurityGroup) return {group: published, upgraded: false}
+  const stack = await stacks.describe(names.appStack(app))
+  if (!stack) throw new HerogateError(`The stack of app ${app} is missing.`, {suggestions: [`herogate apps --region ${ctx.region}`]})
+  if (stack.outputs.TaskSecurityGroup) return {group: stack.outputs.TaskSecurityGroup, upgraded: false}
+  if (!USABLE.test(stack.status)) throw new StackBusy(`App ${app} is not ready: its stack ${stack.name} is ${stack.status}.`, {suggestions: ['wait a minute and try again']})
+
+  const templateBody = await readFile(new URL('../../../templates/app.yml', import.meta.url), 'utf8')
+  // The app stack has no NoEcho parameter: its values, read back, are kept as they are.
+  const parameters = {...stack.parameters, LoadBalancerSecurityGroup: await loadBalancerSecurityGroup(ctx, platform)}
+  const message = `Upgrading app ${app}: its processes get a security group of their own, the only one its add-ons admit (stack ${stack.name})`
+  progress({kind: 'step', id: 'app-upgrade', message, status: 'start'})
+  const marker = await stacks.latestEventId(stack.id)
+  await stacks.update({id: stack.id, templateBody, parameters})
+  let final: StackSummary
+  try {
+    final = await stacks.wait(stack.id, {onProgress: progress, signal, resources: await templateResources(templateBody), stackDescription: `app ${app} (upgrade)`, afterEventId: marker})
+  } catch (error) {
+    if (error instanceof WaitAborted) throw new Interrupted(`Interrupted: the update of app ${app}'s stack goes on in AWS, and no add-on was made; run ${retry} again once it is done.`)
+    throw error
+  }
+
+  if (final.status !== 'UPDATE_COMPLETE' || !final.outputs.TaskSecurityGroup) {
+    progress({kind: 'step', id: 'app-upgrade', message: `Upgrading app ${app}`, status: 'failed'})
+    const failure = await stacks.failure(stack.id, marker)
+    throw new StackFailed(
+      `Could not give app ${app} a security group of its own: ${failure ? `${failure.resource} (${failure.resourceType}): ${failure.reason.replace(/\.$/, '')}` : `stack ended ${final.status}`}. CloudFormation put the app back as it was; no add-on was made.`,
+      stack.name,
+      failure,
+      [`${retry} (again, after fixing the cause)`],
+    )
+  }
+
+  progress({kind: 'step', id: 'app-upgrade', message: `Upgraded app ${app}: its processes move into their own security group with the add-on's config release`, status: 'done'})
+  return {group: final.outputs.TaskSecurityGroup, upgraded: true}
+}
