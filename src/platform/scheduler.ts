@@ -3,6 +3,7 @@ import {createHash} from 'node:crypto'
 import {HerogateError, InvalidInput} from '../lib/errors.js'
 import {parseSchedule} from '../lib/schedule.js'
 import {isSize, SIZES} from '../lib/sizes.js'
+import type {OperationOptions} from './types.js'
 
 /**
  * Scheduled jobs, as Heroku Scheduler users know them: a command of the app run on a
@@ -50,7 +51,8 @@ export interface JobSpec {
 
 export interface SchedulerPlatform {
   scheduledJobs(app: string): Promise<ScheduledJob[]>
-  addScheduledJob(app: string, job: JobSpec): Promise<ScheduledJob>
+  /** onProgress: an AWS app made before scheduled jobs has its stack upgraded first, with progress rows. */
+  addScheduledJob(app: string, job: JobSpec, options?: OperationOptions): Promise<ScheduledJob>
   /** Jobs declared in app.json cannot be removed here: they come back with the next release. */
   removeScheduledJob(app: string, id: string): Promise<ScheduledJob>
 }

@@ -41,7 +41,7 @@ Everything after the schedule (or after --) is the command. Jobs that should tra
     validateJob({schedule, command: command.join(' '), size: flags.size})
     const {target, platform} = await this.resolveTarget(flags)
     const job = await this.step(`Scheduling ${command.join(' ')} on ${target.name}`, () =>
-      platform.addScheduledJob(target.name, {schedule, command: command.join(' '), ...(flags.size ? {size: flags.size} : {})}))
+      platform.addScheduledJob(target.name, {schedule, command: command.join(' '), ...(flags.size ? {size: flags.size} : {})}, {onProgress: this.progress}))
     this.log(`Added job ${job.id}: ${job.schedule} ${job.command}`)
     if (job.nextRun) this.note(`Next run: ${job.nextRun.slice(0, 16).replace('T', ' ')} UTC. Its runs show in herogate logs -d scheduler -a ${target.name}`)
     return job

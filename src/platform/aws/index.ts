@@ -246,8 +246,8 @@ export class AwsPlatform implements Platform {
     return scheduler.scheduledJobs(this.ctx, app)
   }
 
-  addScheduledJob(app: string, job: JobSpec): Promise<ScheduledJob> {
-    return scheduler.addScheduledJob(this.ctx, app, job)
+  addScheduledJob(app: string, job: JobSpec, options?: OperationOptions): Promise<ScheduledJob> {
+    return scheduler.addScheduledJob(this.ctx, app, job, options)
   }
 
   removeScheduledJob(app: string, id: string): Promise<ScheduledJob> {

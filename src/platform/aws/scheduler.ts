@@ -3,13 +3,16 @@ import {taskId} from '../../aws/ecs.js'
 import {ScheduleNotFound, type ScheduleInput, SchedulerService} from '../../aws/scheduler.js'
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
+import {shellQuote} from '../../lib/shell.js'
 import {nextRun} from '../../lib/schedule.js'
 import type {DeclaredJob} from '../../aws/release-store.js'
 import {jobId, jobRefusals, type JobRun, type JobSource, type JobSpec, type ScheduledJob, validateJob} from '../scheduler.js'
+import type {OperationOptions, Progress} from '../types.js'
 import type {AwsContext} from './context.js'
 import {ecsService, runName, SCHEDULER_TYPE} from './formation.js'
 import {withAppLock} from './lock.js'
-import {type AppResources, appResources} from './resources.js'
+import {appTaskSecurityGroup} from './app-upgrade.js'
+import {type AppResources, appResources, stacksOf} from './resources.js'
 import {oneOffSpec, servingSpec} from './run.js'
 import {type ProcessSpec, specFromTaskDefinition, taskDefinitionInput} from './taskdef.js'
 
@@ -76,6 +79,21 @@ async function jobDefinition(ecs: EcsService, resources: AppResources, base: Pro
 
 function roleMissing(resources: AppResources): string {
   return `${resources.app} was created before herogate had scheduled jobs: its stack has no role for EventBridge Scheduler`
+}
+
+/**
+ * An app made before scheduled jobs (and before apps had security groups of their own) has no
+ * role for EventBridge Scheduler: its stack is updated to the current template first, as its
+ * first add-on would do (app-upgrade.ts), and says so.
+ */
+export async function withSchedulerRole(ctx: AwsContext, app: string, resources: AppResources, spec: JobSpec, progress: Progress): Promise<AppResources> {
+  if (resources.schedulerRoleArn) return resources
+  const stacks = await stacksOf(ctx)
+  const platform = await stacks.describe(names.platformStack())
+  if (!platform) return resources
+  const retry = `herogate scheduler:add ${shellQuote(spec.schedule)}${spec.size ? ` --size ${spec.size}` : ''} -- ${spec.command} -a ${app}`
+  const {upgraded} = await appTaskSecurityGroup(ctx, stacks, app, resources.securityGroup, platform, {onProgress: progress, retry, notMade: 'no job was scheduled'})
+  return upgraded ? appResources(ctx, app) : resources
 }
 
 function requireRole(resources: AppResources): string {
@@ -194,12 +212,12 @@ export async function scheduledJobs(ctx: AwsContext, app: string): Promise<Sched
  * Adds a job under the app's lock (a claim that makes no release, as a size change takes it):
  * a release going live at the same time moves every job, this one included, or none.
  */
-export async function addScheduledJob(ctx: AwsContext, app: string, spec: JobSpec): Promise<ScheduledJob> {
+export async function addScheduledJob(ctx: AwsContext, app: string, spec: JobSpec, options: OperationOptions = {}): Promise<ScheduledJob> {
   const job = validateJob(spec)
   const id = jobId(job.schedule, job.command, job.size)
   const meta: JobMeta = {command: job.command, ...(job.size ? {size: job.size} : {}), source: 'cli', createdAt: ctx.clock.now().toISOString()}
   description(meta)
-  const resources = await appResources(ctx, app)
+  const resources = await withSchedulerRole(ctx, app, await appResources(ctx, app), spec, options.onProgress ?? (() => {}))
   const role = requireRole(resources)
   const scheduler = await schedulerOf(ctx)
   return withAppLock(ctx, app, 'scheduler:add', async () => {

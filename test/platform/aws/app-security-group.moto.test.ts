@@ -14,7 +14,8 @@ import type {AwsContext} from '../../../src/platform/aws/context.js'
 import {loadAppResources, stacksOf} from '../../../src/platform/aws/resources.js'
 import type {ProgressEvent} from '../../../src/platform/types.js'
 import {useMoto} from '../../helpers/moto.js'
-import {appTemplateBeforeAppGroups} from './app-upgrade.fixture.js'
+import {withSchedulerRole} from '../../../src/platform/aws/scheduler.js'
+import {appTemplateBeforeAppGroups, appTemplateBeforeScheduledJobs} from './app-upgrade.fixture.js'
 
 const zeroClock = {now: () => new Date('2026-11-21T10:00:00Z'), sleep: async () => {}}
 const BUILDSPEC = 'version: 0.2\n'
@@ -92,5 +93,27 @@ describe('app task security groups against moto', function () {
     expect((await group(shared)).IpPermissions?.map((p) => p.FromPort)).to.deep.equal([5000])
     // A second time there is nothing to do.
     expect(await appTaskSecurityGroup(ctx, stacks, 'legacy', upgraded.group, platform, {onProgress: () => {}, retry: 'herogate addons:create redis -a legacy'})).to.deep.equal({group: upgraded.group, upgraded: false})
+  })
+
+  it('scheduler:add on an app made before scheduled jobs upgrades its stack first, which brings the scheduler role (and the app\'s group)', async () => {
+    await apps.createApp(ctx, {name: 'demo', cwd: dir}, {buildSpec: BUILDSPEC, cliPath: '/opt/herogate/bin/run.js'})
+    const stacks = await stacksOf(ctx)
+    const current = (await stacks.describe('herogate-demo'))!
+    const parameters: Record<string, string> = {...current.parameters, AppName: 'legacy', ListenerPort: '10001', PipelineArtifactPrefix: 'herogate-legacy'}
+    delete parameters.LoadBalancerSecurityGroup
+    await new CloudFormationClient({region: 'us-east-1'}).send(new CreateStackCommand({
+      StackName: 'herogate-legacy', TemplateBody: appTemplateBeforeScheduledJobs(), Capabilities: ['CAPABILITY_IAM'], Tags: [{Key: 'herogate:app', Value: 'legacy'}],
+      Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ParameterKey, ParameterValue})),
+    }))
+    const before = await loadAppResources(ctx, 'legacy')
+    expect(before.schedulerRoleArn).to.equal(undefined)
+
+    const events: ProgressEvent[] = []
+    const after = await withSchedulerRole(ctx, 'legacy', before, {schedule: 'rate(1 hour)', command: 'node report.js'}, (e) => events.push(e))
+    expect(after.schedulerRoleArn).to.match(/^arn:aws:iam::\d+:role\//)
+    expect(after.securityGroup).to.match(/^sg-/).and.not.equal(before.securityGroup)
+    expect(events.filter((e) => e.kind === 'step').map((e) => e.kind === 'step' && [e.id, e.status])).to.deep.equal([['app-upgrade', 'start'], ['app-upgrade', 'done']])
+    // An app that has the role is left alone.
+    expect(await withSchedulerRole(ctx, 'legacy', after, {schedule: 'rate(1 hour)', command: 'node report.js'}, () => {})).to.equal(after)
   })
 })

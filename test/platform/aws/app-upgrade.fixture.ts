@@ -18,3 +18,28 @@ export function appTemplateBeforeAppGroups(): string {
   if (text.includes('AppTaskSecurityGroup')) throw new Error('templates/app.yml names AppTaskSecurityGroup elsewhere: update this fixture')
   return text
 }
+
+/**
+ * templates/app.yml as it was before scheduled jobs too: no schedule group, no scheduler role
+ * (nor the build role's PassRole of it), nothing published of it.
+ */
+export function appTemplateBeforeScheduledJobs(): string {
+  const published = ',"schedulerRoleArn":"${SchedulerRole.Arn}"'
+  const before = appTemplateBeforeAppGroups()
+  const lines = before.split('\n')
+  // The build role's statement that passes the scheduler role: from its "- Effect" line to the next statement.
+  const resource = lines.findIndex((line) => line.trim() === 'Resource: !GetAtt SchedulerRole.Arn')
+  const start = lines.slice(0, resource).findLastIndex((line) => line.trim() === '- Effect: Allow')
+  const indent = lines[start].indexOf('-')
+  let end = resource + 1
+  while (end < lines.length && lines[end].search(/\S/) > indent) end++
+  if (!before.includes(published) || resource < 0 || start < 0) throw new Error('templates/app.yml no longer has the scheduler role as this fixture expects: update it')
+  lines.splice(start, end - start)
+  const doc = parseDocument(lines.join('\n').replace(published, ''))
+  doc.deleteIn(['Resources', 'ScheduleGroup'])
+  doc.deleteIn(['Resources', 'SchedulerRole'])
+  doc.deleteIn(['Outputs', 'SchedulerRoleArn'])
+  const text = doc.toString()
+  if (text.includes('SchedulerRole')) throw new Error('templates/app.yml names SchedulerRole elsewhere: update this fixture')
+  return text
+}
