@@ -1,7 +1,7 @@
 import {ACMClient, DeleteCertificateCommand, DescribeCertificateCommand, RequestCertificateCommand} from '@aws-sdk/client-acm'
 import {CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand, type DescribeStacksCommandOutput, UpdateStackCommand} from '@aws-sdk/client-cloudformation'
 import {
-  CreateRuleCommand, DeleteRuleCommand, DescribeAccountLimitsCommand, DescribeListenerCertificatesCommand, DescribeListenersCommand, DescribeRulesCommand, ElasticLoadBalancingV2Client,
+  CreateRuleCommand, DeleteRuleCommand, DescribeAccountLimitsCommand, DescribeListenerCertificatesCommand, DescribeListenersCommand, DescribeRulesCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client,
   RemoveListenerCertificatesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import {ListHostedZonesByNameCommand, Route53Client} from '@aws-sdk/client-route-53'
@@ -112,6 +112,8 @@ describe('AWS custom domains (mocked AWS)', () => {
     elb.on(DescribeRulesCommand).resolves({Rules: []})
     elb.on(DescribeAccountLimitsCommand).resolves({Limits: []})
     elb.on(CreateRuleCommand).rejectsOnce(Object.assign(new Error('The specified priority is in use.'), {name: 'PriorityInUseException'})).resolves({Rules: [{RuleArn: 'arn:rule/http'}]})
+    // Whether the app is in maintenance mode: its target group, on no load balancer here.
+    elb.on(DescribeTargetGroupsCommand).resolves({TargetGroups: [{LoadBalancerArns: []}]})
     const acm = mockClient(make('acm', new ACMClient({region: REGION})))
     acm.on(RequestCertificateCommand).resolves({CertificateArn: CERT})
     acm.on(DescribeCertificateCommand).resolves({Certificate: {CertificateArn: CERT, Status: 'PENDING_VALIDATION', DomainValidationOptions: [{DomainName: 'www.example.com', ResourceRecord: {Name: '_x.www.example.com.', Type: 'CNAME', Value: '_y.acm-validations.aws.'}}]}})
