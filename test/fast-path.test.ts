@@ -1,10 +1,11 @@
 import {expect} from 'chai'
 import {execFileSync, spawnSync} from 'node:child_process'
 import {cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
+import {createRequire, Module} from 'node:module'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
+import {Script} from 'node:vm'
 
 import {type Tracer, tracer} from './helpers/trace.js'
 
@@ -98,6 +99,12 @@ describe('read commands without oclif (bin/run.js fast path)', function () {
       else if (!args.includes('--help')) expect(fast.status).to.not.equal(0)
     })
   }
+
+  it('npm run build writes the bundle\'s V8 code cache, which this node accepts (bin/run.cjs loads the bundle with it)', () => {
+    const bundle = join(ROOT, 'dist', 'platform', 'local', 'reads.cjs')
+    const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), {filename: bundle, cachedData: readFileSync(`${bundle}.cache`)})
+    expect(script.cachedDataRejected).to.equal(false)
+  })
 
   it('runs every command through oclif when the bundle is missing (tsc without the rest of npm run build)', () => {
     const bundle = join(ROOT, 'dist', 'platform', 'local', 'reads.cjs')
