@@ -1,7 +1,7 @@
 import type {Action, ElasticLoadBalancingV2Client, Rule, RuleCondition} from '@aws-sdk/client-elastic-load-balancing-v2'
 
 import {HerogateError} from '../lib/errors.js'
-import {markerPages} from './elb.js'
+import {LoadBalancer, markerPages} from './elb.js'
 import {awsFailure, isAwsError} from './errors.js'
 
 /**
@@ -185,15 +185,9 @@ export class ListenerRules {
     }
   }
 
-  /** Deletes a rule; one already gone is no error. */
-  async deleteRule(ruleArn: string): Promise<void> {
-    const {DeleteRuleCommand} = await import('@aws-sdk/client-elastic-load-balancing-v2')
-    try {
-      await this.client.send(new DeleteRuleCommand({RuleArn: ruleArn}))
-    } catch (error) {
-      if (isAwsError(error, 'RuleNotFoundException', 'RuleNotFound')) return
-      throw awsFailure(error, 'deleting a rule of the shared load balancer')
-    }
+  /** Deletes a rule; one already gone is no error (as custom domains delete theirs). */
+  deleteRule(ruleArn: string): Promise<void> {
+    return new LoadBalancer(this.client).deleteRule(ruleArn)
   }
 }
 
