@@ -4,6 +4,7 @@ import {readFile} from 'node:fs/promises'
 import {CloudFormation, StackFailed, type StackSummary, templateResources, WaitAborted, type WaitOptions} from '../../aws/cloudformation.js'
 import {type DatabaseKind, Rds, type Snapshot} from '../../aws/rds.js'
 import {ConfigStore, readParameters} from '../../aws/ssm.js'
+import {configVarFor} from '../../lib/addons.js'
 import {HerogateError, Interrupted, InvalidInput, StackBusy} from '../../lib/errors.js'
 import {checkAddonName, names} from '../../lib/naming.js'
 import {ADDON_SERVICES, type Addon, type AddonCreateOptions, type AddonDestroyOptions, type AddonResult, type AddonService, type AddonState, type Backup} from '../addons.js'
@@ -30,7 +31,6 @@ export {addonPlans} from './addon-plans.js'
 const TEMPLATES = new URL('../../../templates/', import.meta.url)
 const TEMPLATE: Record<AddonService, string> = {postgres: 'addon-postgres.yml', redis: 'addon-redis.yml'}
 const SECRET_PARAMETER: Record<AddonService, string> = {postgres: 'MasterPassword', redis: 'AuthToken'}
-const FIRST_VAR: Record<AddonService, string> = {postgres: 'DATABASE_URL', redis: 'REDIS_URL'}
 const FAILED_CREATE = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED', 'DELETE_FAILED', 'ROLLBACK_IN_PROGRESS'])
 const USABLE = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'])
 /** RDS snapshots take minutes; a deadline keeps a stuck one from hanging a command forever. */
@@ -87,9 +87,8 @@ export async function createAddon(ctx: AwsContext, app: string, options: AddonCr
     if (recovered) return recovered
   }
 
+  // The rule both platforms name config vars by (lib/addons.ts), refusing one another add-on holds.
   const configVar = configVarFor(options.service, name, options.as, existing.filter((a) => a.name !== name))
-  const taken = existing.find((a) => a.name !== name && a.configVar === configVar)
-  if (taken) throw new AddonExists(`${configVar} is the config var of add-on ${taken.name} already.`, {suggestions: [`herogate addons:create ${options.service} --as NAME`]})
   const set = await attachedVars(ctx, app, [configVar])
   if (set.has(configVar)) {
     throw new AddonExists(`${configVar} is set already (by config:set), so a new add-on would replace it. Nothing was changed.`, {
@@ -553,12 +552,6 @@ function stateOf(status: string, attached = true): AddonState {
   if (FAILED_CREATE.has(status)) return 'failed'
   if (USABLE.has(status)) return attached ? 'available' : 'creating'
   return status.startsWith('UPDATE_') && attached ? 'available' : 'creating'
-}
-
-/** DATABASE_URL / REDIS_URL unless another add-on holds it; NAME_URL for a second one or --as NAME. */
-export function configVarFor(service: AddonService, name: string, as: string | undefined, others: Array<{configVar: string}>): string {
-  if (!as && !others.some((a) => a.configVar === FIRST_VAR[service])) return FIRST_VAR[service]
-  return `${name.toUpperCase().replaceAll('-', '_')}_URL`
 }
 
 function defaultName(service: AddonService, existing: AddonStack[]): string {

@@ -140,6 +140,9 @@ describe('AWS add-ons (moto: SSM, RDS)', function () {
     expect(taken.message).to.equal('demo has an add-on named postgres-1 already.')
     const otherService = await refusal(addons.createAddon(ctx, 'demo', {service: 'redis', as: 'postgres-1', wait: true}))
     expect(otherService.message).to.equal('Add-on name postgres-1 is taken by a postgres add-on of demo.')
+    // --as NAME whose NAME_URL another add-on holds: the same rule and words as the local platform's.
+    const heldVar = await refusal(addons.createAddon(ctx, 'demo', {service: 'postgres', as: 'database', wait: true}))
+    expect([heldVar.message, ...heldVar.suggestions]).to.deep.equal(['DATABASE_URL is the config var of add-on postgres-1 already. Nothing was changed.', 'herogate addons:create postgres --as ANOTHER-NAME'])
 
     await setConfig(ctx, 'demo', {REDIS_URL: 'redis://elsewhere:6379'})
     const creates = cloud.calls.filter((c) => c.command === 'CreateStack').length
