@@ -1,5 +1,5 @@
 import type {PlatformKind, ProcessFormation} from '../platform/types.js'
-import {HerogateError} from './errors.js'
+import {HerogateError, InvalidInput} from './errors.js'
 import {names} from './naming.js'
 
 /**
@@ -70,4 +70,19 @@ export function processTypeHints(app: string, types: string[], source: ProcessTy
     ? `its Procfile has: ${types.join(', ')}`
     : `${app} has no Procfile and runs only web, ${source === 'npm start' ? 'from npm start' : 'with its image\'s default command'} (add a Procfile for other process types)`
   return [from, `herogate ps -a ${app}`]
+}
+
+/**
+ * `restart web.1`: Heroku restarts one dyno that way; here a process is replaced by stopping
+ * it. The refusal for a process name given where a process type goes, or undefined.
+ */
+export function processNotType(word: string, app: string): InvalidInput | undefined {
+  const one = /^([A-Za-z0-9_]{1,30})\.[0-9a-z]+$/.exec(word)
+  if (!one) return undefined
+  const [name, type] = one
+  return new InvalidInput(`${name} is a process, not a process type.`, {
+    suggestions: type === 'run'
+      ? [`herogate ps:stop ${name} -a ${app} (stops the one-off process; nothing takes its place)`]
+      : [`herogate ps:stop ${name} -a ${app} (stops it; a new ${type} process takes its place)`, `herogate restart ${type} -a ${app} (restarts every ${type} process)`],
+  })
 }

@@ -32,12 +32,6 @@ function redis(overrides: Partial<Addon> = {}): Addon {
 
 describe('addons commands against a fake platform', () => {
   let platform: FakePlatform
-  const savedApp = process.env.HEROGATE_APP
-
-  before(() => delete process.env.HEROGATE_APP)
-  after(() => {
-    if (savedApp !== undefined) process.env.HEROGATE_APP = savedApp
-  })
   beforeEach(() => {
     platform = new FakePlatform()
   })

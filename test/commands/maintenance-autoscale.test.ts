@@ -13,12 +13,6 @@ import {runCommand} from '../helpers/run-command.js'
 
 describe('maintenance and ps:autoscale commands against a fake platform', () => {
   let platform: FakePlatform
-  const savedApp = process.env.HEROGATE_APP
-
-  before(() => delete process.env.HEROGATE_APP)
-  after(() => {
-    if (savedApp !== undefined) process.env.HEROGATE_APP = savedApp
-  })
   beforeEach(() => {
     platform = new FakePlatform()
   })

@@ -34,14 +34,15 @@ Everything after the schedule (or after --) is the command. Jobs that should tra
       boolean: ['--json', '--no-color'],
     })
     const [schedule, ...afterSchedule] = rest
-    const command = afterSchedule[0] === '--' ? afterSchedule.slice(1) : afterSchedule
+    const words = afterSchedule[0] === '--' ? afterSchedule.slice(1) : afterSchedule
+    const command = words.join(' ')
     const {flags} = await this.parse({...ctor, baseFlags: ctor.baseFlags, strict: true}, flagArgv)
     if (schedule === undefined) throw new InvalidInput('No schedule given.', {suggestions: ['herogate scheduler:add "rate(1 hour)" -- COMMAND']})
-    if (command.length === 0) throw new InvalidInput('No command given.', {suggestions: [`herogate scheduler:add "${schedule}" -- COMMAND`]})
-    validateJob({schedule, command: command.join(' '), size: flags.size})
+    if (words.length === 0) throw new InvalidInput('No command given.', {suggestions: [`herogate scheduler:add "${schedule}" -- COMMAND`]})
+    validateJob({schedule, command, size: flags.size})
     const {target, platform} = await this.resolveTarget(flags)
-    const job = await this.step(`Scheduling ${command.join(' ')} on ${target.name}`, () =>
-      platform.addScheduledJob(target.name, {schedule, command: command.join(' '), ...(flags.size ? {size: flags.size} : {})}, {onProgress: this.progress}))
+    const job = await this.step(`Scheduling ${command} on ${target.name}`, () =>
+      platform.addScheduledJob(target.name, {schedule, command, ...(flags.size ? {size: flags.size} : {})}, {onProgress: this.progress}))
     this.log(`Added job ${job.id}: ${job.schedule} ${job.command}`)
     if (job.nextRun) this.note(`Next run: ${job.nextRun.slice(0, 16).replace('T', ' ')} UTC. Its runs show in herogate logs -d scheduler -a ${target.name}`)
     return job
