@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {splitAtCommand} from '../lib/argv.js'
 import {HerogateCommand} from '../lib/base.js'
-import {ExitCode, HerogateError, Interrupted, InvalidInput} from '../lib/errors.js'
+import {attachedEnded, InvalidInput} from '../lib/errors.js'
 import {appFlags} from '../lib/flags.js'
 import {parseConfigArgs} from '../lib/parse.js'
 import {isSize, SIZES} from '../lib/sizes.js'
@@ -74,12 +74,6 @@ Output streams live and herogate exits with the command's exit code. Everything 
       return result
     }
 
-    if (result.interrupted) throw new Interrupted(`Stopped ${result.name} (Ctrl-C).`)
-    if (result.exitCode === undefined) {
-      throw new HerogateError(`${result.name} did not run${result.stopReason ? `: ${result.stopReason}` : '.'}`, {suggestions: [`herogate logs -d ${result.name} -a ${target.name}`]})
-    }
-
-    if (result.exitCode !== 0) throw new ExitCode(result.exitCode)
-    return result
+    return attachedEnded(result, `herogate logs -d ${result.name} -a ${target.name}`)
   }
 }

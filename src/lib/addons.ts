@@ -123,11 +123,3 @@ function bytes(size: number): string {
   if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} kB`
   return `${(size / 1024 / 1024).toFixed(1)} MB`
 }
-
-/** pg:psql and redis:cli end as their client did: its exit code is herogate's. */
-export function clientEnded(result: RunResult, app: string): RunResult {
-  if (result.interrupted) throw new Interrupted(`Stopped ${result.name} (Ctrl-C).`)
-  if (result.exitCode === undefined) throw new HerogateError(`${result.name} did not run${result.stopReason ? `: ${result.stopReason}` : '.'}`, {suggestions: [`herogate addons -a ${app}`]})
-  if (result.exitCode !== 0) throw new ExitCode(result.exitCode)
-  return result
-}

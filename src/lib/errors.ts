@@ -1,4 +1,4 @@
-import type {Release} from '../platform/types.js'
+import type {Release, RunResult} from '../platform/types.js'
 
 /**
  * Errors a user can act on. Each carries one line saying what happened and suggestions
@@ -153,6 +153,17 @@ export class ExitCode extends HerogateError {
   constructor(code: number, message = '') {
     super(message, {exitCode: code})
   }
+}
+
+/**
+ * How an attached one-off process (run, pg:psql, redis:cli) ended, as the command exits:
+ * Ctrl-C, never ran (with where to look), or its own exit code passed through.
+ */
+export function attachedEnded(result: RunResult, whereToLook: string): RunResult {
+  if (result.interrupted) throw new Interrupted(`Stopped ${result.name} (Ctrl-C).`)
+  if (result.exitCode === undefined) throw new HerogateError(`${result.name} did not run${result.stopReason ? `: ${result.stopReason}` : '.'}`, {suggestions: [whereToLook]})
+  if (result.exitCode !== 0) throw new ExitCode(result.exitCode)
+  return result
 }
 
 export function isHerogateError(error: unknown): error is HerogateError {

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
-import {clientEnded, ofService} from '../../lib/addons.js'
+import {ofService} from '../../lib/addons.js'
 import {HerogateCommand} from '../../lib/base.js'
+import {attachedEnded} from '../../lib/errors.js'
 import {appFlags} from '../../lib/flags.js'
 import type {RunResult} from '../../platform/types.js'
 
@@ -22,6 +23,6 @@ Interactive in a terminal; with -c, it runs that one command (words split on spa
       env: {}, detached: false, tty: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, signal: this.signal, onProgress: this.progress,
     })
-    return clientEnded(result, target.name)
+    return attachedEnded(result, `herogate addons -a ${target.name}`)
   }
 }
