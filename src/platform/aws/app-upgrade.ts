@@ -6,6 +6,7 @@ import {HerogateError, Interrupted, StackBusy} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
 import type {Progress} from '../types.js'
 import type {AwsContext} from './context.js'
+import {READY} from './resources.js'
 
 /**
  * Apps made before each app had a security group of its own ran their tasks in the platform's
@@ -16,8 +17,6 @@ import type {AwsContext} from './context.js'
  * services into it (UpdateService with the app's network, config-release.ts), as every release
  * does from then on. Nothing else of the app changes: its parameters are kept as they are.
  */
-
-const USABLE = /^(CREATE_COMPLETE|UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE)$/
 
 /** The shared load balancer's security group: the one source an app's processes admit. */
 export async function loadBalancerSecurityGroup(ctx: AwsContext, platform: StackSummary): Promise<string> {
@@ -40,7 +39,7 @@ export async function appTaskSecurityGroup(
   const stack = await stacks.describe(names.appStack(app))
   if (!stack) throw new HerogateError(`The stack of app ${app} is missing.`, {suggestions: [`herogate apps --region ${ctx.region}`]})
   if (stack.outputs.TaskSecurityGroup) return {group: stack.outputs.TaskSecurityGroup, upgraded: false}
-  if (!USABLE.test(stack.status)) throw new StackBusy(`App ${app} is not ready: its stack ${stack.name} is ${stack.status}.`, {suggestions: ['wait a minute and try again']})
+  if (!READY.test(stack.status)) throw new StackBusy(`App ${app} is not ready: its stack ${stack.name} is ${stack.status}.`, {suggestions: ['wait a minute and try again']})
 
   const templateBody = await readFile(new URL('../../../templates/app.yml', import.meta.url), 'utf8')
   // The app stack has no NoEcho parameter: its values, read back, are kept as they are.

@@ -11,6 +11,7 @@ import type {Certificate, DnsRecord, Domain, DomainResult, DomainWaitOptions} fr
 import type {OperationOptions, Progress} from '../types.js'
 import type {AwsContext} from './context.js'
 import {LoadBalancerFull} from './apps.js'
+import {coverNewRoutes} from './maintenance.js'
 import {appResources, stacksOf} from './resources.js'
 
 /**
@@ -312,7 +313,6 @@ async function activate(s: Shared, record: DomainRecord, targetGroupArn: string,
  * the app's 503 rule in front of it too (maintenance.ts puts one before every route to the app).
  */
 async function keepMaintenance(s: Shared): Promise<void> {
-  const {coverNewRoutes} = await import('./maintenance.js')
   await coverNewRoutes(s.ctx, s.app)
 }
 

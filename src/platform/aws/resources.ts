@@ -60,7 +60,8 @@ export function appNotFound(ctx: AwsContext, app: string): AppNotFound {
 }
 
 /** Statuses in which a stack's outputs are complete and usable. */
-const READY = /^(CREATE_COMPLETE|UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE)$/
+/** Stack states a stack can be used (and updated) in. */
+export const READY = /^(CREATE_COMPLETE|UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE)$/
 
 /**
  * The resources the app stack publishes in its SSM parameter (ResourcesParameter in

@@ -286,14 +286,8 @@ async function lockHelpers() {
 
 /** A port no other add-on of the app has: each keeps its port (its URL is in the config). */
 async function unusedPort(appDir: string): Promise<number> {
-  const {freePort} = await import('./ports.js')
-  const taken = new Set(readAddons(appDir).map((addon) => addon.port))
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await freePort()
-    if (!taken.has(port)) return port
-  }
-
-  throw new HerogateError('Could not find a free port on 127.0.0.1.')
+  const {freePortNotIn} = await import('./ports.js')
+  return freePortNotIn(new Set(readAddons(appDir).map((addon) => addon.port)))
 }
 
 /** The supervisor (started when needed: it serves add-ons with or without a release) serves the add-ons as they are on disk. */

@@ -182,7 +182,7 @@ export class LocalPlatform implements Platform {
         await installHook(to.repo, newName)
         const root = await gitRoot(options.cwd)
         const url = root ? await getRemoteUrl(root, names.gitRemote()) : undefined
-        if (root && url && resolve(url.replace(/^file:\/\//, '')) === resolve(from.repo)) {
+        if (root && url && this.pointsAt(url, app)) {
           await setRemote(root, names.gitRemote(), to.repo)
           remoteUpdated = root
         }
@@ -627,14 +627,8 @@ export class LocalPlatform implements Platform {
 
   /** A free 127.0.0.1 port that no other local app has claimed (a stopped app keeps its port). */
   private async unusedPort(): Promise<number> {
-    const {freePort} = await import('./ports.js')
-    const taken = new Set(listAppNames().map((name) => soundRecord(name)?.port))
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const port = await freePort()
-      if (!taken.has(port)) return port
-    }
-
-    throw new HerogateError('Could not find a free port on 127.0.0.1.')
+    const {freePortNotIn} = await import('./ports.js')
+    return freePortNotIn(new Set(listAppNames().map((name) => soundRecord(name)?.port)))
   }
 
   private async addRemote(cwd: string, repo: string): Promise<string | undefined> {

@@ -1,5 +1,7 @@
 import {createServer} from 'node:net'
 
+import {HerogateError} from '../../lib/errors.js'
+
 /** A port the OS says is free on `host` right now (bind to 0, read it, close). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -11,6 +13,16 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
       probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))))
     })
   })
+}
+
+/** A free port that is not in `taken` (ports claimed by what is stopped now: other apps, add-ons). */
+export async function freePortNotIn(taken: ReadonlySet<number | undefined>): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freePort()
+    if (!taken.has(port)) return port
+  }
+
+  throw new HerogateError('Could not find a free port on 127.0.0.1.')
 }
 
 /** True when nothing listens on host:port (binding it succeeds). */
