@@ -91,9 +91,17 @@ export async function maintenance(ctx: AwsContext, app: string): Promise<Mainten
  * rule in front of them too: an app is in maintenance while any of its routes has that rule.
  */
 export async function coverNewRoutes(ctx: AwsContext, app: string): Promise<void> {
-  const found = await layout(ctx, app, new ListenerRules(await ctx.clients.elbv2()))
+  const elb = new ListenerRules(await ctx.clients.elbv2())
+  const found = await layout(ctx, app, elb)
   if (found.gates.length === 0 || found.routes.every((route) => gateOf(route, found.gates))) return
-  await setMaintenance(ctx, app, true)
+  try {
+    // With what was just read: the rules in front of the new routes, the page the others show.
+    await turnOn(app, elb, found, undefined)
+  } catch (error) {
+    // A priority taken meanwhile: maintenance:on's way, which reads again and retries.
+    if (!(error instanceof PriorityTaken)) throw error
+    await setMaintenance(ctx, app, true)
+  }
 }
 
 export async function setMaintenance(ctx: AwsContext, app: string, enabled: boolean, options: MaintenanceOptions = {}): Promise<Maintenance & {changed: boolean}> {
