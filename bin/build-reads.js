@@ -6,7 +6,7 @@
 // (bench/startup.ts). The oclif path and everything else keep using dist/ as tsc wrote it.
 import {build} from 'esbuild'
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -59,3 +59,9 @@ try {
 } finally {
   rmSync(home, {recursive: true, force: true})
 }
+
+// The words bin/run.cjs hands to the bundle: the read commands' ids and their aliases, from the manifest.
+const {FAST_READS} = await import(`${root}dist/lib/fast-path.js`)
+const {commands} = JSON.parse(readFileSync(`${root}oclif.manifest.json`, 'utf8'))
+const words = Object.keys(FAST_READS).flatMap((id) => [id, ...(commands[id]?.aliases ?? [])])
+writeFileSync(`${root}dist/platform/local/reads.json`, JSON.stringify(words) + '\n')

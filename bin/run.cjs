@@ -16,10 +16,13 @@ if (argv.length === 1 && ['--version', '-v', 'version'].includes(argv[0])) {
 } else {
   // herogate pins its SDK; the SDK's notice about future Node majors is for herogate's developers, not its users.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-  // The bundle is written by npm run build's last step: after tsc alone, every command is oclif's.
+  // The bundle and the words it answers (reads.json: the read commands' ids and aliases) are
+  // written by npm run build's last step: any other command, and every command after tsc alone,
+  // goes to oclif without loading the bundle.
+  const dir = join(__dirname, '..', 'dist', 'platform', 'local')
   let fast
   try {
-    fast = loadBundle(join(__dirname, '..', 'dist', 'platform', 'local', 'reads.cjs')).runFast
+    if (JSON.parse(readFileSync(join(dir, 'reads.json'), 'utf8')).includes(argv[0])) fast = loadBundle(join(dir, 'reads.cjs')).runFast
   } catch (error) {
     if (error.code !== 'ENOENT') throw error
   }

@@ -100,6 +100,12 @@ describe('read commands without oclif (bin/run.js fast path)', function () {
     })
   }
 
+  it('other commands go to oclif without loading the bundle (only the read commands\' words, dist/platform/local/reads.json)', () => {
+    const r = trace.run([join(ROOT, 'bin', 'run.cjs'), 'deploy', '--help'], 'deploy-help', {cwd: repo, env})
+    expect(r.status, r.stderr).to.equal(0)
+    expect(r.loaded.filter((url) => url.includes('/dist/platform/local/reads.cjs'))).to.deep.equal([])
+  })
+
   it('npm run build writes the bundle\'s V8 code cache, which this node accepts (bin/run.cjs loads the bundle with it)', () => {
     const bundle = join(ROOT, 'dist', 'platform', 'local', 'reads.cjs')
     const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), {filename: bundle, cachedData: readFileSync(`${bundle}.cache`)})
