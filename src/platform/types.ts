@@ -112,6 +112,8 @@ export interface ProcessInfo {
   size?: string
   startedAt?: string
   command?: string
+  /** Local web processes: where one listens beyond 127.0.0.1 (ADDRESS:PORT), which other machines reach without the router. */
+  exposed?: string[]
 }
 
 export interface LogLine {

@@ -14,7 +14,7 @@ import {releaseEventLines} from './release-owner.js'
 import {describeDeploy, type ReleaseRecord} from './releases.js'
 import {entryCommand} from './run.js'
 import {appPaths, readApp, writeFileAtomic} from './state.js'
-import {baseEnv, connect, handOver, type LocalContext, log, withAppLock} from './workflow.js'
+import {baseEnv, handOver, type LocalContext, log, withAppLock} from './workflow.js'
 
 /**
  * `git push herogate main` hands main (and master) to the bare repo's proc-receive hook,
@@ -230,7 +230,7 @@ export async function receivePush(ctx: LocalContext, app: string, refs: PushedRe
 
   /** What a user should know about the release that is live now (after its "Released" line). Best effort: a warning must not fail a deploy that succeeded. */
   async function warn(processTypes: Record<string, string>): Promise<void> {
-    const running = await connect(ctx, app).then((client) => client.status()).catch(() => [])
+    const running = (await ctx.runtime.publishedProcesses(appPaths(app).dir).catch(() => undefined)) ?? []
     for (const warning of [procfileWarning(processTypes), listenWarning(running)]) {
       if (!warning) continue
       out.write(` !     Warning: ${warning}\n`)

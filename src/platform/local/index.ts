@@ -97,28 +97,24 @@ export class LocalPlatform implements Platform {
   async listApps(): Promise<AppSummary[]> {
     return Promise.all(
       listAppNames().map(async (name) => {
-        let record
         try {
-          record = readApp(name)
+          const {record, processes} = await this.observe(name)
+          return this.summary(record, statusOf(processes))
         } catch (error) {
           // One damaged app must not hide the others: it is listed as damaged, naming its file.
           if (!(error instanceof DamagedApp)) throw error
           return {name, platform: 'local' as const, status: 'damaged', gitUrl: appPaths(name).repo, problem: `${error.file} ${error.problem}`}
         }
-
-        return this.summary(record, await this.status(name))
       }),
     )
   }
 
   async appInfo(app: string): Promise<AppInfo> {
-    const status = await this.status(app)
-    const record = readApp(app)
-    const current = readRelease(appPaths(app), record.current)
+    const {record, release, processes} = await this.observe(app)
     return {
-      ...this.summary(record, status),
-      formation: this.formationOf(record, current),
-      ...(current ? {release: toRelease(current, record.current)} : {}),
+      ...this.summary(record, statusOf(processes)),
+      formation: this.formationOf(record, release),
+      ...(release ? {release: toRelease(release, record.current)} : {}),
       maintenance: maintenance.maintenance(app).enabled,
     }
   }
@@ -220,8 +216,7 @@ export class LocalPlatform implements Platform {
   }
 
   async getConfig(app: string): Promise<Record<string, string>> {
-    await this.forReading(app)
-    const record = readApp(app)
+    const record = await this.forReading(app)
     return readConfig(appPaths(app), record.configVersion)
   }
 
@@ -277,8 +272,7 @@ export class LocalPlatform implements Platform {
   }
 
   async formation(app: string): Promise<ProcessFormation[]> {
-    await this.forReading(app)
-    const record = readApp(app)
+    const record = await this.forReading(app)
     return this.formationOf(record, readRelease(appPaths(app), record.current))
   }
 
@@ -310,10 +304,9 @@ export class LocalPlatform implements Platform {
   }
 
   async ps(app: string, options: OperationOptions = {}): Promise<ProcessInfo[]> {
-    const client = await this.supervisorForReading(app)
-    if (!client) return []
-    const processes = await processesOf(client)
-    for (const warning of [procfileWarning(this.serving(app, readApp(app))?.processTypes ?? {}), listenWarning(processes)]) {
+    const {release, processes} = await this.observe(app)
+    if (!release?.image) return []
+    for (const warning of [procfileWarning(release.processTypes ?? {}), listenWarning(processes)]) {
       if (warning) options.onProgress?.({kind: 'warning', message: warning})
     }
 
@@ -325,7 +318,7 @@ export class LocalPlatform implements Platform {
     if (!client) throw noCodeYet(app)
     if (processType) this.checkType(app, processType)
     await client.restart(processType)
-    return processesOf(client)
+    return client.status()
   }
 
   async stop(app: string, id: string): Promise<void> {
@@ -351,16 +344,14 @@ export class LocalPlatform implements Platform {
   }
 
   async releases(app: string, options: {num: number}): Promise<Release[]> {
-    await this.forReading(app)
-    const record = readApp(app)
+    const record = await this.forReading(app)
     return allReleases(appPaths(app))
       .slice(0, options.num)
       .map((r) => toRelease(r, record.current))
   }
 
   async releaseInfo(app: string, version?: number): Promise<Release> {
-    await this.forReading(app)
-    const record = readApp(app)
+    const record = await this.forReading(app)
     const wanted = version ?? record.current
     if (wanted === 0) throw new HerogateError(`${app} has no releases yet.`, {suggestions: [deployHint(app)]})
     const release = readRelease(appPaths(app), wanted)
@@ -513,27 +504,36 @@ export class LocalPlatform implements Platform {
   }
 
   /**
-   * Before a read: nothing, when the records need no settling and the supervisor of an app
-   * with code to run is alive (then a read starts, locks and writes nothing, and asks the
-   * supervisor nothing); otherwise ensure(), which settles and brings the supervisor back.
+   * Before a read, the app's record: as it is, when it needs no settling and the supervisor of
+   * an app with code to run is alive (then a read starts, locks and writes nothing, and asks the
+   * supervisor nothing); otherwise after ensure(), which settles and brings the supervisor back.
    */
-  private async forReading(app: string): Promise<void> {
+  private async forReading(app: string): Promise<AppRecord> {
     const record = readApp(app)
     const paths = appPaths(app)
-    if (unsettled(paths, record) || (this.serving(app, record) && !this.ctx.runtime.supervisorAlive(paths.dir))) await this.ensure(app)
+    if (!unsettled(paths, record) && (!this.serving(app, record) || this.ctx.runtime.supervisorAlive(paths.dir))) return record
+    await this.ensure(app)
+    return readApp(app)
   }
 
-  /** For a read of what runs: the supervisor that answers, as it is; otherwise ensure()'s. */
-  private async supervisorForReading(app: string): Promise<SupervisorClient | undefined> {
-    const record = readApp(app)
+  /**
+   * For a read of what runs: the app's record, its current release and its processes, as its
+   * supervisor last published them when that is the truth (no request, supervisor-paths.ts
+   * publishedProcesses); otherwise as ensure()'s supervisor answers.
+   */
+  private async observe(app: string): Promise<{record: AppRecord; release: ReleaseRecord | undefined; processes: ProcessInfo[]}> {
     const paths = appPaths(app)
+    const record = readApp(app)
     if (!unsettled(paths, record)) {
-      if (!this.serving(app, record)) return undefined
-      const live = await this.ctx.runtime.liveSupervisor({appDir: paths.dir, app, port: record.port, host: bindHost()})
-      if (live) return live
+      const release = readRelease(paths, record.current)
+      if (!release?.image) return {record, release, processes: []}
+      const published = await this.ctx.runtime.publishedProcesses(paths.dir)
+      if (published) return {record, release, processes: published}
     }
 
-    return this.ensure(app)
+    const client = await this.ensure(app)
+    const settled = readApp(app)
+    return {record: settled, release: readRelease(paths, settled.current), processes: client ? await client.status() : []}
   }
 
   /**
@@ -564,16 +564,6 @@ export class LocalPlatform implements Platform {
   private serving(app: string, record: AppRecord): ReleaseRecord | undefined {
     const release = readRelease(appPaths(app), record.current)
     return release?.image ? release : undefined
-  }
-
-  private async status(app: string): Promise<string> {
-    const client = await this.supervisorForReading(app)
-    if (!client) return 'idle'
-    const processes = await client.status()
-    if (processes.some((p) => p.status === 'up')) return 'running'
-    if (processes.some((p) => p.status === 'crashed')) return 'crashed'
-    if (processes.length === 0) return 'idle'
-    return processes[0].status
   }
 
   private summary(record: AppRecord, status: string): AppSummary {
@@ -847,9 +837,12 @@ export class LocalPlatform implements Platform {
 /** Domains change no release: loaded when a domains command runs. */
 const localDomains = () => import('./domains.js')
 
-/** What the supervisor runs, without the size its status carries: no size applies on this machine. */
-async function processesOf(client: SupervisorClient): Promise<ProcessInfo[]> {
-  return (await client.status()).map(({size: _size, ...process}) => process)
+/** An app's status from what its supervisor runs. */
+function statusOf(processes: ProcessInfo[]): string {
+  if (processes.some((p) => p.status === 'up')) return 'running'
+  if (processes.some((p) => p.status === 'crashed')) return 'crashed'
+  if (processes.length === 0) return 'idle'
+  return processes[0].status
 }
 
 function step(progress: Progress | undefined, id: string, message: string, status: 'start' | 'done' | 'failed'): void {

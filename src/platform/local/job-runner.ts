@@ -50,7 +50,8 @@ export class JobRunner {
   private readonly abort = new AbortController()
   private readonly clock: JobClock
 
-  constructor(private readonly options: {app: string; appDir: string; log: LogWriter; clock?: JobClock}) {
+  /** onChange: a run started or ended (what status() lists changed). */
+  constructor(private readonly options: {app: string; appDir: string; log: LogWriter; clock?: JobClock; onChange?: () => void}) {
     this.clock = options.clock ?? systemJobClock
   }
 
@@ -121,6 +122,7 @@ export class JobRunner {
         if (settled) return
         settled = true
         this.running.delete(entry)
+        this.options.onChange?.()
         append('herogate', run.exitCode === undefined ? `Process did not run: ${run.stopReason}` : `Process exited with status ${run.exitCode}`)
         this.record(job.id, run)
         resolve(run)
@@ -155,6 +157,7 @@ export class JobRunner {
       },
     }
     this.running.add(entry)
+    this.options.onChange?.()
     return entry
   }
 

@@ -8,7 +8,9 @@ import {groupMembers} from './processes.js'
  * Where a web process listens beyond loopback. An app that calls `listen(PORT)` without a
  * host listens on every interface, so other machines reach it without the router. Linux
  * tells: the group's sockets (/proc/PID/fd, `socket:[INODE]`) are matched with the listening
- * TCP sockets of /proc/net/tcp and tcp6. Elsewhere this says nothing rather than guess.
+ * TCP sockets of /proc/net/tcp and tcp6. Elsewhere this says nothing rather than guess. The
+ * supervisor looks once, as a web process comes up, and ps shows what it found (ProcessInfo
+ * exposed): the socket table takes milliseconds to read, which a read command must not spend.
  */
 
 const LISTEN = '0A'
@@ -19,14 +21,9 @@ const LISTEN = '0A'
  */
 export function listenWarning(processes: ProcessInfo[], bind = process.env.HEROGATE_BIND): string | undefined {
   if (bind) return undefined
-  const web = processes.filter((process) => process.type === 'web' && process.id && process.status !== 'crashed')
-  if (web.length === 0) return undefined
-  const found = publicListeners(web.map((process) => Number(process.id)))
-  if (!found) return undefined
-  const lines = web.flatMap((process) => {
-    const addresses = found.get(Number(process.id))
-    return addresses?.length ? [`${process.name} listens on ${addresses.join(', ')}`] : []
-  })
+  const lines = processes
+    .filter((process) => process.type === 'web' && process.status !== 'crashed' && process.exposed?.length)
+    .map((process) => `${process.name} listens on ${process.exposed!.join(', ')}`)
   if (lines.length === 0) return undefined
   return `${lines.join('; ')}: beyond 127.0.0.1, so other machines can reach ${lines.length > 1 ? 'these processes' : 'it'} without the router. Listen on 127.0.0.1 (e.g. server.listen(process.env.PORT, '127.0.0.1')), or set HEROGATE_BIND if the app is meant to be reachable.`
 }

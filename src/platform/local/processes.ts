@@ -121,13 +121,25 @@ export function groupMembers(pgids: ReadonlySet<number>, first = false): Map<num
   return members
 }
 
-/** A process's start time as the OS reports it, to tell a surviving child from a reused pid. */
-export function processStartTime(pid: number): string | undefined {
+/**
+ * A process's state code (R, S, D, T for stopped, Z for a zombie...) and start time, from one
+ * read of /proc/PID/stat; undefined when it is gone or there is no /proc.
+ */
+export function processState(pid: number): {code: string; start: string} | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // Fields after the command name (which may contain spaces) start after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-  } catch {}
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return {code: fields[0], start: fields[19]}
+  } catch {
+    return undefined
+  }
+}
+
+/** A process's start time as the OS reports it, to tell a surviving child from a reused pid. */
+export function processStartTime(pid: number): string | undefined {
+  const state = processState(pid)
+  if (state) return state.start
 
   try {
     return childProcess().execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim() || undefined
@@ -144,14 +156,9 @@ export function processRunning(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const state = stat.slice(stat.lastIndexOf(')') + 2)[0]
-    return state !== 'Z' && state !== 'X'
-  } catch {
-    // No /proc (macOS): signal 0 is all there is.
-    return !existsSync('/proc/self')
-  }
+  const state = processState(pid)
+  // No /proc (macOS): signal 0 is all there is.
+  return state ? state.code !== 'Z' && state.code !== 'X' : !existsSync('/proc/self')
 }
 
 const SHELL_WORDS = new Set(['cd', 'export', 'set', 'unset', '.', 'source', 'if', 'for', 'while', 'until', 'case', '{', '!', 'eval', 'exec', 'trap', 'ulimit', 'umask', 'wait', 'alias', 'read', 'shift', 'test', '[', 'true', 'false', 'command', 'builtin', 'time'])
@@ -197,6 +204,8 @@ export class ManagedProcess {
   restartTimer: unknown
   /** Bumps on every (re)start so stale health checks can tell they are stale. */
   generation = 0
+  /** A web process: where it listens beyond 127.0.0.1, found once it answers (listening.ts). */
+  exposed: string[] = []
   /** The last lines the current run printed (stdout and stderr), for a failure to show. */
   recent = new LastLines()
   /** Resolves once the current run's output has been read to its end (it can trail its exit). */
@@ -259,6 +268,8 @@ export interface ProcessManagerOptions {
   onCrash?(process: ManagedProcess, code: number | null, signal: NodeJS.Signals | null): void
   /** A crashed process was started again. */
   onRestart?(process: ManagedProcess): void
+  /** Anything ps shows changed: a process was added, removed, or changed status, health or pid. */
+  onStateChange?(): void
 }
 
 export class ProcessManager {
@@ -317,6 +328,7 @@ export class ProcessManager {
 
     if (process.alive && process.child) {
       process.status = 'stopping'
+      this.options.onStateChange?.()
       if (before !== 'stopping') this.event(process, `State changed from ${before} to stopping`)
       this.event(process, 'Stopping process with SIGTERM')
       const child = process.child
@@ -337,6 +349,7 @@ export class ProcessManager {
     }
 
     this.processes.delete(process)
+    this.options.onStateChange?.()
   }
 
   private pause(ms: number): Promise<void> {
@@ -349,6 +362,7 @@ export class ProcessManager {
     process.exitCode = null
     process.status = 'starting'
     process.health = 'unknown'
+    process.exposed = []
     process.startedAt = new Date(this.clock.now())
     process.generation++
     const env: Record<string, string> = appEnv(spec.dir, {...this.baseEnv, ...spec.env, DYNO: process.name})
@@ -366,6 +380,7 @@ export class ProcessManager {
     }
 
     process.child = child
+    this.options.onStateChange?.()
     const generation = process.generation
     const recent = new LastLines()
     process.recent = recent
@@ -408,6 +423,7 @@ export class ProcessManager {
     const was = process.status
     process.status = 'crashed'
     process.health = 'unhealthy'
+    this.options.onStateChange?.()
     this.event(process, `State changed from ${was} to crashed`)
     if (this.clock.now() - process.startedAt.getTime() >= this.backoff.stableMs) process.crashes = 0
     process.crashes++
@@ -428,14 +444,24 @@ export class ProcessManager {
     if (process.status === 'stopping') return
     this.event(process, `State changed from ${process.status} to stopping`)
     process.status = 'stopping'
+    this.options.onStateChange?.()
   }
 
   /** Starting → up, with the Heroku-style state line. */
   markUp(process: ManagedProcess, health: ProcessHealth): void {
     process.health = health
-    if (process.status !== 'starting') return
-    process.status = 'up'
-    this.event(process, 'State changed from starting to up')
+    if (process.status === 'starting') {
+      process.status = 'up'
+      this.event(process, 'State changed from starting to up')
+    }
+
+    this.options.onStateChange?.()
+  }
+
+  /** A process that failed its health check (it is killed next, and crashes). */
+  markUnhealthy(process: ManagedProcess): void {
+    process.health = 'unhealthy'
+    this.options.onStateChange?.()
   }
 
   private appLine(process: ManagedProcess, message: string): void {

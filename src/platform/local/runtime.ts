@@ -1,6 +1,7 @@
+import type {ProcessInfo} from '../types.js'
 import type {LogReader, LogWriter, SupervisorClient, SupervisorOptions} from './contracts.js'
 import {openLogStore} from './logstore.js'
-import {readRecord, stillRunning} from './supervisor-paths.js'
+import {publishedProcesses, readRecord, stillRunning} from './supervisor-paths.js'
 
 /**
  * What the workflow (LocalPlatform, the push hook) needs from the runtime: the supervisor
@@ -14,8 +15,8 @@ export interface LocalRuntime {
   stopSupervisor(appDir: string): Promise<boolean>
   /** True when the app's supervisor answers. */
   supervisorRunning(appDir: string): Promise<boolean>
-  /** For reads: the supervisor's client when it answers with its release back; never starts one. */
-  liveSupervisor(options: SupervisorOptions): Promise<SupervisorClient | undefined>
+  /** For reads: what the app's supervisor runs, as it published it, while that is the truth (no request); never starts one. */
+  publishedProcesses(appDir: string): Promise<ProcessInfo[] | undefined>
   /** For reads: true while the supervisor's process runs, from its record (no request). */
   supervisorAlive(appDir: string): boolean
   logWriter(appDir: string): LogWriter
@@ -42,9 +43,7 @@ export const defaultRuntime: LocalRuntime = {
   async supervisorRunning(appDir) {
     return (await supervisor()).supervisorRunning(appDir)
   },
-  async liveSupervisor(options) {
-    return (await supervisor()).liveSupervisor(options)
-  },
+  publishedProcesses: async (appDir) => publishedProcesses(appDir),
   supervisorAlive: (appDir) => stillRunning(readRecord(appDir)),
   logWriter: (appDir) => openLogStore(appDir),
   logReader: (appDir) => openLogStore(appDir),

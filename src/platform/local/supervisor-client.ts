@@ -1,5 +1,4 @@
 import {chmodSync, closeSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync} from 'node:fs'
-import {connect} from 'node:net'
 import {createRequire} from 'node:module'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
@@ -111,16 +110,6 @@ export async function ensureSupervisor(options: EnsureOptions): Promise<Supervis
   }
 }
 
-/**
- * The app's supervisor as it is, for a command that only reads: its client when it answers and
- * has brought its release back, otherwise undefined. Never starts, waits for or settles anything.
- */
-export async function liveSupervisor(options: EnsureOptions): Promise<SupervisorHandle | undefined> {
-  const found = await findSupervisor(options.appDir).catch(() => undefined)
-  if (found?.state !== 'answering' || found.ping.restoring) return undefined
-  return new Client(found.record.socket!, options, found.ping.pid, false)
-}
-
 /** True while the app's supervisor runs (answering or not), or its watchdog is starting it again. */
 export async function supervisorRunning(appDir: string): Promise<boolean> {
   return (await findSupervisor(appDir)).state !== 'none'
@@ -162,7 +151,7 @@ export async function stopSupervisor(appDir: string): Promise<boolean> {
   const {reapOrphans} = await import('./supervisor.js')
   await reapOrphans(paths.children)
   removeSocket(appDir, record?.socket)
-  for (const path of [paths.record, paths.children, paths.startLock]) rmSync(path, {force: true})
+  for (const path of [paths.record, paths.children, paths.startLock, paths.status]) rmSync(path, {force: true})
   return found.state !== 'none'
 }
 
@@ -197,7 +186,7 @@ async function findSupervisor(appDir: string): Promise<Found> {
     }
 
     try {
-      const ping = (await get(record.socket, '/ping', PING_TIMEOUT_MS)) as Ping
+      const ping = (await call(record.socket, 'GET', '/ping', undefined, PING_TIMEOUT_MS)) as Ping
       return {state: 'answering', record, ping}
     } catch {
       return {state: 'silent', record}
@@ -220,7 +209,7 @@ async function settled(found: Extract<Found, {state: 'answering'}>, options: Ens
   while (ping.restoring && Date.now() < deadline) {
     await pause(50)
     try {
-      ping = (await get(socket, '/ping', PING_TIMEOUT_MS)) as Ping
+      ping = (await call(socket, 'GET', '/ping', undefined, PING_TIMEOUT_MS)) as Ping
     } catch {
       break
     }
@@ -307,7 +296,7 @@ class Client implements SupervisorHandle {
 
   private async send(method: string, path: string, body?: unknown): Promise<unknown> {
     try {
-      return await (method === 'GET' ? get(this.socket, path) : call(this.socket, method, path, body))
+      return await call(this.socket, method, path, body)
     } catch (error) {
       if (error instanceof HerogateError) throw error
       const app = this.options.app
@@ -367,53 +356,6 @@ async function call(socket: string, method: string, path: string, body?: unknown
     req.on('error', reject)
     req.end(payload)
   })
-}
-
-/**
- * A GET to the supervisor (ping, status) in plain HTTP/1.1 over its socket: node's HTTP client
- * takes longer to load than the request takes, and read commands' start-up is measured
- * (bench/startup.ts). Answers as call() does: the JSON of a 200, else the supervisor's error.
- */
-function get(socket: string, path: string, timeoutMs?: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    const conn = connect(socket, () => conn.write(`GET ${path} HTTP/1.1\r\nHost: herogate\r\nConnection: close\r\n\r\n`))
-    if (timeoutMs) conn.setTimeout(timeoutMs, () => conn.destroy(new Error('timeout')))
-    conn.on('data', (chunk: Buffer) => chunks.push(chunk))
-    conn.on('error', reject)
-    conn.on('end', () => {
-      const answer = Buffer.concat(chunks)
-      const split = answer.indexOf('\r\n\r\n')
-      const [statusLine, ...headers] = answer.subarray(0, Math.max(split, 0)).toString('latin1').split('\r\n')
-      const status = Number(/^HTTP\/1\.[01] (\d{3}) /.exec(statusLine)?.[1])
-      const raw = split === -1 ? Buffer.alloc(0) : answer.subarray(split + 4)
-      const body = (headers.some((header) => /^transfer-encoding:\s*chunked/i.test(header)) ? unchunk(raw) : raw).toString('utf8')
-      let parsed: unknown
-      try {
-        if (!status) throw new Error('no status line')
-        parsed = body ? JSON.parse(body) : undefined
-      } catch {
-        reject(new Error(`unreadable answer from the supervisor (${status || 'no status'})`))
-        return
-      }
-
-      if (status === 200) resolve(parsed)
-      else reject(new SupervisorRequestError((parsed as {error?: string} | undefined)?.error ?? `supervisor answered ${status}`, {suggestions: status === 404 ? ['herogate ps'] : []}))
-    })
-  })
-}
-
-/** An HTTP/1.1 chunked body, decoded: hex size, CRLF, that many bytes, CRLF; size 0 ends it. */
-function unchunk(body: Buffer): Buffer {
-  const parts: Buffer[] = []
-  let at = 0
-  for (;;) {
-    const line = body.indexOf('\r\n', at)
-    const size = line === -1 ? 0 : Number.parseInt(body.subarray(at, line).toString('latin1'), 16)
-    if (!size) return Buffer.concat(parts)
-    parts.push(body.subarray(line + 2, line + 2 + size))
-    at = line + 2 + size + 2
-  }
 }
 
 /**

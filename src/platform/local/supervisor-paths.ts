@@ -1,8 +1,10 @@
-import {lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {lstatSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
-import {processRunning, processStartTime} from './processes.js'
+import type {ProcessInfo} from '../types.js'
+import {processRunning, processStartTime, processState} from './processes.js'
+import {writeFileAtomic} from './state.js'
 
 /**
  * Where an app's supervisor keeps its files (all in the app directory), and who it is.
@@ -26,6 +28,8 @@ export interface SupervisorPaths {
   startLock: string
   /** Held (a directory) while a daemon checks the record and claims it. */
   claimLock: string
+  /** What runs, as the daemon last published it (PublishedStatus): what reads show without asking it. */
+  status: string
 }
 
 export interface ProcessIdentity {
@@ -67,6 +71,7 @@ export function supervisorPaths(appDir: string): SupervisorPaths {
     children: join(appDir, 'supervisor.children.json'),
     startLock: join(appDir, 'supervisor.starting'),
     claimLock: join(appDir, 'supervisor.claim'),
+    status: join(appDir, 'supervisor.status.json'),
   }
 }
 
@@ -133,10 +138,47 @@ export function readRecord(appDir: string): SupervisorRecord | undefined {
 }
 
 export function writeRecord(appDir: string, record: SupervisorRecord): void {
-  const file = supervisorPaths(appDir).record
-  const temporary = `${file}.${process.pid}.tmp`
-  writeFileSync(temporary, JSON.stringify(record), {mode: 0o600})
-  renameSync(temporary, file)
+  writeFileAtomic(supervisorPaths(appDir).record, JSON.stringify(record))
+}
+
+/**
+ * What the daemon runs, written by the daemon itself whenever any of it changes (a process
+ * starts, comes up, crashes, stops; a scheduled run starts or ends), before it answers
+ * whoever caused the change. Reads (ps, info, apps) show it without a request to the daemon:
+ * no socket, no round trip (bench/startup.ts).
+ */
+export interface PublishedStatus extends ProcessIdentity {
+  /** Still bringing back the release that ran before it started: what runs is not yet what the records say. */
+  restoring: boolean
+  processes: ProcessInfo[]
+}
+
+/** The daemon's side: the file is replaced whole, so a reader sees one state or the next. */
+export function publishStatus(appDir: string, status: PublishedStatus): void {
+  writeFileAtomic(supervisorPaths(appDir).status, JSON.stringify(status))
+}
+
+/**
+ * What the app's supervisor runs, as it last published it, when that is still the truth: the
+ * publisher is the supervisor of the record, it runs (not stopped: a SIGSTOPped daemon is
+ * not watching its processes) and it has its release back. Undefined otherwise, and the
+ * caller asks the daemon (which waits for it, or brings it back).
+ */
+export function publishedProcesses(appDir: string): ProcessInfo[] | undefined {
+  const record = readRecord(appDir)
+  if (!record?.socket) return undefined
+  let published: PublishedStatus
+  try {
+    published = JSON.parse(readFileSync(supervisorPaths(appDir).status, 'utf8')) as PublishedStatus
+  } catch {
+    return undefined
+  }
+
+  if (published.pid !== record.pid || published.start !== record.start || published.restoring || !Array.isArray(published.processes)) return undefined
+  const state = processState(record.pid)
+  // Without /proc (macOS): whether it runs is all there is to know.
+  const watching = state ? state.start === record.start && !'TtZX'.includes(state.code) : stillRunning(record)
+  return watching ? published.processes : undefined
 }
 
 /** The identity of a process now (its pid and start time). */

@@ -6,6 +6,7 @@ import {AddonServers} from './addon-servers.js'
 import type {ProcessInfo} from '../types.js'
 import type {BootCheck, DeployOutcome, DesiredState, LogWriter, ReleaseRequest, RunSpec, SupervisorOptions} from './contracts.js'
 import {JobRunner} from './job-runner.js'
+import {publicListeners} from './listening.js'
 import {openLogStore} from './logstore.js'
 import {MaintenanceSwitch} from './maintenance.js'
 import {PortAllocator} from './ports.js'
@@ -14,7 +15,7 @@ import {LockNotHeld, takeRelease} from './release-owner.js'
 import {currentState, settleLeftovers} from './restore.js'
 import {probeHttp, Router} from './router.js'
 import {
-  DAEMON_EXIT, identify, newSocketPath, readRecord, removeSocket, type ProcessIdentity, ROUTER_ERROR_PREFIX,
+  DAEMON_EXIT, identify, newSocketPath, publishStatus, readRecord, removeSocket, type ProcessIdentity, ROUTER_ERROR_PREFIX,
   socketDirProblem, START_ERROR_PREFIX, stillRunning, supervisorPaths, type SupervisorRecord, trimOutput, withClaimLock, writeRecord,
 } from './supervisor-paths.js'
 
@@ -56,9 +57,11 @@ export interface SupervisorDeps {
   sleep?(ms: number): Promise<void>
   tuning?: Partial<SupervisorTuning>
   /** Process manager knobs (spawn, kill, backoff); the supervisor supplies log, clock and hooks. */
-  processes?: Omit<ProcessManagerOptions, 'log' | 'clock' | 'onCrash' | 'onRestart'>
-  /** Called whenever the set of running processes changed (the daemon records pids for orphan cleanup). */
+  processes?: Omit<ProcessManagerOptions, 'log' | 'clock' | 'onCrash' | 'onRestart' | 'onStateChange'>
+  /** Called, synchronously, whenever anything status() shows changed (the daemon publishes it, and records pids for orphan cleanup). */
   onChange?(): void
+  /** Where each of these process groups listens beyond loopback (listening.ts publicListeners); undefined where the machine cannot tell. */
+  exposedAddresses?(pgids: number[]): Map<number, string[]> | undefined
 }
 
 /** Thrown for requests naming something that does not exist (the daemon answers 404). */
@@ -97,14 +100,9 @@ export class Supervisor {
       ...deps.processes,
       log: deps.log,
       clock: this.clock,
-      onCrash: (process) => {
-        this.unroute(process)
-        deps.onChange?.()
-      },
-      onRestart: (process) => {
-        deps.onChange?.()
-        void this.admit(process)
-      },
+      onCrash: (process) => this.unroute(process),
+      onRestart: (process) => void this.admit(process),
+      onStateChange: () => deps.onChange?.(),
     })
   }
 
@@ -185,10 +183,22 @@ export class Supervisor {
         status: process.status,
         health: process.health,
         release: process.spec.release,
-        size: 'standard-1x',
         startedAt: process.startedAt.toISOString(),
         command: process.spec.command,
+        ...(process.exposed.length > 0 ? {exposed: process.exposed} : {}),
       }))
+  }
+
+  /**
+   * Where web processes that answer their health check listen beyond loopback: looked up once,
+   * as they come up, with one read of the machine's socket table for all of them (reads only
+   * show what is found here).
+   */
+  private findExposed(processes: ManagedProcess[]): void {
+    const web = processes.filter((process) => process.type === 'web' && process.id)
+    if (web.length === 0) return
+    const found = this.deps.exposedAddresses?.(web.map((process) => Number(process.id)))
+    for (const process of web) process.exposed = found?.get(Number(process.id)) ?? []
   }
 
   /** Stops every process (in parallel) and takes no more work. */
@@ -200,7 +210,6 @@ export class Supervisor {
         await this.manager.stop(process)
       }),
     )
-    this.deps.onChange?.()
   }
 
   private serial<T>(operation: () => Promise<T>): Promise<T> {
@@ -243,11 +252,11 @@ export class Supervisor {
     if (failure) {
       this.note(`v${release.version} abandoned: ${failure}`)
       await Promise.all(fresh.map((process) => this.manager.stop(process, Math.min(this.tuning.stopGraceMs, 2000))))
-      this.deps.onChange?.()
       return {ok: false, reason: failure, ...(output ? {output} : {})}
     }
 
     const old = this.manager.list().filter((process) => !fresh.includes(process) && selected(process.type))
+    this.findExposed(fresh)
     for (const process of fresh) {
       process.probation = false
       this.manager.markUp(process, process.type === 'web' ? 'healthy' : 'unknown')
@@ -255,7 +264,6 @@ export class Supervisor {
     }
 
     await Promise.all(old.map((process) => this.retire(process)))
-    this.deps.onChange?.()
     return {ok: true}
   }
 
@@ -269,7 +277,6 @@ export class Supervisor {
     }
 
     await this.manager.stop(process)
-    this.deps.onChange?.()
   }
 
   private async applyFormation(formation: Record<string, number>): Promise<void> {
@@ -289,7 +296,6 @@ export class Supervisor {
     }
 
     await Promise.all([...stopping, ...starting.map((process) => this.admit(process))])
-    this.deps.onChange?.()
   }
 
   private async spawn(release: RunSpec, type: string, index: number, probation: boolean): Promise<ManagedProcess | undefined> {
@@ -299,7 +305,6 @@ export class Supervisor {
     if (type === 'web') spec.port = await this.deps.nextPort()
     const process = this.manager.start(spec)
     process.probation = probation
-    this.deps.onChange?.()
     return process
   }
 
@@ -313,13 +318,14 @@ export class Supervisor {
     const result = await this.check(process, {reason: undefined})
     if (process.generation !== generation || process.stopping || !process.alive) return
     if (result.ok) {
+      this.findExposed([process])
       this.manager.markUp(process, process.type === 'web' ? 'healthy' : 'unknown')
       if (process.type === 'web') this.route(process)
       return
     }
 
     this.note(`Error R10 (Boot timeout) -> ${process.name}: ${result.reason}`)
-    process.health = 'unhealthy'
+    this.manager.markUnhealthy(process)
     if (process.child) this.manager.kill(process.child, 'SIGKILL')
   }
 
@@ -485,6 +491,30 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     })
   }
 
+  /**
+   * What ps shows, published (supervisor-paths.ts publishStatus) as it changes, before whoever
+   * caused the change hears back. Unpublishable (a full disk), it is removed: reads then ask.
+   */
+  let published: string | undefined
+  const publish = () => {
+    const status = {...me, restoring, processes: [...supervisor.status(), ...jobs.status()]}
+    const text = JSON.stringify(status)
+    if (text === published) return
+    try {
+      publishStatus(config.appDir, status)
+      published = text
+    } catch (error) {
+      say(`cannot publish what runs: ${errorCode(error)}`)
+      rmSync(paths.status, {force: true})
+      published = undefined
+    }
+  }
+
+  const changed = () => {
+    recordChildren()
+    publish()
+  }
+
   const supervisor: Supervisor = new Supervisor({
     log,
     router,
@@ -492,12 +522,13 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     // Refused connections answer at once; a slow first page gets a few seconds.
     probe: (port, path) => probeHttp(port, {path, timeoutMs: 5000}),
     tuning: config.tuning,
-    onChange: recordChildren,
+    onChange: changed,
+    exposedAddresses: publicListeners,
   })
   const addonServers = new AddonServers(config.appDir, log, recordChildren)
 
   // Scheduled jobs run while the supervisor does (listed by ps with its processes).
-  const jobs = new JobRunner({app: config.app, appDir: config.appDir, log})
+  const jobs = new JobRunner({app: config.app, appDir: config.appDir, log, onChange: publish})
   let exiting = false
   let socket: string | undefined
   /** True until the release the app ran before this daemon started is back (or failed to come back). */
@@ -520,7 +551,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
       control.close()
       removeSocket(config.appDir, socket)
       if (readRecord(config.appDir)?.pid === process.pid) rmSync(paths.record, {force: true})
-      rmSync(paths.children, {force: true})
+      for (const path of [paths.children, paths.status]) rmSync(path, {force: true})
     } finally {
       process.exit(code)
     }
@@ -671,6 +702,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     say(`could not bring back the current release: ${(error as Error).message}`)
   } finally {
     restoring = false
+    publish()
   }
 }
 

@@ -146,7 +146,6 @@ export class FakeSupervisor implements SupervisorClient {
         status: 'up',
         health: 'healthy' as const,
         release: this.running!.release.version,
-        size: 'standard-1x',
       })),
     )
   }
@@ -198,8 +197,8 @@ export class FakeRuntime implements LocalRuntime {
     return this.supervisors.has(appDir)
   }
 
-  async liveSupervisor(options: {appDir: string}): Promise<SupervisorClient | undefined> {
-    return this.supervisors.get(options.appDir)
+  async publishedProcesses(appDir: string): Promise<ProcessInfo[] | undefined> {
+    return this.supervisors.get(appDir)?.status()
   }
 
   supervisorAlive(appDir: string): boolean {

@@ -82,18 +82,21 @@ describe('local listen check (/proc)', function () {
     if (!pid) this.skip()
     expect(publicListeners([pid])!.get(pid)).to.deep.equal([])
   })
+})
 
-  it('warns once for every web process that listens beyond loopback, unless HEROGATE_BIND is set', async () => {
-    const open = await start('0.0.0.0')
-    const closed = await start('127.0.0.1')
-    const worker = await start('0.0.0.0')
-    const info = (name: string, pid: number): ProcessInfo => ({name, type: name.split('.')[0], id: String(pid), status: 'up', health: 'healthy', size: 'standard-1x'})
-    const processes = [info('web.1', open.pid), info('web.2', closed.pid), info('worker.1', worker.pid)]
+describe('local listen warning', () => {
+  const info = (name: string, exposed?: string[], status = 'up'): ProcessInfo => ({name, type: name.split('.')[0], id: '1', status, health: 'healthy', ...(exposed ? {exposed} : {})})
+
+  it('warns once for the web processes the supervisor found listening beyond loopback, unless HEROGATE_BIND is set', () => {
+    const processes = [info('web.1', ['0.0.0.0:6001']), info('web.2'), info('worker.1', ['0.0.0.0:6003'])]
     expect(listenWarning(processes, '')).to.equal(
-      `web.1 listens on 0.0.0.0:${open.port}: beyond 127.0.0.1, so other machines can reach it without the router. ` +
+      'web.1 listens on 0.0.0.0:6001: beyond 127.0.0.1, so other machines can reach it without the router. ' +
         "Listen on 127.0.0.1 (e.g. server.listen(process.env.PORT, '127.0.0.1')), or set HEROGATE_BIND if the app is meant to be reachable.",
     )
+    expect(listenWarning([info('web.1', ['[::]:6001']), info('web.2', ['0.0.0.0:6002', '[::]:6002'])], '')).to.match(
+      /^web\.1 listens on \[::\]:6001; web\.2 listens on 0\.0\.0\.0:6002, \[::\]:6002: beyond 127\.0\.0\.1, so other machines can reach these processes without the router\./,
+    )
     expect(listenWarning(processes, '0.0.0.0')).to.equal(undefined)
-    expect(listenWarning([processes[1]], '')).to.equal(undefined)
+    expect(listenWarning([processes[1], info('web.3', ['0.0.0.0:6004'], 'crashed')], '')).to.equal(undefined)
   })
 })

@@ -11,8 +11,8 @@ import {processRunning} from '../../../src/platform/local/processes.js'
 import {freePort, portFree} from '../../../src/platform/local/ports.js'
 import {type RouterControl, Supervisor} from '../../../src/platform/local/supervisor.js'
 import {ensureSupervisor, stopSupervisor, supervisorRunning} from '../../../src/platform/local/supervisor-client.js'
-import {readRecord} from '../../../src/platform/local/supervisor-paths.js'
-import type {LogOptions} from '../../../src/platform/types.js'
+import {publishedProcesses, readRecord} from '../../../src/platform/local/supervisor-paths.js'
+import type {LogOptions, ProcessInfo} from '../../../src/platform/types.js'
 import {FakeClock, fakeProcesses, MemoryLog, settle} from './fakes.js'
 
 class RecordingRouter implements RouterControl {
@@ -39,7 +39,7 @@ function release(version: number, extra: Partial<RunSpec> = {}): RunSpec {
 }
 
 describe('local Supervisor (injected spawn, clock, ports, health)', () => {
-  function setup(options: {healthy?: (port: number) => boolean} = {}) {
+  function setup(options: {healthy?: (port: number) => boolean; exposed?: Record<number, string[]>} = {}) {
     const clock = new FakeClock()
     const fakes = fakeProcesses()
     const log = new MemoryLog()
@@ -62,9 +62,60 @@ describe('local Supervisor (injected spawn, clock, ports, health)', () => {
       },
       tuning: {bootTimeoutMs: 5000, probeIntervalMs: 100, graceMs: 1000, stopGraceMs: 2000},
       processes: {spawn: fakes.spawn, kill: fakes.kill, baseEnv: {}, backoff: {baseMs: 1000, capMs: 8000, stableMs: 30_000}},
+      // What the daemon publishes for reads: status() as it is at each change.
+      onChange: () => published.push(supervisor.status()),
+      exposedAddresses: (pgids) => {
+        lookups.push(pgids)
+        return new Map(pgids.map((pgid) => [pgid, options.exposed?.[pgid] ?? []]))
+      },
     })
-    return {clock, fakes, log, router, supervisor, probes}
+    const published: ProcessInfo[][] = []
+    const lookups: number[][] = []
+    return {clock, fakes, log, router, supervisor, probes, published, lookups}
   }
+
+  it('reports every change as it happens, so what it published is always what status() says', async () => {
+    let answering = true
+    const {supervisor, fakes, clock, published} = setup({healthy: () => answering})
+    const current = () => expect(published.at(-1) ?? [], JSON.stringify(supervisor.status())).to.deep.equal(supervisor.status())
+    await supervisor.deploy({release: release(1), formation: {web: 1, worker: 1}})
+    current()
+    await supervisor.scale({web: 2})
+    current()
+    // A crash, then its restart after the backoff: down, starting, up again.
+    fakes.children[0].exit(1)
+    current()
+    expect(published.at(-1)![0]).to.include({name: 'web.1', status: 'crashed', health: 'unhealthy'})
+    clock.advance(1000)
+    await settle()
+    current()
+    expect(published.at(-1)![0]).to.include({name: 'web.1', status: 'up', health: 'healthy', id: '1003'})
+    await supervisor.stop('worker.1')
+    current()
+    await supervisor.restart('web')
+    current()
+    // A scaled-up web process that never answers: unhealthy, killed (R10), crashed.
+    answering = false
+    await supervisor.scale({web: 3})
+    current()
+    expect(published.flat().some((p) => p.name === 'web.3' && p.health === 'unhealthy')).to.equal(true)
+    await supervisor.shutdown()
+    current()
+    expect(published.at(-1)).to.deep.equal([])
+  })
+
+  it('finds where web processes listen beyond loopback once they answer, and again after each restart', async () => {
+    const {supervisor, fakes, clock, lookups} = setup({exposed: {1000: ['0.0.0.0:6001']}})
+    await supervisor.deploy({release: release(1), formation: {web: 2, worker: 1}})
+    // One look for the release's web processes together; none for a worker.
+    expect(lookups).to.deep.equal([[1000, 1001]])
+    expect(supervisor.status().map((p) => [p.name, p.exposed])).to.deep.equal([['web.1', ['0.0.0.0:6001']], ['web.2', undefined], ['worker.1', undefined]])
+    fakes.children[0].exit(1)
+    clock.advance(1000)
+    await settle()
+    expect(lookups.at(-1)).to.deep.equal([1003])
+    expect(supervisor.status()[0]).to.include({name: 'web.1', id: '1003', status: 'up'}).and.not.have.property('exposed')
+  })
 
   it('deploys a first release: web processes get their own ports and join the router once healthy', async () => {
     const {router, supervisor, fakes} = setup()
@@ -78,9 +129,9 @@ describe('local Supervisor (injected spawn, clock, ports, health)', () => {
     ])
     const status = supervisor.status()
     expect(status.map((p) => [p.name, p.status, p.health, p.release, p.size, p.id])).to.deep.equal([
-      ['web.1', 'up', 'healthy', 1, 'standard-1x', '1000'],
-      ['web.2', 'up', 'healthy', 1, 'standard-1x', '1001'],
-      ['worker.1', 'up', 'unknown', 1, 'standard-1x', '1002'],
+      ['web.1', 'up', 'healthy', 1, undefined, '1000'],
+      ['web.2', 'up', 'healthy', 1, undefined, '1001'],
+      ['worker.1', 'up', 'unknown', 1, undefined, '1002'],
     ])
   })
 
@@ -357,6 +408,44 @@ describe('local supervisor daemon (real processes, HTTP through the router)', fu
     expect((await supervisor.status()).map((p) => p.release)).to.deep.equal([6, 6, 6])
   })
 
+  it('publishes what runs for reads, which see it without a request, only while the daemon watches its processes', async () => {
+    const supervisor = await ensureSupervisor(options())
+    expect(publishedProcesses(appDir)).to.deep.equal(await supervisor.status())
+    const before = (await supervisor.status()).find((p) => p.name === 'worker.1')!
+    process.kill(Number(before.id), 'SIGKILL')
+    // Published as it happens: crashed, then started again.
+    const restarted = await waitFor(async () => {
+      const worker = publishedProcesses(appDir)?.find((p) => p.name === 'worker.1')
+      return worker && worker.id !== before.id && worker.status === 'up' ? worker : undefined
+    })
+    expect((await supervisor.status()).find((p) => p.name === 'worker.1')).to.deep.equal(restarted)
+    const record = readRecord(appDir)!
+    // Stopped (Ctrl-Z, SIGSTOP), it sees no crash: reads ask it instead, and wait.
+    process.kill(record.pid, 'SIGSTOP')
+    try {
+      await waitFor(async () => publishedProcesses(appDir) === undefined)
+    } finally {
+      process.kill(record.pid, 'SIGCONT')
+    }
+
+    expect(publishedProcesses(appDir)).to.deep.equal(await supervisor.status())
+    // Killed while its watchdog is held still: what it published is no one's.
+    process.kill(record.watchdog!.pid, 'SIGSTOP')
+    try {
+      process.kill(record.pid, 'SIGKILL')
+      await waitFor(async () => !alive(record.pid))
+      expect(existsSync(join(appDir, 'supervisor.status.json'))).to.equal(true)
+      expect(publishedProcesses(appDir)).to.equal(undefined)
+    } finally {
+      process.kill(record.watchdog!.pid, 'SIGCONT')
+    }
+
+    const next = await ensureSupervisor(options())
+    expect(next.pid).to.not.equal(record.pid)
+    expect(await next.deploy({release: spec(6), formation: {web: 2, worker: 1}})).to.deep.equal({ok: true})
+    expect(publishedProcesses(appDir)).to.deep.equal(await next.status())
+  })
+
   it('gives stopped processes their grace period to shut down cleanly', async () => {
     const supervisor = await ensureSupervisor(options())
     expect(await supervisor.deploy({release: spec(7, {TERM_DELAY_MS: '300'}), formation: {web: 1, worker: 1}})).to.deep.equal({ok: true})
@@ -399,6 +488,7 @@ describe('local supervisor daemon (real processes, HTTP through the router)', fu
     expect(await portFree(port)).to.equal(true)
     expect(existsSync(join(appDir, 'supervisor.sock'))).to.equal(false)
     expect(existsSync(join(appDir, 'supervisor.json'))).to.equal(false)
+    expect(existsSync(join(appDir, 'supervisor.status.json'))).to.equal(false)
     expect(await supervisorRunning(appDir)).to.equal(false)
     expect(await stopSupervisor(appDir)).to.equal(false)
   })
