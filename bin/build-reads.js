@@ -22,6 +22,9 @@ await build({
   target: 'node20',
   // Less to parse at every start; names kept, as errors and classes say them.
   minify: true,
+  // bin/run.cjs runs the bundle as a vm Script, where import() has no loader: every dynamic
+  // import (the supervisor's HTTP client, child_process to start it) becomes a require.
+  supported: {'dynamic-import': false},
   keepNames: true,
   logLevel: 'warning',
   // It sits beside the local driver's modules, so the paths they make from their own URL
