@@ -1,6 +1,5 @@
 import {type Addon, type AddonPlan, type AddonService, ADDON_SERVICES, type Backup} from '../platform/addons.js'
-import type {RunResult} from '../platform/types.js'
-import {ExitCode, HerogateError, Interrupted, InvalidInput} from './errors.js'
+import {HerogateError, InvalidInput} from './errors.js'
 import {heading, keyValues, table, timeAgo} from './format.js'
 import type {Palette} from './color.js'
 

@@ -6,7 +6,7 @@ import {names} from '../../lib/naming.js'
 import type {AutoscaleResult, Autoscaling} from '../autoscale.js'
 import type {ProcessFormation, ScaleChange} from '../types.js'
 import type {AwsContext} from './context.js'
-import {ecsService, formation, unknownTypes} from './formation.js'
+import {formation, unknownTypes} from './formation.js'
 import {appResources} from './resources.js'
 
 /**

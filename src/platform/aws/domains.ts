@@ -358,7 +358,7 @@ async function setPlatformCertificate(s: Shared, certificateArn: string, progres
 }
 
 async function removeRecord(s: Shared, record: DomainRecord, progress: Progress, signal?: AbortSignal): Promise<string[]> {
-  const {lb, acm, store, app} = s
+  const {lb, store, app} = s
   const step = stepper(progress)
   const notes: string[] = []
   await step(`remove-${record.hostname}`, `Removing ${record.hostname} from ${app}`, async () => {
