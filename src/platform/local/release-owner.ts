@@ -8,8 +8,8 @@ import {pruneBuilds, runStreaming} from './build.js'
 import {readConfig} from './config.js'
 import {appEnv} from './app-env.js'
 import type {BootCheck, DeployOutcome, DesiredState, LogWriter, ReleaseEnded, ReleaseEvent, ReleaseRequest} from './contracts.js'
-import {createRelease, finishRelease, pruneReleaseOutputs, readRelease, type ReleaseRecord, runnableTypes, writeReleaseOutput} from './releases.js'
-import {type AppPaths, type AppRecord, appPaths, latestVersion, readApp, takeOverLock, tryLock, writeApp} from './state.js'
+import {createRelease, finishRelease, pruneReleaseOutputs, type ReleaseRecord, runnableTypes, unsettled, writeReleaseOutput} from './releases.js'
+import {type AppPaths, type AppRecord, appPaths, readApp, takeOverLock, tryLock, writeApp} from './state.js'
 
 /**
  * Who owns a release: the supervisor, which outlives the command that asked for it. A change
@@ -241,7 +241,8 @@ async function moveBranch(paths: AppPaths, release: ReleaseRecord, ref: string, 
  */
 export async function settleReleases(app: string): Promise<{message: string; currentChanged: boolean} | undefined> {
   const paths = appPaths(app)
-  const newest = readRelease(paths, latestVersion(paths.releases))
+  const record = readApp(app)
+  const newest = unsettled(paths, record)
   if (!newest) return undefined
   if (newest.status === 'pending') {
     finishRelease(paths, newest, 'failed', 'interrupted: its supervisor stopped before the release ended')
@@ -253,8 +254,6 @@ export async function settleReleases(app: string): Promise<{message: string; cur
     return {message: `v${newest.version} was interrupted (its supervisor stopped): marked failed`, currentChanged: false}
   }
 
-  const record = readApp(app)
-  if (newest.status !== 'succeeded' || record.current === newest.version) return undefined
   writeApp({...record, current: newest.version, configVersion: newest.configVersion ?? 0, formation: formationFor(newest.processTypes ?? {}, record.formation)})
   return {message: `v${newest.version} succeeded before its supervisor stopped: recorded as current`, currentChanged: true}
 }

@@ -120,11 +120,11 @@ export function runnableTypes(processTypes: Record<string, string> = {}): Record
 }
 
 /**
- * True when release-owner.ts settleReleases has something to do: the newest release is pending
- * (its owner may have died), or succeeded without being recorded as current. Reads that find
- * nothing to settle can show the records as they are.
+ * The release release-owner.ts settleReleases has to settle, if any: the newest, when it is
+ * pending (its owner may have died) or succeeded without being recorded as current. Reads that
+ * find none can show the records as they are.
  */
-export function unsettled(paths: AppPaths, record: {current: number}): boolean {
+export function unsettled(paths: AppPaths, record: {current: number}): ReleaseRecord | undefined {
   const newest = readRelease(paths, latestVersion(paths.releases))
-  return newest !== undefined && (newest.status === 'pending' || (newest.status === 'succeeded' && newest.version !== record.current))
+  return newest && (newest.status === 'pending' || (newest.status === 'succeeded' && newest.version !== record.current)) ? newest : undefined
 }

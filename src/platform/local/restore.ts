@@ -1,6 +1,6 @@
 import {resolve} from 'node:path'
 
-import type {DesiredState} from './contracts.js'
+import type {DeployOutcome, DesiredState} from './contracts.js'
 import {desiredState, settleIfFree} from './release-owner.js'
 import {readRelease} from './releases.js'
 import {appPaths, readApp} from './state.js'
@@ -48,4 +48,11 @@ export function currentState(app: string, appDir: string): DesiredState | undefi
   if (!release?.image) return undefined
   const state = desiredState(paths, release, record.formation, record.settings)
   return Object.values(state.formation).some((count) => count > 0) ? state : undefined
+}
+
+/** Runs `state` (currentState's) on a supervisor that has just started, saying so, and why when it cannot. */
+export async function bringBack(state: DesiredState, deploy: (state: DesiredState) => Promise<DeployOutcome>, say: (message: string) => void): Promise<void> {
+  say(`Supervisor started: bringing back v${state.release.version}`)
+  const outcome = await deploy(state)
+  if (!outcome.ok) say(`Could not bring back v${state.release.version}: ${outcome.reason ?? 'unknown reason'}`)
 }

@@ -12,7 +12,7 @@ import {MaintenanceSwitch} from './maintenance.js'
 import {PortAllocator} from './ports.js'
 import {type Clock, groupRunning, ManagedProcess, ProcessManager, type ProcessManagerOptions, type ProcessSpec, processStartTime, systemClock} from './processes.js'
 import {LockNotHeld, takeRelease} from './release-owner.js'
-import {currentState, settleLeftovers} from './restore.js'
+import {bringBack, currentState, settleLeftovers} from './restore.js'
 import {probeHttp, Router} from './router.js'
 import {
   DAEMON_EXIT, identify, newSocketPath, publishStatus, readRecord, removeSocket, type ProcessIdentity, ROUTER_ERROR_PREFIX,
@@ -693,11 +693,7 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     // its branch moved back), so that what comes back is the release the records call current.
     await settleLeftovers(config.app, config.appDir, note)
     const state = currentState(config.app, config.appDir)
-    if (state) {
-      note(`Supervisor started: bringing back v${state.release.version}`)
-      const outcome = await supervisor.deploy(state)
-      if (!outcome.ok) note(`Could not bring back v${state.release.version}: ${outcome.reason ?? 'unknown reason'}`)
-    }
+    if (state) await bringBack(state, (wanted) => supervisor.deploy(wanted), note)
   } catch (error) {
     say(`could not bring back the current release: ${(error as Error).message}`)
   } finally {

@@ -1,8 +1,9 @@
 import {git} from '../../lib/git.js'
 import type {LogLine} from '../types.js'
 import {type ReleaseEnded, type ReleaseEvent, type ReleaseRequest, ReleaseCutShort, type SupervisorClient} from './contracts.js'
-import {desiredState, settle as settleLocked, settleIfFree as settleFree} from './release-owner.js'
+import {settle as settleLocked, settleIfFree as settleFree} from './release-owner.js'
 import {readRelease} from './releases.js'
+import {bringBack, currentState} from './restore.js'
 import {bindHost, defaultRuntime, type LocalRuntime} from './runtime.js'
 import {appPaths, type HeldLock, readApp, tryLock, withLock} from './state.js'
 
@@ -88,16 +89,9 @@ export async function connect(ctx: LocalContext, app: string, options: {locked?:
 
 /** Has the supervisor run the current release: when it runs nothing, or (`force`) when the current release has just been settled. */
 async function recover(ctx: LocalContext, app: string, client: SupervisorClient, force: boolean): Promise<void> {
-  const paths = appPaths(app)
-  const record = readApp(app)
-  const release = readRelease(paths, record.current)
-  if (!release?.image) return
-  const state = desiredState(paths, release, record.formation, record.settings)
-  if (!Object.values(state.formation).some((n) => n > 0)) return
-  if (!force && (await client.status()).length > 0) return
-  log(ctx, app, 'deploy', `Supervisor started: bringing back v${release.version}`)
-  const outcome = await client.deploy(state)
-  if (!outcome.ok) log(ctx, app, 'deploy', `Could not bring back v${release.version}: ${outcome.reason ?? 'unknown reason'}`)
+  const state = currentState(app, appPaths(app).dir)
+  if (!state || (!force && (await client.status()).length > 0)) return
+  await bringBack(state, (wanted) => client.deploy(wanted), (message) => log(ctx, app, 'deploy', message))
 }
 
 /** Settles the releases (below) when no one holds the app lock; when someone does, they settle. */
