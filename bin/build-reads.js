@@ -6,7 +6,7 @@
 // (bench/startup.ts). The oclif path and everything else keep using dist/ as tsc wrote it.
 import {build} from 'esbuild'
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -44,27 +44,20 @@ await build({
   ],
 })
 
-// V8's code cache for the bundle (bin/run.cjs loadBundle), made after one read ran so that it
-// holds the functions reads run, not only the top level: `apps --local` against an empty home.
-const bundle = `${root}dist/platform/local/reads.cjs`
-const home = mkdtempSync(join(tmpdir(), 'herogate-code-cache-'))
-const makeCache = `
-const Module = require('node:module'), {Script} = require('node:vm'), {readFileSync, writeFileSync} = require('node:fs'), {dirname} = require('node:path'), {pathToFileURL} = require('node:url')
-const file = process.argv[1]
-const script = new Script(Module.wrap(readFileSync(file, 'utf8')), {filename: file})
-const bundle = new Module(file, module)
-script.runInThisContext().call(bundle.exports, bundle.exports, Module.createRequire(file), bundle, file, dirname(file))
-bundle.exports.runFast(['apps', '--local'], pathToFileURL(process.argv[2])).then(() => writeFileSync(file + '.cache', script.createCachedData()))
-`
-try {
-  const made = spawnSync(process.execPath, ['-e', makeCache, bundle, `${root}oclif.manifest.json`], {env: {...process.env, HEROGATE_HOME: home}, stdio: ['ignore', 'ignore', 'inherit']})
-  if (made.status !== 0) throw new Error(`making the code cache of ${bundle} failed (exit ${made.status})`)
-} finally {
-  rmSync(home, {recursive: true, force: true})
-}
-
 // The words bin/run.cjs hands to the bundle: the read commands' ids and their aliases, from the manifest.
 const {FAST_READS} = await import(`${root}dist/lib/fast-path.js`)
 const {commands} = JSON.parse(readFileSync(`${root}oclif.manifest.json`, 'utf8'))
 const words = Object.keys(FAST_READS).flatMap((id) => [id, ...(commands[id]?.aliases ?? [])])
 writeFileSync(`${root}dist/platform/local/reads.json`, JSON.stringify(words) + '\n')
+
+// V8's code cache for the bundle, written by bin/run.cjs itself once a read has run, so that it
+// holds the functions reads run, not only the top level: `apps --local` against an empty home.
+const bundle = `${root}dist/platform/local/reads.cjs`
+rmSync(`${bundle}.cache`, {force: true})
+const home = mkdtempSync(join(tmpdir(), 'herogate-code-cache-'))
+try {
+  const made = spawnSync(process.execPath, [`${root}bin/run.cjs`, 'apps', '--local'], {env: {...process.env, HEROGATE_HOME: home, HEROGATE_WRITE_CODE_CACHE: bundle}, stdio: ['ignore', 'ignore', 'inherit']})
+  if (made.status !== 0 || !existsSync(`${bundle}.cache`)) throw new Error(`making the code cache of ${bundle} failed (exit ${made.status})`)
+} finally {
+  rmSync(home, {recursive: true, force: true})
+}

@@ -5,7 +5,7 @@
 // info, apps, logs -n) when their command line is plain, from one bundled file
 // (bin/build-reads.js, lib/fast-path.ts). Everything else, and anything the fast path is
 // unsure of, is oclif's.
-const {readFileSync} = require('node:fs')
+const {readFileSync, writeFileSync} = require('node:fs')
 const {dirname, join} = require('node:path')
 const {pathToFileURL} = require('node:url')
 
@@ -20,15 +20,18 @@ if (argv.length === 1 && ['--version', '-v', 'version'].includes(argv[0])) {
   // written by npm run build's last step: any other command, and every command after tsc alone,
   // goes to oclif without loading the bundle.
   const dir = join(__dirname, '..', 'dist', 'platform', 'local')
-  let fast
+  let bundle
   try {
-    if (JSON.parse(readFileSync(join(dir, 'reads.json'), 'utf8')).includes(argv[0])) fast = loadBundle(join(dir, 'reads.cjs')).runFast
+    if (JSON.parse(readFileSync(join(dir, 'reads.json'), 'utf8')).includes(argv[0])) bundle = loadBundle(join(dir, 'reads.cjs'))
   } catch (error) {
     if (error.code !== 'ENOENT') throw error
   }
 
-  const done = fast ? fast(argv, pathToFileURL(join(__dirname, '..', 'oclif.manifest.json'))) : Promise.resolve(false)
+  const done = bundle ? bundle.exports.runFast(argv, pathToFileURL(join(__dirname, '..', 'oclif.manifest.json'))) : Promise.resolve(false)
   done.then(async (ran) => {
+    // npm run build's last step (bin/build-reads.js) has a read run here write the code cache,
+    // so that it holds the functions a read compiles, made by the very loader that uses it.
+    if (bundle && process.env.HEROGATE_WRITE_CODE_CACHE === bundle.file) writeFileSync(`${bundle.file}.cache`, bundle.script.createCachedData())
     if (ran) return
     const {execute} = await import('@oclif/core/execute')
     await execute({dir: pathToFileURL(__filename).href})
@@ -57,5 +60,5 @@ function loadBundle(file) {
   require.cache[file] = bundle
   script.runInThisContext().call(bundle.exports, bundle.exports, Module.createRequire(file), bundle, file, dirname(file))
   bundle.loaded = true
-  return bundle.exports
+  return {file, script, exports: bundle.exports}
 }
