@@ -1,8 +1,8 @@
 import {ACMClient, DeleteCertificateCommand, DescribeCertificateCommand, RequestCertificateCommand} from '@aws-sdk/client-acm'
 import {CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand, type DescribeStacksCommandOutput, UpdateStackCommand} from '@aws-sdk/client-cloudformation'
 import {
-  CreateRuleCommand, DeleteRuleCommand, DescribeAccountLimitsCommand, DescribeListenerCertificatesCommand, DescribeListenersCommand, DescribeRulesCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client,
-  RemoveListenerCertificatesCommand,
+  CreateRuleCommand, type CreateRuleCommandInput, DeleteRuleCommand, DescribeAccountLimitsCommand, DescribeListenerCertificatesCommand, DescribeListenersCommand, DescribeRulesCommand, DescribeTagsCommand,
+  DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, RemoveListenerCertificatesCommand, type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import {ListHostedZonesByNameCommand, Route53Client} from '@aws-sdk/client-route-53'
 import {DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
@@ -121,6 +121,54 @@ describe('AWS custom domains (mocked AWS)', () => {
 
     await domains.addDomain(ctx, 'demo', 'www.example.com')
     expect(elb.commandCalls(CreateRuleCommand).map((c) => c.args[0].input.Priority)).to.deep.equal([domains.DOMAIN_PRIORITIES.from, domains.DOMAIN_PRIORITIES.from + 1])
+  })
+
+  it('a domain added while its app is in maintenance mode gets the 503 rule in front, also when another rule took that priority meanwhile', async () => {
+    const group = 'arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/hg-demo/abc'
+    mockClient(make('cloudformation', new CloudFormationClient({region: REGION}))).on(DescribeStacksCommand).resolves(platformStack(PLATFORM_OUTPUTS))
+    const ssm = mockClient(make('ssm', new SSMClient({region: REGION})))
+    ssm.on(GetParameterCommand).rejects(Object.assign(new Error('none'), {name: 'ParameterNotFound'}))
+    ssm.on(PutParameterCommand).resolves({})
+    // The shared HTTP listener as ELB keeps it: demo's own host rule with its maintenance rule in front.
+    const host = (name: string) => [{Field: 'host-header', HostHeaderConfig: {Values: [name]}}]
+    const maintenancePage = {Type: 'fixed-response' as const, FixedResponseConfig: {StatusCode: '503', ContentType: 'text/html', MessageBody: '<h1>Down</h1>'}}
+    const rules: Rule[] = [
+      {RuleArn: 'arn:rule/gate', Priority: '1', Conditions: host('demo.apps.example.com'), Actions: [maintenancePage]},
+      {RuleArn: 'arn:rule/demo', Priority: '2', Conditions: host('demo.apps.example.com'), Actions: [{Type: 'forward', TargetGroupArn: group}]},
+    ]
+    const tags = new Map<string, Array<{Key: string; Value: string}>>([['arn:rule/gate', [{Key: 'herogate:app', Value: 'demo'}, {Key: 'herogate:maintenance', Value: 'demo'}]]])
+    const elb = mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION})))
+    elb.on(DescribeTargetGroupsCommand).resolves({TargetGroups: [{TargetGroupArn: group, LoadBalancerArns: ['arn:lb']}]})
+    elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80, DefaultActions: [{Type: 'fixed-response', FixedResponseConfig: {StatusCode: '404'}}]}]})
+    elb.on(DescribeRulesCommand).callsFake(() => ({Rules: [{RuleArn: 'arn:rule/default', IsDefault: true, Priority: 'default'}, ...rules]}))
+    elb.on(DescribeTagsCommand).callsFake(({ResourceArns}: {ResourceArns: string[]}) => ({TagDescriptions: ResourceArns.map((arn) => ({ResourceArn: arn, Tags: tags.get(arn) ?? []}))}))
+    elb.on(DescribeAccountLimitsCommand).resolves({Limits: []})
+    let collided = false
+    elb.on(CreateRuleCommand).callsFake((input: CreateRuleCommandInput) => {
+      // The maintenance rule's first try: another app's create took its priority a moment before.
+      if (input.Actions![0].Type === 'fixed-response' && !collided) {
+        collided = true
+        throw Object.assign(new Error('The specified priority is in use.'), {name: 'PriorityInUseException'})
+      }
+
+      const arn = `arn:rule/${rules.length + 1}`
+      rules.push({RuleArn: arn, Priority: String(input.Priority), Conditions: input.Conditions, Actions: input.Actions})
+      tags.set(arn, input.Tags as Array<{Key: string; Value: string}>)
+      return {Rules: [{RuleArn: arn}]}
+    })
+    const acm = mockClient(make('acm', new ACMClient({region: REGION})))
+    acm.on(RequestCertificateCommand).resolves({CertificateArn: CERT})
+    acm.on(DescribeCertificateCommand).resolves({Certificate: {CertificateArn: CERT, Status: 'PENDING_VALIDATION', DomainValidationOptions: [{DomainName: 'www.example.com', ResourceRecord: {Name: '_x.www.example.com.', Type: 'CNAME', Value: '_y.acm-validations.aws.'}}]}})
+    mockClient(make('route53', new Route53Client({region: 'us-east-1'}))).on(ListHostedZonesByNameCommand).resolves({HostedZones: []})
+
+    await domains.addDomain(ctx, 'demo', 'www.example.com')
+    expect(collided).to.equal(true)
+    const www = rules.filter((rule) => rule.Conditions![0].HostHeaderConfig!.Values![0] === 'www.example.com').sort((a, b) => Number(a.Priority) - Number(b.Priority))
+    expect(www.map((rule) => [Number(rule.Priority), rule.Actions![0].Type, rule.Actions![0].FixedResponseConfig?.MessageBody])).to.deep.equal([
+      [domains.DOMAIN_PRIORITIES.from - 1, 'fixed-response', '<h1>Down</h1>'],
+      [domains.DOMAIN_PRIORITIES.from, 'forward', undefined],
+    ])
+    expect(acm.commandCalls(DeleteCertificateCommand)).to.have.length(0)
   })
 
   it('adds no HTTPS listener to a platform whose own domain has no certificate (its apps would be redirected to a wrong one)', async () => {
