@@ -2,9 +2,9 @@ import {ACMClient, DeleteCertificateCommand, DescribeCertificateCommand, Request
 import {CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand, type DescribeStacksCommandOutput, UpdateStackCommand} from '@aws-sdk/client-cloudformation'
 import {
   CreateRuleCommand, type CreateRuleCommandInput, DeleteRuleCommand, DescribeAccountLimitsCommand, DescribeListenerCertificatesCommand, DescribeListenersCommand, DescribeRulesCommand, DescribeTagsCommand,
-  DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, RemoveListenerCertificatesCommand, type Rule,
+  DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, RemoveListenerCertificatesCommand, type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
-import {ListHostedZonesByNameCommand, Route53Client} from '@aws-sdk/client-route-53'
+import {ChangeResourceRecordSetsCommand, ListHostedZonesByNameCommand, Route53Client} from '@aws-sdk/client-route-53'
 import {DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
@@ -169,6 +169,38 @@ describe('AWS custom domains (mocked AWS)', () => {
       [domains.DOMAIN_PRIORITIES.from, 'forward', undefined],
     ])
     expect(acm.commandCalls(DeleteCertificateCommand)).to.have.length(0)
+  })
+
+  it("names the load balancer's Route 53 zone in the ALIAS record as the platform stack publishes it; asks ELB only for a platform made before that output", async () => {
+    const cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
+    const ssm = mockClient(make('ssm', new SSMClient({region: REGION})))
+    ssm.on(GetParameterCommand).rejects(Object.assign(new Error('none'), {name: 'ParameterNotFound'}))
+    ssm.on(PutParameterCommand).resolves({})
+    const elb = mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION})))
+    elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80}]})
+    elb.on(DescribeRulesCommand).resolves({Rules: []})
+    elb.on(DescribeAccountLimitsCommand).resolves({Limits: []})
+    elb.on(CreateRuleCommand).resolves({Rules: [{RuleArn: 'arn:rule/http'}]})
+    elb.on(DescribeTargetGroupsCommand).resolves({TargetGroups: [{LoadBalancerArns: []}]})
+    elb.on(DescribeLoadBalancersCommand).resolves({LoadBalancers: [{LoadBalancerArn: 'arn:lb', CanonicalHostedZoneId: 'Z-FROM-ELB'}]})
+    const acm = mockClient(make('acm', new ACMClient({region: REGION})))
+    acm.on(RequestCertificateCommand).resolves({CertificateArn: CERT})
+    acm.on(DescribeCertificateCommand).resolves({Certificate: {CertificateArn: CERT, Status: 'PENDING_VALIDATION', DomainValidationOptions: [{DomainName: 'www.example.com', ResourceRecord: {Name: '_x.www.example.com.', Type: 'CNAME', Value: '_y.acm-validations.aws.'}}]}})
+    const route53 = mockClient(make('route53', new Route53Client({region: 'us-east-1'})))
+    route53.on(ListHostedZonesByNameCommand).resolves({HostedZones: [{Id: '/hostedzone/ZEXAMPLE', Name: 'example.com.', CallerReference: 'x'}]})
+    route53.on(ChangeResourceRecordSetsCommand).resolves({})
+    const aliasZone = async (outputs: Record<string, string>) => {
+      cfn.on(DescribeStacksCommand).resolves(platformStack(outputs))
+      route53.resetHistory()
+      await domains.addDomain(ctx, 'demo', 'www.example.com')
+      const changes = route53.commandCalls(ChangeResourceRecordSetsCommand)[0].args[0].input.ChangeBatch!.Changes!
+      return changes.find((c) => c.ResourceRecordSet!.Type === 'A')!.ResourceRecordSet!.AliasTarget!.HostedZoneId
+    }
+
+    expect(await aliasZone({...PLATFORM_OUTPUTS, LoadBalancerCanonicalHostedZoneId: 'Z-PUBLISHED'})).to.equal('Z-PUBLISHED')
+    expect(elb.commandCalls(DescribeLoadBalancersCommand)).to.have.length(0)
+    expect(await aliasZone(PLATFORM_OUTPUTS)).to.equal('Z-FROM-ELB')
+    expect(elb.commandCalls(DescribeLoadBalancersCommand).map((c) => c.args[0].input)).to.deep.equal([{LoadBalancerArns: ['arn:lb']}])
   })
 
   it('adds no HTTPS listener to a platform whose own domain has no certificate (its apps would be redirected to a wrong one)', async () => {
