@@ -217,16 +217,18 @@ describe('AWS custom domains against moto', function () {
     expect(await domainParameters('demo')).to.deep.equal([])
   })
 
-  it('names the app of a domain served over HTTPS (its HTTP rule redirects) or in maintenance mode (a 503 rule in front)', async () => {
+  it('names the app of a domain in maintenance mode (a 503 rule in front) or served over HTTPS (its HTTP rule redirects)', async () => {
     await create('demo')
     await create('other')
     const {domain} = await domains.addDomain(ctx, 'other', 'www.example.com')
-    outsideDns.add(domain.records[0].name.replace(/\.$/, ''))
-    expect((await domains.waitDomain(ctx, 'other', 'www.example.com')).status).to.equal('active')
     const refusal = async () => (await domains.addDomain(ctx, 'demo', 'www.example.com').then(() => undefined, (e: HerogateError) => e))!
+    await maintenance.setMaintenance(ctx, 'other', true)
     expect(await refusal()).to.be.instanceOf(domains.DomainTaken)
     expect((await refusal()).message).to.equal('www.example.com is already a domain of other (another app).')
-    await maintenance.setMaintenance(ctx, 'other', true)
+    await maintenance.setMaintenance(ctx, 'other', false)
+
+    outsideDns.add(domain.records[0].name.replace(/\.$/, ''))
+    expect((await domains.waitDomain(ctx, 'other', 'www.example.com')).status).to.equal('active')
     expect((await refusal()).message).to.equal('www.example.com is already a domain of other (another app).')
     expect((await refusal()).suggestions).to.deep.equal(['herogate domains:remove www.example.com -a other (then add it here)'])
   })
