@@ -1,12 +1,12 @@
 import {readFile} from 'node:fs/promises'
 
 import {type CloudFormation, StackFailed, type StackSummary, templateResources, WaitAborted} from '../../aws/cloudformation.js'
-import {LoadBalancer} from '../../aws/elb.js'
 import {HerogateError, Interrupted, StackBusy} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
 import type {Progress} from '../types.js'
 import type {AwsContext} from './context.js'
 import {READY} from './resources.js'
+import {loadBalancerSecurityGroup} from './shared-balancer.js'
 
 /**
  * Apps made before each app had a security group of its own ran their tasks in the platform's
@@ -17,11 +17,6 @@ import {READY} from './resources.js'
  * services into it (UpdateService with the app's network, config-release.ts), as every release
  * does from then on. Nothing else of the app changes: its parameters are kept as they are.
  */
-
-/** The shared load balancer's security group: the one source an app's processes admit. */
-export async function loadBalancerSecurityGroup(ctx: AwsContext, platform: StackSummary): Promise<string> {
-  return new LoadBalancer(await ctx.clients.elbv2()).securityGroup(platform.outputs.LoadBalancerArn)
-}
 
 /**
  * The app's own task security group (`published`: the one its resources name), made by an

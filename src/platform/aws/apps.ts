@@ -7,7 +7,7 @@ import {CloudFormation, StackFailed, type StackSummary, templateResources, WaitA
 import {clusterServices, type ServiceCounts} from '../../aws/cluster.js'
 import {EcsService, type Task, taskId} from '../../aws/ecs.js'
 import {ImageRepository} from '../../aws/ecr.js'
-import {LoadBalancer, lowestFree} from '../../aws/elb.js'
+import {firstFree, LoadBalancer, LoadBalancerFull} from '../../aws/elb.js'
 import {Iam, ServiceLinkedRoleDenied} from '../../aws/iam.js'
 import {callerIdentity} from '../../aws/identity.js'
 import {AppExists, HerogateError, Interrupted, InvalidInput, StackBusy} from '../../lib/errors.js'
@@ -27,10 +27,11 @@ import {RUN_TYPE, runName} from './formation.js'
 import {uploadReleaseCode} from './release-code.js'
 import {releaseInfo} from './releases.js'
 import {destroyAppAddons} from './addons.js'
-import {loadBalancerSecurityGroup} from './app-upgrade.js'
+import {removeAppDomains} from './domains.js'
 import {upgradeNote} from './platform-upgrade.js'
 import {appNotFound, appResources, appResourcesFrom, stacksOf} from './resources.js'
 import {recordCreated, templateParameters} from './settings.js'
+import {checkRuleRoom, higherQuota, loadBalancerSecurityGroup} from './shared-balancer.js'
 
 /** Ports of per-app listeners on the shared load balancer (the platform's security group opens this range). */
 export const APP_PORTS = {from: 10_000, to: 10_999}
@@ -218,7 +219,6 @@ export async function destroyApp(ctx: AwsContext, app: string, options: Operatio
   }
 
   // Domains first: their rules hold the app's target group, and their records live under the app's path.
-  const {removeAppDomains} = await import('./domains.js')
   removed.push(...(await removeAppDomains(ctx, app, progress, options.signal)))
 
   // The stack deletes its own resources parameter (first: it depends on everything else).
@@ -617,9 +617,6 @@ async function releaseCodeFor(ctx: AwsContext, app: string, bucket: string, prog
   }
 }
 
-/** A new app would take the shared load balancer past one of its quotas: its stack would fail. */
-export class LoadBalancerFull extends HerogateError {}
-
 /**
  * Host-header rule priority when the platform has a domain, else the lowest free app port;
  * refused up front when the app's rules or listener would not fit in the load balancer's
@@ -628,34 +625,28 @@ export class LoadBalancerFull extends HerogateError {}
 async function routeParameters(ctx: AwsContext, platform: StackSummary, app: string): Promise<Record<string, string>> {
   const elb = new LoadBalancer(await ctx.clients.elbv2())
   const [limits, listeners] = await Promise.all([elb.limits(), elb.listeners(platform.outputs.LoadBalancerArn)])
-  const quota = `ask AWS for a higher quota: Service Quotas > Elastic Load Balancing (region ${ctx.region})`
   if (platform.outputs.Domain) {
     const https = Boolean(platform.outputs.HttpsListenerArn)
+    const rules = await elb.rulesOf(listeners)
     // With HTTPS an app takes two rules: HTTP redirects to HTTPS, HTTPS forwards to the app.
-    const needed = https ? 2 : 1
-    const byListener = await Promise.all(listeners.map(async (listener) => ({arn: listener.arn, priorities: await elb.rulePriorities(listener.arn)})))
-    const used = byListener.reduce((sum, listener) => sum + listener.priorities.length, 0)
-    if (used + needed > limits.rules) {
-      throw new LoadBalancerFull(`The shared load balancer of ${ctx.region} has ${used} of its ${limits.rules} rules in use and ${app} needs ${needed}${https ? ' (HTTP redirect and HTTPS)' : ''}, so its stack would fail.`, {
-        suggestions: ['destroy apps you no longer use', quota],
-      })
-    }
-
+    checkRuleRoom(ctx.region, limits, rules.length, {
+      name: app, needed: https ? 2 : 1, ...(https ? {why: 'HTTP redirect and HTTPS'} : {}), otherwise: 'so its stack would fail', suggestion: 'destroy apps you no longer use',
+    })
     // The app's HTTP and HTTPS rules share one priority: it must be free on both (maintenance mode holds some on one only).
     const shared = [platform.outputs.HttpListenerArn, platform.outputs.HttpsListenerArn].filter(Boolean)
-    const taken = byListener.filter((listener) => shared.includes(listener.arn)).flatMap((listener) => listener.priorities)
-    const priority = lowestFree(taken, 1, 50_000)
+    const taken = rules.filter((rule) => shared.includes(rule.listenerArn)).map((rule) => rule.priority)
+    const priority = firstFree(taken, 1, 50_000)
     if (priority === undefined) throw new LoadBalancerFull('The shared load balancer has no free rule priority left.')
     return {RulePriority: String(priority)}
   }
 
   if (listeners.length + 1 > limits.listeners) {
     throw new LoadBalancerFull(`The shared load balancer of ${ctx.region} has ${listeners.length} of its ${limits.listeners} listeners in use (one per app without a domain), so the stack of ${app} would fail.`, {
-      suggestions: ['destroy apps you no longer use', quota],
+      suggestions: ['destroy apps you no longer use', higherQuota(ctx.region)],
     })
   }
 
-  const port = lowestFree(listeners.map((listener) => listener.port), APP_PORTS.from, APP_PORTS.to)
+  const port = firstFree(listeners.map((listener) => listener.port), APP_PORTS.from, APP_PORTS.to)
   if (port === undefined) {
     throw new LoadBalancerFull(`All ${APP_PORTS.to - APP_PORTS.from + 1} app ports of the shared load balancer in ${ctx.region} are taken.`, {
       suggestions: ['destroy apps you no longer use', 'set a domain on the platform (HEROGATE_DOMAIN) so apps share ports 80/443'],

@@ -1,5 +1,5 @@
 import {AutoscalingUnreadable, resourceLabel, type ScalingTarget, ServiceScaling} from '../../aws/autoscaling.js'
-import {ListenerRules} from '../../aws/listener-rules.js'
+import {LoadBalancer} from '../../aws/elb.js'
 import {autoscaleText} from '../../lib/autoscale.js'
 import {HerogateError, InvalidInput} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
@@ -59,7 +59,7 @@ export async function autoscale(ctx: AwsContext, app: string, settings: Autoscal
   const current = await processType(ctx, app, settings.type)
   let label: string | undefined
   if (settings.metric === 'requests-per-process') {
-    const [balancer] = await new ListenerRules(await ctx.clients.elbv2()).balancersOf(resources.targetGroupArn)
+    const [balancer] = await new LoadBalancer(await ctx.clients.elbv2()).balancersOf(resources.targetGroupArn)
     if (!balancer) throw new HerogateError(`No load balancer sends requests to the web processes of ${app}, so there are no requests per process to scale on.`, {suggestions: [`herogate ps:autoscale web --min ${settings.min} --max ${settings.max} --cpu 60`]})
     label = resourceLabel(balancer, resources.targetGroupArn)
   }

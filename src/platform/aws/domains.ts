@@ -1,7 +1,7 @@
 import {Certificates, CertificateInUse, type CertificateState} from '../../aws/acm.js'
 import {type StackSummary, WaitAborted} from '../../aws/cloudformation.js'
 import {DomainStore, type DomainRecord} from '../../aws/domain-store.js'
-import {type HostRule, LoadBalancer, lowestFree, PriorityTaken} from '../../aws/elb.js'
+import {firstFree, hostCondition, type ListenerRule, LoadBalancer, LoadBalancerFull, PriorityTaken, type RuleAction} from '../../aws/elb.js'
 import {Dns, type ZoneRecord} from '../../aws/route53.js'
 import {HerogateError, Interrupted, InvalidInput, StackBusy} from '../../lib/errors.js'
 import {validateHostname} from '../../lib/hostname.js'
@@ -10,9 +10,9 @@ import {stepper} from '../../lib/progress.js'
 import type {Certificate, DnsRecord, Domain, DomainResult, DomainWaitOptions} from '../domains.js'
 import type {OperationOptions, Progress} from '../types.js'
 import type {AwsContext} from './context.js'
-import {LoadBalancerFull} from './apps.js'
 import {coverNewRoutes} from './maintenance.js'
 import {appResources, stacksOf} from './resources.js'
+import {checkRuleRoom, higherQuota, loadBalancerZone} from './shared-balancer.js'
 
 /**
  * Custom domains on AWS. domains:add requests an ACM certificate validated by DNS and adds a
@@ -126,8 +126,7 @@ export async function addDomain(ctx: AwsContext, app: string, hostname: string, 
   const {lb, acm, store, platform} = s
   const httpListener = platform.outputs.HttpListenerArn
   const httpsListener = platform.outputs.HttpsListenerArn
-  const listeners = await lb.listeners(platform.outputs.LoadBalancerArn)
-  const rules = (await Promise.all(listeners.map(async (listener) => ({listener: listener.arn, rules: await lb.hostRules(listener.arn)})))).flatMap((l) => l.rules.map((rule) => ({...rule, listener: l.listener})))
+  const rules = await lb.rulesOf(await lb.listeners(platform.outputs.LoadBalancerArn))
   const owner = ownerOf(hostname, rules)
   if (owner === app) throw new InvalidInput(`${hostname} is already routed to ${app} by the app's own rule.`, {suggestions: [`herogate info -a ${app}`]})
   if (owner) {
@@ -137,19 +136,14 @@ export async function addDomain(ctx: AwsContext, app: string, hostname: string, 
   }
 
   const limits = await lb.limits()
-  const quota = `ask AWS for a higher quota: Service Quotas > Elastic Load Balancing (region ${ctx.region})`
   // A domain takes two rules: HTTP (forward, then redirect) and HTTPS (forward).
-  if (rules.length + 2 > limits.rules) {
-    throw new LoadBalancerFull(`The shared load balancer of ${ctx.region} has ${rules.length} of its ${limits.rules} rules in use and ${hostname} needs 2 (HTTP and HTTPS), so it cannot be added.`, {
-      suggestions: ['herogate domains:remove a domain you no longer use', quota],
-    })
-  }
+  checkRuleRoom(ctx.region, limits, rules.length, {name: hostname, needed: 2, why: 'HTTP and HTTPS', otherwise: 'so it cannot be added', suggestion: 'herogate domains:remove a domain you no longer use'})
 
   // The listener's default certificate is not counted by the quota: the first domain's becomes it.
   const listenerCerts = httpsListener ? (await lb.listenerCertificates(httpsListener)).filter((c) => !c.isDefault).length : -1
   if (listenerCerts + 1 > limits.certificates) {
     throw new LoadBalancerFull(`The HTTPS listener of the shared load balancer of ${ctx.region} has ${listenerCerts} of its ${limits.certificates} certificates, so the certificate of ${hostname} would not fit.`, {
-      suggestions: ['herogate domains:remove a domain you no longer use', quota],
+      suggestions: ['herogate domains:remove a domain you no longer use', higherQuota(ctx.region)],
     })
   }
 
@@ -162,7 +156,7 @@ export async function addDomain(ctx: AwsContext, app: string, hostname: string, 
     undo.push(() => acm.delete(certificateArn))
     const certificate = await untilValidationRecord(s, certificateArn, options.signal)
     const httpRuleArn = await step('route', `Routing ${hostname} to ${app} on the shared load balancer`, () =>
-      createRule(lb, httpListener, rules.filter((r) => r.listener === httpListener), hostname, {forward: s.targetGroupArn}, tagsOf(app, hostname)),
+      createRule(lb, httpListener, rules.filter((r) => r.listenerArn === httpListener), hostname, {forward: s.targetGroupArn}, tagsOf(app, hostname)),
     )
     undo.push(() => lb.deleteRule(httpRuleArn))
     const record: DomainRecord = {hostname, createdAt: ctx.clock.now().toISOString(), certificateArn, httpRuleArn}
@@ -170,7 +164,7 @@ export async function addDomain(ctx: AwsContext, app: string, hostname: string, 
     if (zone) {
       const records: ZoneRecord[] = [
         {type: 'CNAME', name: certificate.validation!.name, value: certificate.validation!.value},
-        {type: 'ALIAS', name: hostname, value: platform.outputs.LoadBalancerDnsName, targetZoneId: await lb.canonicalZone(platform.outputs.LoadBalancerArn)},
+        {type: 'ALIAS', name: hostname, value: platform.outputs.LoadBalancerDnsName, targetZoneId: await loadBalancerZone(ctx, platform)},
       ]
       const dns = new Dns(await ctx.clients.route53())
       await step('dns', `Creating the DNS records of ${hostname} in the Route 53 zone ${zone.name}`, () => dns.upsert(zone.id, records))
@@ -296,7 +290,7 @@ async function activate(s: Shared, record: DomainRecord, targetGroupArn: string,
   await step('https', `Serving ${record.hostname} over HTTPS`, async () => {
     const certificates = await lb.listenerCertificates(https)
     if (!certificates.some((c) => c.arn === record.certificateArn)) await lb.addListenerCertificate(https, record.certificateArn)
-    const rules = await lb.hostRules(https)
+    const rules = await lb.rules(https)
     const existing = rules.find((rule) => rule.hosts.includes(record.hostname))
     const httpsRuleArn = existing?.arn ?? (await createRule(lb, https, rules, record.hostname, {forward: targetGroupArn}, tagsOf(app, record.hostname)))
     record = {...record, httpsRuleArn, httpsListenerArn: https}
@@ -426,13 +420,13 @@ async function zoneOf(s: Shared, hostname: string, progress: Progress): Promise<
 }
 
 /** A rule at the lowest free domain priority of the listener; picked again when another rule took it meanwhile. */
-async function createRule(lb: LoadBalancer, listener: string, rules: HostRule[], host: string, action: {forward: string} | {redirectToHttps: true}, tags: Record<string, string>): Promise<string> {
+async function createRule(lb: LoadBalancer, listener: string, rules: ListenerRule[], host: string, action: RuleAction, tags: Record<string, string>): Promise<string> {
   const taken = rules.map((rule) => rule.priority)
   for (let attempt = 0; attempt < 5; attempt++) {
-    const priority = lowestFree(taken, DOMAIN_PRIORITIES.from, DOMAIN_PRIORITIES.to)
+    const priority = firstFree(taken, DOMAIN_PRIORITIES.from, DOMAIN_PRIORITIES.to)
     if (priority === undefined) throw new LoadBalancerFull('The shared load balancer has no free rule priority for domains left.')
     try {
-      return await lb.createHostRule({listenerArn: listener, priority, host, action, tags})
+      return await lb.createRule({listenerArn: listener, priority, conditions: [hostCondition(host)], action, tags}, `routing ${host}`)
     } catch (error) {
       if (!(error instanceof PriorityTaken)) throw error
       taken.push(priority)
@@ -443,10 +437,12 @@ async function createRule(lb: LoadBalancer, listener: string, rules: HostRule[],
 }
 
 /** Who the host is routed to: the app of the target group a rule forwards it to, or a rule of someone else. */
-export function ownerOf(hostname: string, rules: HostRule[]): string | undefined {
-  const rule = rules.find((r) => r.hosts.some((host) => host.toLowerCase() === hostname))
+export function ownerOf(hostname: string, rules: ListenerRule[]): string | undefined {
+  const routing = rules.filter((r) => r.hosts.some((host) => host.toLowerCase() === hostname))
+  // The rule that forwards names the app: the host's redirect to HTTPS and a maintenance 503 rule in front name none.
+  const rule = routing.find((r) => r.forwardsTo.length > 0) ?? routing[0]
   if (!rule) return undefined
-  const group = /:targetgroup\/hg-([a-z0-9-]+)\//.exec(rule.targetGroupArn ?? '')?.[1]
+  const group = /:targetgroup\/hg-([a-z0-9-]+)\//.exec(rule.forwardsTo[0] ?? '')?.[1]
   return group ?? `a rule of the shared load balancer (${rule.arn})`
 }
 

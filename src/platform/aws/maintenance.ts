@@ -1,5 +1,4 @@
-import {type ListenerRule, ListenerRules, PriorityTaken, type Route, highestFree, sameConditions} from '../../aws/listener-rules.js'
-import {lowestFree} from '../../aws/elb.js'
+import {firstFree, type ListenerRule, LoadBalancer, PriorityTaken, sameConditions} from '../../aws/elb.js'
 import {HerogateError} from '../../lib/errors.js'
 import {AWS_PAGE_LIMIT, DEFAULT_MAINTENANCE_PAGE, readMaintenancePage} from '../../lib/maintenance-page.js'
 import {names} from '../../lib/naming.js'
@@ -30,6 +29,15 @@ const MOVED_TAG = 'herogate:moved-from'
 const EVERY_PATH = [{Field: 'path-pattern', PathPatternConfig: {Values: ['/*']}}]
 const MAX_PRIORITY = 50_000
 
+/** A way requests reach the app's target group: a rule (with its priority and conditions) or a listener's default action. */
+interface Route {
+  listenerArn: string
+  /** Undefined for a listener's default action. */
+  ruleArn?: string
+  priority?: number
+  conditions: ListenerRule['conditions']
+}
+
 interface Gate {
   rule: ListenerRule
   movedFrom?: number
@@ -42,7 +50,7 @@ interface Layout {
   rules: Map<string, ListenerRule[]>
 }
 
-async function layout(ctx: AwsContext, app: string, elb: ListenerRules): Promise<Layout> {
+async function layout(ctx: AwsContext, app: string, elb: LoadBalancer): Promise<Layout> {
   const {targetGroupArn} = await appResources(ctx, app)
   const balancers = await elb.balancersOf(targetGroupArn)
   const routes: Route[] = []
@@ -83,7 +91,7 @@ function stateOf(app: string, {routes, gates}: Layout): Maintenance {
 }
 
 export async function maintenance(ctx: AwsContext, app: string): Promise<Maintenance> {
-  return stateOf(app, await layout(ctx, app, new ListenerRules(await ctx.clients.elbv2())))
+  return stateOf(app, await layout(ctx, app, new LoadBalancer(await ctx.clients.elbv2())))
 }
 
 /**
@@ -91,7 +99,7 @@ export async function maintenance(ctx: AwsContext, app: string): Promise<Mainten
  * rule in front of them too: an app is in maintenance while any of its routes has that rule.
  */
 export async function coverNewRoutes(ctx: AwsContext, app: string): Promise<void> {
-  const elb = new ListenerRules(await ctx.clients.elbv2())
+  const elb = new LoadBalancer(await ctx.clients.elbv2())
   const found = await layout(ctx, app, elb)
   if (found.gates.length === 0 || found.routes.every((route) => gateOf(route, found.gates))) return
   try {
@@ -107,7 +115,7 @@ export async function coverNewRoutes(ctx: AwsContext, app: string): Promise<void
 export async function setMaintenance(ctx: AwsContext, app: string, enabled: boolean, options: MaintenanceOptions = {}): Promise<Maintenance & {changed: boolean}> {
   // The page is checked before anything is read or changed.
   const page = options.page === undefined ? undefined : readMaintenancePage(options.page, AWS_PAGE_LIMIT, 'a load balancer fixed response')
-  const elb = new ListenerRules(await ctx.clients.elbv2())
+  const elb = new LoadBalancer(await ctx.clients.elbv2())
   let before: Maintenance | undefined
   // A priority taken by a concurrent change (another app's create, another maintenance:on) is read again.
   for (let attempt = 1; ; attempt++) {
@@ -132,10 +140,10 @@ export async function setMaintenance(ctx: AwsContext, app: string, enabled: bool
   return {...after, changed: before.enabled !== after.enabled}
 }
 
-async function turnOn(app: string, elb: ListenerRules, {routes, gates, rules}: Layout, page: string | undefined): Promise<void> {
+async function turnOn(app: string, elb: LoadBalancer, {routes, gates, rules}: Layout, page: string | undefined): Promise<void> {
   const response = {status: '503', body: page ?? gates[0]?.rule.fixedResponse?.body ?? DEFAULT_MAINTENANCE_PAGE}
   if (page !== undefined) {
-    for (const gate of gates) if (gate.rule.fixedResponse?.body !== page) await elb.setFixedResponse(gate.rule.arn, response)
+    for (const gate of gates) if (gate.rule.fixedResponse?.body !== page) await elb.setRuleAction(gate.rule.arn, {fixedResponse: response})
   }
 
   for (const route of routes) {
@@ -145,36 +153,36 @@ async function turnOn(app: string, elb: ListenerRules, {routes, gates, rules}: L
     const tags: Record<string, string> = {[names.appTag()]: app, [MAINTENANCE_TAG]: app}
     const create = (priority: number, extra: Record<string, string> = {}) => {
       taken.push(priority)
-      return elb.createFixedResponse(route.listenerArn, priority, route.conditions, response, {...tags, ...extra})
+      return elb.createRule({listenerArn: route.listenerArn, priority, conditions: route.conditions, action: {fixedResponse: response}, tags: {...tags, ...extra}})
     }
 
     if (route.priority === undefined) {
-      await create(lowestFree(taken, 1, MAX_PRIORITY) ?? full())
+      await create(firstFree(taken, 1, MAX_PRIORITY) ?? full())
       continue
     }
 
     // Made behind on an earlier try that stopped before moving the app's rule: move it now.
     const behindAlready = gates.find((gate) => gate.rule.listenerArn === route.listenerArn && sameConditions(gate.rule.conditions, route.conditions))
     if (behindAlready) {
-      await elb.setPriority(route.ruleArn!, lowestFree(taken, behindAlready.rule.priority + 1, MAX_PRIORITY) ?? full())
+      await elb.setPriority(route.ruleArn!, firstFree(taken, behindAlready.rule.priority + 1, MAX_PRIORITY) ?? full())
       continue
     }
 
-    const inFront = highestFree(taken, 1, route.priority - 1)
+    const inFront = firstFree(taken, 1, route.priority - 1, 'highest')
     if (inFront !== undefined) {
       await create(inFront)
       continue
     }
 
     // No room in front: made behind the app's rule, then the app's rule moves behind it.
-    const behind = lowestFree(taken, route.priority + 1, MAX_PRIORITY) ?? full()
+    const behind = firstFree(taken, route.priority + 1, MAX_PRIORITY) ?? full()
     await create(behind, {[MOVED_TAG]: String(route.priority)})
-    const moved = lowestFree(taken, behind + 1, MAX_PRIORITY) ?? full()
+    const moved = firstFree(taken, behind + 1, MAX_PRIORITY) ?? full()
     await elb.setPriority(route.ruleArn!, moved)
   }
 }
 
-async function turnOff(elb: ListenerRules, {routes, gates, rules}: Layout): Promise<void> {
+async function turnOff(elb: LoadBalancer, {routes, gates, rules}: Layout): Promise<void> {
   for (const gate of gates) {
     await elb.deleteRule(gate.rule.arn)
     if (gate.movedFrom === undefined) continue
@@ -195,7 +203,7 @@ function full(): never {
 
 /** destroy: the app's maintenance rules go first, as its stack knows nothing of them. The number removed. */
 export async function removeMaintenance(ctx: AwsContext, app: string): Promise<number> {
-  const elb = new ListenerRules(await ctx.clients.elbv2())
+  const elb = new LoadBalancer(await ctx.clients.elbv2())
   const {gates} = await layout(ctx, app, elb)
   for (const gate of gates) await elb.deleteRule(gate.rule.arn)
   return gates.length

@@ -234,6 +234,25 @@ describe('AWS createApp (mocked AWS)', () => {
     const parameters = Object.fromEntries(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue]))
     expect(parameters).to.include({RulePriority: '5'})
   })
+
+  it("admits the load balancer's security group the platform stack publishes; asks ELB only for a platform made before that output", async () => {
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-demo'}).rejects(missing())
+    cfn.on(DescribeStackEventsCommand).resolves({StackEvents: []})
+    cfn.on(DescribeStacksCommand, {StackName: APP_ID}).resolves(stack(APP_ID, 'herogate-demo', 'ROLLBACK_COMPLETE', {}, 'demo'))
+    const created = async () => {
+      cfn.resetHistory()
+      await createApp(ctx, {name: 'demo', cwd}, {buildSpec: BUILDSPEC}).catch(() => {})
+      return Object.fromEntries(cfn.commandCalls(CreateStackCommand)[0].args[0].input.Parameters!.map((p) => [p.ParameterKey, p.ParameterValue]))
+    }
+
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', {...PLATFORM_OUTPUTS, LoadBalancerSecurityGroup: 'sg-published'}))
+    expect(await created()).to.include({LoadBalancerSecurityGroup: 'sg-published'})
+    expect(elb.commandCalls(DescribeLoadBalancersCommand)).to.have.length(0)
+
+    cfn.on(DescribeStacksCommand, {StackName: 'herogate-platform'}).resolves(stack('arn:platform', 'herogate-platform', 'CREATE_COMPLETE', PLATFORM_OUTPUTS))
+    expect(await created()).to.include({LoadBalancerSecurityGroup: 'sg-lb'})
+    expect(elb.commandCalls(DescribeLoadBalancersCommand).map((c) => c.args[0].input)).to.deep.equal([{LoadBalancerArns: ['arn:lb']}])
+  })
 })
 
 /**

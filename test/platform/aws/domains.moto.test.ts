@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {AwsClients} from '../../../src/aws/clients.js'
-import {LoadBalancerFull} from '../../../src/platform/aws/apps.js'
+import {LoadBalancerFull} from '../../../src/aws/elb.js'
 import * as apps from '../../../src/platform/aws/apps.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
 import * as domains from '../../../src/platform/aws/domains.js'
@@ -215,6 +215,22 @@ describe('AWS custom domains against moto', function () {
     expect(again!.message).to.equal('www.example.com is already a domain of other.')
     expect((await certificates()).length).to.equal(1)
     expect(await domainParameters('demo')).to.deep.equal([])
+  })
+
+  it('names the app of a domain in maintenance mode (a 503 rule in front) or served over HTTPS (its HTTP rule redirects)', async () => {
+    await create('demo')
+    await create('other')
+    const {domain} = await domains.addDomain(ctx, 'other', 'www.example.com')
+    const refusal = async () => (await domains.addDomain(ctx, 'demo', 'www.example.com').then(() => undefined, (e: HerogateError) => e))!
+    await maintenance.setMaintenance(ctx, 'other', true)
+    expect(await refusal()).to.be.instanceOf(domains.DomainTaken)
+    expect((await refusal()).message).to.equal('www.example.com is already a domain of other (another app).')
+    await maintenance.setMaintenance(ctx, 'other', false)
+
+    outsideDns.add(domain.records[0].name.replace(/\.$/, ''))
+    expect((await domains.waitDomain(ctx, 'other', 'www.example.com')).status).to.equal('active')
+    expect((await refusal()).message).to.equal('www.example.com is already a domain of other (another app).')
+    expect((await refusal()).suggestions).to.deep.equal(['herogate domains:remove www.example.com -a other (then add it here)'])
   })
 
   it('refuses host names ACM cannot certify before any call', async () => {

@@ -1,10 +1,10 @@
 import {ACMClient, DeleteCertificateCommand, DescribeCertificateCommand, RequestCertificateCommand} from '@aws-sdk/client-acm'
 import {CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand, type DescribeStacksCommandOutput, UpdateStackCommand} from '@aws-sdk/client-cloudformation'
 import {
-  CreateRuleCommand, DeleteRuleCommand, DescribeAccountLimitsCommand, DescribeListenerCertificatesCommand, DescribeListenersCommand, DescribeRulesCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client,
-  RemoveListenerCertificatesCommand,
+  CreateRuleCommand, type CreateRuleCommandInput, DeleteRuleCommand, DescribeAccountLimitsCommand, DescribeListenerCertificatesCommand, DescribeListenersCommand, DescribeRulesCommand, DescribeTagsCommand,
+  DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client, RemoveListenerCertificatesCommand, type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
-import {ListHostedZonesByNameCommand, Route53Client} from '@aws-sdk/client-route-53'
+import {ChangeResourceRecordSetsCommand, type HostedZone, ListHostedZonesByNameCommand, Route53Client} from '@aws-sdk/client-route-53'
 import {DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient} from '@aws-sdk/client-ssm'
 import {mockClient} from 'aws-sdk-client-mock'
 import {expect} from 'chai'
@@ -40,6 +40,20 @@ describe('AWS custom domains (mocked AWS)', () => {
       Parameters: [{ParameterKey: 'CertificateArn', ParameterValue: CERT}, {ParameterKey: 'Domain', ParameterValue: ''}],
       Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({OutputKey, OutputValue}))}],
   })
+
+  /** What an add of www.example.com meets besides the load balancer: no such domain yet, a pending certificate, these Route 53 zones. */
+  function addStandIns(zones: HostedZone[] = []) {
+    const ssm = mockClient(make('ssm', new SSMClient({region: REGION})))
+    ssm.on(GetParameterCommand).rejects(Object.assign(new Error('none'), {name: 'ParameterNotFound'}))
+    ssm.on(PutParameterCommand).resolves({})
+    const acm = mockClient(make('acm', new ACMClient({region: REGION})))
+    acm.on(RequestCertificateCommand).resolves({CertificateArn: CERT})
+    acm.on(DescribeCertificateCommand).resolves({Certificate: {CertificateArn: CERT, Status: 'PENDING_VALIDATION', DomainValidationOptions: [{DomainName: 'www.example.com', ResourceRecord: {Name: '_x.www.example.com.', Type: 'CNAME', Value: '_y.acm-validations.aws.'}}]}})
+    acm.on(DeleteCertificateCommand).resolves({})
+    const route53 = mockClient(make('route53', new Route53Client({region: 'us-east-1'})))
+    route53.on(ListHostedZonesByNameCommand).resolves({HostedZones: zones})
+    return {ssm, acm, route53}
+  }
 
   it('removing the last domain takes the HTTPS listener away (platform update) before deleting its certificate, waiting while ACM sees it in use', async () => {
     const record: DomainRecord = {hostname: 'www.example.com', createdAt: '2026-11-21T10:00:00.000Z', certificateArn: CERT, httpRuleArn: 'arn:rule/http', httpsRuleArn: 'arn:rule/https', httpsListenerArn: HTTPS}
@@ -82,18 +96,12 @@ describe('AWS custom domains (mocked AWS)', () => {
   it('an add that fails halfway removes what it made and records nothing', async () => {
     const cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
     cfn.on(DescribeStacksCommand).resolves(platformStack(PLATFORM_OUTPUTS))
-    const ssm = mockClient(make('ssm', new SSMClient({region: REGION})))
-    ssm.on(GetParameterCommand).rejects(Object.assign(new Error('none'), {name: 'ParameterNotFound'}))
+    const {ssm, acm} = addStandIns()
     const elb = mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION})))
     elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80}]})
     elb.on(DescribeRulesCommand).resolves({Rules: [{RuleArn: 'arn:rule/default', IsDefault: true, Priority: 'default'}]})
     elb.on(DescribeAccountLimitsCommand).resolves({Limits: []})
     elb.on(CreateRuleCommand).rejects(Object.assign(new Error('denied'), {name: 'AccessDenied'}))
-    const acm = mockClient(make('acm', new ACMClient({region: REGION})))
-    acm.on(RequestCertificateCommand).resolves({CertificateArn: CERT})
-    acm.on(DescribeCertificateCommand).resolves({Certificate: {CertificateArn: CERT, Status: 'PENDING_VALIDATION', DomainValidationOptions: [{DomainName: 'www.example.com', ResourceRecord: {Name: '_x.www.example.com.', Type: 'CNAME', Value: '_y.acm-validations.aws.'}}]}})
-    acm.on(DeleteCertificateCommand).resolves({})
-    mockClient(make('route53', new Route53Client({region: 'us-east-1'}))).on(ListHostedZonesByNameCommand).resolves({HostedZones: []})
 
     const error = await domains.addDomain(ctx, 'demo', 'www.example.com').then(() => undefined, (e: HerogateError) => e)
     expect(error).to.be.instanceOf(HerogateError)
@@ -104,9 +112,7 @@ describe('AWS custom domains (mocked AWS)', () => {
 
   it('a rule priority another rule took meanwhile is picked again (ELB\'s PriorityInUseException)', async () => {
     mockClient(make('cloudformation', new CloudFormationClient({region: REGION}))).on(DescribeStacksCommand).resolves(platformStack(PLATFORM_OUTPUTS))
-    const ssm = mockClient(make('ssm', new SSMClient({region: REGION})))
-    ssm.on(GetParameterCommand).rejects(Object.assign(new Error('none'), {name: 'ParameterNotFound'}))
-    ssm.on(PutParameterCommand).resolves({})
+    addStandIns()
     const elb = mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION})))
     elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80}]})
     elb.on(DescribeRulesCommand).resolves({Rules: []})
@@ -114,13 +120,76 @@ describe('AWS custom domains (mocked AWS)', () => {
     elb.on(CreateRuleCommand).rejectsOnce(Object.assign(new Error('The specified priority is in use.'), {name: 'PriorityInUseException'})).resolves({Rules: [{RuleArn: 'arn:rule/http'}]})
     // Whether the app is in maintenance mode: its target group, on no load balancer here.
     elb.on(DescribeTargetGroupsCommand).resolves({TargetGroups: [{LoadBalancerArns: []}]})
-    const acm = mockClient(make('acm', new ACMClient({region: REGION})))
-    acm.on(RequestCertificateCommand).resolves({CertificateArn: CERT})
-    acm.on(DescribeCertificateCommand).resolves({Certificate: {CertificateArn: CERT, Status: 'PENDING_VALIDATION', DomainValidationOptions: [{DomainName: 'www.example.com', ResourceRecord: {Name: '_x.www.example.com.', Type: 'CNAME', Value: '_y.acm-validations.aws.'}}]}})
-    mockClient(make('route53', new Route53Client({region: 'us-east-1'}))).on(ListHostedZonesByNameCommand).resolves({HostedZones: []})
 
     await domains.addDomain(ctx, 'demo', 'www.example.com')
     expect(elb.commandCalls(CreateRuleCommand).map((c) => c.args[0].input.Priority)).to.deep.equal([domains.DOMAIN_PRIORITIES.from, domains.DOMAIN_PRIORITIES.from + 1])
+  })
+
+  it('a domain added while its app is in maintenance mode gets the 503 rule in front, also when another rule took that priority meanwhile', async () => {
+    const group = 'arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/hg-demo/abc'
+    mockClient(make('cloudformation', new CloudFormationClient({region: REGION}))).on(DescribeStacksCommand).resolves(platformStack(PLATFORM_OUTPUTS))
+    const {acm} = addStandIns()
+    // The shared HTTP listener as ELB keeps it: demo's own host rule with its maintenance rule in front.
+    const host = (name: string) => [{Field: 'host-header', HostHeaderConfig: {Values: [name]}}]
+    const maintenancePage = {Type: 'fixed-response' as const, FixedResponseConfig: {StatusCode: '503', ContentType: 'text/html', MessageBody: '<h1>Down</h1>'}}
+    const rules: Rule[] = [
+      {RuleArn: 'arn:rule/gate', Priority: '1', Conditions: host('demo.apps.example.com'), Actions: [maintenancePage]},
+      {RuleArn: 'arn:rule/demo', Priority: '2', Conditions: host('demo.apps.example.com'), Actions: [{Type: 'forward', TargetGroupArn: group}]},
+    ]
+    const tags = new Map<string, Array<{Key: string; Value: string}>>([['arn:rule/gate', [{Key: 'herogate:app', Value: 'demo'}, {Key: 'herogate:maintenance', Value: 'demo'}]]])
+    const elb = mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION})))
+    elb.on(DescribeTargetGroupsCommand).resolves({TargetGroups: [{TargetGroupArn: group, LoadBalancerArns: ['arn:lb']}]})
+    elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80, DefaultActions: [{Type: 'fixed-response', FixedResponseConfig: {StatusCode: '404'}}]}]})
+    elb.on(DescribeRulesCommand).callsFake(() => ({Rules: [{RuleArn: 'arn:rule/default', IsDefault: true, Priority: 'default'}, ...rules]}))
+    elb.on(DescribeTagsCommand).callsFake(({ResourceArns}: {ResourceArns: string[]}) => ({TagDescriptions: ResourceArns.map((arn) => ({ResourceArn: arn, Tags: tags.get(arn) ?? []}))}))
+    elb.on(DescribeAccountLimitsCommand).resolves({Limits: []})
+    let collided = false
+    elb.on(CreateRuleCommand).callsFake((input: CreateRuleCommandInput) => {
+      // The maintenance rule's first try: another app's create took its priority a moment before.
+      if (input.Actions![0].Type === 'fixed-response' && !collided) {
+        collided = true
+        throw Object.assign(new Error('The specified priority is in use.'), {name: 'PriorityInUseException'})
+      }
+
+      const arn = `arn:rule/${rules.length + 1}`
+      rules.push({RuleArn: arn, Priority: String(input.Priority), Conditions: input.Conditions, Actions: input.Actions})
+      tags.set(arn, input.Tags as Array<{Key: string; Value: string}>)
+      return {Rules: [{RuleArn: arn}]}
+    })
+
+    await domains.addDomain(ctx, 'demo', 'www.example.com')
+    expect(collided).to.equal(true)
+    const www = rules.filter((rule) => rule.Conditions![0].HostHeaderConfig!.Values![0] === 'www.example.com').sort((a, b) => Number(a.Priority) - Number(b.Priority))
+    expect(www.map((rule) => [Number(rule.Priority), rule.Actions![0].Type, rule.Actions![0].FixedResponseConfig?.MessageBody])).to.deep.equal([
+      [domains.DOMAIN_PRIORITIES.from - 1, 'fixed-response', '<h1>Down</h1>'],
+      [domains.DOMAIN_PRIORITIES.from, 'forward', undefined],
+    ])
+    expect(acm.commandCalls(DeleteCertificateCommand)).to.have.length(0)
+  })
+
+  it("names the load balancer's Route 53 zone in the ALIAS record as the platform stack publishes it; asks ELB only for a platform made before that output", async () => {
+    const cfn = mockClient(make('cloudformation', new CloudFormationClient({region: REGION})))
+    const {route53} = addStandIns([{Id: '/hostedzone/ZEXAMPLE', Name: 'example.com.', CallerReference: 'x'}])
+    const elb = mockClient(make('elbv2', new ElasticLoadBalancingV2Client({region: REGION})))
+    elb.on(DescribeListenersCommand).resolves({Listeners: [{ListenerArn: 'arn:listener/80', Port: 80}]})
+    elb.on(DescribeRulesCommand).resolves({Rules: []})
+    elb.on(DescribeAccountLimitsCommand).resolves({Limits: []})
+    elb.on(CreateRuleCommand).resolves({Rules: [{RuleArn: 'arn:rule/http'}]})
+    elb.on(DescribeTargetGroupsCommand).resolves({TargetGroups: [{LoadBalancerArns: []}]})
+    elb.on(DescribeLoadBalancersCommand).resolves({LoadBalancers: [{LoadBalancerArn: 'arn:lb', CanonicalHostedZoneId: 'Z-FROM-ELB'}]})
+    route53.on(ChangeResourceRecordSetsCommand).resolves({})
+    const aliasZone = async (outputs: Record<string, string>) => {
+      cfn.on(DescribeStacksCommand).resolves(platformStack(outputs))
+      route53.resetHistory()
+      await domains.addDomain(ctx, 'demo', 'www.example.com')
+      const changes = route53.commandCalls(ChangeResourceRecordSetsCommand)[0].args[0].input.ChangeBatch!.Changes!
+      return changes.find((c) => c.ResourceRecordSet!.Type === 'A')!.ResourceRecordSet!.AliasTarget!.HostedZoneId
+    }
+
+    expect(await aliasZone({...PLATFORM_OUTPUTS, LoadBalancerCanonicalHostedZoneId: 'Z-PUBLISHED'})).to.equal('Z-PUBLISHED')
+    expect(elb.commandCalls(DescribeLoadBalancersCommand)).to.have.length(0)
+    expect(await aliasZone(PLATFORM_OUTPUTS)).to.equal('Z-FROM-ELB')
+    expect(elb.commandCalls(DescribeLoadBalancersCommand).map((c) => c.args[0].input)).to.deep.equal([{LoadBalancerArns: ['arn:lb']}])
   })
 
   it('adds no HTTPS listener to a platform whose own domain has no certificate (its apps would be redirected to a wrong one)', async () => {

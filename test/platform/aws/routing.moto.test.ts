@@ -63,6 +63,14 @@ describe('routing and firewall of the templates (moto)', function () {
     expect(await openPorts(p.LoadBalancerArn)).to.have.deep.members([[80, 80], [443, 443], [10_000, 10_999]])
   })
 
+  it("publishes the load balancer's security group, the one apps admit, as the load balancer has it", async () => {
+    const p = await platform()
+    const [balancer] = (await elb.send(new DescribeLoadBalancersCommand({LoadBalancerArns: [p.LoadBalancerArn]}))).LoadBalancers!
+    expect(p.LoadBalancerSecurityGroup).to.match(/^sg-/).and.equal(balancer.SecurityGroups![0])
+    // LoadBalancerCanonicalHostedZoneId (!GetAtt LoadBalancer.CanonicalHostedZoneID) is not checked: moto 5.2.1 leaves that GetAtt unresolved in outputs.
+    expect(p).to.have.property('LoadBalancerCanonicalHostedZoneId')
+  })
+
   it('keeps them closed on a platform with a domain', async () => {
     const p = await platform({Domain: 'apps.example.com'})
     expect(await openPorts(p.LoadBalancerArn)).to.have.deep.members([[80, 80], [443, 443]])
