@@ -5,6 +5,7 @@ import {readParameters} from '../../aws/ssm.js'
 import {AppNotFound, HerogateError, StackBusy} from '../../lib/errors.js'
 import {codeCommitUrl, names} from '../../lib/naming.js'
 import type {AwsContext} from './context.js'
+import {USABLE} from './stack-states.js'
 
 /**
  * Everything the AWS driver needs to know about an app's infrastructure, read from the
@@ -58,10 +59,6 @@ export async function stacksOf(ctx: AwsContext): Promise<CloudFormation> {
 export function appNotFound(ctx: AwsContext, app: string): AppNotFound {
   return new AppNotFound(app, ctx.region, [`herogate apps --region ${ctx.region}`])
 }
-
-/** Statuses in which a stack's outputs are complete and usable. */
-/** Stack states a stack can be used (and updated) in. */
-export const READY = /^(CREATE_COMPLETE|UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE)$/
 
 /**
  * The resources the app stack publishes in its SSM parameter (ResourcesParameter in
@@ -117,13 +114,13 @@ async function readPublished(ctx: AwsContext, app: string): Promise<AppResources
 }
 
 export function appResourcesFrom(ctx: AwsContext, app: string, appStack: StackSummary, platformStack: StackSummary | undefined): AppResources {
-  if (!READY.test(appStack.status)) {
+  if (!USABLE.has(appStack.status)) {
     throw new StackBusy(`App ${app} is not ready: its stack ${appStack.name} is ${appStack.status}.`, {
       suggestions: appStack.status.endsWith('_IN_PROGRESS') ? ['wait a minute and try again'] : [`herogate create ${app} --region ${ctx.region} (replaces a failed app)`, `herogate destroy -a ${app} --confirm ${app}`],
     })
   }
 
-  if (!platformStack || !READY.test(platformStack.status)) {
+  if (!platformStack || !USABLE.has(platformStack.status)) {
     throw new HerogateError(`The herogate platform stack of ${ctx.region} is ${platformStack ? platformStack.status : 'missing'}, so app ${app} cannot run.`, {
       suggestions: [`herogate create --region ${ctx.region} (recreates the platform)`],
     })
