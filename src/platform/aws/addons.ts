@@ -77,9 +77,11 @@ export async function createAddon(ctx: AwsContext, app: string, options: AddonCr
 
   const plan = planFor(options.service, options.plan)
   if (options.as) checkAddonName(options.as)
-  const resources = await appResources(ctx, app)
   const stacks = await stacksOf(ctx)
-  const platform = await readyPlatform(ctx, stacks)
+  // Described once: the app's resources come from it too when the app stack publishes none (a missing app is said first).
+  const described = await stacks.describe(names.platformStack())
+  const resources = await appResources(ctx, app, described)
+  const platform = readyPlatform(ctx, described)
   const existing = await addonStacks(ctx, app)
   const name = options.as ?? defaultName(options.service, existing)
   const previous = existing.find((a) => a.name === name)
@@ -468,9 +470,8 @@ async function failedCreate(stacks: CloudFormation, stack: StackSummary, app: st
   throw createFailed(`add-on ${name}`, stack, removed, removed.deleted ? [`herogate addons:create ... -a ${app} (after fixing the cause)`] : [`herogate addons:destroy ${name} -a ${app} --confirm ${app}`])
 }
 
-/** The platform stack with the data subnets add-ons need; an older one is refused with the upgrade to run. */
-async function readyPlatform(ctx: AwsContext, stacks: CloudFormation): Promise<StackSummary> {
-  const platform = await stacks.describe(names.platformStack())
+/** The platform stack if it has the data subnets add-ons need; an older one is refused with the upgrade to run. */
+function readyPlatform(ctx: AwsContext, platform: StackSummary | undefined): StackSummary {
   if (!platform) throw new HerogateError(`There is no herogate platform in ${ctx.region}.`, {suggestions: [`herogate create --region ${ctx.region}`]})
   if (platformVersion(platform) < PLATFORM_VERSION || !platform.outputs.DatabaseSubnetGroup) {
     throw new HerogateError(`The herogate platform of ${ctx.region} predates add-ons: it has no private data subnets for databases yet. Nothing was changed.`, {

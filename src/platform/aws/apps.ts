@@ -29,7 +29,7 @@ import {releaseInfo} from './releases.js'
 import {destroyAppAddons} from './addons.js'
 import {loadBalancerSecurityGroup} from './app-upgrade.js'
 import {upgradeNote} from './platform-upgrade.js'
-import {appNotFound, appResources, appResourcesFrom, stacksOf} from './resources.js'
+import {appNotFound, appResources, appResourcesFrom, rememberResources, stacksOf} from './resources.js'
 import {recordCreated, templateParameters} from './settings.js'
 import {createFailed, FAILED_CREATE, removeFailedCreate, USABLE} from './stack-states.js'
 
@@ -136,6 +136,8 @@ export async function appInfo(ctx: AwsContext, app: string): Promise<AppInfo> {
   if (!appStack || !isAppStack(appStack)) throw appNotFound(ctx, app)
   if (!USABLE.has(appStack.status)) return {...summaryOf(ctx, appStack, []), formation: [], stack: appStack.name}
   const resources = appResourcesFrom(ctx, app, appStack, platformStack)
+  // What else the command reads (the current release, maintenance, autoscaling) finds the app by them.
+  rememberResources(ctx, app, resources)
   const formation = await readFormation(ctx, resources.cluster, app)
   const services: ServiceCounts[] = formation.counts
   return {
