@@ -32,6 +32,7 @@ import {AwsPlatform} from '../src/platform/aws/index.js'
 import {ps, restart} from '../src/platform/aws/formation.js'
 import {logs} from '../src/platform/aws/logs.js'
 import {releaseInfo, releases} from '../src/platform/aws/releases.js'
+import {commandContext} from '../src/platform/aws/resources.js'
 import {rollback} from '../src/platform/aws/rollback.js'
 import {run} from '../src/platform/aws/run.js'
 import {startMoto, stopMoto} from '../test/helpers/moto.js'
@@ -86,7 +87,8 @@ async function main(): Promise<void> {
     const published = {...resources, subnets: resources.subnets.join(',')}
     await new SSMClient({region: REGION}).send(new PutParameterCommand({Name: names.appResourcesParameter('bench'), Value: JSON.stringify(published), Type: 'String'}))
     const clock = fakeClock(now)
-    const context = (): AwsContext => ({...makeContext(resources, {clock}), appResources: undefined})
+    // A command's context, as the CLI opens the driver with (AwsPlatform.open): its calls share one read of the resources.
+    const context = (): AwsContext => commandContext({...makeContext(resources, {clock}), appResources: undefined})
     let ctx = context()
     const fresh = async () => {
       ctx = context()

@@ -70,13 +70,25 @@ export async function templateResources(templateBody: string): Promise<ResourceD
   return resources
 }
 
+export interface CloudFormationOptions {
+  pollMs?: number
+  /** Told the stack (name or id) this wrapper has changed, and again when a wait on one ends: what was read of it may be stale. */
+  onChange?: (stack: string) => void
+}
+
 /** CloudFormation in herogate's words: describe, create, delete, and wait with progress. */
 export class CloudFormation {
+  private readonly pollMs: number
+  private readonly changed: (stack: string) => void
+
   constructor(
     private readonly client: CloudFormationClient,
     private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
-    private readonly pollMs = POLL_MS,
-  ) {}
+    options: CloudFormationOptions = {},
+  ) {
+    this.pollMs = options.pollMs ?? POLL_MS
+    this.changed = options.onChange ?? (() => {})
+  }
 
   private async sdk() {
     return import('@aws-sdk/client-cloudformation')
@@ -131,6 +143,7 @@ export class CloudFormation {
           OnFailure: 'ROLLBACK',
         }),
       )
+      this.changed(input.name)
       return response.StackId ?? input.name
     } catch (error) {
       const e = error as {name?: string; message?: string}
@@ -163,6 +176,7 @@ export class CloudFormation {
         Parameters: [...keys].map(parameter),
         Capabilities: ['CAPABILITY_IAM'],
       }))
+      this.changed(id)
       return true
     } catch (error) {
       if (/No updates are to be performed/.test((error as Error).message ?? '')) return false
@@ -189,6 +203,7 @@ export class CloudFormation {
           Capabilities: ['CAPABILITY_IAM'],
         }),
       )
+      this.changed(input.id)
       return true
     } catch (error) {
       const e = error as {name?: string; message?: string}
@@ -207,6 +222,7 @@ export class CloudFormation {
     const {DeleteStackCommand} = await this.sdk()
     try {
       await this.client.send(new DeleteStackCommand({StackName: id}))
+      this.changed(id)
     } catch (error) {
       if (isMissingStack(error)) return
       throw awsFailure(error, `deleting stack ${id}`)
@@ -245,7 +261,11 @@ export class CloudFormation {
       if (events.length > 0) marker = events.at(-1)!.EventId
       const stack = await this.describe(id)
       if (!stack) throw new HerogateError(`Stack ${id} disappeared while herogate was waiting for it.`)
-      if (!stack.status.endsWith('_IN_PROGRESS')) return stack
+      if (!stack.status.endsWith('_IN_PROGRESS')) {
+        this.changed(id)
+        return stack
+      }
+
       try {
         await this.sleep(this.pollMs, options.signal)
       } catch (error) {
@@ -310,6 +330,11 @@ export class CloudFormation {
       ...(event.ResourceStatusReason && (failed || isStack) ? {reason: event.ResourceStatusReason} : {}),
     })
   }
+}
+
+/** A stack's name, from its name or its id (arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID). */
+export function stackNameOf(nameOrId: string): string {
+  return /^arn:[^:]+:cloudformation:[^:]*:[^:]*:stack\/([^/]+)\//.exec(nameOrId)?.[1] ?? nameOrId
 }
 
 export function isMissingStack(error: unknown): boolean {

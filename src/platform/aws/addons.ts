@@ -16,6 +16,7 @@ import {pollUntil} from './draining.js'
 import {appTaskSecurityGroup} from './app-upgrade.js'
 import {platformVersion, PLATFORM_VERSION} from './platform-upgrade.js'
 import {appResources, stacksOf} from './resources.js'
+import {createFailed, FAILED_CREATE as FAILED_STACK, removeFailedCreate, USABLE} from './stack-states.js'
 
 export {addonPlans} from './addon-plans.js'
 
@@ -31,8 +32,8 @@ export {addonPlans} from './addon-plans.js'
 const TEMPLATES = new URL('../../../templates/', import.meta.url)
 const TEMPLATE: Record<AddonService, string> = {postgres: 'addon-postgres.yml', redis: 'addon-redis.yml'}
 const SECRET_PARAMETER: Record<AddonService, string> = {postgres: 'MasterPassword', redis: 'AuthToken'}
-const FAILED_CREATE = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED', 'DELETE_FAILED', 'ROLLBACK_IN_PROGRESS'])
-const USABLE = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'])
+/** An add-on stack rolling back is failed already: nothing of it will be usable. */
+const FAILED_CREATE = new Set([...FAILED_STACK, 'ROLLBACK_IN_PROGRESS'])
 /** RDS snapshots take minutes; a deadline keeps a stuck one from hanging a command forever. */
 const SNAPSHOT_WAIT_MS = 60 * 60 * 1000
 const SNAPSHOT_POLL_MS = 10_000
@@ -76,9 +77,11 @@ export async function createAddon(ctx: AwsContext, app: string, options: AddonCr
 
   const plan = planFor(options.service, options.plan)
   if (options.as) checkAddonName(options.as)
-  const resources = await appResources(ctx, app)
   const stacks = await stacksOf(ctx)
-  const platform = await readyPlatform(ctx, stacks)
+  // Described once: the app's resources come from it too when the app stack publishes none (a missing app is said first).
+  const described = await stacks.describe(names.platformStack())
+  const resources = await appResources(ctx, app, described)
+  const platform = readyPlatform(ctx, described)
   const existing = await addonStacks(ctx, app)
   const name = options.as ?? defaultName(options.service, existing)
   const previous = existing.find((a) => a.name === name)
@@ -130,7 +133,7 @@ export async function createAddon(ctx: AwsContext, app: string, options: AddonCr
   }
 
   const stack = await waitFor(ctx, stacks, id, app, name, await templateResources(templateBody), options)
-  if (stack.status !== 'CREATE_COMPLETE') await failedCreate(ctx, stacks, stack, app, name, progress)
+  if (stack.status !== 'CREATE_COMPLETE') await failedCreate(stacks, stack, app, name, progress)
   progress({kind: 'step', id: 'addon-stack', message: `Created ${options.service} add-on ${name}`, status: 'done'})
   return attach(ctx, app, {stack, name, service: options.service, configVar}, secret, options, notes)
 }
@@ -329,7 +332,7 @@ async function recover(ctx: AwsContext, app: string, found: AddonStack, options:
   if (stack.status.endsWith('_IN_PROGRESS')) {
     progress({kind: 'step', id: 'addon-stack', message: `Waiting for add-on ${found.name} (${stack.status})`, status: 'start'})
     stack = await waitFor(ctx, stacks, stack.id, app, found.name, await templateResources(await template(found.service)), options)
-    if (stack.status !== 'CREATE_COMPLETE' && !USABLE.has(stack.status)) await failedCreate(ctx, stacks, stack, app, found.name, progress)
+    if (stack.status !== 'CREATE_COMPLETE' && !USABLE.has(stack.status)) await failedCreate(stacks, stack, app, found.name, progress)
     progress({kind: 'step', id: 'addon-stack', message: `Add-on ${found.name} is made`, status: 'done'})
   }
 
@@ -461,22 +464,14 @@ async function waitFor(ctx: AwsContext, stacks: CloudFormation, id: string, app:
 }
 
 /** A failed create leaves nothing billed: its stack is deleted, and the error says why it failed. */
-async function failedCreate(ctx: AwsContext, stacks: CloudFormation, stack: StackSummary, app: string, name: string, progress: Progress): Promise<never> {
+async function failedCreate(stacks: CloudFormation, stack: StackSummary, app: string, name: string, progress: Progress): Promise<never> {
   progress({kind: 'step', id: 'addon-stack', message: `Creating add-on ${name}`, status: 'failed'})
-  const failure = await stacks.failure(stack.id)
-  await stacks.delete(stack.id)
-  const deleted = await stacks.wait(stack.id, {}).then((s) => s.status === 'DELETE_COMPLETE', () => false)
-  throw new StackFailed(
-    `Could not create add-on ${name}: ${failure ? `${failure.resource} (${failure.resourceType}) failed: ${failure.reason}` : `stack ended ${stack.status}`}. ${deleted ? 'Its stack was deleted.' : `Its stack ${stack.name} could not be deleted.`}`,
-    stack.name,
-    failure,
-    deleted ? [`herogate addons:create ... -a ${app} (after fixing the cause)`] : [`herogate addons:destroy ${name} -a ${app} --confirm ${app}`],
-  )
+  const removed = await removeFailedCreate(stacks, stack.id)
+  throw createFailed(`add-on ${name}`, stack, removed, removed.deleted ? [`herogate addons:create ... -a ${app} (after fixing the cause)`] : [`herogate addons:destroy ${name} -a ${app} --confirm ${app}`])
 }
 
-/** The platform stack with the data subnets add-ons need; an older one is refused with the upgrade to run. */
-async function readyPlatform(ctx: AwsContext, stacks: CloudFormation): Promise<StackSummary> {
-  const platform = await stacks.describe(names.platformStack())
+/** The platform stack if it has the data subnets add-ons need; an older one is refused with the upgrade to run. */
+function readyPlatform(ctx: AwsContext, platform: StackSummary | undefined): StackSummary {
   if (!platform) throw new HerogateError(`There is no herogate platform in ${ctx.region}.`, {suggestions: [`herogate create --region ${ctx.region}`]})
   if (platformVersion(platform) < PLATFORM_VERSION || !platform.outputs.DatabaseSubnetGroup) {
     throw new HerogateError(`The herogate platform of ${ctx.region} predates add-ons: it has no private data subnets for databases yet. Nothing was changed.`, {

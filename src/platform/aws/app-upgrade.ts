@@ -5,8 +5,8 @@ import {HerogateError, Interrupted, StackBusy} from '../../lib/errors.js'
 import {names} from '../../lib/naming.js'
 import type {Progress} from '../types.js'
 import type {AwsContext} from './context.js'
-import {READY} from './resources.js'
 import {loadBalancerSecurityGroup} from './shared-balancer.js'
+import {USABLE} from './stack-states.js'
 
 /**
  * Apps made before each app had a security group of its own ran their tasks in the platform's
@@ -34,7 +34,7 @@ export async function appTaskSecurityGroup(
   const stack = await stacks.describe(names.appStack(app))
   if (!stack) throw new HerogateError(`The stack of app ${app} is missing.`, {suggestions: [`herogate apps --region ${ctx.region}`]})
   if (stack.outputs.TaskSecurityGroup) return {group: stack.outputs.TaskSecurityGroup, upgraded: false}
-  if (!READY.test(stack.status)) throw new StackBusy(`App ${app} is not ready: its stack ${stack.name} is ${stack.status}.`, {suggestions: ['wait a minute and try again']})
+  if (!USABLE.has(stack.status)) throw new StackBusy(`App ${app} is not ready: its stack ${stack.name} is ${stack.status}.`, {suggestions: ['wait a minute and try again']})
 
   const templateBody = await readFile(new URL('../../../templates/app.yml', import.meta.url), 'utf8')
   // The app stack has no NoEcho parameter: its values, read back, are kept as they are.

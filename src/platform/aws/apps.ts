@@ -29,17 +29,15 @@ import {releaseInfo} from './releases.js'
 import {destroyAppAddons} from './addons.js'
 import {removeAppDomains} from './domains.js'
 import {upgradeNote} from './platform-upgrade.js'
-import {appNotFound, appResources, appResourcesFrom, stacksOf} from './resources.js'
+import {appNotFound, appResources, appResourcesFrom, rememberResources, stacksOf} from './resources.js'
 import {recordCreated, templateParameters} from './settings.js'
 import {checkRuleRoom, higherQuota, loadBalancerSecurityGroup} from './shared-balancer.js'
+import {createFailed, FAILED_CREATE, removeFailedCreate, USABLE} from './stack-states.js'
 
 /** Ports of per-app listeners on the shared load balancer (the platform's security group opens this range). */
 export const APP_PORTS = {from: 10_000, to: 10_999}
 const TEMPLATES = new URL('../../../templates/', import.meta.url)
 const STACK_PLATFORM = 'herogate platform (shared by the apps of this region)'
-/** Stack states after a failed create: reported with the failing resource's reason, then replaced. */
-const FAILED_CREATE = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED', 'DELETE_FAILED'])
-const USABLE = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'])
 /** The platform template's cluster, and the service whose service-linked role it needs. */
 const CLUSTER_RESOURCE = 'Cluster'
 const ECS_SERVICE = 'ecs.amazonaws.com'
@@ -106,16 +104,8 @@ export async function createApp(ctx: AwsContext, options: CreateOptions, extras:
 
   if (stack.status !== 'CREATE_COMPLETE') {
     progress({kind: 'step', id: 'app-stack', message: `Creating app ${name}`, status: 'failed'})
-    const failure = await stacks.failure(id)
-    // A failed app stack is removed at once: nothing half-made stays billed or named.
-    await stacks.delete(id)
-    const deleted = await stacks.wait(id, {...waitOptions, signal: undefined}).then((s) => s.status === 'DELETE_COMPLETE', () => false)
-    throw new StackFailed(
-      `Could not create ${name}: ${failure ? `${failure.resource} (${failure.resourceType}) failed: ${failure.reason}` : `stack ended ${stack.status}`}. ${deleted ? 'Its stack was deleted.' : `Its stack ${stackName} could not be deleted.`}`,
-      stackName,
-      failure,
-      deleted ? [`herogate create ${name} --region ${ctx.region} (after fixing the cause)`] : [`aws cloudformation delete-stack --stack-name ${stackName} --region ${ctx.region}`],
-    )
+    const removed = await removeFailedCreate(stacks, id, waitOptions)
+    throw createFailed(name, stack, removed, removed.deleted ? [`herogate create ${name} --region ${ctx.region} (after fixing the cause)`] : [`aws cloudformation delete-stack --stack-name ${stackName} --region ${ctx.region}`])
   }
 
   progress({kind: 'step', id: 'app-stack', message: `Created app ${name}`, status: 'done'})
@@ -147,6 +137,8 @@ export async function appInfo(ctx: AwsContext, app: string): Promise<AppInfo> {
   if (!appStack || !isAppStack(appStack)) throw appNotFound(ctx, app)
   if (!USABLE.has(appStack.status)) return {...summaryOf(ctx, appStack, []), formation: [], stack: appStack.name}
   const resources = appResourcesFrom(ctx, app, appStack, platformStack)
+  // What else the command reads (the current release, maintenance, autoscaling) finds the app by them.
+  rememberResources(ctx, app, resources)
   const formation = await readFormation(ctx, resources.cluster, app)
   const services: ServiceCounts[] = formation.counts
   return {
@@ -562,24 +554,18 @@ async function ensurePlatform(ctx: AwsContext, stacks: CloudFormation, progress:
       return {platform: created, created: true}
     }
 
-    const failure = await stacks.failure(id)
-    await stacks.delete(id)
-    const deleted = await stacks.wait(id, {...waitOptions, signal: undefined}).then((s) => s.status === 'DELETE_COMPLETE', () => false)
+    const removed = await removeFailedCreate(stacks, id, waitOptions)
+    const {failure} = removed
     // On a new account the cluster fails until ECS's service-linked role is usable; a second try succeeds.
-    if (attempt === 1 && deleted && failure?.resource === CLUSTER_RESOURCE && role !== 'exists') {
+    if (attempt === 1 && removed.deleted && failure?.resource === CLUSTER_RESOURCE && role !== 'exists') {
       progress({kind: 'warning', message: `The ECS cluster could not be created yet (${failure.reason}); ECS's service-linked role is new in this account and takes a moment to work. Trying once more.`})
       continue
     }
 
     progress({kind: 'step', id: 'platform-stack', message: 'Creating the herogate platform', status: 'failed'})
-    throw new StackFailed(
-      `Could not create the herogate platform in ${ctx.region}: ${failure ? `${failure.resource} (${failure.resourceType}) failed: ${failure.reason}` : `stack ended ${created.status}`}. ${deleted ? 'Its stack was deleted.' : `Its stack ${name} could not be deleted.`}`,
-      name,
-      failure,
-      failure?.resource === CLUSTER_RESOURCE
-        ? [`aws iam create-service-linked-role --aws-service-name ${ECS_SERVICE} (if it does not exist yet), then herogate create --region ${ctx.region}`]
-        : [`herogate create --region ${ctx.region} (after fixing the cause)`],
-    )
+    throw createFailed(`the herogate platform in ${ctx.region}`, created, removed, failure?.resource === CLUSTER_RESOURCE
+      ? [`aws iam create-service-linked-role --aws-service-name ${ECS_SERVICE} (if it does not exist yet), then herogate create --region ${ctx.region}`]
+      : [`herogate create --region ${ctx.region} (after fixing the cause)`])
   }
 }
 

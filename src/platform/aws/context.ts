@@ -1,5 +1,5 @@
 import type {AwsClients} from '../../aws/clients.js'
-import type {LoadAppResources} from './resources.js'
+import type {AppResources, LoadAppResources} from './resources.js'
 
 export interface Clock {
   now(): Date
@@ -26,4 +26,6 @@ export interface AwsContext {
   clock: Clock
   /** Where app infrastructure comes from; unset: resources.ts reads it from the stacks. Tests and benches set it. */
   appResources?: LoadAppResources
+  /** The app resources one command has read, by app (resources.ts commandContext); unset: read each time they are needed. */
+  resourcesRead?: Map<string, Promise<AppResources>>
 }

@@ -19,8 +19,9 @@ import * as formation from './formation.js'
 import * as logs from './logs.js'
 import {type PlatformUpgrade, upgradePlatform} from './platform-upgrade.js'
 import * as maintenance from './maintenance.js'
-import {productionState, productionTeardown, resourcesOnce} from './production.js'
+import {productionState, productionTeardown} from './production.js'
 import * as releases from './releases.js'
+import {commandContext} from './resources.js'
 import {rollback} from './rollback.js'
 import * as run from './run.js'
 import * as scheduler from './scheduler.js'
@@ -30,11 +31,21 @@ import * as settings from './settings.js'
 export class AwsPlatform implements Platform {
   readonly kind = 'aws' as const
 
-  constructor(readonly ctx: AwsContext) {}
+  constructor(private readonly base: AwsContext) {}
 
-  /** The driver for a region platform/index.ts has resolved (regionFor). */
+  /**
+   * The context of a call: the parts of a command that need an app's resources share one read
+   * of them, forgotten when the command changes a stack they come from (resources.ts). The CLI
+   * opens the driver for one command with a command's context, which all its calls share; a
+   * driver made on another context gives each call one of its own.
+   */
+  get ctx(): AwsContext {
+    return this.base.resourcesRead ? this.base : commandContext(this.base)
+  }
+
+  /** The driver for one CLI command, in a region platform/index.ts has resolved (regionFor). */
   static open(options: PlatformOptions & {region: string}): AwsPlatform {
-    return new AwsPlatform({region: options.region, clients: new AwsClients({region: options.region, profile: options.profile}), clock: systemClock})
+    return new AwsPlatform(commandContext({region: options.region, clients: new AwsClients({region: options.region, profile: options.profile}), clock: systemClock}))
   }
 
   createApp(options: CreateOptions): Promise<CreateResult> {
@@ -46,13 +57,15 @@ export class AwsPlatform implements Platform {
   }
 
   async appInfo(app: string): Promise<AppInfo> {
-    const info = await apps.appInfo(this.ctx, app)
-    return info.formation.length === 0 ? info : productionState(resourcesOnce(this.ctx), info)
+    const ctx = this.ctx
+    const info = await apps.appInfo(ctx, app)
+    return info.formation.length === 0 ? info : productionState(ctx, info)
   }
 
   async destroyApp(app: string, options: OperationOptions & {cwd: string; snapshot?: boolean}): Promise<DestroyResult> {
-    const removed = await productionTeardown(resourcesOnce(this.ctx), app, options.onProgress)
-    const result = await apps.destroyApp(this.ctx, app, options)
+    const ctx = this.ctx
+    const removed = await productionTeardown(ctx, app, options.onProgress)
+    const result = await apps.destroyApp(ctx, app, options)
     return {...result, removed: [...removed, ...result.removed]}
   }
 
@@ -107,13 +120,13 @@ export class AwsPlatform implements Platform {
   }
 
   async formation(app: string): Promise<ProcessFormation[]> {
-    const ctx = resourcesOnce(this.ctx)
+    const ctx = this.ctx
     const [shown, autoscaled] = await Promise.all([formation.formation(ctx, app), autoscale.autoscaling(ctx, app)])
     return autoscale.withAutoscaling(ctx, app, shown, autoscaled)
   }
 
   async scale(app: string, changes: ScaleChange[], options: OperationOptions = {}): Promise<ScaleResult> {
-    const ctx = resourcesOnce(this.ctx)
+    const ctx = this.ctx
     // Checked before anything changes: a count of an autoscaled type is refused.
     const autoscaled = await autoscale.refuseAutoscaledCounts(ctx, app, changes)
     const result = await formation.scale(ctx, app, changes, options)
@@ -234,11 +247,11 @@ export class AwsPlatform implements Platform {
   }
 
   autoscale(app: string, settings: Autoscaling): Promise<AutoscaleResult> {
-    return autoscale.autoscale(resourcesOnce(this.ctx), app, settings)
+    return autoscale.autoscale(this.ctx, app, settings)
   }
 
   disableAutoscale(app: string, type: string): Promise<AutoscaleResult> {
-    return autoscale.disableAutoscale(resourcesOnce(this.ctx), app, type)
+    return autoscale.disableAutoscale(this.ctx, app, type)
   }
 
   // Scheduled jobs (aws/scheduler.ts: EventBridge Scheduler running the current release).

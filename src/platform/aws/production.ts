@@ -3,25 +3,11 @@ import type {AppInfo, Progress} from '../types.js'
 import * as autoscale from './autoscale.js'
 import type {AwsContext} from './context.js'
 import * as maintenance from './maintenance.js'
-import {type AppResources, loadAppResources} from './resources.js'
 
 /**
  * What maintenance mode and autoscaling add to the driver's other commands: info shows them,
  * destroy removes what herogate made of them by API (no stack knows of it).
  */
-
-/** The context for one command that reads the app's resources in several places: they are read once. */
-export function resourcesOnce(ctx: AwsContext): AwsContext {
-  const load = ctx.appResources ?? loadAppResources
-  const read = new Map<string, Promise<AppResources>>()
-  return {
-    ...ctx,
-    appResources: (c, app) => {
-      if (!read.has(app)) read.set(app, load(c, app))
-      return read.get(app)!
-    },
-  }
-}
 
 /**
  * Before an app's stacks go: its maintenance rules (on the shared listener they would outlive

@@ -1,10 +1,11 @@
 import type {Parameter} from '@aws-sdk/client-ssm'
 
-import {CloudFormation, type StackSummary} from '../../aws/cloudformation.js'
+import {CloudFormation, stackNameOf, type StackSummary} from '../../aws/cloudformation.js'
 import {readParameters} from '../../aws/ssm.js'
 import {AppNotFound, HerogateError, StackBusy} from '../../lib/errors.js'
 import {codeCommitUrl, names} from '../../lib/naming.js'
 import type {AwsContext} from './context.js'
+import {USABLE} from './stack-states.js'
 
 /**
  * Everything the AWS driver needs to know about an app's infrastructure, read from the
@@ -50,18 +51,40 @@ export const WEB_PORT = 5000
 
 export type LoadAppResources = (ctx: AwsContext, app: string) => Promise<AppResources>
 
-/** The CloudFormation wrapper of a context (its clock's sleep paces the pollers). */
+/**
+ * The CloudFormation wrapper of a context (its clock's sleep paces the pollers). A change it
+ * makes to a stack the app resources come from, or a wait on one that ends, makes the
+ * context forget the resources it has read of it: the command reads them again after.
+ */
 export async function stacksOf(ctx: AwsContext): Promise<CloudFormation> {
-  return new CloudFormation(await ctx.clients.cloudFormation(), (ms, signal) => ctx.clock.sleep(ms, signal))
+  return new CloudFormation(await ctx.clients.cloudFormation(), (ms, signal) => ctx.clock.sleep(ms, signal), {onChange: (stack) => forgetResources(ctx, stack)})
+}
+
+/**
+ * The context of one command (the driver makes one per call): every part of the command that
+ * needs an app's resources gets them from one read, until a stack they come from changes.
+ */
+export function commandContext(ctx: AwsContext): AwsContext {
+  return {...ctx, resourcesRead: new Map()}
+}
+
+/** Resources the command has just read by other means (both stacks, or the parameter with others): later parts of it use them. */
+export function rememberResources(ctx: AwsContext, app: string, resources: AppResources): void {
+  // Injected resources (tests, benches) win over what the stacks say.
+  if (!ctx.appResources) ctx.resourcesRead?.set(app, Promise.resolve(resources))
+}
+
+/** The platform's stack changing changes every app's resources; an app's own stack, that app's. */
+function forgetResources(ctx: AwsContext, stack: string): void {
+  const read = ctx.resourcesRead
+  if (!read) return
+  const name = stackNameOf(stack)
+  for (const app of read.keys()) if (name === names.platformStack() || name === names.appStack(app)) read.delete(app)
 }
 
 export function appNotFound(ctx: AwsContext, app: string): AppNotFound {
   return new AppNotFound(app, ctx.region, [`herogate apps --region ${ctx.region}`])
 }
-
-/** Statuses in which a stack's outputs are complete and usable. */
-/** Stack states a stack can be used (and updated) in. */
-export const READY = /^(CREATE_COMPLETE|UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE)$/
 
 /**
  * The resources the app stack publishes in its SSM parameter (ResourcesParameter in
@@ -80,30 +103,40 @@ export function publishedResources(ctx: AwsContext, app: string, parameter: Para
 
 /**
  * The app's resources from the parameter its stack publishes (one GetParameter), else from
- * both stacks (one DescribeStacks each), which also say why an app is not usable. CodeCommit,
- * CodeBuild and CodePipeline names come from naming.ts: they are fixed by the app's name.
+ * both stacks (one DescribeStacks each; the platform's is not described again when the caller
+ * has it), which also say why an app is not usable. CodeCommit, CodeBuild and CodePipeline
+ * names come from naming.ts: they are fixed by the app's name.
  */
-export const loadAppResources: LoadAppResources = async (ctx, app) => {
+export async function loadAppResources(ctx: AwsContext, app: string, platform?: StackSummary): Promise<AppResources> {
   const published = await readPublished(ctx, app)
   if (published) return published
   const stacks = await stacksOf(ctx)
-  const [appStack, platformStack] = await Promise.all([stacks.describe(names.appStack(app)), stacks.describe(names.platformStack())])
+  const [appStack, platformStack] = await Promise.all([stacks.describe(names.appStack(app)), platform ?? stacks.describe(names.platformStack())])
   if (!appStack || !appStack.tags[names.appTag()] || appStack.status.startsWith('DELETE_')) throw appNotFound(ctx, app)
   return appResourcesFrom(ctx, app, appStack, platformStack)
 }
 
 /**
  * The app's resources when the caller has read their parameter already (in `found`, by name,
- * with other parameters), else as loadAppResources finds them. Injected resources (tests) win.
+ * with other parameters), else as appResources gives them. Injected resources (tests) win.
  */
 export async function resourcesRead(ctx: AwsContext, app: string, found: Map<string, Parameter>): Promise<AppResources> {
   const published = ctx.appResources ? undefined : publishedResources(ctx, app, found.get(names.appResourcesParameter(app)))
-  return published ?? appResources(ctx, app)
+  if (!published) return appResources(ctx, app)
+  rememberResources(ctx, app, published)
+  return published
 }
 
-/** The app's resources: injected (tests, benches) or as loadAppResources finds them. */
-export async function appResources(ctx: AwsContext, app: string): Promise<AppResources> {
-  return (ctx.appResources ?? loadAppResources)(ctx, app)
+/**
+ * The app's resources: injected (tests, benches) or as loadAppResources finds them (with the
+ * platform stack when the caller has described it), once per command (commandContext).
+ */
+export async function appResources(ctx: AwsContext, app: string, platform?: StackSummary): Promise<AppResources> {
+  const known = ctx.resourcesRead?.get(app)
+  if (known) return known
+  const read = ctx.appResources ? ctx.appResources(ctx, app) : loadAppResources(ctx, app, platform)
+  ctx.resourcesRead?.set(app, read)
+  return read
 }
 
 async function readPublished(ctx: AwsContext, app: string): Promise<AppResources | undefined> {
@@ -117,13 +150,13 @@ async function readPublished(ctx: AwsContext, app: string): Promise<AppResources
 }
 
 export function appResourcesFrom(ctx: AwsContext, app: string, appStack: StackSummary, platformStack: StackSummary | undefined): AppResources {
-  if (!READY.test(appStack.status)) {
+  if (!USABLE.has(appStack.status)) {
     throw new StackBusy(`App ${app} is not ready: its stack ${appStack.name} is ${appStack.status}.`, {
       suggestions: appStack.status.endsWith('_IN_PROGRESS') ? ['wait a minute and try again'] : [`herogate create ${app} --region ${ctx.region} (replaces a failed app)`, `herogate destroy -a ${app} --confirm ${app}`],
     })
   }
 
-  if (!platformStack || !READY.test(platformStack.status)) {
+  if (!platformStack || !USABLE.has(platformStack.status)) {
     throw new HerogateError(`The herogate platform stack of ${ctx.region} is ${platformStack ? platformStack.status : 'missing'}, so app ${app} cannot run.`, {
       suggestions: [`herogate create --region ${ctx.region} (recreates the platform)`],
     })

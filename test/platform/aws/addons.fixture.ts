@@ -117,6 +117,23 @@ export class AddonCloud {
     this.put(names.appStack(app), {Parameters: [{ParameterKey: 'AppName', ParameterValue: app}, {ParameterKey: 'Cluster', ParameterValue: 'herogate-cluster'}], Outputs: [{OutputKey: 'AppName', OutputValue: app}], Tags: [{Key: 'herogate:app', Value: app}]}, 'old app template')
   }
 
+  /**
+   * An app stack of the current template (its own task group `sg-own-APP`) that publishes no
+   * resources parameter (this stand-in makes none): the driver reads the app's resources from
+   * the stacks, as for an app made before stacks published them.
+   */
+  putApp(app: string): void {
+    const outputs = {
+      AppName: app, TaskSecurityGroup: `sg-own-${app}`, ExecutionRoleArn: 'arn:aws:iam::123456789012:role/exec', TaskRoleArn: 'arn:aws:iam::123456789012:role/task',
+      LogGroup: names.logGroup(app), ImageRepositoryUri: 'repo', TargetGroupArn: 'arn:tg', WebUrl: 'http://lb:10000',
+    }
+    this.put(names.appStack(app), {
+      Parameters: [{ParameterKey: 'AppName', ParameterValue: app}, {ParameterKey: 'Cluster', ParameterValue: 'herogate-cluster'}],
+      Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({OutputKey, OutputValue})),
+      Tags: [{Key: 'herogate:app', Value: app}],
+    }, 'app template')
+  }
+
   private find(nameOrId: string) {
     return [...this.stacks.values()].find((s) => s.stack.StackName === nameOrId || s.stack.StackId === nameOrId)
   }
