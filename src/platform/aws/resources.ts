@@ -135,7 +135,13 @@ export async function appResources(ctx: AwsContext, app: string, platform?: Stac
   const known = ctx.resourcesRead?.get(app)
   if (known) return known
   const read = ctx.appResources ? ctx.appResources(ctx, app) : loadAppResources(ctx, app, platform)
-  ctx.resourcesRead?.set(app, read)
+  const cache = ctx.resourcesRead
+  if (cache) {
+    cache.set(app, read)
+    // A failed read is not kept: what the command does next (a retry, a wait) reads again.
+    read.catch(() => cache.get(app) === read && cache.delete(app))
+  }
+
   return read
 }
 

@@ -6,7 +6,7 @@ import {expect} from 'chai'
 import {AwsClients} from '../../../src/aws/clients.js'
 import {names} from '../../../src/lib/naming.js'
 import type {AwsContext} from '../../../src/platform/aws/context.js'
-import {appResources, commandContext, resourcesRead, stacksOf} from '../../../src/platform/aws/resources.js'
+import {appResources, commandContext, loadAppResources, resourcesRead, stacksOf} from '../../../src/platform/aws/resources.js'
 import {installer, PLATFORM_OUTPUTS, REGION} from './apps.fixture.js'
 
 const arn = (name: string) => `arn:aws:cloudformation:${REGION}:123456789012:stack/${name}/0b1c2d3e-0000-4000-8000-000000000001`
@@ -103,6 +103,20 @@ describe('a command\'s context: an app\'s resources read once, until a stack the
     expect((await resourcesRead(ctx, 'demo', found)).securityGroup).to.equal('sg-published')
     expect((await appResources(ctx, 'demo')).securityGroup).to.equal('sg-published')
     expect(reads()).to.equal(1)
+  })
+
+  it('keeps no failed read: what the command does next (a retry, a wait) reads them again', async () => {
+    let loads = 0
+    const ctx = commandContext({...base, appResources: async (c, app) => {
+      if (++loads === 1) throw new Error('Rate exceeded')
+      return loadAppResources(c, app)
+    }})
+    let failed: Error | undefined
+    await appResources(ctx, 'demo').catch((error: Error) => (failed = error))
+    expect(failed?.message).to.equal('Rate exceeded')
+    expect((await appResources(ctx, 'demo')).securityGroup).to.equal('sg-demo')
+    await appResources(ctx, 'demo')
+    expect(loads).to.equal(2)
   })
 
   it('a context that is no command\'s (the release code, a direct call) reads them each time, as before', async () => {
