@@ -6,11 +6,8 @@ import {attachedEnded, InvalidInput} from '../lib/errors.js'
 import {appFlags} from '../lib/flags.js'
 import {parseConfigArgs} from '../lib/parse.js'
 import {isSize, SIZES} from '../lib/sizes.js'
-import {endsEmpty} from '../lib/stdin.js'
+import {refuseShellWithoutInput} from '../lib/stdin.js'
 import type {RunResult} from '../platform/types.js'
-
-/** A shell with nothing to run but what it reads: `run bash` with no terminal reads its commands from standard input. */
-const SHELL = /^(?:\S*\/)?(?:ba|da|k|z|fi)?sh$/
 
 export default class Run extends HerogateCommand {
   static description = `run a one-off process with the app's code and config
@@ -56,11 +53,7 @@ Output streams live and herogate exits with the command's exit code. Everything 
     // Heroku's -e takes "A=1;B=2", split on every ";": a value holding one is set by the command itself (run -- env 'X=a;b' CMD).
     const env = parseConfigArgs((flags.env ?? []).flatMap((value) => value.split(';')).filter((pair) => pair !== ''))
     const tty = !flags['no-tty'] && !detached && Boolean(process.stdin.isTTY && process.stdout.isTTY)
-    if (!detached && !process.stdin.isTTY && command.length === 1 && SHELL.test(command[0]) && (await endsEmpty(process.stdin))) {
-      throw new InvalidInput(`${command[0]} has nothing to run: there is no terminal, and standard input is empty.`, {
-        suggestions: [`herogate run ${command[0]} -c 'COMMAND'`, `herogate run ${command[0]} < script.sh`, 'herogate run (in a terminal, for an interactive shell)'],
-      })
-    }
+    if (!detached) await refuseShellWithoutInput(command, process.stdin)
 
     const {target, platform} = await this.resolveTarget(flags)
     const result = await platform.run(target.name, {

@@ -1,4 +1,4 @@
-import type {ScaleChange} from '../platform/types.js'
+import type {ConfigEdit, ScaleChange} from '../platform/types.js'
 import {InvalidInput} from './errors.js'
 import {PROCESS_TYPE} from './naming.js'
 import {isSize, MAX_PROCESS_COUNT, SIZES} from './sizes.js'
@@ -235,6 +235,14 @@ export function parseSince(text: string, now: Date = new Date()): Date {
   const date = new Date(text)
   if (Number.isNaN(date.getTime())) throw new InvalidInput(`"${text}" is not a time.`, {suggestions: ['--since 10m', '--since 2026-11-21T10:00:00Z']})
   return date
+}
+
+/** What config:edit applies: the vars new or changed in `after`, and those it no longer has. */
+export function configDifference(before: Record<string, string>, after: Record<string, string>): ConfigEdit {
+  return {
+    set: Object.fromEntries(Object.entries(after).filter(([key, value]) => before[key] !== value)),
+    unset: Object.keys(before).filter((key) => !Object.hasOwn(after, key)),
+  }
 }
 
 /** Vars as .env lines that parseDotenv reads back to the same values (config:edit's file). */

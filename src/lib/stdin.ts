@@ -18,6 +18,17 @@ export async function readInput(path: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** A shell with nothing to run but what it reads: `run bash` with no terminal reads its commands from standard input. */
+const SHELL = /^(?:\S*\/)?(?:ba|da|k|z|fi)?sh$/
+
+/** `run bash` with no terminal and nothing on standard input would run nothing: refused, with what to run instead. */
+export async function refuseShellWithoutInput(command: string[], stdin: Readable & {isTTY?: boolean}): Promise<void> {
+  if (stdin.isTTY || command.length !== 1 || !SHELL.test(command[0]) || !(await endsEmpty(stdin))) return
+  throw new InvalidInput(`${command[0]} has nothing to run: there is no terminal, and standard input is empty.`, {
+    suggestions: [`herogate run ${command[0]} -c 'COMMAND'`, `herogate run ${command[0]} < script.sh`, 'herogate run (in a terminal, for an interactive shell)'],
+  })
+}
+
 /**
  * Whether `stream` ends before giving a byte. What it gave is put back, so whoever reads it
  * next gets everything. Waits for the first byte or the end: a pipe that stays open and

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {InvalidInput} from '../../src/lib/errors.js'
-import {parseConfigArgs, parseDotenv, toDotenv, validateConfigVar} from '../../src/lib/parse.js'
+import {configDifference, parseConfigArgs, parseDotenv, toDotenv, validateConfigVar} from '../../src/lib/parse.js'
 
 const SECRET = 's3cret-value'
 
@@ -84,4 +84,17 @@ describe('config var input (lib/parse)', () => {
   it('still names a bare word that reads as a key', () => {
     expect(refusal(() => parseConfigArgs(['FOO'])).message).to.equal('"FOO" is not KEY=VALUE.')
   })
+})
+
+describe('config:edit\'s difference (lib/parse configDifference)', () => {
+  const cases: Array<[string, Record<string, string>, Record<string, string>, {set: Record<string, string>; unset: string[]}]> = [
+    ['nothing changed', {A: '1', B: ''}, {B: '', A: '1'}, {set: {}, unset: []}],
+    ['a value changed, one added', {A: '1'}, {A: '2', B: 'new'}, {set: {A: '2', B: 'new'}, unset: []}],
+    ['a var deleted', {A: '1', B: '2'}, {A: '1'}, {set: {}, unset: ['B']}],
+    ['emptied is set, not removed', {A: '1'}, {A: ''}, {set: {A: ''}, unset: []}],
+    ['all of it at once', {A: '1', B: '2', C: '3'}, {A: '1', B: 'two', D: '4'}, {set: {B: 'two', D: '4'}, unset: ['C']}],
+  ]
+  for (const [title, before, after, expected] of cases) {
+    it(title, () => expect(configDifference(before, after)).to.deep.equal(expected))
+  }
 })

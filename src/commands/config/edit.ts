@@ -2,7 +2,7 @@ import {HerogateCommand} from '../../lib/base.js'
 import {editorCommand, editText} from '../../lib/editor.js'
 import {unchangedConfig} from '../../lib/errors.js'
 import {appFlags} from '../../lib/flags.js'
-import {parseDotenv, toDotenv} from '../../lib/parse.js'
+import {configDifference, parseDotenv, toDotenv} from '../../lib/parse.js'
 import {listWords} from '../../lib/shell.js'
 import type {ConfigChange} from '../../platform/types.js'
 
@@ -20,9 +20,7 @@ Opens $VISUAL or $EDITOR (else vi) on the vars as KEY=VALUE lines (.env syntax: 
     const before = await platform.getConfig(target.name)
     const header = `# Config vars of ${target.name}. Change, add or delete KEY=VALUE lines, then save and quit.\n# Lines starting with # are ignored.\n`
     this.note(`Opening the config vars of ${target.name} in ${editorCommand()}...`)
-    const after = parseDotenv(await editText(`${header}${toDotenv(before)}\n`, `${target.name}.env`))
-    const set = Object.fromEntries(Object.entries(after).filter(([key, value]) => before[key] !== value))
-    const unset = Object.keys(before).filter((key) => !Object.hasOwn(after, key))
+    const {set, unset} = configDifference(before, parseDotenv(await editText(`${header}${toDotenv(before)}\n`, `${target.name}.env`)))
     if (Object.keys(set).length + unset.length === 0) {
       const note = `No changes to the config vars of ${target.name}: no new release.`
       this.note(note)
@@ -30,7 +28,7 @@ Opens $VISUAL or $EDITOR (else vi) on the vars as KEY=VALUE lines (.env syntax: 
     }
 
     const what = [...(Object.keys(set).length > 0 ? [`setting ${listWords(Object.keys(set))}`] : []), ...(unset.length > 0 ? [`removing ${listWords(unset)}`] : [])]
-    const message = `${what.join(' and ').replace(/^s/, 'S').replace(/^r/, 'R')} and restarting ${target.name}`
+    const message = `${what.join(' and ').replace(/^./, (first) => first.toUpperCase())} and restarting ${target.name}`
     const change = await this.step(message, () =>
       platform.editConfig(target.name, {set, unset}, {onProgress: this.progress, signal: this.signal}).catch(unchangedConfig))
     if (change.note) this.note(change.note)

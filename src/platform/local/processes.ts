@@ -44,7 +44,7 @@ export const systemClock: Clock = {
 }
 
 /** Environment a process inherits from the machine; everything else comes from the app's config. */
-const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ']
+export const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ']
 
 /** `sh -c COMMAND` as the leader of a new process group, so stopping it stops its children too. */
 export const spawnShell: SpawnFn = (command, options) =>
@@ -507,7 +507,8 @@ export function capture(stream: Readable | null, onLine: (line: string) => void,
   stream.on('error', () => {})
 }
 
-function pickEnv(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
+/** The variables of `env` named in `keys` that are set. */
+export function pickEnv(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
   const picked: Record<string, string> = {}
   for (const key of keys) if (env[key] !== undefined) picked[key] = env[key] as string
   return picked

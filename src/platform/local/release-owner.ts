@@ -7,6 +7,7 @@ import type {AppSettings, FailureOutput, LogLine} from '../types.js'
 import {pruneBuilds, runStreaming} from './build.js'
 import {readConfig} from './config.js'
 import {appEnv} from './app-env.js'
+import {INHERITED_ENV, pickEnv} from './processes.js'
 import type {BootCheck, DeployOutcome, DesiredState, LogWriter, ReleaseEnded, ReleaseEvent, ReleaseRequest} from './contracts.js'
 import {createRelease, finishRelease, pruneReleaseOutputs, type ReleaseRecord, runnableTypes, unsettled, writeReleaseOutput} from './releases.js'
 import {type AppPaths, type AppRecord, appPaths, readApp, takeOverLock, tryLock, writeApp} from './state.js'
@@ -26,14 +27,12 @@ import {type AppPaths, type AppRecord, appPaths, readApp, takeOverLock, tryLock,
  * it brings back the current release; otherwise the next change or command.
  */
 
-/** What an app's processes inherit from this machine (the supervisor passes the same set): config does the rest. */
-const INHERITED = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ', 'TERM', 'COLORTERM']
-
-/** The environment of the release phase and one-off processes, before config: as the app's processes see it. */
+/**
+ * The environment of the release phase and one-off processes, before config: what the app's
+ * processes inherit from this machine, and the terminal's type for a one-off attached to one.
+ */
 export function processEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const key of INHERITED) if (process.env[key] !== undefined) env[key] = process.env[key]
-  return env
+  return pickEnv(process.env, [...INHERITED_ENV, 'TERM', 'COLORTERM'])
 }
 
 /**

@@ -5,7 +5,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 import {HerogateError} from '../../lib/errors.js'
 import type {ProcessInfo} from '../types.js'
 import {type DeployOutcome, type DesiredState, type ReleaseEnded, type ReleaseEvent, type ReleaseRequest, ReleaseCutShort, type SupervisorClient, type SupervisorOptions} from './contracts.js'
-import {groupRunning} from './processes.js'
+import {groupRunning, INHERITED_ENV, pickEnv} from './processes.js'
 import {
   DAEMON_EXIT, readRecord, removeSocket, ROUTER_ERROR_PREFIX, socketDirProblem, START_ERROR_PREFIX, stillRunning, supervisorPaths,
   type SupervisorRecord, trimOutput,
@@ -401,9 +401,7 @@ async function startDaemon(options: EnsureOptions): Promise<SupervisorHandle | u
   const heap = ['--max-semi-space-size=1', '--optimize-for-size']
   const args = [...heap, ...(fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, main] : [main])]
   const tuning: SupervisorTimings = {...options.tuning}
-  const env: Record<string, string> = {}
-  for (const key of ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ', 'HEROGATE_HOME'])
-    if (process.env[key] !== undefined) env[key] = process.env[key] as string
+  const env = pickEnv(process.env, [...INHERITED_ENV, 'HEROGATE_HOME'])
   env.HEROGATE_SUPERVISOR = JSON.stringify({appDir: options.appDir, app: options.app, port: options.port, host: options.host || '127.0.0.1', tuning})
 
   // Appended to, not truncated: the reason the last daemon died stays readable.
