@@ -81,6 +81,13 @@ export function parseSettingArgs(args: string[]): Partial<AppSettings> {
   return settings as Partial<AppSettings>
 }
 
+/** The settings create takes as flags (--boot-timeout, --health-check-path), each read as apps:settings:set reads it. */
+export function parseSettingFlags(flags: Partial<Record<SettingName, string>>): Partial<AppSettings> {
+  const settings: Partial<Record<SettingName, number | string>> = {}
+  for (const name of SETTING_NAMES) if (flags[name] !== undefined) settings[name] = parseSettingValue(name, flags[name])
+  return settings as Partial<AppSettings>
+}
+
 /** Setting names of apps:settings:unset. */
 export function parseSettingNames(args: string[]): SettingName[] {
   if (args.length === 0) throw new InvalidInput('No setting names given.', {suggestions: ['herogate apps:settings:unset boot-timeout']})

@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 
 import {InvalidInput} from '../../src/lib/errors.js'
 import {
-  BOOT_TIMEOUT_RANGE, changeSettings, DEFAULT_SETTINGS, gracePeriodSeconds, HEALTHY_AFTER_SECONDS, parseSettingArgs, parseSettingNames,
+  BOOT_TIMEOUT_RANGE, changeSettings, DEFAULT_SETTINGS, gracePeriodSeconds, HEALTHY_AFTER_SECONDS, parseSettingArgs, parseSettingFlags, parseSettingNames,
   parseSettingValue, settingsText, settingsView,
 } from '../../src/lib/settings.js'
 import {ROLLOUT_SETTINGS} from '../../src/platform/aws/rollout.js'
@@ -93,5 +93,11 @@ describe('app settings', () => {
     // grace period plus its start (Fargate provisioning and image pull, a few minutes at most).
     const longest = gracePeriodSeconds(BOOT_TIMEOUT_RANGE.max) * 1000
     expect(ROLLOUT_SETTINGS.timeoutMs - longest).to.be.at.least(4 * 60_000)
+  })
+
+  it('reads create\'s setting flags as apps:settings:set reads the values, and only those given', () => {
+    expect(parseSettingFlags({})).to.deep.equal({})
+    expect(parseSettingFlags({'boot-timeout': ' 120 ', 'health-check-path': '/health'})).to.deep.equal({'boot-timeout': 120, 'health-check-path': '/health'})
+    expect(() => parseSettingFlags({'boot-timeout': 'soon'})).to.throw(InvalidInput, /^boot-timeout must be/)
   })
 })

@@ -6,8 +6,8 @@ import {awsFlags} from '../../lib/flags.js'
 import {deployBranches, pushCommand} from '../../lib/hints.js'
 import {validateAppName} from '../../lib/naming.js'
 import {validateBranch} from '../../lib/parse.js'
-import {BOOT_TIMEOUT_RANGE, DEFAULT_SETTINGS, parseSettingValue} from '../../lib/settings.js'
-import type {AppSettings, CreateResult} from '../../platform/types.js'
+import {BOOT_TIMEOUT_RANGE, DEFAULT_SETTINGS, parseSettingFlags} from '../../lib/settings.js'
+import type {CreateResult} from '../../platform/types.js'
 
 export default class AppsCreate extends HerogateCommand {
   static aliases = ['create']
@@ -30,10 +30,7 @@ On AWS (the default) the first app in a region also creates the shared platform 
     const {args, flags} = await this.parse(AppsCreate)
     if (args.name) validateAppName(args.name)
     if (flags.branch) validateBranch(flags.branch)
-    const settings: Partial<AppSettings> = {
-      ...(flags['boot-timeout'] === undefined ? {} : {'boot-timeout': parseSettingValue('boot-timeout', flags['boot-timeout'])}),
-      ...(flags['health-check-path'] === undefined ? {} : {'health-check-path': parseSettingValue('health-check-path', flags['health-check-path'])}),
-    }
+    const settings = parseSettingFlags(flags)
     const platform = await this.platform(flags.local ? 'local' : 'aws', flags).catch((error: unknown) => {
       // The README's first step: with no AWS set up, lead with the same create on this machine.
       throw error instanceof AwsNotConfigured ? new AwsNotConfigured(`herogate create${args.name ? ` ${args.name}` : ''} --local`) : error
