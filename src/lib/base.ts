@@ -5,7 +5,7 @@ import type {AppTarget, Platform, PlatformKind, Progress} from '../platform/type
 import {resolveApp} from './app.js'
 import {colorEnabled, palette, type Palette} from './color.js'
 import {HerogateError, InvalidInput} from './errors.js'
-import {createRenderer, type Renderer} from './progress.js'
+import {createRenderer, type Renderer, stepper} from './progress.js'
 import type {ReadContext} from './reads.js'
 
 /**
@@ -59,17 +59,8 @@ export abstract class HerogateCommand extends Command {
   }
 
   /** Runs `work` as one progress step: "message..." then "done" (or "failed" when it throws). */
-  protected async step<T>(message: string, work: () => Promise<T>): Promise<T> {
-    const id = message
-    this.progress({kind: 'step', id, message, status: 'start'})
-    try {
-      const result = await work()
-      this.progress({kind: 'step', id, message, status: 'done'})
-      return result
-    } catch (error) {
-      this.progress({kind: 'step', id, message, status: 'failed'})
-      throw error
-    }
+  protected step<T>(message: string, work: () => Promise<T>): Promise<T> {
+    return stepper(this.progress)(message, message, work)
   }
 
   /** Aborted on the first Ctrl-C, so long operations can stop and say what they left behind. */

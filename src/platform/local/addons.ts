@@ -6,6 +6,7 @@ import {delimiter, dirname, join} from 'node:path'
 import {configVarFor, resolvePlan} from '../../lib/addons.js'
 import {HerogateError, Interrupted, InvalidInput} from '../../lib/errors.js'
 import {herogateHome} from '../../lib/home.js'
+import {stepper} from '../../lib/progress.js'
 import type {Addon, AddonCreateOptions, AddonDestroyOptions, AddonResult, AddonService, Backup} from '../addons.js'
 import {LOCAL_PLANS as PLANS} from './addon-plans.js'
 import type {ConfigChange, OperationOptions, Progress, RunOptions, RunResult} from '../types.js'
@@ -336,16 +337,9 @@ async function recover(platform: LocalPlatform, app: string, record: AddonRecord
   })
 }
 
-async function step<T>(progress: Progress | undefined, message: string, work: () => Promise<T>): Promise<T> {
-  progress?.({kind: 'step', id: message, message, status: 'start'})
-  try {
-    const result = await work()
-    progress?.({kind: 'step', id: message, message, status: 'done'})
-    return result
-  } catch (error) {
-    progress?.({kind: 'step', id: message, message, status: 'failed'})
-    throw error
-  }
+/** A step of the add-on's own, named by its message (lib/progress stepper). */
+function step<T>(progress: Progress | undefined, message: string, work: () => Promise<T>): Promise<T> {
+  return stepper(progress ?? (() => {}))(message, message, work)
 }
 
 // --- PostgreSQL --------------------------------------------------------------------------
